@@ -1,0 +1,32 @@
+# Leadd: two commands. `make run` brings up what the daemon needs and serves
+# the demo configuration on :8080; `make test` runs the whole suite.
+GO      ?= $(shell command -v go || echo /usr/local/go/bin/go)
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+CONFIG  ?= configs/leadd.yaml
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadd?sslmode=disable
+export REDIS_URL    ?= redis://127.0.0.1:6379/0
+
+.PHONY: run build test services test-services bench vet docker
+
+build:
+	CGO_ENABLED=0 $(GO) build -ldflags "-s -w -X main.version=$(VERSION)" -o bin/leadd ./cmd/leadd
+
+services:
+	scripts/services.sh
+
+run: services build
+	bin/leadd migrate --config $(CONFIG)
+	bin/leadd serve --config $(CONFIG)
+
+test-services:
+	scripts/services.sh --test
+
+test: test-services
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+bench: services build
+	scripts/bench.sh
+
+docker:
+	docker build -t leadd:$(VERSION) .

@@ -1,0 +1,133 @@
+// Command leadd is the Leadd daemon: it takes inbound touches, turns them
+// into assigned leads with due calls, and serves the API.
+//
+//	leadd serve         HTTP + workers
+//	leadd migrate       apply database migrations
+//	leadd check-config  validate a configuration file
+//	leadd version       print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/leadd/leadd/configs"
+	"github.com/leadd/leadd/crm"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: leadd <command> [--config configs/leadd.yaml]
+
+commands:
+  serve         run the HTTP server and the workers
+  migrate       apply database migrations and exit
+  check-config  validate the configuration and print every problem
+  version       print the version
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "leadd:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errReported means the command already told the user what went wrong.
+var errReported = errors.New("reported")
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errReported
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "configs/leadd.yaml", "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return errReported
+	}
+	switch cmd {
+	case "version":
+		fmt.Fprintf(stdout, "leadd %s (%s)\n", version, runtime.Version())
+		return nil
+	case "check-config":
+		_, err := loadConfig(*path, stdout)
+		if err == nil {
+			fmt.Fprintf(stdout, "%s: ok\n", *path)
+		}
+		return err
+	case "migrate":
+		cfg, err := loadConfig(*path, stderr)
+		if err != nil {
+			return err
+		}
+		return migrate(cfg, stdout)
+	case "serve":
+		cfg, err := loadConfig(*path, stderr)
+		if err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return serve(ctx, cfg, newLogger(cfg, stderr))
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
+	return errReported
+}
+
+// loadConfig loads and validates; it prints every problem to w.
+func loadConfig(path string, w io.Writer) (configs.Config, error) {
+	cfg, err := configs.Load(path)
+	if err != nil {
+		fmt.Fprintln(w, err)
+		return cfg, errReported
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintf(w, "%s: %v\n", path, e)
+		}
+		return cfg, errReported
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg configs.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel()}
+	if cfg.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func migrate(cfg configs.Config, w io.Writer) error {
+	ctx := context.Background()
+	store, err := crm.Open(ctx, cfg.Database.URL, 2)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	applied, err := store.Migrate(ctx)
+	for _, name := range applied {
+		fmt.Fprintln(w, "applied", name)
+	}
+	if err == nil && len(applied) == 0 {
+		fmt.Fprintln(w, "up to date")
+	}
+	return err
+}

@@ -1,0 +1,193 @@
+// Package configs holds Leadd's configuration: one struct read from a YAML
+// file, then overridden from the environment, with defaults and a Validate
+// whose errors name the key. The YAML files beside it are the demo
+// configuration and samples.
+package configs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/crm/api"
+	"github.com/leadd/leadd/ingest/forms"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	HTTP struct {
+		Addr string `yaml:"addr"`
+		// ShutdownTimeout bounds how long in-flight requests may drain.
+		ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	} `yaml:"http"`
+	Database struct {
+		URL      string `yaml:"url"`
+		MaxConns int32  `yaml:"max_conns"`
+	} `yaml:"database"`
+	Redis struct {
+		URL    string `yaml:"url"`
+		Prefix string `yaml:"prefix"`
+	} `yaml:"redis"`
+	Log struct {
+		Level  string `yaml:"level"`
+		Format string `yaml:"format"` // json or text
+	} `yaml:"log"`
+	// PhoneRegion is where numbers written without a country code are
+	// (ISO 3166: RU).
+	PhoneRegion string `yaml:"phone_region"`
+	FollowUp    struct {
+		// SLA is how soon a new lead's first call is due.
+		SLA time.Duration `yaml:"sla"`
+	} `yaml:"followup"`
+	Processor struct {
+		Workers int           `yaml:"workers"`
+		Batch   int           `yaml:"batch"`
+		Poll    time.Duration `yaml:"poll"`
+	} `yaml:"processor"`
+	API struct {
+		Tokens []api.Token `yaml:"tokens"`
+	} `yaml:"api"`
+	// Seed is created at start only on a database with no managers.
+	Seed struct {
+		Managers []crm.Manager `yaml:"managers"`
+	} `yaml:"seed"`
+	Forms forms.Config `yaml:"forms"`
+}
+
+// Default returns the configuration every file starts from.
+func Default() Config {
+	var c Config
+	c.HTTP.Addr = ":8080"
+	c.HTTP.ShutdownTimeout = 15 * time.Second
+	c.Database.URL = "postgres://postgres@127.0.0.1:5432/leadd?sslmode=disable"
+	c.Database.MaxConns = 16
+	c.Redis.URL = "redis://127.0.0.1:6379/0"
+	c.Redis.Prefix = "leadd:"
+	c.Log.Level = "info"
+	c.Log.Format = "json"
+	c.PhoneRegion = "RU"
+	c.FollowUp.SLA = 5 * time.Minute
+	c.Processor.Workers = 4
+	c.Processor.Batch = 20
+	c.Processor.Poll = 250 * time.Millisecond
+	return c
+}
+
+// Load reads the file at path over the defaults, applies the environment
+// (DATABASE_URL, REDIS_URL, LEADD_HTTP_ADDR, each also as *_FILE naming a
+// file that holds the value) and fills derived defaults. It does not
+// validate: call Validate.
+func Load(path string) (Config, error) {
+	c := Default()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	for env, dst := range map[string]*string{
+		"DATABASE_URL":    &c.Database.URL,
+		"REDIS_URL":       &c.Redis.URL,
+		"LEADD_HTTP_ADDR": &c.HTTP.Addr,
+	} {
+		v, err := fromEnv(env)
+		if err != nil {
+			return c, err
+		}
+		if v != "" {
+			*dst = v
+		}
+	}
+	c.Forms.Defaults()
+	return c, nil
+}
+
+// fromEnv reads NAME, or the file named by NAME_FILE.
+func fromEnv(name string) (string, error) {
+	if v := os.Getenv(name); v != "" {
+		return v, nil
+	}
+	path := os.Getenv(name + "_FILE")
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// Validate returns every problem in the configuration, each naming its key
+// path ("forms.forms.contact.thank_you_url: ...").
+func (c *Config) Validate() []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.HTTP.Addr == "" {
+		bad("http.addr", "is required")
+	}
+	if c.Database.URL == "" {
+		bad("database.url", "is required (or DATABASE_URL)")
+	}
+	if c.Database.MaxConns < 2 {
+		bad("database.max_conns", "must be at least 2")
+	}
+	if c.Redis.URL == "" {
+		bad("redis.url", "is required (or REDIS_URL)")
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.Log.Level)); err != nil {
+		bad("log.level", "must be debug, info, warn or error, not %q", c.Log.Level)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		bad("log.format", "must be json or text, not %q", c.Log.Format)
+	}
+	if len(c.PhoneRegion) != 2 || strings.ToUpper(c.PhoneRegion) != c.PhoneRegion {
+		bad("phone_region", "must be a two-letter country code like RU, not %q", c.PhoneRegion)
+	}
+	if c.FollowUp.SLA <= 0 {
+		bad("followup.sla", "must be a positive duration like 5m")
+	}
+	if c.Processor.Workers < 1 {
+		bad("processor.workers", "must be at least 1")
+	}
+	if c.Processor.Batch < 1 || c.Processor.Batch > 500 {
+		bad("processor.batch", "must be between 1 and 500")
+	}
+	if c.Processor.Poll <= 0 {
+		bad("processor.poll", "must be a positive duration")
+	}
+	if len(c.API.Tokens) == 0 {
+		bad("api.tokens", "at least one token is needed to use the API")
+	}
+	errs = append(errs, api.ValidateTokens("api.tokens", c.API.Tokens)...)
+	for i := range c.Seed.Managers {
+		if err := c.Seed.Managers[i].Validate(); err != nil {
+			var e *crm.Error
+			if errors.As(err, &e) {
+				bad(fmt.Sprintf("seed.managers[%d].%s", i, e.Field), "%s", e.Message)
+			}
+		}
+	}
+	errs = append(errs, c.Forms.Validate("forms")...)
+	return errs
+}
+
+// LogLevel is the configured level (info if unreadable).
+func (c *Config) LogLevel() slog.Level {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Log.Level))
+	return lvl
+}

@@ -1,0 +1,295 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/dedupe"
+)
+
+// Store is what the API needs of the core.
+type Store interface {
+	Leads(ctx context.Context, f crm.LeadFilter) ([]crm.Lead, string, error)
+	Lead(ctx context.Context, id int64) (crm.Lead, error)
+	SetLeadStatus(ctx context.Context, id int64, status, junkReason string) (crm.Lead, error)
+	Assignments(ctx context.Context, leadID int64) ([]crm.Assignment, error)
+	Managers(ctx context.Context) ([]crm.Manager, error)
+	CreateManager(ctx context.Context, m crm.Manager) (crm.Manager, error)
+	Counters(ctx context.Context, managerID int64) (crm.Counters, error)
+}
+
+var _ Store = (*crm.Store)(nil)
+
+// Server is the REST API v1.
+type Server struct {
+	store Store
+	auth  *authenticator
+	norm  dedupe.Normalizer
+	log   *slog.Logger
+}
+
+// New returns the API over store, answering the given tokens.
+func New(store Store, tokens []Token, norm dedupe.Normalizer, log *slog.Logger) *Server {
+	return &Server{store: store, auth: newAuthenticator(tokens), norm: norm, log: log}
+}
+
+// handler is an API handler: it returns its answer or an error.
+type handler func(r *http.Request, p Principal) (status int, body any, err error)
+
+// Register adds the API routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	s.route(mux, "GET /api/v1/leads", s.listLeads)
+	s.route(mux, "GET /api/v1/leads/{id}", s.getLead)
+	s.route(mux, "POST /api/v1/leads/{id}/status", s.setLeadStatus)
+	s.route(mux, "GET /api/v1/leads/{id}/assignments", s.leadAssignments)
+	s.route(mux, "GET /api/v1/managers", s.listManagers)
+	s.route(mux, "POST /api/v1/managers", s.createManager)
+	s.route(mux, "GET /api/v1/counters", s.counters)
+}
+
+func (s *Server) route(mux *http.ServeMux, pattern string, h handler) {
+	write := !strings.HasPrefix(pattern, "GET ")
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.auth.principal(r)
+		if err == nil && write && p.Role == RoleIntegration {
+			err = crm.Errorf(crm.EFORBIDDEN, "an integration token reads only")
+		}
+		if err != nil {
+			WriteError(w, r, s.log, err)
+			return
+		}
+		status, body, err := h(r, p)
+		if err != nil {
+			WriteError(w, r, s.log, err)
+			return
+		}
+		WriteJSON(w, status, body)
+	})
+}
+
+// page is a list answer.
+type page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func newPage[T any](items []T, next string) page[T] {
+	if items == nil {
+		items = []T{}
+	}
+	p := page[T]{Items: items}
+	if next != "" {
+		p.NextCursor = &next
+	}
+	return p
+}
+
+func (s *Server) listLeads(r *http.Request, p Principal) (int, any, error) {
+	q := r.URL.Query()
+	f := crm.LeadFilter{Status: q.Get("status"), Cursor: q.Get("cursor")}
+	if f.Cursor == "" {
+		f.Cursor = q.Get("next_cursor")
+	}
+	var err error
+	if f.ManagerID, err = optionalID(q.Get("manager_id"), "manager_id"); err != nil {
+		return 0, nil, err
+	}
+	if v := q.Get("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 {
+			return 0, nil, crm.Invalid("limit", "must be a positive number, at most %d", crm.MaxPage)
+		}
+	}
+	if v := q.Get("phone"); v != "" {
+		e164, ok := s.norm.Phone(v)
+		if !ok {
+			return 0, nil, crm.Invalid("phone", "%q is not a phone number", v)
+		}
+		f.Phone = e164
+	}
+	if v := q.Get("email"); v != "" {
+		e, ok := dedupe.Email(v)
+		if !ok {
+			return 0, nil, crm.Invalid("email", "%q is not an e-mail address", v)
+		}
+		f.Email = e
+	}
+	if !p.SeesAll() {
+		if f.ManagerID != nil && *f.ManagerID != *p.ManagerID {
+			return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager sees only their own leads")
+		}
+		f.ManagerID = p.ManagerID
+	}
+	leads, next, err := s.store.Leads(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(leads, next), nil
+}
+
+func (s *Server) lead(r *http.Request, p Principal) (crm.Lead, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return crm.Lead{}, err
+	}
+	l, err := s.store.Lead(r.Context(), id)
+	if err != nil {
+		return crm.Lead{}, err
+	}
+	if !p.SeesAll() && (l.ManagerID == nil || *l.ManagerID != *p.ManagerID) {
+		return crm.Lead{}, crm.Errorf(crm.EFORBIDDEN, "lead %d is another manager's", id)
+	}
+	return l, nil
+}
+
+func (s *Server) getLead(r *http.Request, p Principal) (int, any, error) {
+	l, err := s.lead(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, detail(l), nil
+}
+
+// leadDetail is a lead with its touches, activities and assignment, shown
+// even when empty.
+type leadDetail struct {
+	crm.Lead
+	Touches    []crm.Touch     `json:"touches"`
+	Activities []crm.Activity  `json:"activities"`
+	Assignment *crm.Assignment `json:"assignment"`
+}
+
+func detail(l crm.Lead) leadDetail {
+	d := leadDetail{Lead: l, Touches: l.Touches, Activities: l.Activities, Assignment: l.Assignment}
+	if d.Touches == nil {
+		d.Touches = []crm.Touch{}
+	}
+	if d.Activities == nil {
+		d.Activities = []crm.Activity{}
+	}
+	return d
+}
+
+func (s *Server) setLeadStatus(r *http.Request, p Principal) (int, any, error) {
+	if _, err := s.lead(r, p); err != nil {
+		return 0, nil, err
+	}
+	var body struct {
+		Status     string `json:"status"`
+		JunkReason string `json:"junk_reason"`
+	}
+	if err := decode(r, &body); err != nil {
+		return 0, nil, err
+	}
+	id, _ := pathID(r)
+	l, err := s.store.SetLeadStatus(r.Context(), id, body.Status, body.JunkReason)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, detail(l), nil
+}
+
+func (s *Server) leadAssignments(r *http.Request, p Principal) (int, any, error) {
+	l, err := s.lead(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	hops, err := s.store.Assignments(r.Context(), l.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(hops, ""), nil
+}
+
+func (s *Server) listManagers(r *http.Request, _ Principal) (int, any, error) {
+	ms, err := s.store.Managers(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(ms, ""), nil
+}
+
+func (s *Server) createManager(r *http.Request, p Principal) (int, any, error) {
+	if p.Role != RoleAdmin && p.Role != RoleSupervisor {
+		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "only an admin or a supervisor adds managers")
+	}
+	m := crm.Manager{Active: true}
+	var body struct {
+		Name           string `json:"name"`
+		Role           string `json:"role"`
+		TimeZone       string `json:"time_zone"`
+		Active         *bool  `json:"active"`
+		TelegramChatID *int64 `json:"telegram_chat_id"`
+	}
+	if err := decode(r, &body); err != nil {
+		return 0, nil, err
+	}
+	m.Name, m.Role, m.TimeZone, m.TelegramChatID = body.Name, body.Role, body.TimeZone, body.TelegramChatID
+	if body.Active != nil {
+		m.Active = *body.Active
+	}
+	out, err := s.store.CreateManager(r.Context(), m)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, out, nil
+}
+
+func (s *Server) counters(r *http.Request, p Principal) (int, any, error) {
+	id, err := optionalID(r.URL.Query().Get("manager_id"), "manager_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if id == nil {
+		if p.ManagerID == nil {
+			return 0, nil, crm.Invalid("manager_id", "is required")
+		}
+		id = p.ManagerID
+	}
+	if !p.SeesAll() && *id != *p.ManagerID {
+		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager sees only their own counters")
+	}
+	c, err := s.store.Counters(r.Context(), *id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, c, nil
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, crm.Errorf(crm.ENOTFOUND, "no such id %q", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func optionalID(v, field string) (*int64, error) {
+	if v == "" {
+		return nil, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, crm.Invalid(field, "must be an id, not %q", v)
+	}
+	return &id, nil
+}
+
+// decode reads a JSON body of at most 1 MiB, refusing unknown fields.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return &crm.Error{Code: crm.EMALFORMED, Message: "the body is empty; send JSON"}
+		}
+		return &crm.Error{Code: crm.EMALFORMED, Message: "cannot read the JSON body: " + err.Error()}
+	}
+	return nil
+}

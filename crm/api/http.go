@@ -1,0 +1,65 @@
+// Package api is Leadd's REST API v1 and the HTTP conventions every
+// handler shares: JSON bodies, coded errors mapped to statuses by one
+// table, bearer tokens.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/leadd/leadd/crm"
+)
+
+// statusOf maps error codes to HTTP statuses; it is the only such table.
+var statusOf = map[string]int{
+	crm.EINVALID:      http.StatusUnprocessableEntity,
+	crm.EMALFORMED:    http.StatusBadRequest,
+	crm.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	crm.ENOTFOUND:     http.StatusNotFound,
+	crm.ECONFLICT:     http.StatusConflict,
+	crm.EUNAUTHORIZED: http.StatusUnauthorized,
+	crm.EFORBIDDEN:    http.StatusForbidden,
+	crm.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	crm.ERATELIMITED:  http.StatusTooManyRequests,
+	crm.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	crm.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// Status is the HTTP status for err.
+func Status(err error) int {
+	return statusOf[crm.ErrorCode(err)]
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	} `json:"error"`
+}
+
+// WriteError answers with err as {"error": {"code", "message", "field"}}.
+// Internal errors are logged and their detail is not shown.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var body errorBody
+	var e *crm.Error
+	if errors.As(err, &e) {
+		body.Error.Code, body.Error.Message, body.Error.Field = e.Code, e.Message, e.Field
+	} else {
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		body.Error.Code, body.Error.Message = crm.EINTERNAL, "internal error"
+	}
+	if body.Error.Code == crm.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="leadd"`)
+	}
+	WriteJSON(w, statusOf[body.Error.Code], body)
+}
+
+// WriteJSON answers with v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

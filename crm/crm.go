@@ -1,0 +1,177 @@
+// Package crm holds Leadd's domain — managers, contacts, leads, touches,
+// activities, assignments — and its Postgres store. It imports no adapter:
+// intake, routing and the HTTP API all point inward to it.
+package crm
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Lead statuses.
+const (
+	StatusNew        = "new"
+	StatusInProgress = "in_progress"
+	StatusConverted  = "converted"
+	StatusJunk       = "junk"
+)
+
+// JunkReasons are the reasons a lead may be closed as junk.
+var JunkReasons = []string{"spam", "test", "job_seeker", "duplicate", "unreachable", "other"}
+
+// Channels an inbound touch arrives on.
+const (
+	ChannelForm      = "form"
+	ChannelCall      = "call"
+	ChannelMail      = "mail"
+	ChannelMessenger = "messenger"
+	ChannelManual    = "manual"
+)
+
+// Manager roles.
+const (
+	RoleManager    = "manager"
+	RoleSupervisor = "supervisor"
+	RoleAdmin      = "admin"
+)
+
+// Manager is a person who works leads.
+type Manager struct {
+	ID             int64     `json:"id" yaml:"-"`
+	Name           string    `json:"name" yaml:"name"`
+	Role           string    `json:"role" yaml:"role"`
+	TimeZone       string    `json:"time_zone" yaml:"time_zone"`
+	Active         bool      `json:"active" yaml:"-"`
+	TelegramChatID *int64    `json:"telegram_chat_id" yaml:"telegram_chat_id"`
+	CreatedAt      time.Time `json:"created_at" yaml:"-"`
+}
+
+// Consent is the personal-data consent (152-FZ) given with a form: which
+// field carried it, its value, and when it was given.
+type Consent struct {
+	Field string    `json:"field"`
+	Value string    `json:"value"`
+	At    time.Time `json:"at"`
+}
+
+// Inbound is one normalized inbound touch: who it is from (identities
+// already normalized by dedupe) and what it says. It is what intake hands
+// to the core.
+type Inbound struct {
+	Channel   string            `json:"channel"`
+	Source    string            `json:"source,omitempty"` // form name, PBX line, mailbox
+	At        time.Time         `json:"at"`
+	Name      string            `json:"name,omitempty"`
+	Phones    []string          `json:"phones,omitempty"`     // E.164
+	RawPhones []string          `json:"raw_phones,omitempty"` // as typed, not valid numbers
+	Emails    []string          `json:"emails,omitempty"`     // trimmed, lower-cased
+	Text      string            `json:"text,omitempty"`
+	UTM       map[string]string `json:"utm,omitempty"`
+	PageURL   string            `json:"page_url,omitempty"`
+	Referrer  string            `json:"referrer,omitempty"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	Consent   *Consent          `json:"consent,omitempty"`
+	// JunkReason, when set, files the touch as a lead closed as junk at
+	// once (a filled honeypot is "spam"), with no manager and no call.
+	JunkReason string `json:"junk_reason,omitempty"`
+}
+
+// Identities returns the keys a person is recognised by.
+func (in *Inbound) Identities() []string {
+	ids := make([]string, 0, len(in.Phones)+len(in.Emails))
+	for _, p := range in.Phones {
+		ids = append(ids, "tel:"+p)
+	}
+	for _, e := range in.Emails {
+		ids = append(ids, "email:"+e)
+	}
+	return ids
+}
+
+// Lead is a request from a person not yet qualified.
+type Lead struct {
+	ID         int64             `json:"id"`
+	Status     string            `json:"status"`
+	JunkReason *string           `json:"junk_reason"`
+	Channel    string            `json:"channel"`
+	Source     string            `json:"source"`
+	Name       string            `json:"name"`
+	Phones     []string          `json:"phones"`
+	RawPhones  []string          `json:"raw_phones"`
+	Emails     []string          `json:"emails"`
+	Comment    string            `json:"comment"`
+	UTM        map[string]string `json:"utm"`
+	PageURL    string            `json:"page_url"`
+	Referrer   string            `json:"referrer"`
+	Fields     map[string]string `json:"fields"`
+	Consent    *Consent          `json:"consent"`
+	ManagerID  *int64            `json:"manager_id"`
+	ContactID  *int64            `json:"contact_id"`
+	CreatedAt  time.Time         `json:"created_at"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+
+	// Filled by GetLead only.
+	Touches    []Touch     `json:"touches,omitempty"`
+	Activities []Activity  `json:"activities,omitempty"`
+	Assignment *Assignment `json:"assignment,omitempty"`
+}
+
+// Open reports whether the lead still waits to be qualified or closed.
+func (l *Lead) Open() bool { return l.Status == StatusNew || l.Status == StatusInProgress }
+
+// Touch is one inbound event attached to a lead or contact.
+type Touch struct {
+	ID      int64           `json:"id"`
+	Channel string          `json:"channel"`
+	Kind    string          `json:"kind"`
+	Source  string          `json:"source"`
+	At      time.Time       `json:"at"`
+	Text    string          `json:"text"`
+	Data    json.RawMessage `json:"data"`
+	EventID *string         `json:"event_id"`
+}
+
+// Activity types.
+const (
+	ActivityCall    = "call"
+	ActivityMeeting = "meeting"
+	ActivityTask    = "task"
+	ActivityEmail   = "email"
+)
+
+// Activity is something a manager has to do by a time.
+type Activity struct {
+	ID        int64      `json:"id"`
+	Type      string     `json:"type"`
+	Subject   string     `json:"subject"`
+	LeadID    *int64     `json:"lead_id"`
+	ManagerID int64      `json:"manager_id"`
+	DueAt     time.Time  `json:"due_at"`
+	DoneAt    *time.Time `json:"done_at"`
+	Outcome   *string    `json:"outcome"`
+}
+
+// Candidate is a manager a routing decision chose from, and why they were
+// or were not chosen.
+type Candidate struct {
+	ManagerID int64  `json:"manager_id"`
+	Skipped   string `json:"skipped,omitempty"`
+}
+
+// Assignment records who got a lead, when, by which rule and strategy,
+// among which candidates. ManagerID nil means the lead waits in the queue.
+type Assignment struct {
+	ManagerID  *int64      `json:"manager_id"`
+	Rule       string      `json:"rule"`
+	Strategy   string      `json:"strategy"`
+	Candidates []Candidate `json:"candidates"`
+	Reason     string      `json:"reason"`
+	At         time.Time   `json:"at"`
+}
+
+// Counters are a manager's open activities due today (not yet overdue) and
+// overdue, "today" being the manager's own calendar day.
+type Counters struct {
+	Today   int `json:"today"`
+	Overdue int `json:"overdue"`
+}

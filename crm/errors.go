@@ -1,0 +1,82 @@
+package crm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Error codes a caller can act on. The HTTP edge maps each to one status.
+const (
+	ECONFLICT     = "conflict"
+	EINVALID      = "invalid"
+	EMALFORMED    = "malformed"   // the request cannot be read at all
+	EUNSUPPORTED  = "unsupported" // a content type we do not read
+	ENOTFOUND     = "not_found"
+	EUNAUTHORIZED = "unauthorized"
+	EFORBIDDEN    = "forbidden"
+	ETOOLARGE     = "too_large"
+	ERATELIMITED  = "rate_limited"
+	EUNAVAILABLE  = "unavailable"
+	EINTERNAL     = "internal"
+)
+
+// Error is an error the caller can fix or act on: it carries a code, a
+// human-readable message and, for invalid input, the field at fault.
+type Error struct {
+	Code    string
+	Message string
+	Field   string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %s", e.Code, e.Field, e.Message)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an EINVALID error naming the field at fault.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of an *Error in err's chain, or EINTERNAL.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// translate turns driver errors into coded errors once, at the storage
+// edge: a missing row is not_found, a unique violation is a conflict, a
+// foreign key or check violation is invalid input.
+func translate(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Errorf(ENOTFOUND, "%s not found", what)
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "23505":
+			return &Error{Code: ECONFLICT, Message: what + " already exists (" + pg.ConstraintName + ")"}
+		case "23503":
+			return &Error{Code: EINVALID, Message: what + " refers to a missing record (" + pg.ConstraintName + ")"}
+		case "23514":
+			return &Error{Code: EINVALID, Message: what + " breaks a rule (" + pg.ConstraintName + ")"}
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

@@ -1,0 +1,237 @@
+package crm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Outcomes of landing a touch.
+const (
+	LandedNewLead  = "lead_created"
+	LandedOpenLead = "touch_attached"
+	LandedJunk     = "junk"
+)
+
+// AssignRequest is what routing is asked about a new lead.
+type AssignRequest struct {
+	Lead      *Lead
+	Inbound   *Inbound
+	Returning bool   // the person is a known contact
+	OwnerID   *int64 // the known contact's manager
+}
+
+// Assigner chooses the manager for a new lead. It decides; the core
+// records. A nil ManagerID in the result means the lead is queued.
+type Assigner interface {
+	Assign(ctx context.Context, req AssignRequest) (Assignment, error)
+}
+
+// Lander lands inbound touches where DESIGN.md says they go: the person's
+// open lead, else a new lead (linked to the contact when the person is
+// known), assigned, with a call due within the SLA, and the manager told
+// through the outbox.
+type Lander struct {
+	Assigner Assigner
+	SLA      time.Duration
+	Now      func() time.Time
+}
+
+// Landing is where a touch landed.
+type Landing struct {
+	Outcome   string
+	LeadID    int64
+	ManagerID *int64
+}
+
+// Land files one inbound touch inside the caller's transaction. eventID is
+// the inbox event it came from: a touch exists at most once per event.
+// Errors: ECONFLICT when another transaction opened a lead for the same
+// person at the same moment (retrying then attaches to it).
+func (l *Lander) Land(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound) (Landing, error) {
+	ids := in.Identities()
+	if in.JunkReason == "" && len(ids) > 0 {
+		lead, err := openLeadFor(ctx, tx, ids)
+		if err == nil {
+			if err := attach(ctx, tx, lead, eventID, in); err != nil {
+				return Landing{}, err
+			}
+			return Landing{Outcome: LandedOpenLead, LeadID: lead.ID, ManagerID: lead.ManagerID}, nil
+		}
+		if ErrorCode(err) != ENOTFOUND {
+			return Landing{}, err
+		}
+	}
+	return l.open(ctx, tx, eventID, in, ids)
+}
+
+type openLead struct {
+	ID        int64
+	ManagerID *int64
+	Phones    []string
+	Emails    []string
+}
+
+// openLeadFor finds and locks the open lead of any of the identities.
+func openLeadFor(ctx context.Context, tx pgx.Tx, ids []string) (openLead, error) {
+	var o openLead
+	err := tx.QueryRow(ctx, `SELECT l.id, l.manager_id, l.phones, l.emails
+		FROM lead_identities li JOIN leads l ON l.id = li.lead_id
+		WHERE li.identity = ANY($1) AND l.status IN ('new', 'in_progress')
+		ORDER BY l.id LIMIT 1 FOR UPDATE OF l`, ids).Scan(&o.ID, &o.ManagerID, &o.Phones, &o.Emails)
+	return o, translate(err, "open lead")
+}
+
+// attach adds the touch to an open lead and learns any new phone or e-mail.
+func attach(ctx context.Context, tx pgx.Tx, lead openLead, eventID string, in *Inbound) error {
+	phones, emails := union(lead.Phones, in.Phones), union(lead.Emails, in.Emails)
+	if _, err := tx.Exec(ctx, `UPDATE leads SET phones = $2, emails = $3,
+		raw_phones = ARRAY(SELECT DISTINCT unnest(raw_phones || $4::text[])), updated_at = now() WHERE id = $1`,
+		lead.ID, phones, emails, nonNil(in.RawPhones)); err != nil {
+		return translate(err, "lead")
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO lead_identities (identity, lead_id)
+		SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING`, in.Identities(), lead.ID); err != nil {
+		return translate(err, "lead identity")
+	}
+	return insertTouch(ctx, tx, lead.ID, eventID, in)
+}
+
+// open files the touch as a new lead.
+func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound, ids []string) (Landing, error) {
+	var contactID, ownerID *int64
+	if len(ids) > 0 {
+		err := tx.QueryRow(ctx, `SELECT c.id, c.manager_id FROM contact_identities ci JOIN contacts c ON c.id = ci.contact_id
+			WHERE ci.identity = ANY($1) ORDER BY c.id LIMIT 1`, ids).Scan(&contactID, &ownerID)
+		if err != nil && err != pgx.ErrNoRows {
+			return Landing{}, translate(err, "contact")
+		}
+	}
+	status, junk := StatusNew, (*string)(nil)
+	if in.JunkReason != "" {
+		status, junk = StatusJunk, &in.JunkReason
+	}
+	now := l.Now()
+	lead := Lead{
+		Status: status, JunkReason: junk, Channel: in.Channel, Source: in.Source, Name: in.Name,
+		Phones: nonNil(in.Phones), RawPhones: nonNil(in.RawPhones), Emails: nonNil(in.Emails), Comment: in.Text,
+		UTM: in.UTM, PageURL: in.PageURL, Referrer: in.Referrer, Fields: in.Fields, Consent: in.Consent, ContactID: contactID,
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO leads (status, junk_reason, channel, source, name, phones, raw_phones, emails,
+			comment, utm, page_url, referrer, fields, consent, contact_id, created_at, updated_at, status_changed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $16) RETURNING id`,
+		lead.Status, lead.JunkReason, lead.Channel, lead.Source, lead.Name, lead.Phones, lead.RawPhones, lead.Emails,
+		lead.Comment, jsonObject(lead.UTM), lead.PageURL, lead.Referrer, jsonObject(lead.Fields), lead.Consent, contactID, now,
+	).Scan(&lead.ID)
+	if err != nil {
+		return Landing{}, translate(err, "lead")
+	}
+	if err := insertTouch(ctx, tx, lead.ID, eventID, in); err != nil {
+		return Landing{}, err
+	}
+	if status == StatusJunk {
+		return Landing{Outcome: LandedJunk, LeadID: lead.ID}, nil
+	}
+	// The constraint behind "one person, one open lead": a concurrent
+	// transaction that opened a lead for one of these identities first
+	// makes this insert fail, and the retry attaches to that lead.
+	if len(ids) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO lead_identities (identity, lead_id) SELECT unnest($1::text[]), $2`,
+			ids, lead.ID); err != nil {
+			return Landing{}, translate(err, "open lead for this person")
+		}
+	}
+	a, err := l.Assigner.Assign(ctx, AssignRequest{Lead: &lead, Inbound: in, Returning: contactID != nil, OwnerID: ownerID})
+	if err != nil {
+		return Landing{}, fmt.Errorf("assign lead %d: %w", lead.ID, err)
+	}
+	if err := l.assign(ctx, tx, &lead, a, now); err != nil {
+		return Landing{}, err
+	}
+	return Landing{Outcome: LandedNewLead, LeadID: lead.ID, ManagerID: a.ManagerID}, nil
+}
+
+// assign records the decision, gives the manager a call due within the SLA
+// and tells them through the outbox.
+func (l *Lander) assign(ctx context.Context, tx pgx.Tx, lead *Lead, a Assignment, now time.Time) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO assignments (lead_id, manager_id, rule, strategy, candidates, reason, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, lead.ID, a.ManagerID, a.Rule, a.Strategy, nonNil(a.Candidates), a.Reason, now); err != nil {
+		return translate(err, "assignment")
+	}
+	if a.ManagerID == nil {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE leads SET manager_id = $2 WHERE id = $1`, lead.ID, *a.ManagerID); err != nil {
+		return translate(err, "lead")
+	}
+	var activityID int64
+	if err := tx.QueryRow(ctx, `INSERT INTO activities (type, subject, lead_id, contact_id, manager_id, due_at, created_at)
+		VALUES ('call', $1, $2, $3, $4, $5, $6) RETURNING id`,
+		"Call back: new lead", lead.ID, lead.ContactID, *a.ManagerID, now.Add(l.SLA), now).Scan(&activityID); err != nil {
+		return translate(err, "activity")
+	}
+	payload := map[string]any{"lead_id": lead.ID, "manager_id": *a.ManagerID, "activity_id": activityID,
+		"channel": lead.Channel, "source": lead.Source, "returning": lead.ContactID != nil}
+	return Enqueue(ctx, tx, "lead.assigned", "lead.assigned:"+strconv.FormatInt(lead.ID, 10)+":"+strconv.FormatInt(*a.ManagerID, 10), payload)
+}
+
+// Enqueue writes a side effect to the outbox in the caller's transaction.
+// The key makes a repeated decision one message, not two.
+func Enqueue(ctx context.Context, tx pgx.Tx, kind, key string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("outbox %s: %w", kind, err)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO outbox (kind, idempotency_key, payload) VALUES ($1, $2, $3)
+		ON CONFLICT (idempotency_key) DO NOTHING`, kind, key, b)
+	return translate(err, "outbox message")
+}
+
+func insertTouch(ctx context.Context, tx pgx.Tx, leadID int64, eventID string, in *Inbound) error {
+	data := map[string]any{}
+	if len(in.Fields) > 0 {
+		data["fields"] = in.Fields
+	}
+	if len(in.UTM) > 0 {
+		data["utm"] = in.UTM
+	}
+	if in.PageURL != "" {
+		data["page_url"] = in.PageURL
+	}
+	var ev *string
+	if eventID != "" {
+		ev = &eventID
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO touches (lead_id, event_id, channel, source, at, text, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, leadID, ev, in.Channel, in.Source, in.At, in.Text, data)
+	return translate(err, "touch")
+}
+
+func union(have, add []string) []string {
+	out := nonNil(slices.Clone(have))
+	for _, s := range add {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func jsonObject(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

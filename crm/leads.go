@@ -1,0 +1,234 @@
+package crm
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// LeadFilter selects leads for a list, newest first.
+type LeadFilter struct {
+	Status    string
+	ManagerID *int64
+	Phone     string // E.164
+	Email     string // normalized
+	Limit     int
+	Cursor    string // the next_cursor of the previous page
+}
+
+// MaxPage is the most items one list page returns.
+const MaxPage = 500
+
+const leadColumns = `id, status, junk_reason, channel, source, name, phones, raw_phones, emails, comment,
+	utm, page_url, referrer, fields, consent, manager_id, contact_id, created_at, updated_at`
+
+func scanLead(row pgx.Row) (Lead, error) {
+	var l Lead
+	err := row.Scan(&l.ID, &l.Status, &l.JunkReason, &l.Channel, &l.Source, &l.Name, &l.Phones, &l.RawPhones, &l.Emails,
+		&l.Comment, &l.UTM, &l.PageURL, &l.Referrer, &l.Fields, &l.Consent, &l.ManagerID, &l.ContactID, &l.CreatedAt, &l.UpdatedAt)
+	return l, err
+}
+
+// Leads lists leads matching f, newest first, and the cursor of the next
+// page ("" on the last). Errors: EINVALID for a bad cursor or status.
+func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, string, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > MaxPage {
+		f.Limit = MaxPage
+	}
+	where, args := "TRUE", []any{}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where += " AND " + cond + "$" + strconv.Itoa(len(args))
+	}
+	if f.Status != "" {
+		if !validStatus(f.Status) {
+			return nil, "", Invalid("status", "unknown status %q", f.Status)
+		}
+		add("status = ", f.Status)
+	}
+	if f.ManagerID != nil {
+		add("manager_id = ", *f.ManagerID)
+	}
+	if f.Phone != "" {
+		add("phones @> ", []string{f.Phone})
+	}
+	if f.Email != "" {
+		add("emails @> ", []string{f.Email})
+	}
+	if f.Cursor != "" {
+		before, err := strconv.ParseInt(f.Cursor, 10, 64)
+		if err != nil || before <= 0 {
+			return nil, "", Invalid("cursor", "not a cursor this API returned")
+		}
+		add("id < ", before)
+	}
+	args = append(args, f.Limit+1)
+	rows, err := s.pool.Query(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+where+
+		` ORDER BY id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return nil, "", translate(err, "leads")
+	}
+	leads, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Lead, error) { return scanLead(r) })
+	if err != nil {
+		return nil, "", translate(err, "leads")
+	}
+	next := ""
+	if len(leads) > f.Limit {
+		leads = leads[:f.Limit]
+		next = strconv.FormatInt(leads[len(leads)-1].ID, 10)
+	}
+	return leads, next, nil
+}
+
+// Lead returns a lead with its touches, activities and latest assignment.
+// Errors: ENOTFOUND.
+func (s *Store) Lead(ctx context.Context, id int64) (Lead, error) {
+	l, err := scanLead(s.pool.QueryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id = $1`, id))
+	if err != nil {
+		return Lead{}, translate(err, "lead")
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, channel, kind, source, at, text, data, event_id::text
+		FROM touches WHERE lead_id = $1 ORDER BY at, id`, id)
+	if err != nil {
+		return Lead{}, translate(err, "touches")
+	}
+	l.Touches, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Touch, error) {
+		var t Touch
+		err := r.Scan(&t.ID, &t.Channel, &t.Kind, &t.Source, &t.At, &t.Text, &t.Data, &t.EventID)
+		return t, err
+	})
+	if err != nil {
+		return Lead{}, translate(err, "touches")
+	}
+	rows, err = s.pool.Query(ctx, `SELECT id, type, subject, lead_id, manager_id, due_at, done_at, outcome
+		FROM activities WHERE lead_id = $1 ORDER BY due_at, id`, id)
+	if err != nil {
+		return Lead{}, translate(err, "activities")
+	}
+	l.Activities, err = pgx.CollectRows(rows, scanActivity)
+	if err != nil {
+		return Lead{}, translate(err, "activities")
+	}
+	hops, err := s.Assignments(ctx, id)
+	if err != nil {
+		return Lead{}, err
+	}
+	if len(hops) > 0 {
+		l.Assignment = &hops[len(hops)-1]
+	}
+	return l, nil
+}
+
+func scanActivity(r pgx.CollectableRow) (Activity, error) {
+	var a Activity
+	err := r.Scan(&a.ID, &a.Type, &a.Subject, &a.LeadID, &a.ManagerID, &a.DueAt, &a.DoneAt, &a.Outcome)
+	return a, err
+}
+
+// Assignments returns a lead's assignment history, oldest first.
+func (s *Store) Assignments(ctx context.Context, leadID int64) ([]Assignment, error) {
+	rows, err := s.pool.Query(ctx, `SELECT manager_id, rule, strategy, candidates, reason, at
+		FROM assignments WHERE lead_id = $1 ORDER BY id`, leadID)
+	if err != nil {
+		return nil, translate(err, "assignments")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Assignment, error) {
+		var a Assignment
+		err := r.Scan(&a.ManagerID, &a.Rule, &a.Strategy, &a.Candidates, &a.Reason, &a.At)
+		return a, err
+	})
+	return out, translate(err, "assignments")
+}
+
+func validStatus(s string) bool {
+	return s == StatusNew || s == StatusInProgress || s == StatusConverted || s == StatusJunk
+}
+
+// SetLeadStatus moves an open lead to in_progress (from new) or closes it
+// as junk with a reason. Closing frees the person's identities for a new
+// lead and cancels the lead's open activities. Errors: EINVALID for an
+// unknown status or reason, ENOTFOUND, ECONFLICT when the lead's status
+// does not allow the move.
+func (s *Store) SetLeadStatus(ctx context.Context, id int64, status, junkReason string) (Lead, error) {
+	switch status {
+	case StatusInProgress:
+		if junkReason != "" {
+			return Lead{}, Invalid("junk_reason", "only a junk lead has a junk reason")
+		}
+	case StatusJunk:
+		if !slices.Contains(JunkReasons, junkReason) {
+			return Lead{}, Invalid("junk_reason", "must be one of %v", JunkReasons)
+		}
+	case StatusConverted:
+		return Lead{}, Invalid("status", "a lead is converted by conversion, not by setting its status")
+	default:
+		return Lead{}, Invalid("status", "must be in_progress or junk, not %q", status)
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var cur string
+		if err := tx.QueryRow(ctx, `SELECT status FROM leads WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
+			return translate(err, "lead")
+		}
+		switch {
+		case cur == status && status == StatusInProgress:
+			return nil // taking a lead twice is no error
+		case cur != StatusNew && cur != StatusInProgress:
+			return Errorf(ECONFLICT, "lead %d is %s and can no longer change status", id, cur)
+		}
+		now := s.now()
+		var reason *string
+		if status == StatusJunk {
+			reason = &junkReason
+		}
+		if _, err := tx.Exec(ctx, `UPDATE leads SET status = $2, junk_reason = $3, updated_at = $4, status_changed_at = $4
+			WHERE id = $1`, id, status, reason, now); err != nil {
+			return translate(err, "lead")
+		}
+		if status == StatusJunk {
+			return closeLead(ctx, tx, id, now, "cancelled: lead closed as junk")
+		}
+		return nil
+	})
+	if err != nil {
+		return Lead{}, err
+	}
+	return s.Lead(ctx, id)
+}
+
+// closeLead frees a closed lead's identities and cancels its open work.
+func closeLead(ctx context.Context, tx pgx.Tx, id int64, now time.Time, outcome string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM lead_identities WHERE lead_id = $1`, id); err != nil {
+		return translate(err, "lead identities")
+	}
+	_, err := tx.Exec(ctx, `UPDATE activities SET done_at = $2, outcome = $3 WHERE lead_id = $1 AND done_at IS NULL`,
+		id, now, outcome)
+	return translate(err, "activities")
+}
+
+// Counters counts a manager's open activities due later today and overdue,
+// "today" being the calendar day in the manager's time zone. Errors:
+// ENOTFOUND.
+func (s *Store) Counters(ctx context.Context, managerID int64) (Counters, error) {
+	m, err := s.Manager(ctx, managerID)
+	if err != nil {
+		return Counters{}, err
+	}
+	loc, err := time.LoadLocation(m.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	now := s.now().In(loc)
+	y, mo, d := now.Date()
+	endOfDay := time.Date(y, mo, d+1, 0, 0, 0, 0, loc)
+	var c Counters
+	err = s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE due_at >= $2), count(*) FILTER (WHERE due_at < $2)
+		FROM activities WHERE manager_id = $1 AND done_at IS NULL AND due_at < $3`,
+		managerID, now, endOfDay).Scan(&c.Today, &c.Overdue)
+	return c, translate(err, "counters")
+}

@@ -1,0 +1,120 @@
+// Package dedupe normalizes how people are reached — phones, e-mails,
+// names — so that one person written five ways is recognised as one. It
+// decides and returns; it talks to no network and no database.
+package dedupe
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Normalizer normalizes phones for a default region (ISO 3166 code, "RU").
+type Normalizer struct {
+	Region string
+}
+
+// Phone returns the E.164 form of a phone number typed in any common way,
+// and false when it is not a valid number: such a number is kept as typed,
+// never "fixed" and never matched on.
+func (n Normalizer) Phone(raw string) (string, bool) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", false
+	}
+	// "00" is the international prefix in most of the world; "+" is what
+	// the library expects.
+	if strings.HasPrefix(s, "00") {
+		s = "+" + s[2:]
+	}
+	region := n.Region
+	if region == "" {
+		region = "RU"
+	}
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+// Phones splits a field that may hold several numbers ("8 912 345-67-89,
+// +7 495 123-45-67") and returns the valid ones in E.164, without repeats,
+// and the invalid pieces as typed.
+func (n Normalizer) Phones(raw string) (valid, invalid []string) {
+	for _, part := range splitList(raw) {
+		if e164, ok := n.Phone(part); ok {
+			valid = appendNew(valid, e164)
+		} else if hasDigit(part) {
+			invalid = appendNew(invalid, part)
+		}
+	}
+	if len(valid) == 0 && len(invalid) > 1 {
+		// One number written with commas in it: keep it whole.
+		if e164, ok := n.Phone(raw); ok {
+			return []string{e164}, nil
+		}
+		return nil, []string{strings.TrimSpace(raw)}
+	}
+	return valid, invalid
+}
+
+// Email returns the trimmed, lower-cased address, and false when raw is
+// not an e-mail address. "Ivan <IVAN@Example.RU>" gives "ivan@example.ru".
+func Email(raw string) (string, bool) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", false
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil {
+		return "", false
+	}
+	e := strings.ToLower(addr.Address)
+	at := strings.LastIndexByte(e, '@')
+	if at <= 0 || !strings.Contains(e[at+1:], ".") || strings.HasSuffix(e, ".") {
+		return "", false
+	}
+	return e, true
+}
+
+// Emails splits a field that may hold several addresses and returns the
+// valid ones, normalized, without repeats.
+func Emails(raw string) []string {
+	var out []string
+	for _, part := range splitList(raw) {
+		if e, ok := Email(part); ok {
+			out = appendNew(out, e)
+		}
+	}
+	return out
+}
+
+// Name trims a person's name and collapses inner whitespace.
+func Name(raw string) string {
+	return strings.Join(strings.Fields(raw), " ")
+}
+
+func splitList(s string) []string {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '\n' })
+	out := parts[:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func hasDigit(s string) bool { return strings.IndexFunc(s, unicode.IsDigit) >= 0 }
+
+func appendNew(list []string, s string) []string {
+	for _, have := range list {
+		if have == s {
+			return list
+		}
+	}
+	return append(list, s)
+}

@@ -1,0 +1,137 @@
+package forms
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// Config is the forms section of the configuration.
+type Config struct {
+	// MaxBody is the largest request body accepted, in bytes (64 KiB).
+	MaxBody int64 `yaml:"max_body"`
+	// RateLimit is posts per minute per client address (0: no limit).
+	RateLimit int `yaml:"rate_limit"`
+	// Trusted networks are never rate limited (the site's own backend).
+	Trusted []string `yaml:"trusted_networks"`
+	// Forms by the name in /hooks/forms/{name}.
+	Forms map[string]Form `yaml:"forms"`
+
+	trusted []netip.Prefix
+}
+
+// Form declares one website form.
+type Form struct {
+	// Fields maps what the form's fields mean; each lists the field names
+	// (matched case-insensitively) that carry it.
+	Fields         FieldMap `yaml:"fields"`
+	ThankYouURL    string   `yaml:"thank_you_url"`
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// Honeypot is a field hidden from people: a bot that fills it is
+	// answered as if all went well and filed as junk "spam".
+	Honeypot string `yaml:"honeypot"`
+	// Consent, when set, is the field that must carry the visitor's
+	// personal-data consent (152-FZ); its value and time are stored.
+	Consent string `yaml:"consent"`
+	// RateLimit overrides the section's per-address limit for this form.
+	RateLimit int `yaml:"rate_limit"`
+}
+
+// FieldMap names the fields that carry the person and their words.
+type FieldMap struct {
+	Name    []string `yaml:"name"`
+	Phone   []string `yaml:"phone"`
+	Email   []string `yaml:"email"`
+	Comment []string `yaml:"comment"`
+}
+
+// Defaults cover the names website builders use (Tilda's Name, Phone,
+// Email, Comments; plain HTML's name, tel, message).
+var defaultFields = FieldMap{
+	Name:    []string{"name", "fio", "full_name", "fullname", "your-name"},
+	Phone:   []string{"phone", "tel", "telephone", "phone_number", "mobile", "your-phone"},
+	Email:   []string{"email", "e-mail", "mail", "your-email"},
+	Comment: []string{"comment", "comments", "message", "text", "question", "your-message"},
+}
+
+// Defaults fills what the configuration leaves out.
+func (c *Config) Defaults() {
+	if c.MaxBody == 0 {
+		c.MaxBody = 64 << 10
+	}
+	for name, f := range c.Forms {
+		f.Fields.Name = orDefault(f.Fields.Name, defaultFields.Name)
+		f.Fields.Phone = orDefault(f.Fields.Phone, defaultFields.Phone)
+		f.Fields.Email = orDefault(f.Fields.Email, defaultFields.Email)
+		f.Fields.Comment = orDefault(f.Fields.Comment, defaultFields.Comment)
+		if f.RateLimit == 0 {
+			f.RateLimit = c.RateLimit
+		}
+		c.Forms[name] = f
+	}
+}
+
+func orDefault(have, def []string) []string {
+	if len(have) == 0 {
+		return def
+	}
+	return have
+}
+
+// Validate returns every problem, each naming its key under prefix.
+func (c *Config) Validate(prefix string) []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", prefix, key, fmt.Sprintf(format, args...)))
+	}
+	if c.MaxBody < 1024 {
+		bad("max_body", "must be at least 1024 bytes, not %d", c.MaxBody)
+	}
+	if c.RateLimit < 0 {
+		bad("rate_limit", "must not be negative")
+	}
+	c.trusted = c.trusted[:0]
+	for i, n := range c.Trusted {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(n); aerr == nil {
+				p, err = a.Prefix(a.BitLen())
+			}
+		}
+		if err != nil {
+			bad(fmt.Sprintf("trusted_networks[%d]", i), "not a network: %q", n)
+			continue
+		}
+		c.trusted = append(c.trusted, p)
+	}
+	for name, f := range c.Forms {
+		key := "forms." + name
+		if name == "" || strings.ContainsAny(name, "/?#% ") {
+			bad(key, "a form name must be a plain URL segment")
+		}
+		if f.ThankYouURL != "" {
+			if u, err := url.Parse(f.ThankYouURL); err != nil || (u.Scheme != "http" && u.Scheme != "https" && !strings.HasPrefix(f.ThankYouURL, "/")) {
+				bad(key+".thank_you_url", "must be an http(s) URL or a path, not %q", f.ThankYouURL)
+			}
+		}
+		for i, o := range f.AllowedOrigins {
+			if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "") {
+				bad(fmt.Sprintf("%s.allowed_origins[%d]", key, i), "must be an origin like https://example.ru, not %q", o)
+			}
+		}
+		if f.RateLimit < 0 {
+			bad(key+".rate_limit", "must not be negative")
+		}
+	}
+	return errs
+}
+
+func (c *Config) isTrusted(ip netip.Addr) bool {
+	for _, p := range c.trusted {
+		if p.Contains(ip.Unmap()) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,378 @@
+// Package forms is the website-form adapter: POST /hooks/forms/{form} in
+// urlencoded, multipart or JSON, mapped by the form's declaration into one
+// ingest.Event and stored in the inbox before it answers.
+package forms
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/crm/api"
+	"github.com/leadd/leadd/dedupe"
+	"github.com/leadd/leadd/ingest"
+)
+
+// Inbox is where accepted events go.
+type Inbox interface {
+	Accept(ctx context.Context, ev *ingest.Event, hash []byte) (id string, duplicate bool, err error)
+}
+
+var _ Inbox = (*ingest.Inbox)(nil)
+
+// Handler serves the form hooks.
+type Handler struct {
+	cfg     *Config
+	inbox   Inbox
+	norm    dedupe.Normalizer
+	limiter *ingest.RateLimiter
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// New returns the forms handler; cfg must have passed Validate.
+func New(cfg *Config, inbox Inbox, norm dedupe.Normalizer, limiter *ingest.RateLimiter, log *slog.Logger, now func() time.Time) *Handler {
+	return &Handler{cfg: cfg, inbox: inbox, norm: norm, limiter: limiter, log: log, now: now}
+}
+
+// Register adds the form routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /hooks/forms/{form}", h.post)
+	mux.HandleFunc("OPTIONS /hooks/forms/{form}", h.preflight)
+	mux.HandleFunc("GET /hooks/forms/{form}/thanks", h.thanks)
+}
+
+func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	name := r.PathValue("form")
+	form, ok := h.cfg.Forms[name]
+	source := "form:" + name
+	if !ok {
+		source = "form:unknown"
+	}
+	result, err := h.accept(w, r, name, form, ok)
+	if err != nil {
+		result = "rejected_" + crm.ErrorCode(err)
+		if s := api.Status(err); s == http.StatusTooManyRequests || s >= 500 {
+			h.log.Warn("form rejected", "form", name, "code", crm.ErrorCode(err), "err", err)
+		}
+		api.WriteError(w, r, h.log, err)
+	}
+	ingest.Accepted.WithLabelValues(source, result).Inc()
+	ingest.AcceptSeconds.WithLabelValues(source).Observe(time.Since(start).Seconds())
+}
+
+// accept does the work of post and answers success itself; errors are
+// answered by the caller.
+func (h *Handler) accept(w http.ResponseWriter, r *http.Request, name string, form Form, known bool) (string, error) {
+	if !known {
+		return "", crm.Errorf(crm.ENOTFOUND, "no form named %q", name)
+	}
+	if !h.cors(w, r, form) {
+		return "", crm.Errorf(crm.EFORBIDDEN, "origin %q may not post this form", r.Header.Get("Origin"))
+	}
+	ip := clientIP(r)
+	if !h.cfg.isTrusted(ip) {
+		if ok, retry := h.limiter.Allow(r.Context(), "form:"+ip.String(), form.RateLimit); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+			return "", crm.Errorf(crm.ERATELIMITED, "too many posts from %s; try again in a minute", ip)
+		}
+	}
+	values, err := readValues(w, r, h.cfg.MaxBody)
+	if err != nil {
+		return "", err
+	}
+	if isTildaProbe(values) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("ok"))
+		return "probe", nil
+	}
+	ev, err := h.event(r, name, form, values)
+	if err != nil {
+		return "", err
+	}
+	id, dup, err := h.inbox.Accept(r.Context(), ev, hashValues(values))
+	if err != nil {
+		return "", err
+	}
+	result := "accepted"
+	if dup {
+		result = "duplicate"
+	}
+	h.log.Info("form accepted", "form", name, "event_id", id, "duplicate", dup,
+		"phone", maskPhone(first(ev.Touch.Phones)), "email", maskEmail(first(ev.Touch.Emails)), "spam", ev.Touch.JunkReason != "")
+	if wantsHTML(r) {
+		http.Redirect(w, r, h.thankYouURL(name, form), http.StatusSeeOther)
+		return result, nil
+	}
+	api.WriteJSON(w, http.StatusAccepted, map[string]string{"event_id": id})
+	return result, nil
+}
+
+// event maps the posted values to an Event by the form's declaration.
+func (h *Handler) event(r *http.Request, name string, form Form, values map[string]string) (*ingest.Event, error) {
+	now := h.now().UTC()
+	in := crm.Inbound{Channel: crm.ChannelForm, Source: name, At: now, Fields: map[string]string{}, UTM: map[string]string{}}
+	used := map[string]bool{}
+	pick := func(names []string) (string, string) {
+		for _, n := range names {
+			for k, v := range values {
+				if strings.EqualFold(k, n) && strings.TrimSpace(v) != "" {
+					used[k] = true
+					return k, v
+				}
+			}
+		}
+		return "", ""
+	}
+	_, nameValue := pick(form.Fields.Name)
+	in.Name = dedupe.Name(nameValue)
+	phoneKey, phone := pick(form.Fields.Phone)
+	in.Phones, in.RawPhones = h.norm.Phones(phone)
+	emailKey, email := pick(form.Fields.Email)
+	in.Emails = dedupe.Emails(email)
+	_, in.Text = pick(form.Fields.Comment)
+	in.Text = strings.TrimSpace(in.Text)
+
+	if len(in.Phones) == 0 && len(in.Emails) == 0 {
+		switch {
+		case phone != "":
+			return nil, crm.Invalid(phoneKey, "%q is not a phone number we can call", phone)
+		case email != "":
+			return nil, crm.Invalid(emailKey, "%q is not an e-mail address", email)
+		default:
+			return nil, crm.Invalid("phone", "a phone or an e-mail is required to reach the person")
+		}
+	}
+	if form.Consent != "" {
+		key, v := pick([]string{form.Consent})
+		if !consentGiven(v) {
+			return nil, crm.Invalid(form.Consent, "consent to the processing of personal data is required")
+		}
+		in.Consent = &crm.Consent{Field: key, Value: v, At: now}
+	}
+	if form.Honeypot != "" {
+		if _, v := pick([]string{form.Honeypot}); v != "" {
+			in.JunkReason = "spam"
+		}
+	}
+	for k, v := range values {
+		lk := strings.ToLower(k)
+		switch {
+		case used[k]:
+		case strings.HasPrefix(lk, "utm_"):
+			in.UTM[lk] = v
+		case lk == "page_url" || lk == "pageurl" || lk == "page":
+			in.PageURL = v
+		case lk == "referrer" || lk == "referer":
+			in.Referrer = v
+		default:
+			in.Fields[k] = v
+		}
+	}
+	if in.PageURL == "" {
+		in.PageURL = r.Header.Get("Referer")
+	}
+	// A form that does not copy UTM into fields still has them in the
+	// address of the page it was posted from.
+	if u, err := url.Parse(in.PageURL); err == nil && in.PageURL != "" {
+		for k, vs := range u.Query() {
+			if lk := strings.ToLower(k); strings.HasPrefix(lk, "utm_") && in.UTM[lk] == "" && len(vs) > 0 {
+				in.UTM[lk] = vs[0]
+			}
+		}
+	}
+	raw, _ := json.Marshal(values)
+	ev := &ingest.Event{ID: ingest.NewID(now), Source: "form:" + name, Raw: raw, Touch: in}
+	ev.ExternalID = r.Header.Get("Idempotency-Key")
+	if ev.ExternalID == "" {
+		ev.ExternalID = ev.ID
+	} else if len(ev.ExternalID) > 255 {
+		return nil, crm.Invalid("Idempotency-Key", "must be at most 255 characters")
+	}
+	return ev, nil
+}
+
+// readValues reads a urlencoded, multipart or JSON body into one value per
+// field (repeated fields are joined with ", ").
+func readValues(w http.ResponseWriter, r *http.Request, limit int64) (map[string]string, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	tooLarge := func(err error) error {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return crm.Errorf(crm.ETOOLARGE, "the body is larger than %d bytes", limit)
+		}
+		return &crm.Error{Code: crm.EMALFORMED, Message: "cannot read the body: " + err.Error()}
+	}
+	values := map[string]string{}
+	switch ct {
+	case "application/json":
+		var obj map[string]any
+		dec := json.NewDecoder(r.Body)
+		dec.UseNumber()
+		if err := dec.Decode(&obj); err != nil {
+			return nil, tooLarge(err)
+		}
+		for k, v := range obj {
+			switch v := v.(type) {
+			case string:
+				values[k] = v
+			case nil:
+			case json.Number, bool:
+				values[k] = fmt.Sprint(v)
+			default:
+				b, _ := json.Marshal(v)
+				values[k] = string(b)
+			}
+		}
+		return values, nil
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(limit); err != nil {
+			return nil, tooLarge(err)
+		}
+	case "application/x-www-form-urlencoded", "":
+		if err := r.ParseForm(); err != nil {
+			return nil, tooLarge(err)
+		}
+	default:
+		return nil, crm.Errorf(crm.EUNSUPPORTED, "content type %q is not a form; send urlencoded, multipart or JSON", ct)
+	}
+	for k, vs := range r.PostForm {
+		values[k] = strings.Join(vs, ", ")
+	}
+	return values, nil
+}
+
+// isTildaProbe recognises the post Tilda sends when a webhook is set up.
+func isTildaProbe(v map[string]string) bool {
+	return len(v) == 1 && v["test"] == "test"
+}
+
+func consentGiven(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "no", "off", "false", "нет":
+		return false
+	}
+	return true
+}
+
+// hashValues identifies a post by its fields, not its encoding: a retry
+// with another multipart boundary is the same post.
+func hashValues(v map[string]string) []byte {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(v[k]), v[k])
+	}
+	return h.Sum(nil)
+}
+
+func wantsHTML(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "text/html") && !strings.Contains(accept, "application/json")
+}
+
+func (h *Handler) thankYouURL(name string, form Form) string {
+	if form.ThankYouURL != "" {
+		return form.ThankYouURL
+	}
+	return "/hooks/forms/" + url.PathEscape(name) + "/thanks"
+}
+
+// cors sets the CORS answer for an allowed origin and reports whether the
+// origin may post. A post with no Origin (a server, curl) is allowed.
+func (h *Handler) cors(w http.ResponseWriter, r *http.Request, form Form) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || len(form.AllowedOrigins) == 0 {
+		if len(form.AllowedOrigins) == 0 {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+		}
+		return true
+	}
+	if !slices.Contains(form.AllowedOrigins, origin) && !slices.Contains(form.AllowedOrigins, "*") {
+		return false
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
+	w.Header().Add("Vary", "Origin")
+	return true
+}
+
+func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
+	form, ok := h.cfg.Forms[r.PathValue("form")]
+	if !ok {
+		api.WriteError(w, r, h.log, crm.Errorf(crm.ENOTFOUND, "no form named %q", r.PathValue("form")))
+		return
+	}
+	if !h.cors(w, r, form) {
+		api.WriteError(w, r, h.log, crm.Errorf(crm.EFORBIDDEN, "origin %q may not post this form", r.Header.Get("Origin")))
+		return
+	}
+	w.Header().Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Idempotency-Key")
+	w.Header().Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) thanks(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.cfg.Forms[r.PathValue("form")]; !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(`<!doctype html><html lang="ru"><meta charset="utf-8"><title>Спасибо!</title>` +
+		`<body><h1>Спасибо! Заявка принята.</h1><p>Thank you, we will call you back shortly.</p></body></html>`))
+}
+
+// clientIP is the peer address. Leadd behind a proxy should list the
+// proxy in trusted_networks; X-Forwarded-For is not believed.
+func clientIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, _ := netip.ParseAddr(host)
+	return ip.Unmap()
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// maskPhone keeps the country code and the last two digits.
+func maskPhone(p string) string {
+	if len(p) < 6 {
+		return p
+	}
+	return p[:2] + strings.Repeat("*", len(p)-4) + p[len(p)-2:]
+}
+
+func maskEmail(e string) string {
+	at := strings.IndexByte(e, '@')
+	if at < 1 {
+		return e
+	}
+	return e[:1] + "***" + e[at:]
+}

@@ -1,0 +1,30 @@
+package ingest
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	// Accepted counts intake answers by source and result (accepted,
+	// duplicate, rejected reason, ignored).
+	Accepted = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "leadd_intake_total", Help: "Inbound requests by source and result.",
+	}, []string{"source", "result"})
+	// AcceptSeconds is how long an adapter takes to answer.
+	AcceptSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "leadd_intake_seconds", Help: "Time to accept an inbound request.",
+		Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1},
+	}, []string{"source"})
+	processed = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "leadd_processed_total", Help: "Inbox events processed by outcome.",
+	}, []string{"outcome"})
+	processSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name: "leadd_process_lag_seconds", Help: "Time from acceptance to committed processing.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	})
+	batchSize = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name: "leadd_process_batch_events", Help: "Events per processing transaction.",
+		Buckets: []float64{1, 2, 5, 10, 20, 50, 100},
+	})
+)

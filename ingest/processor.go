@@ -1,0 +1,257 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/leadd/leadd/crm"
+)
+
+// Processor claims inbox events and lands them in the core. Claiming,
+// landing and marking done happen in one transaction per batch (each event
+// in its own savepoint), so a crash anywhere retries the batch and never
+// yields a second lead or a lost one.
+type Processor struct {
+	Pool   *pgxpool.Pool
+	Lander *crm.Lander
+	Locks  *IdentityLocks // optional
+	Log    *slog.Logger
+	Owner  string        // this instance's name in identity locks
+	Batch  int           // events per transaction
+	Poll   time.Duration // how often to look when not woken
+	// MaxAttempts before an event is given up as failed (kept, with its
+	// error, for a person to look at).
+	MaxAttempts int
+	// Wake, when not nil, delivers nudges from a local intake.
+	Wake <-chan struct{}
+
+	// beforeCommit is a test hook: it runs after landing and before the
+	// commit; an error aborts the batch as a crash would.
+	beforeCommit func() error
+}
+
+// Run processes events until ctx ends; a batch in flight is finished
+// first. It returns nil on a clean stop.
+func (p *Processor) Run(ctx context.Context) error {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-p.Wake:
+		}
+		for ctx.Err() == nil {
+			// A batch in flight finishes even when the stop comes.
+			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			n, err := p.Tick(bctx)
+			cancel()
+			if err != nil {
+				p.Log.Error("process inbox", "err", err)
+				break
+			}
+			if n < p.batch() {
+				break
+			}
+		}
+		timer.Reset(p.Poll)
+	}
+}
+
+func (p *Processor) batch() int {
+	if p.Batch <= 0 {
+		return 20
+	}
+	return p.Batch
+}
+
+type claimed struct {
+	id         string
+	attempts   int
+	receivedAt time.Time
+	ev         Event
+}
+
+type result struct {
+	id, outcome, lastErr string
+	leadID               *int64
+	retryIn              time.Duration
+	done                 bool
+}
+
+// Tick processes one batch of due events and returns how many it claimed.
+func (p *Processor) Tick(ctx context.Context) (int, error) {
+	tx, err := p.Pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+
+	rows, err := tx.Query(ctx, `SELECT id::text, attempts, received_at, event FROM inbox
+		WHERE processed_at IS NULL AND next_attempt_at <= now()
+		ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED`, p.batch())
+	if err != nil {
+		return 0, fmt.Errorf("claim: %w", err)
+	}
+	batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (claimed, error) {
+		var c claimed
+		var raw []byte
+		if err := r.Scan(&c.id, &c.attempts, &c.receivedAt, &raw); err != nil {
+			return c, err
+		}
+		return c, json.Unmarshal(raw, &c.ev)
+	})
+	if err != nil || len(batch) == 0 {
+		return 0, err
+	}
+
+	var held []string
+	defer func() {
+		if p.Locks != nil && len(held) > 0 {
+			if err := p.Locks.Unlock(context.WithoutCancel(ctx), p.Owner, held); err != nil {
+				p.Log.Warn("release identity locks", "err", err)
+			}
+		}
+	}()
+	mine := map[string]bool{}
+	results := make([]result, 0, len(batch))
+	for _, c := range batch {
+		ids := c.ev.Touch.Identities()
+		if !p.lock(ctx, ids, mine, &held) {
+			continue // another processor is on this person; theirs first
+		}
+		results = append(results, p.process(ctx, tx, c))
+	}
+	if err := markResults(ctx, tx, results); err != nil {
+		return 0, err
+	}
+	if p.beforeCommit != nil {
+		if err := p.beforeCommit(); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	batchSize.Observe(float64(len(results)))
+	now := time.Now()
+	for i, r := range results {
+		processed.WithLabelValues(r.outcome).Inc()
+		if r.done {
+			processSeconds.Observe(now.Sub(batch[i].receivedAt).Seconds())
+		}
+	}
+	return len(batch), nil
+}
+
+// lock takes the identity locks this batch does not hold yet. Without
+// Redis it lets the event through: the database constraint decides.
+func (p *Processor) lock(ctx context.Context, ids []string, mine map[string]bool, held *[]string) bool {
+	if p.Locks == nil {
+		return true
+	}
+	var need []string
+	for _, id := range ids {
+		if !mine[id] {
+			need = append(need, id)
+		}
+	}
+	ok, err := p.Locks.TryLock(ctx, p.Owner, need)
+	if err != nil {
+		p.Log.Warn("identity locks unavailable; relying on the database", "err", err)
+		return true
+	}
+	if ok {
+		for _, id := range need {
+			mine[id] = true
+		}
+		*held = append(*held, need...)
+	}
+	return ok
+}
+
+// process lands one event in a savepoint. A conflict (someone else opened
+// the person's lead a moment ago) is retried at once: it then attaches.
+func (p *Processor) process(ctx context.Context, tx pgx.Tx, c claimed) result {
+	var err error
+	for try := 0; try < 3; try++ {
+		var landing crm.Landing
+		landing, err = p.landOnce(ctx, tx, c)
+		if err == nil {
+			id := landing.LeadID
+			p.Log.Debug("event processed", "event_id", c.id, "outcome", landing.Outcome, "lead_id", id)
+			return result{id: c.id, outcome: landing.Outcome, leadID: &id, done: true}
+		}
+		if crm.ErrorCode(err) != crm.ECONFLICT {
+			break
+		}
+	}
+	attempts := c.attempts + 1
+	p.Log.Error("event failed", "event_id", c.id, "attempt", attempts, "err", err)
+	if attempts >= p.maxAttempts() {
+		return result{id: c.id, outcome: "failed", lastErr: err.Error(), done: true}
+	}
+	return result{id: c.id, outcome: "retry", lastErr: err.Error(), retryIn: backoff(attempts)}
+}
+
+func (p *Processor) landOnce(ctx context.Context, tx pgx.Tx, c claimed) (crm.Landing, error) {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return crm.Landing{}, err
+	}
+	landing, err := p.Lander.Land(ctx, sp, c.id, &c.ev.Touch)
+	if err != nil {
+		_ = sp.Rollback(ctx)
+		return crm.Landing{}, err
+	}
+	return landing, sp.Commit(ctx)
+}
+
+func (p *Processor) maxAttempts() int {
+	if p.MaxAttempts <= 0 {
+		return 10
+	}
+	return p.MaxAttempts
+}
+
+// backoff is 1s, 2s, 4s ... up to 10 minutes.
+func backoff(attempt int) time.Duration {
+	d := time.Second << min(attempt-1, 10)
+	return min(d, 10*time.Minute)
+}
+
+func markResults(ctx context.Context, tx pgx.Tx, results []result) error {
+	if len(results) == 0 {
+		return nil
+	}
+	ids := make([]string, len(results))
+	outcomes := make([]string, len(results))
+	leads := make([]*int64, len(results))
+	errs := make([]*string, len(results))
+	done := make([]bool, len(results))
+	retry := make([]float64, len(results))
+	for i, r := range results {
+		ids[i], outcomes[i], leads[i], done[i], retry[i] = r.id, r.outcome, r.leadID, r.done, r.retryIn.Seconds()
+		if r.lastErr != "" {
+			e := r.lastErr
+			errs[i] = &e
+		}
+	}
+	_, err := tx.Exec(ctx, `UPDATE inbox i SET attempts = i.attempts + 1, outcome = u.outcome, lead_id = u.lead_id,
+			last_error = u.err,
+			processed_at = CASE WHEN u.done THEN now() END,
+			next_attempt_at = CASE WHEN u.done THEN i.next_attempt_at ELSE now() + make_interval(secs => u.retry) END
+		FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::bool[], $6::float8[])
+			AS u(id, outcome, lead_id, err, done, retry)
+		WHERE i.id = u.id`, ids, outcomes, leads, errs, done, retry)
+	if err != nil {
+		return fmt.Errorf("mark processed: %w", err)
+	}
+	return nil
+}
