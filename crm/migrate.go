@@ -13,6 +13,9 @@ import (
 //go:embed schema/*.sql
 var schema embed.FS
 
+// Schema is the embedded migrations, for tools that need to know the schema.
+var Schema fs.FS = schema
+
 // migrationLock is the advisory lock that lets one replica migrate at a time.
 const migrationLock = 0x1eadd
 

@@ -19,6 +19,8 @@ import (
 	"runtime"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
 )
@@ -82,7 +84,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return serve(ctx, cfg, newLogger(cfg, stderr))
+		log := newLogger(cfg, stderr)
+		redis.SetLogger(redisLogger{log})
+		return serve(ctx, cfg, log)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -113,6 +117,13 @@ func newLogger(cfg configs.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// redisLogger sends the Redis client's own complaints to slog.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.Warn("redis", "msg", fmt.Sprintf(format, v...))
 }
 
 func migrate(cfg configs.Config, w io.Writer) error {

@@ -34,7 +34,8 @@ type Form struct {
 	// Consent, when set, is the field that must carry the visitor's
 	// personal-data consent (152-FZ); its value and time are stored.
 	Consent string `yaml:"consent"`
-	// RateLimit overrides the section's per-address limit for this form.
+	// RateLimit overrides the section's per-address limit for this form
+	// (0: the section's).
 	RateLimit int `yaml:"rate_limit"`
 }
 
@@ -65,9 +66,6 @@ func (c *Config) Defaults() {
 		f.Fields.Phone = orDefault(f.Fields.Phone, defaultFields.Phone)
 		f.Fields.Email = orDefault(f.Fields.Email, defaultFields.Email)
 		f.Fields.Comment = orDefault(f.Fields.Comment, defaultFields.Comment)
-		if f.RateLimit == 0 {
-			f.RateLimit = c.RateLimit
-		}
 		c.Forms[name] = f
 	}
 }

@@ -87,7 +87,11 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, name string, fo
 	}
 	ip := clientIP(r)
 	if !h.cfg.isTrusted(ip) {
-		if ok, retry := h.limiter.Allow(r.Context(), "form:"+ip.String(), form.RateLimit); !ok {
+		limit := form.RateLimit
+		if limit == 0 {
+			limit = h.cfg.RateLimit
+		}
+		if ok, retry := h.limiter.Allow(r.Context(), "form:"+ip.String(), limit); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
 			return "", crm.Errorf(crm.ERATELIMITED, "too many posts from %s; try again in a minute", ip)
 		}

@@ -1,0 +1,248 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/crm/crmtest"
+	"github.com/leadd/leadd/dedupe"
+	"github.com/leadd/leadd/routing"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+type fixture struct {
+	db     *crmtest.DB
+	rds    *crmtest.Redis
+	inbox  *Inbox
+	lander *crm.Lander
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	db := crmtest.MustOpenDB(t)
+	rds := crmtest.MustRedis(t)
+	if _, err := db.Store.SeedManagers(context.Background(), []crm.Manager{{Name: "Анна"}, {Name: "Борис"}}); err != nil {
+		t.Fatal(err)
+	}
+	router := routing.NewRouter(db.Store, routing.RedisCursors{Client: rds.Client, Prefix: rds.Prefix}, 0, quiet)
+	return &fixture{db: db, rds: rds, inbox: NewInbox(db.Pool, nil),
+		lander: &crm.Lander{Assigner: router, SLA: 5 * time.Minute, Now: time.Now}}
+}
+
+func (f *fixture) processor(name string, withLocks bool) *Processor {
+	p := &Processor{Pool: f.db.Pool, Lander: f.lander, Log: quiet, Owner: name, Batch: 10, Poll: 10 * time.Millisecond}
+	if withLocks {
+		p.Locks = &IdentityLocks{Client: f.rds.Client, Prefix: f.rds.Prefix, TTL: 10 * time.Second}
+	}
+	return p
+}
+
+// accept puts a form touch from phone into the inbox.
+func (f *fixture) accept(t *testing.T, phone string) string {
+	t.Helper()
+	norm := dedupe.Normalizer{Region: "RU"}
+	in := crm.Inbound{Channel: crm.ChannelForm, Source: "contact", At: time.Now(), Name: "Иван"}
+	in.Phones, in.RawPhones = norm.Phones(phone)
+	ev := &Event{ID: NewID(time.Now()), Source: "form:contact", Touch: in}
+	ev.ExternalID = ev.ID
+	id, _, err := f.inbox.Accept(context.Background(), ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// drain runs processors until the inbox is empty.
+func drain(t *testing.T, ps ...*Processor) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = p.Run(ctx) }()
+	}
+	db := ps[0].Pool
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM inbox WHERE processed_at IS NULL`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events still unprocessed", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	wg.Wait()
+}
+
+func TestSamePersonFromManySidesAtOnceGetsOneLead(t *testing.T) {
+	t.Parallel()
+	ways := []string{"8 (912) 345-67-89", "+7 912 345 67 89", "89123456789", "9123456789", "+7(912)345-67-89"}
+	for _, tc := range []struct {
+		name  string
+		locks bool
+	}{{"with Redis locks", true}, {"on the database constraint alone", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			var wg sync.WaitGroup
+			for i := range 50 {
+				wg.Add(1)
+				go func() { defer wg.Done(); f.accept(t, ways[i%len(ways)]) }()
+			}
+			wg.Wait()
+			a, b := f.processor("a", tc.locks), f.processor("b", tc.locks)
+			a.Batch, b.Batch = 3, 3 // many small batches interleave the two
+			drain(t, a, b)
+
+			if n := f.db.Count(t, `SELECT count(*) FROM leads`); n != 1 {
+				t.Fatalf("%d leads for one person, want 1", n)
+			}
+			if n := f.db.Count(t, `SELECT count(*) FROM touches`); n != 50 {
+				t.Errorf("%d touches, want 50", n)
+			}
+			if n := f.db.Count(t, `SELECT count(*) FROM activities`); n != 1 {
+				t.Errorf("%d call activities, want 1", n)
+			}
+			if n := f.db.Count(t, `SELECT count(*) FROM inbox WHERE outcome NOT IN ('lead_created', 'touch_attached')`); n != 0 {
+				t.Errorf("%d events did not land", n)
+			}
+		})
+	}
+}
+
+func TestCrashBetweenClaimAndCommitProcessesOnceOnRestart(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.accept(t, "+7 916 111 22 33")
+	f.accept(t, "+7 916 444 55 66")
+
+	crashing := f.processor("crashing", true)
+	crashing.beforeCommit = func() error { return errors.New("killed") }
+	if _, err := crashing.Tick(context.Background()); err == nil {
+		t.Fatal("the crashing batch committed")
+	}
+	if n := f.db.Count(t, `SELECT count(*) FROM leads`); n != 0 {
+		t.Fatalf("a crashed batch left %d leads", n)
+	}
+
+	drain(t, f.processor("restarted", true))
+	if n := f.db.Count(t, `SELECT count(*) FROM leads`); n != 2 {
+		t.Errorf("%d leads after restart, want 2", n)
+	}
+	if n := f.db.Count(t, `SELECT count(*) FROM activities`); n != 2 {
+		t.Errorf("%d activities after restart, want 2", n)
+	}
+	if n := f.db.Count(t, `SELECT count(*) FROM outbox`); n != 2 {
+		t.Errorf("%d outbox messages after restart, want 2", n)
+	}
+	// The identity locks the crashed batch held were released.
+	if n := len(f.rds.Client.Keys(context.Background(), f.rds.Prefix+"lock:*").Val()); n != 0 {
+		t.Errorf("%d identity locks left behind", n)
+	}
+}
+
+func TestStopFinishesTheBatchInFlight(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for i := range 5 {
+		f.accept(t, fmt.Sprintf("+7 916 000 00 %02d", i+10))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := f.processor("stopping", true)
+	p.beforeCommit = func() error {
+		cancel() // SIGTERM arrives mid-batch
+		return nil
+	}
+	if err := p.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.db.Count(t, `SELECT count(*) FROM leads`); n != 5 {
+		t.Errorf("%d leads after a stop mid-batch, want all 5", n)
+	}
+}
+
+func TestFailingEventIsRetriedWithBackoffThenKept(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.accept(t, "+7 916 777 88 99")
+	broken := f.processor("broken", false)
+	broken.MaxAttempts = 2
+	broken.Lander = &crm.Lander{Assigner: failingAssigner{}, SLA: time.Minute, Now: time.Now}
+
+	if _, err := broken.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var attempts int
+	var lastErr string
+	var retryIn time.Duration
+	err := f.db.Pool.QueryRow(context.Background(), `SELECT attempts, last_error, next_attempt_at - now()
+		FROM inbox WHERE id = $1 AND processed_at IS NULL`, id).Scan(&attempts, &lastErr, &retryIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 1 || lastErr == "" || retryIn <= 0 {
+		t.Errorf("after one failure: attempts %d, error %q, retry in %v", attempts, lastErr, retryIn)
+	}
+	if n := f.db.Count(t, `SELECT count(*) FROM leads`); n != 0 {
+		t.Errorf("a failed event left %d leads half-written", n)
+	}
+	f.db.Exec(t, `UPDATE inbox SET next_attempt_at = now()`)
+	if _, err := broken.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.db.Count(t, `SELECT count(*) FROM inbox WHERE outcome = 'failed' AND processed_at IS NOT NULL AND last_error <> ''`); n != 1 {
+		t.Errorf("after the last attempt the event is not kept as failed with its error")
+	}
+}
+
+type failingAssigner struct{}
+
+func (failingAssigner) Assign(context.Context, crm.AssignRequest) (crm.Assignment, error) {
+	return crm.Assignment{}, errors.New("routing is down")
+}
+
+func TestRetriedDeliveryIsTheSameEvent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ev := &Event{ID: NewID(time.Now()), Source: "form:contact", ExternalID: "key-1",
+		Touch: crm.Inbound{Channel: crm.ChannelForm, Phones: []string{"+79161234567"}, At: time.Now()}}
+	first, dup, err := f.inbox.Accept(context.Background(), ev, []byte("body"))
+	if err != nil || dup {
+		t.Fatalf("first delivery: %v, duplicate %v", err, dup)
+	}
+	ev2 := *ev
+	ev2.ID = NewID(time.Now())
+	again, dup, err := f.inbox.Accept(context.Background(), &ev2, []byte("body"))
+	if err != nil || !dup || again != first {
+		t.Fatalf("retry: id %s (first %s), duplicate %v, err %v", again, first, dup, err)
+	}
+	_, _, err = f.inbox.Accept(context.Background(), &ev2, []byte("another body"))
+	if crm.ErrorCode(err) != crm.ECONFLICT {
+		t.Errorf("the key reused for another body: %v, want a conflict", err)
+	}
+	if n := f.db.Count(t, `SELECT count(*) FROM inbox`); n != 1 {
+		t.Errorf("%d inbox rows, want 1", n)
+	}
+}
+
+func TestNewIDIsATimeOrderedUUID(t *testing.T) {
+	a := NewID(time.UnixMilli(1_700_000_000_000))
+	b := NewID(time.UnixMilli(1_700_000_000_001))
+	if len(a) != 36 || a[14] != '7' || a >= b {
+		t.Errorf("ids %s, %s: want version-7 UUIDs in time order", a, b)
+	}
+}
