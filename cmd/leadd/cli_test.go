@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCheckConfigPrintsEveryProblemWithItsKey(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run([]string{"check-config", "--config", "../../configs/leadd.yaml"}, &out, &out); err != nil {
+		t.Fatalf("the demo config: %v\n%s", err, out.String())
+	}
+	broken := filepath.Join(t.TempDir(), "broken.yaml")
+	os.WriteFile(broken, []byte(`
+followup: {sla: -1m}
+processor: {workers: 0}
+api: {tokens: [{name: x, token: short, role: root}]}
+forms: {forms: {contact: {thank_you_url: "ftp://x"}}}
+`), 0o600)
+	out.Reset()
+	if err := run([]string{"check-config", "--config", broken}, &out, &out); err == nil {
+		t.Fatal("a broken config passed")
+	}
+	for _, key := range []string{"followup.sla:", "processor.workers:", "api.tokens[0].token:", "api.tokens[0].role:", "forms.forms.contact.thank_you_url:"} {
+		if !strings.Contains(out.String(), key) {
+			t.Errorf("no %s in:\n%s", key, out.String())
+		}
+	}
+	os.WriteFile(broken, []byte("folowup: {sla: 5m}\n"), 0o600)
+	out.Reset()
+	if err := run([]string{"check-config", "--config", broken}, &out, &out); err == nil || !strings.Contains(out.String(), "folowup") {
+		t.Errorf("a misspelt key: %v %s", err, out.String())
+	}
+}
+
+func TestEnvironmentOverridesTheFile(t *testing.T) {
+	t.Setenv("LEADD_HTTP_ADDR", "127.0.0.1:9999")
+	secret := filepath.Join(t.TempDir(), "db")
+	os.WriteFile(secret, []byte("postgres://u:p@db/leadd\n"), 0o600)
+	t.Setenv("DATABASE_URL_FILE", secret)
+	cfg, err := loadConfig("../../configs/leadd.yaml", &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.Addr != "127.0.0.1:9999" || cfg.Database.URL != "postgres://u:p@db/leadd" {
+		t.Errorf("addr %q, database %q", cfg.HTTP.Addr, cfg.Database.URL)
+	}
+}
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run([]string{"version"}, &out, &out); err != nil || !strings.HasPrefix(out.String(), "leadd ") {
+		t.Errorf("version: %v %q", err, out.String())
+	}
+	if err := run([]string{"frobnicate"}, &out, &out); err == nil {
+		t.Error("an unknown command succeeded")
+	}
+}
