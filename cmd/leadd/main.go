@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
+	_ "time/tzdata" // managers' time zones work on any image
 
 	"github.com/redis/go-redis/v9"
 
