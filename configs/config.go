@@ -17,6 +17,7 @@ import (
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/api"
 	"github.com/leadd/leadd/ingest/forms"
+	"github.com/leadd/leadd/routing"
 	"gopkg.in/yaml.v3"
 )
 
@@ -43,9 +44,16 @@ type Config struct {
 	// (ISO 3166: RU).
 	PhoneRegion string `yaml:"phone_region"`
 	FollowUp    struct {
-		// SLA is how soon a new lead's first call is due.
+		// SLA is how soon a new lead's first call is due, and how long it
+		// may stay new before it moves on (a routing target may override).
 		SLA time.Duration `yaml:"sla"`
+		// Cadence is when to call again after no answer: "15m", "2h",
+		// "next_day 10:00"; after the last, the lead is junk "unreachable".
+		Cadence []string `yaml:"cadence"`
+		// DigestHour is the local hour of each manager's morning digest.
+		DigestHour int `yaml:"digest_hour"`
 	} `yaml:"followup"`
+	Routing routing.Config `yaml:"routing"`
 	Processor struct {
 		Workers int           `yaml:"workers"`
 		Batch   int           `yaml:"batch"`
@@ -74,6 +82,8 @@ func Default() Config {
 	c.Log.Format = "json"
 	c.PhoneRegion = "RU"
 	c.FollowUp.SLA = 5 * time.Minute
+	c.FollowUp.Cadence = crm.DefaultCadence
+	c.FollowUp.DigestHour = 9
 	c.Processor.Workers = 4
 	c.Processor.Batch = 20
 	c.Processor.Poll = 250 * time.Millisecond
@@ -109,7 +119,21 @@ func Load(path string) (Config, error) {
 		}
 	}
 	c.Forms.Defaults()
+	if c.Routing.Pools == nil && c.Routing.Rules == nil && c.Routing.Default == (routing.Target{}) {
+		c.Routing = DefaultRouting()
+	}
 	return c, nil
+}
+
+// DefaultRouting sends every lead to one pool of every active manager, a
+// returning customer's manager first, round-robin otherwise, and to the
+// queue when nobody can take it; a lead not taken moves on twice.
+func DefaultRouting() routing.Config {
+	return routing.Config{
+		Pools:   map[string]routing.Pool{"sales": {Strategy: routing.OwnerFirst, Then: routing.RoundRobin}},
+		Default: routing.Target{Pool: "sales", Fallback: &routing.Target{Queue: true}},
+		MaxHops: 2,
+	}
 }
 
 // fromEnv reads NAME, or the file named by NAME_FILE.
@@ -160,6 +184,15 @@ func (c *Config) Validate() []error {
 	if c.FollowUp.SLA <= 0 {
 		bad("followup.sla", "must be a positive duration like 5m")
 	}
+	if _, err := crm.ParseCadence(c.FollowUp.Cadence); err != nil {
+		var e *crm.Error
+		errors.As(err, &e)
+		bad("followup.cadence"+e.Field, "%s", e.Message)
+	}
+	if c.FollowUp.DigestHour < 0 || c.FollowUp.DigestHour > 23 {
+		bad("followup.digest_hour", "must be an hour, 0 to 23")
+	}
+	errs = append(errs, c.Routing.Validate("routing")...)
 	if c.Processor.Workers < 1 {
 		bad("processor.workers", "must be at least 1")
 	}
@@ -190,4 +223,10 @@ func (c *Config) LogLevel() slog.Level {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.Log.Level))
 	return lvl
+}
+
+// Cadence is the parsed follow-up cadence (Validate has checked it).
+func (c *Config) Cadence() crm.Cadence {
+	cad, _ := crm.ParseCadence(c.FollowUp.Cadence)
+	return cad
 }

@@ -43,7 +43,20 @@ type Manager struct {
 	TimeZone       string    `json:"time_zone" yaml:"time_zone"`
 	Active         bool      `json:"active" yaml:"-"`
 	TelegramChatID *int64    `json:"telegram_chat_id" yaml:"telegram_chat_id"`
-	CreatedAt      time.Time `json:"created_at" yaml:"-"`
+	// Routing: away switch, share in weighted pools, cap on open new
+	// leads (nil: none), working hours (nil: around the clock), time off.
+	Away     bool      `json:"away" yaml:"away"`
+	Weight   int       `json:"weight" yaml:"weight"`
+	Capacity *int      `json:"capacity" yaml:"capacity"`
+	Hours    Hours     `json:"hours" yaml:"hours"`
+	TimeOff  []TimeOff `json:"time_off" yaml:"time_off"`
+	// Load, counted when read: open leads (new and in progress) and of
+	// those the new ones.
+	OpenLeads    int       `json:"open_leads" yaml:"-"`
+	OpenNewLeads int       `json:"open_new_leads" yaml:"-"`
+	CreatedAt    time.Time `json:"created_at" yaml:"-"`
+
+	schedule *Schedule // parsed when read from the store
 }
 
 // Consent is the personal-data consent (152-FZ) given with a form: which
@@ -155,18 +168,25 @@ type Activity struct {
 // or were not chosen.
 type Candidate struct {
 	ManagerID int64  `json:"manager_id"`
+	Pool      string `json:"pool,omitempty"`
 	Skipped   string `json:"skipped,omitempty"`
 }
 
 // Assignment records who got a lead, when, by which rule and strategy,
 // among which candidates. ManagerID nil means the lead waits in the queue.
 type Assignment struct {
-	ManagerID  *int64      `json:"manager_id"`
-	Rule       string      `json:"rule"`
-	Strategy   string      `json:"strategy"`
-	Candidates []Candidate `json:"candidates"`
-	Reason     string      `json:"reason"`
-	At         time.Time   `json:"at"`
+	ManagerID   *int64      `json:"manager_id"`
+	Rule        string      `json:"rule"`
+	Strategy    string      `json:"strategy"`
+	Candidates  []Candidate `json:"candidates"`
+	Reason      string      `json:"reason"`
+	At          time.Time   `json:"at"`
+	ByManagerID *int64      `json:"by_manager_id,omitempty"` // a person re-assigned it by hand
+
+	// When the first call is due and when the lead, still new, moves on
+	// (zero: now + the SLA). Decided, not stored with the hop.
+	DueAt    time.Time `json:"-"`
+	Deadline time.Time `json:"-"`
 }
 
 // Counters are a manager's open activities due today (not yet overdue) and

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +23,9 @@ type AssignRequest struct {
 	Inbound   *Inbound
 	Returning bool   // the person is a known contact
 	OwnerID   *int64 // the known contact's manager
+	// For a re-assignment: the rule that placed the lead, and who had it.
+	Rule    string
+	Exclude []int64
 }
 
 // Assigner chooses the manager for a new lead. It decides; the core
@@ -104,13 +106,9 @@ func attach(ctx context.Context, tx pgx.Tx, lead openLead, eventID string, in *I
 
 // open files the touch as a new lead.
 func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound, ids []string) (Landing, error) {
-	var contactID, ownerID *int64
-	if len(ids) > 0 {
-		err := tx.QueryRow(ctx, `SELECT c.id, c.manager_id FROM contact_identities ci JOIN contacts c ON c.id = ci.contact_id
-			WHERE ci.identity = ANY($1) ORDER BY c.id LIMIT 1`, ids).Scan(&contactID, &ownerID)
-		if err != nil && err != pgx.ErrNoRows {
-			return Landing{}, translate(err, "contact")
-		}
+	contactID, ownerID, err := contactFor(ctx, tx, ids)
+	if err != nil {
+		return Landing{}, err
 	}
 	status, junk := StatusNew, (*string)(nil)
 	if in.JunkReason != "" {
@@ -122,7 +120,7 @@ func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 		Phones: nonNil(in.Phones), RawPhones: nonNil(in.RawPhones), Emails: nonNil(in.Emails), Comment: in.Text,
 		UTM: in.UTM, PageURL: in.PageURL, Referrer: in.Referrer, Fields: in.Fields, Consent: in.Consent, ContactID: contactID,
 	}
-	err := tx.QueryRow(ctx, `INSERT INTO leads (status, junk_reason, channel, source, name, phones, raw_phones, emails,
+	err = tx.QueryRow(ctx, `INSERT INTO leads (status, junk_reason, channel, source, name, phones, raw_phones, emails,
 			comment, utm, page_url, referrer, fields, consent, contact_id, created_at, updated_at, status_changed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $16) RETURNING id`,
 		lead.Status, lead.JunkReason, lead.Channel, lead.Source, lead.Name, lead.Phones, lead.RawPhones, lead.Emails,
@@ -156,28 +154,81 @@ func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 	return Landing{Outcome: LandedNewLead, LeadID: lead.ID, ManagerID: a.ManagerID}, nil
 }
 
+// contactFor finds the known person behind any of the identities, and
+// their manager.
+func contactFor(ctx context.Context, q Querier, ids []string) (contactID, ownerID *int64, err error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	err = q.QueryRow(ctx, `SELECT c.id, c.manager_id FROM contact_identities ci JOIN contacts c ON c.id = ci.contact_id
+		WHERE ci.identity = ANY($1) ORDER BY c.id LIMIT 1`, ids).Scan(&contactID, &ownerID)
+	if err == pgx.ErrNoRows {
+		return nil, nil, nil
+	}
+	return contactID, ownerID, translate(err, "contact")
+}
+
+// ContactFor returns the known contact behind any of the identities and
+// their manager (nil, nil when the person is not known).
+func (s *Store) ContactFor(ctx context.Context, ids []string) (contactID, ownerID *int64, err error) {
+	return contactFor(ctx, s.pool, ids)
+}
+
 // assign records the decision, gives the manager a call due within the SLA
 // and tells them through the outbox.
 func (l *Lander) assign(ctx context.Context, tx pgx.Tx, lead *Lead, a Assignment, now time.Time) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO assignments (lead_id, manager_id, rule, strategy, candidates, reason, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, lead.ID, a.ManagerID, a.Rule, a.Strategy, nonNil(a.Candidates), a.Reason, now); err != nil {
+	if a.DueAt.IsZero() {
+		a.DueAt = now.Add(l.SLA)
+	}
+	if a.Deadline.IsZero() {
+		a.Deadline = a.DueAt
+	}
+	return recordAssignment(ctx, tx, lead.ID, lead.ContactID, a, now, "lead.assigned")
+}
+
+// recordAssignment writes a decision: the hop, the lead's manager and SLA
+// clock, its call (made, moved or cancelled), and the manager's notice.
+func recordAssignment(ctx context.Context, tx pgx.Tx, leadID int64, contactID *int64, a Assignment, now time.Time, notice string) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO assignments (lead_id, manager_id, rule, strategy, candidates, reason, at, by_manager_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, leadID, a.ManagerID, a.Rule, a.Strategy, nonNil(a.Candidates), a.Reason, now, a.ByManagerID); err != nil {
 		return translate(err, "assignment")
 	}
-	if a.ManagerID == nil {
-		return nil
+	var deadline *time.Time
+	if a.ManagerID != nil && a.ByManagerID == nil && !a.Deadline.IsZero() {
+		deadline = &a.Deadline
 	}
-	if _, err := tx.Exec(ctx, `UPDATE leads SET manager_id = $2 WHERE id = $1`, lead.ID, *a.ManagerID); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE leads SET manager_id = $2, rule = CASE WHEN $3 = '' THEN rule ELSE $3 END,
+		sla_due_at = CASE WHEN status = 'new' THEN $4::timestamptz END, updated_at = $5 WHERE id = $1`,
+		leadID, a.ManagerID, a.Rule, deadline, now); err != nil {
 		return translate(err, "lead")
 	}
-	var activityID int64
-	if err := tx.QueryRow(ctx, `INSERT INTO activities (type, subject, lead_id, contact_id, manager_id, due_at, created_at)
-		VALUES ('call', $1, $2, $3, $4, $5, $6) RETURNING id`,
-		"Call back: new lead", lead.ID, lead.ContactID, *a.ManagerID, now.Add(l.SLA), now).Scan(&activityID); err != nil {
-		return translate(err, "activity")
+	if a.ManagerID == nil {
+		// Queued: nobody's call to make until someone takes it.
+		_, err := tx.Exec(ctx, `UPDATE activities SET done_at = $2, outcome = 'queued'
+			WHERE lead_id = $1 AND type = 'call' AND done_at IS NULL`, leadID, now)
+		return translate(err, "activities")
 	}
-	payload := map[string]any{"lead_id": lead.ID, "manager_id": *a.ManagerID, "activity_id": activityID,
-		"channel": lead.Channel, "source": lead.Source, "returning": lead.ContactID != nil}
-	return Enqueue(ctx, tx, "lead.assigned", "lead.assigned:"+strconv.FormatInt(lead.ID, 10)+":"+strconv.FormatInt(*a.ManagerID, 10), payload)
+	// The open call moves with the lead; a lead without one gets one.
+	tag, err := tx.Exec(ctx, `UPDATE activities SET manager_id = $2, due_at = $3, reminded_at = NULL
+		WHERE lead_id = $1 AND type = 'call' AND done_at IS NULL`, leadID, *a.ManagerID, a.DueAt)
+	if err != nil {
+		return translate(err, "activities")
+	}
+	var activityID int64
+	if tag.RowsAffected() == 0 {
+		if err := tx.QueryRow(ctx, `INSERT INTO activities (type, subject, lead_id, contact_id, manager_id, due_at, created_at)
+			VALUES ('call', $1, $2, $3, $4, $5, $6) RETURNING id`,
+			"Call back: new lead", leadID, contactID, *a.ManagerID, a.DueAt, now).Scan(&activityID); err != nil {
+			return translate(err, "activity")
+		}
+	}
+	payload := map[string]any{"lead_id": leadID, "manager_id": *a.ManagerID, "due_at": a.DueAt, "rule": a.Rule,
+		"strategy": a.Strategy, "returning": contactID != nil}
+	if activityID != 0 {
+		payload["activity_id"] = activityID
+	}
+	key := fmt.Sprintf("%s:%d:%d:%d", notice, leadID, *a.ManagerID, now.UnixNano())
+	return Enqueue(ctx, tx, notice, key, payload)
 }
 
 // Enqueue writes a side effect to the outbox in the caller's transaction.

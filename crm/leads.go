@@ -15,6 +15,7 @@ type LeadFilter struct {
 	ManagerID *int64
 	Phone     string // E.164
 	Email     string // normalized
+	Queue     bool   // open leads nobody is assigned to
 	Limit     int
 	Cursor    string // the next_cursor of the previous page
 }
@@ -60,6 +61,9 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, string, error)
 	}
 	if f.Email != "" {
 		add("emails @> ", []string{f.Email})
+	}
+	if f.Queue {
+		where += " AND manager_id IS NULL AND status IN ('new', 'in_progress')"
 	}
 	if f.Cursor != "" {
 		before, err := strconv.ParseInt(f.Cursor, 10, 64)
@@ -186,8 +190,9 @@ func (s *Store) SetLeadStatus(ctx context.Context, id int64, status, junkReason 
 		if status == StatusJunk {
 			reason = &junkReason
 		}
-		if _, err := tx.Exec(ctx, `UPDATE leads SET status = $2, junk_reason = $3, updated_at = $4, status_changed_at = $4
-			WHERE id = $1`, id, status, reason, now); err != nil {
+		// Taking a lead or closing it stops the SLA clock.
+		if _, err := tx.Exec(ctx, `UPDATE leads SET status = $2, junk_reason = $3, updated_at = $4, status_changed_at = $4,
+			sla_due_at = NULL WHERE id = $1`, id, status, reason, now); err != nil {
 			return translate(err, "lead")
 		}
 		if status == StatusJunk {
@@ -219,16 +224,10 @@ func (s *Store) Counters(ctx context.Context, managerID int64) (Counters, error)
 	if err != nil {
 		return Counters{}, err
 	}
-	loc, err := time.LoadLocation(m.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	now := s.now().In(loc)
-	y, mo, d := now.Date()
-	endOfDay := time.Date(y, mo, d+1, 0, 0, 0, 0, loc)
+	now := s.now()
 	var c Counters
 	err = s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE due_at >= $2), count(*) FILTER (WHERE due_at < $2)
 		FROM activities WHERE manager_id = $1 AND done_at IS NULL AND due_at < $3`,
-		managerID, now, endOfDay).Scan(&c.Today, &c.Overdue)
+		managerID, now, endOfDay(now, m.Schedule().Location())).Scan(&c.Today, &c.Overdue)
 	return c, translate(err, "counters")
 }

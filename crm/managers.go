@@ -3,21 +3,33 @@ package crm
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-const managerColumns = `id, name, role, time_zone, active, telegram_chat_id, created_at`
+const managerColumns = `m.id, m.name, m.role, m.time_zone, m.active, m.telegram_chat_id, m.away, m.weight, m.capacity,
+	m.hours, m.time_off, coalesce(l.open, 0), coalesce(l.open_new, 0), m.created_at`
+
+// managerFrom joins each manager's load: open leads and open new leads.
+const managerFrom = ` FROM managers m LEFT JOIN LATERAL (
+	SELECT count(*) AS open, count(*) FILTER (WHERE status = 'new') AS open_new
+	FROM leads WHERE manager_id = m.id AND status IN ('new', 'in_progress')) l ON true`
 
 func scanManager(row pgx.Row) (Manager, error) {
 	var m Manager
-	err := row.Scan(&m.ID, &m.Name, &m.Role, &m.TimeZone, &m.Active, &m.TelegramChatID, &m.CreatedAt)
+	err := row.Scan(&m.ID, &m.Name, &m.Role, &m.TimeZone, &m.Active, &m.TelegramChatID, &m.Away, &m.Weight, &m.Capacity,
+		&m.Hours, &m.TimeOff, &m.OpenLeads, &m.OpenNewLeads, &m.CreatedAt)
+	if m.TimeOff == nil {
+		m.TimeOff = []TimeOff{}
+	}
+	if err == nil {
+		m.schedule, _ = ParseSchedule(m.TimeZone, m.Hours, m.TimeOff)
+	}
 	return m, err
 }
 
-// Validate checks a manager before it is written; it returns EINVALID
-// naming the field.
+// Validate checks a manager before it is written and fills defaults; it
+// returns EINVALID naming the field.
 func (m *Manager) Validate() error {
 	m.Name = strings.TrimSpace(m.Name)
 	if m.Name == "" {
@@ -33,28 +45,118 @@ func (m *Manager) Validate() error {
 	if m.TimeZone == "" {
 		m.TimeZone = "UTC"
 	}
-	if _, err := time.LoadLocation(m.TimeZone); err != nil {
-		return Invalid("time_zone", "unknown time zone %q", m.TimeZone)
+	if m.Weight < 0 || m.Weight > 1000 {
+		return Invalid("weight", "must be between 0 and 1000")
 	}
-	return nil
+	if m.Capacity != nil && *m.Capacity < 1 {
+		return Invalid("capacity", "must be at least 1, or null for no cap")
+	}
+	if m.TimeOff == nil {
+		m.TimeOff = []TimeOff{}
+	}
+	_, err := ParseSchedule(m.TimeZone, m.Hours, m.TimeOff)
+	return err
 }
 
-// CreateManager validates and stores a manager. Errors: EINVALID, ECONFLICT
-// (the Telegram chat is linked to someone else).
+// Schedule is the manager's working time (around the clock in UTC for a
+// manager that would not pass Validate; the store holds none).
+func (m *Manager) Schedule() *Schedule {
+	if m.schedule != nil {
+		return m.schedule
+	}
+	s, err := ParseSchedule(m.TimeZone, m.Hours, m.TimeOff)
+	if err != nil {
+		s, _ = ParseSchedule("UTC", nil, nil)
+	}
+	return s
+}
+
+// CreateManager validates and stores a manager. A weight of 0 becomes 1.
+// Errors: EINVALID, ECONFLICT (the Telegram chat is linked to someone else).
 func (s *Store) CreateManager(ctx context.Context, m Manager) (Manager, error) {
+	if m.Weight == 0 {
+		m.Weight = 1
+	}
 	if err := m.Validate(); err != nil {
 		return Manager{}, err
 	}
-	row := s.pool.QueryRow(ctx, `INSERT INTO managers (name, role, time_zone, active, telegram_chat_id)
-		VALUES ($1, $2, $3, $4, $5) RETURNING `+managerColumns,
-		m.Name, m.Role, m.TimeZone, m.Active, m.TelegramChatID)
-	out, err := scanManager(row)
-	return out, translate(err, "manager")
+	var id int64
+	err := s.pool.QueryRow(ctx, `INSERT INTO managers (name, role, time_zone, active, telegram_chat_id, away, weight, capacity, hours, time_off)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		m.Name, m.Role, m.TimeZone, m.Active, m.TelegramChatID, m.Away, m.Weight, m.Capacity, m.Hours, m.TimeOff).Scan(&id)
+	if err != nil {
+		return Manager{}, translate(err, "manager")
+	}
+	return s.Manager(ctx, id)
 }
 
-// Managers lists every manager by id.
+// ManagerPatch changes some of a manager's fields; nil fields stay.
+type ManagerPatch struct {
+	Name           *string    `json:"name"`
+	Role           *string    `json:"role"`
+	TimeZone       *string    `json:"time_zone"`
+	Active         *bool      `json:"active"`
+	TelegramChatID *int64     `json:"telegram_chat_id"`
+	Away           *bool      `json:"away"`
+	Weight         *int       `json:"weight"`
+	Capacity       *int       `json:"capacity"` // 0 removes the cap
+	Hours          *Hours     `json:"hours"`    // {} or null in JSON: see ClearHours
+	ClearHours     bool       `json:"-"`        // around the clock again
+	TimeOff        *[]TimeOff `json:"time_off"`
+}
+
+// UpdateManager applies a patch. Errors: ENOTFOUND, EINVALID, ECONFLICT.
+func (s *Store) UpdateManager(ctx context.Context, id int64, p ManagerPatch) (Manager, error) {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		m, err := scanManager(tx.QueryRow(ctx, `SELECT `+managerColumns+managerFrom+` WHERE m.id = $1 FOR UPDATE OF m`, id))
+		if err != nil {
+			return translate(err, "manager")
+		}
+		set(&m.Name, p.Name)
+		set(&m.Role, p.Role)
+		set(&m.TimeZone, p.TimeZone)
+		set(&m.Active, p.Active)
+		set(&m.Away, p.Away)
+		set(&m.Weight, p.Weight)
+		set(&m.TimeOff, p.TimeOff)
+		if p.TelegramChatID != nil {
+			m.TelegramChatID = p.TelegramChatID
+		}
+		if p.Capacity != nil {
+			m.Capacity = p.Capacity
+			if *p.Capacity == 0 {
+				m.Capacity = nil
+			}
+		}
+		if p.Hours != nil {
+			m.Hours = *p.Hours
+		}
+		if p.ClearHours {
+			m.Hours = nil
+		}
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE managers SET name = $2, role = $3, time_zone = $4, active = $5, telegram_chat_id = $6,
+			away = $7, weight = $8, capacity = $9, hours = $10, time_off = $11, updated_at = now() WHERE id = $1`,
+			id, m.Name, m.Role, m.TimeZone, m.Active, m.TelegramChatID, m.Away, m.Weight, m.Capacity, m.Hours, m.TimeOff)
+		return translate(err, "manager")
+	})
+	if err != nil {
+		return Manager{}, err
+	}
+	return s.Manager(ctx, id)
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// Managers lists every manager by id, with their load.
 func (s *Store) Managers(ctx context.Context) ([]Manager, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+managerColumns+` FROM managers ORDER BY id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+managerColumns+managerFrom+` ORDER BY m.id`)
 	if err != nil {
 		return nil, translate(err, "managers")
 	}
@@ -62,9 +164,9 @@ func (s *Store) Managers(ctx context.Context) ([]Manager, error) {
 	return out, translate(err, "managers")
 }
 
-// Manager returns one manager. Errors: ENOTFOUND.
+// Manager returns one manager with their load. Errors: ENOTFOUND.
 func (s *Store) Manager(ctx context.Context, id int64) (Manager, error) {
-	m, err := scanManager(s.pool.QueryRow(ctx, `SELECT `+managerColumns+` FROM managers WHERE id = $1`, id))
+	m, err := scanManager(s.pool.QueryRow(ctx, `SELECT `+managerColumns+managerFrom+` WHERE m.id = $1`, id))
 	return m, translate(err, "manager")
 }
 
@@ -73,6 +175,9 @@ func (s *Store) Manager(ctx context.Context, id int64) (Manager, error) {
 // the truth. It returns how many it created.
 func (s *Store) SeedManagers(ctx context.Context, seed []Manager) (int, error) {
 	for i := range seed {
+		if seed[i].Weight == 0 {
+			seed[i].Weight = 1
+		}
 		if err := seed[i].Validate(); err != nil {
 			return 0, err
 		}
@@ -88,8 +193,8 @@ func (s *Store) SeedManagers(ctx context.Context, seed []Manager) (int, error) {
 			return err
 		}
 		for _, m := range seed {
-			if _, err := tx.Exec(ctx, `INSERT INTO managers (name, role, time_zone, active) VALUES ($1, $2, $3, true)`,
-				m.Name, m.Role, m.TimeZone); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO managers (name, role, time_zone, active, weight, capacity, hours, time_off)
+				VALUES ($1, $2, $3, true, $4, $5, $6, $7)`, m.Name, m.Role, m.TimeZone, m.Weight, m.Capacity, m.Hours, m.TimeOff); err != nil {
 				return err
 			}
 			n++
@@ -97,15 +202,4 @@ func (s *Store) SeedManagers(ctx context.Context, seed []Manager) (int, error) {
 		return nil
 	})
 	return n, translate(err, "seed managers")
-}
-
-// ActiveManagers returns the ids of managers who may be assigned leads, in
-// id order (the order round-robin walks).
-func (s *Store) ActiveManagers(ctx context.Context) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id FROM managers WHERE active AND role <> 'admin' ORDER BY id`)
-	if err != nil {
-		return nil, translate(err, "managers")
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	return ids, translate(err, "managers")
 }

@@ -118,3 +118,13 @@ func appendNew(list []string, s string) []string {
 	}
 	return append(list, s)
 }
+
+// Country returns the ISO 3166 region of an E.164 number ("RU", "KZ"), or
+// "" when it cannot tell.
+func Country(e164 string) string {
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return ""
+	}
+	return phonenumbers.GetRegionCodeForNumber(num)
+}

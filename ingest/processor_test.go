@@ -32,7 +32,11 @@ func newFixture(t *testing.T) *fixture {
 	if _, err := db.Store.SeedManagers(context.Background(), []crm.Manager{{Name: "Анна"}, {Name: "Борис"}}); err != nil {
 		t.Fatal(err)
 	}
-	router := routing.NewRouter(db.Store, routing.RedisCursors{Client: rds.Client, Prefix: rds.Prefix}, 0, quiet)
+	engine := routing.NewEngine(routing.Config{
+		Pools:   map[string]routing.Pool{"sales": {Strategy: routing.RoundRobin}},
+		Default: routing.Target{Pool: "sales"},
+	}, 5*time.Minute)
+	router := routing.NewRouter(engine, db.Store, routing.RedisCursors{Client: rds.Client, Prefix: rds.Prefix}, 0, quiet, nil)
 	return &fixture{db: db, rds: rds, inbox: NewInbox(db.Pool, nil),
 		lander: &crm.Lander{Assigner: router, SLA: 5 * time.Minute, Now: time.Now}}
 }

@@ -21,6 +21,15 @@ func (c RedisCursors) Next(ctx context.Context, key string) (uint64, error) {
 	return n - 1, err
 }
 
+// Peek returns the turn Next would give, without taking it.
+func (c RedisCursors) Peek(ctx context.Context, key string) (uint64, error) {
+	n, err := c.Client.Get(ctx, c.Prefix+key).Uint64()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	return n, err
+}
+
 // MemoryCursors keeps turns in this process only: for tests and for a
 // single replica without Redis.
 type MemoryCursors struct {
@@ -38,4 +47,11 @@ func (c *MemoryCursors) Next(_ context.Context, key string) (uint64, error) {
 	t := c.n[key]
 	c.n[key] = t + 1
 	return t, nil
+}
+
+// Peek returns the turn Next would give, without taking it.
+func (c *MemoryCursors) Peek(_ context.Context, key string) (uint64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[key], nil
 }

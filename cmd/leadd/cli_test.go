@@ -11,7 +11,7 @@ import (
 func TestCheckConfigPrintsEveryProblemWithItsKey(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	if err := run([]string{"check-config", "--config", "../../configs/leadd.yaml"}, &out, &out); err != nil {
+	if err := run([]string{"check-config", "--config", "../../configs/leadd.yaml"}, nil, &out, &out); err != nil {
 		t.Fatalf("the demo config: %v\n%s", err, out.String())
 	}
 	broken := filepath.Join(t.TempDir(), "broken.yaml")
@@ -22,7 +22,7 @@ api: {tokens: [{name: x, token: short, role: root}]}
 forms: {forms: {contact: {thank_you_url: "ftp://x"}}}
 `), 0o600)
 	out.Reset()
-	if err := run([]string{"check-config", "--config", broken}, &out, &out); err == nil {
+	if err := run([]string{"check-config", "--config", broken}, nil, &out, &out); err == nil {
 		t.Fatal("a broken config passed")
 	}
 	for _, key := range []string{"followup.sla:", "processor.workers:", "api.tokens[0].token:", "api.tokens[0].role:", "forms.forms.contact.thank_you_url:"} {
@@ -32,7 +32,7 @@ forms: {forms: {contact: {thank_you_url: "ftp://x"}}}
 	}
 	os.WriteFile(broken, []byte("folowup: {sla: 5m}\n"), 0o600)
 	out.Reset()
-	if err := run([]string{"check-config", "--config", broken}, &out, &out); err == nil || !strings.Contains(out.String(), "folowup") {
+	if err := run([]string{"check-config", "--config", broken}, nil, &out, &out); err == nil || !strings.Contains(out.String(), "folowup") {
 		t.Errorf("a misspelt key: %v %s", err, out.String())
 	}
 }
@@ -54,10 +54,10 @@ func TestEnvironmentOverridesTheFile(t *testing.T) {
 func TestVersionAndUnknownCommand(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	if err := run([]string{"version"}, &out, &out); err != nil || !strings.HasPrefix(out.String(), "leadd ") {
+	if err := run([]string{"version"}, nil, &out, &out); err != nil || !strings.HasPrefix(out.String(), "leadd ") {
 		t.Errorf("version: %v %q", err, out.String())
 	}
-	if err := run([]string{"frobnicate"}, &out, &out); err == nil {
+	if err := run([]string{"frobnicate"}, nil, &out, &out); err == nil {
 		t.Error("an unknown command succeeded")
 	}
 }

@@ -4,6 +4,7 @@
 //	leadd serve         HTTP + workers
 //	leadd migrate       apply database migrations
 //	leadd check-config  validate a configuration file
+//	leadd route --explain < event.json   dry-run the routing rules
 //	leadd version       print the version
 package main
 
@@ -35,11 +36,12 @@ commands:
   serve         run the HTTP server and the workers
   migrate       apply database migrations and exit
   check-config  validate the configuration and print every problem
+  route         route --explain < event.json: the routing decision for an event, written nowhere
   version       print the version
 `
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, errReported) {
 			fmt.Fprintln(os.Stderr, "leadd:", err)
 		}
@@ -50,7 +52,7 @@ func main() {
 // errReported means the command already told the user what went wrong.
 var errReported = errors.New("reported")
 
-func run(args []string, stdout, stderr io.Writer) error {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errReported
@@ -59,6 +61,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "configs/leadd.yaml", "configuration file")
+	var explain *bool
+	if cmd == "route" {
+		explain = fs.Bool("explain", false, "print the routing decision for the event on standard input (JSON), writing nothing")
+	}
 	if err := fs.Parse(args); err != nil {
 		return errReported
 	}
@@ -87,7 +93,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 		defer stop()
 		log := newLogger(cfg, stderr)
 		redis.SetLogger(redisLogger{log})
-		return serve(ctx, cfg, log)
+		return serve(ctx, cfg, *path, log)
+	case "route":
+		if !*explain {
+			fmt.Fprintln(stderr, "usage: leadd route --explain [--config file] < event.json")
+			return errReported
+		}
+		cfg, err := loadConfig(*path, stderr)
+		if err != nil {
+			return err
+		}
+		return route(context.Background(), cfg, stdin, stdout, newLogger(cfg, stderr))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

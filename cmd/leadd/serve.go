@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
@@ -16,6 +19,7 @@ import (
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/api"
+	"github.com/leadd/leadd/crm/scheduler"
 	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest"
 	"github.com/leadd/leadd/ingest/forms"
@@ -26,8 +30,11 @@ import (
 type app struct {
 	store      *crm.Store
 	rdb        *redis.Client
+	router     *routing.Router
 	handler    http.Handler
 	processors []*ingest.Processor
+	scheduler  *scheduler.Scheduler
+	log        *slog.Logger
 }
 
 // newApp connects, migrates, seeds and wires every part; close releases it.
@@ -36,7 +43,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	a := &app{store: store}
+	a := &app{store: store, log: log}
 	if applied, err := store.Migrate(ctx); err != nil {
 		a.close()
 		return nil, err
@@ -49,20 +56,16 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	} else if n > 0 {
 		log.Info("seeded demo managers", "count", n)
 	}
-	ropts, err := redis.ParseURL(cfg.Redis.URL)
-	if err != nil {
+	if a.rdb, err = newRedis(cfg); err != nil {
 		a.close()
-		return nil, fmt.Errorf("redis.url: %w", err)
+		return nil, err
 	}
-	// Redis only speeds things up: when it is gone, give up on it fast
-	// rather than hold a request or a batch.
-	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
-	ropts.MaxRetries = 1
-	a.rdb = redis.NewClient(ropts)
 
 	norm := dedupe.Normalizer{Region: cfg.PhoneRegion}
-	router := routing.NewRouter(store, routing.RedisCursors{Client: a.rdb, Prefix: cfg.Redis.Prefix}, 2*time.Second, log)
-	lander := &crm.Lander{Assigner: router, SLA: cfg.FollowUp.SLA, Now: time.Now}
+	a.router = routing.NewRouter(routing.NewEngine(cfg.Routing, cfg.FollowUp.SLA), store,
+		routing.RedisCursors{Client: a.rdb, Prefix: cfg.Redis.Prefix}, time.Second, log, nil)
+	a.warnUnknownMembers(ctx, cfg.Routing)
+	lander := &crm.Lander{Assigner: a.router, SLA: cfg.FollowUp.SLA, Now: time.Now}
 	wake := make(chan struct{}, 1)
 	inbox := ingest.NewInbox(store.Pool(), func() {
 		select {
@@ -76,11 +79,12 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		a.processors = append(a.processors, &ingest.Processor{Pool: store.Pool(), Lander: lander, Locks: locks, Log: log,
 			Owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), i), Batch: cfg.Processor.Batch, Poll: cfg.Processor.Poll, Wake: wake})
 	}
+	a.scheduler = scheduler.New(store.Pool(), a.jobs(cfg), log, nil)
 
 	mux := http.NewServeMux()
 	limiter := &ingest.RateLimiter{Client: a.rdb, Prefix: cfg.Redis.Prefix, Now: time.Now}
 	forms.New(&cfg.Forms, inbox, norm, limiter, log, time.Now).Register(mux)
-	api.New(store, cfg.API.Tokens, norm, log).Register(mux)
+	api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence()}, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -90,6 +94,85 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	return a, nil
 }
 
+func newRedis(cfg configs.Config) (*redis.Client, error) {
+	opts, err := redis.ParseURL(cfg.Redis.URL)
+	if err != nil {
+		return nil, fmt.Errorf("redis.url: %w", err)
+	}
+	// Redis only speeds things up: when it is gone, give up on it fast
+	// rather than hold a request or a batch.
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
+	opts.MaxRetries = 1
+	return redis.NewClient(opts), nil
+}
+
+// jobs are the periodic jobs, each run once per tick across replicas.
+func (a *app) jobs(cfg configs.Config) []scheduler.Job {
+	count := func(what string, n int, err error) (string, error) {
+		if n == 0 {
+			return "", err
+		}
+		return fmt.Sprintf("%s %d", what, n), err
+	}
+	return []scheduler.Job{
+		{Name: "sla", Spec: "*/15 * * * * *", Tick: 15 * time.Second,
+			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
+				n, err := crm.ReassignOverdue(ctx, tx, now, a.router, a.router.Engine().MaxHops(), 500)
+				return count("re-assigned", n, err)
+			}},
+		{Name: "overdue", Spec: "*/30 * * * * *", Tick: 30 * time.Second,
+			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
+				n, err := crm.RemindOverdue(ctx, tx, now, 1000)
+				return count("reminded", n, err)
+			}},
+		{Name: "digest", Spec: "0 * * * * *", Tick: time.Minute,
+			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
+				n, err := crm.EnqueueDigests(ctx, tx, now, cfg.FollowUp.DigestHour)
+				return count("digests", n, err)
+			}},
+		{Name: "prune", Spec: "0 17 * * * *", Tick: time.Hour,
+			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
+				tag, err := tx.Exec(ctx, `DELETE FROM scheduler_runs WHERE tick < $1`, now.Add(-48*time.Hour))
+				return count("pruned runs", int(tag.RowsAffected()), err)
+			}},
+	}
+}
+
+// warnUnknownMembers logs pool members that name no manager: the rules
+// still load (managers come and go), but the typo is shown.
+func (a *app) warnUnknownMembers(ctx context.Context, cfg routing.Config) {
+	ms, err := a.store.Managers(ctx)
+	if err != nil {
+		return
+	}
+	names := map[string]bool{}
+	for _, m := range ms {
+		names[m.Name] = true
+	}
+	for pool, p := range cfg.Pools {
+		for i, name := range p.Members {
+			if !names[name] {
+				a.log.Warn("routing pool member names no manager", "key", fmt.Sprintf("routing.pools.%s.members[%d]", pool, i), "name", name)
+			}
+		}
+	}
+}
+
+// reload re-reads the configuration file and swaps the routing rules; a
+// broken file is refused and the running rules stay.
+func (a *app) reload(path string) error {
+	cfg, err := configs.Load(path)
+	if err != nil {
+		return err
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	a.router.SetEngine(routing.NewEngine(cfg.Routing, cfg.FollowUp.SLA))
+	a.warnUnknownMembers(context.Background(), cfg.Routing)
+	return nil
+}
+
 func (a *app) close() {
 	if a.rdb != nil {
 		a.rdb.Close()
@@ -97,18 +180,21 @@ func (a *app) close() {
 	a.store.Close()
 }
 
-// runWorkers runs the processors until ctx ends; each finishes its batch.
+// runWorkers runs the processors and the scheduler until ctx ends; each
+// finishes the work it has in hand.
 func (a *app) runWorkers(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	for _, p := range a.processors {
 		g.Go(func() error { return p.Run(ctx) })
 	}
+	g.Go(func() error { return a.scheduler.Run(ctx) })
 	return g.Wait()
 }
 
 // serve runs the HTTP server and the workers until ctx ends, then stops
-// taking requests, drains them, and lets the batches in flight finish.
-func serve(ctx context.Context, cfg configs.Config, log *slog.Logger) error {
+// taking requests, drains them, and lets the work in flight finish.
+// SIGHUP reloads the routing rules from path.
+func serve(ctx context.Context, cfg configs.Config, path string, log *slog.Logger) error {
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -133,6 +219,23 @@ func serve(ctx context.Context, cfg configs.Config, log *slog.Logger) error {
 		return srv.Shutdown(sctx)
 	})
 	g.Go(func() error { return a.runWorkers(gctx) })
+	g.Go(func() error {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-hup:
+				if err := a.reload(path); err != nil {
+					log.Error("reload refused; the running rules stay", "config", path, "err", err)
+				} else {
+					log.Info("routing rules reloaded", "config", path)
+				}
+			}
+		}
+	})
 	err = g.Wait()
 	log.Info("stopped", "err", err)
 	return err

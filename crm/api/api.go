@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/dedupe"
@@ -23,6 +25,12 @@ type Store interface {
 	Managers(ctx context.Context) ([]crm.Manager, error)
 	CreateManager(ctx context.Context, m crm.Manager) (crm.Manager, error)
 	Counters(ctx context.Context, managerID int64) (crm.Counters, error)
+	Manager(ctx context.Context, id int64) (crm.Manager, error)
+	UpdateManager(ctx context.Context, id int64, p crm.ManagerPatch) (crm.Manager, error)
+	AssignLead(ctx context.Context, leadID, managerID int64, by *int64, sla time.Duration) (crm.Lead, error)
+	CompleteActivity(ctx context.Context, id int64, c crm.Completion, cadence crm.Cadence) (crm.CompleteResult, error)
+	Activities(ctx context.Context, managerID int64, due string) ([]crm.Activity, error)
+	Activity(ctx context.Context, id int64) (crm.Activity, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -31,13 +39,20 @@ var _ Store = (*crm.Store)(nil)
 type Server struct {
 	store Store
 	auth  *authenticator
-	norm  dedupe.Normalizer
+	opts  Options
 	log   *slog.Logger
 }
 
+// Options are the rules the API applies that come from the configuration.
+type Options struct {
+	Phones  dedupe.Normalizer
+	SLA     time.Duration // a lead assigned by hand: its call is due within this
+	Cadence crm.Cadence   // calls after no answer
+}
+
 // New returns the API over store, answering the given tokens.
-func New(store Store, tokens []Token, norm dedupe.Normalizer, log *slog.Logger) *Server {
-	return &Server{store: store, auth: newAuthenticator(tokens), norm: norm, log: log}
+func New(store Store, tokens []Token, opts Options, log *slog.Logger) *Server {
+	return &Server{store: store, auth: newAuthenticator(tokens), opts: opts, log: log}
 }
 
 // handler is an API handler: it returns its answer or an error.
@@ -49,9 +64,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "GET /api/v1/leads/{id}", s.getLead)
 	s.route(mux, "POST /api/v1/leads/{id}/status", s.setLeadStatus)
 	s.route(mux, "GET /api/v1/leads/{id}/assignments", s.leadAssignments)
+	s.route(mux, "POST /api/v1/leads/{id}/assign", s.assignLead)
 	s.route(mux, "GET /api/v1/managers", s.listManagers)
 	s.route(mux, "POST /api/v1/managers", s.createManager)
+	s.route(mux, "GET /api/v1/managers/{id}", s.getManager)
+	s.route(mux, "PATCH /api/v1/managers/{id}", s.patchManager)
 	s.route(mux, "GET /api/v1/counters", s.counters)
+	s.route(mux, "GET /api/v1/activities", s.listActivities)
+	s.route(mux, "POST /api/v1/activities/{id}/complete", s.completeActivity)
 }
 
 func (s *Server) route(mux *http.ServeMux, pattern string, h handler) {
@@ -107,11 +127,16 @@ func (s *Server) listLeads(r *http.Request, p Principal) (int, any, error) {
 		}
 	}
 	if v := q.Get("phone"); v != "" {
-		e164, ok := s.norm.Phone(v)
+		e164, ok := s.opts.Phones.Phone(v)
 		if !ok {
 			return 0, nil, crm.Invalid("phone", "%q is not a phone number", v)
 		}
 		f.Phone = e164
+	}
+	if v := q.Get("queue"); v != "" {
+		if f.Queue, err = strconv.ParseBool(v); err != nil {
+			return 0, nil, crm.Invalid("queue", "must be true or false")
+		}
 	}
 	if v := q.Get("email"); v != "" {
 		e, ok := dedupe.Email(v)
@@ -120,7 +145,7 @@ func (s *Server) listLeads(r *http.Request, p Principal) (int, any, error) {
 		}
 		f.Email = e
 	}
-	if !p.SeesAll() {
+	if !p.SeesAll() && !f.Queue {
 		if f.ManagerID != nil && *f.ManagerID != *p.ManagerID {
 			return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager sees only their own leads")
 		}
@@ -142,7 +167,8 @@ func (s *Server) lead(r *http.Request, p Principal) (crm.Lead, error) {
 	if err != nil {
 		return crm.Lead{}, err
 	}
-	if !p.SeesAll() && (l.ManagerID == nil || *l.ManagerID != *p.ManagerID) {
+	queued := l.ManagerID == nil && l.Open()
+	if !p.SeesAll() && !queued && (l.ManagerID == nil || *l.ManagerID != *p.ManagerID) {
 		return crm.Lead{}, crm.Errorf(crm.EFORBIDDEN, "lead %d is another manager's", id)
 	}
 	return l, nil
@@ -283,7 +309,15 @@ func optionalID(v, field string) (*int64, error) {
 
 // decode reads a JSON body of at most 1 MiB, refusing unknown fields.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return &crm.Error{Code: crm.EMALFORMED, Message: "cannot read the body: " + err.Error()}
+	}
+	return strictUnmarshal(b, v)
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {

@@ -1,0 +1,127 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/leadd/leadd/crm"
+)
+
+// assignLead: a supervisor re-assigns; a manager takes a queued lead.
+func (s *Server) assignLead(r *http.Request, p Principal) (int, any, error) {
+	l, err := s.lead(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	var body struct {
+		ManagerID *int64 `json:"manager_id"`
+	}
+	if err := decode(r, &body); err != nil {
+		return 0, nil, err
+	}
+	if body.ManagerID == nil {
+		if p.ManagerID == nil {
+			return 0, nil, crm.Invalid("manager_id", "is required")
+		}
+		body.ManagerID = p.ManagerID // "I take it"
+	}
+	if !p.SeesAll() && (*body.ManagerID != *p.ManagerID || (l.ManagerID != nil && *l.ManagerID != *p.ManagerID)) {
+		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager takes queued leads for themself only")
+	}
+	out, err := s.store.AssignLead(r.Context(), l.ID, *body.ManagerID, p.ManagerID, s.opts.SLA)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, detail(out), nil
+}
+
+func (s *Server) getManager(r *http.Request, _ Principal) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	m, err := s.store.Manager(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, m, nil
+}
+
+// patchManager changes hours, time zone, away, capacity, weight and the
+// rest; a manager may flip only their own away switch.
+func (s *Server) patchManager(r *http.Request, p Principal) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var raw map[string]json.RawMessage
+	if err := decode(r, &raw); err != nil {
+		return 0, nil, err
+	}
+	if !p.SeesAll() {
+		_, onlyAway := raw["away"]
+		if *p.ManagerID != id || len(raw) != 1 || !onlyAway {
+			return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager changes only their own away switch")
+		}
+	}
+	var patch crm.ManagerPatch
+	b, _ := json.Marshal(raw)
+	if err := strictUnmarshal(b, &patch); err != nil {
+		return 0, nil, err
+	}
+	if h, ok := raw["hours"]; ok && string(h) == "null" {
+		patch.ClearHours = true
+	}
+	m, err := s.store.UpdateManager(r.Context(), id, patch)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, m, nil
+}
+
+func (s *Server) listActivities(r *http.Request, p Principal) (int, any, error) {
+	q := r.URL.Query()
+	id, err := optionalID(q.Get("manager_id"), "manager_id")
+	if err != nil {
+		return 0, nil, err
+	}
+	if id == nil {
+		if p.ManagerID == nil {
+			return 0, nil, crm.Invalid("manager_id", "is required")
+		}
+		id = p.ManagerID
+	}
+	if !p.SeesAll() && *id != *p.ManagerID {
+		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager sees only their own activities")
+	}
+	list, err := s.store.Activities(r.Context(), *id, q.Get("due"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(list, ""), nil
+}
+
+// completeActivity records done, no_answer (the cadence schedules the next
+// call) or rescheduled with a new time.
+func (s *Server) completeActivity(r *http.Request, p Principal) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	a, err := s.store.Activity(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !p.SeesAll() && a.ManagerID != *p.ManagerID {
+		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "activity %d is another manager's", id)
+	}
+	var c crm.Completion
+	if err := decode(r, &c); err != nil {
+		return 0, nil, err
+	}
+	res, err := s.store.CompleteActivity(r.Context(), id, c, s.opts.Cadence)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, res, nil
+}
