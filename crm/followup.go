@@ -32,7 +32,7 @@ func (s *Store) AssignLead(ctx context.Context, leadID, managerID int64, by *int
 			return Errorf(ECONFLICT, "lead %d is %s", leadID, status)
 		}
 		id := managerID
-		a := Assignment{ManagerID: &id, Strategy: "manual", Reason: "assigned by an administrator", ByManagerID: by,
+		a := Assignment{ManagerID: &id, Rule: "manual", Strategy: "manual", Reason: "assigned by an administrator", ByManagerID: by,
 			Candidates: []Candidate{{ManagerID: managerID}}, DueAt: now.Add(sla)}
 		switch {
 		case by != nil && *by == managerID:

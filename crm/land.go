@@ -197,7 +197,7 @@ func recordAssignment(ctx context.Context, tx pgx.Tx, leadID int64, contactID *i
 	if a.ManagerID != nil && a.ByManagerID == nil && !a.Deadline.IsZero() {
 		deadline = &a.Deadline
 	}
-	if _, err := tx.Exec(ctx, `UPDATE leads SET manager_id = $2, rule = CASE WHEN $3 = '' THEN rule ELSE $3 END,
+	if _, err := tx.Exec(ctx, `UPDATE leads SET manager_id = $2, rule = CASE WHEN $3 IN ('', 'manual') THEN rule ELSE $3 END,
 		sla_due_at = CASE WHEN status = 'new' THEN $4::timestamptz END, updated_at = $5 WHERE id = $1`,
 		leadID, a.ManagerID, a.Rule, deadline, now); err != nil {
 		return translate(err, "lead")

@@ -27,6 +27,7 @@ type testApp struct {
 	*app
 	t    *testing.T
 	db   *crmtest.DB
+	rds  *crmtest.Redis
 	cfg  configs.Config
 	srv  *httptest.Server
 	stop context.CancelFunc
@@ -36,17 +37,17 @@ type testApp struct {
 // startApp starts the daemon with the demo config, changed by edit.
 func startApp(t *testing.T, edit func(*configs.Config)) *testApp {
 	t.Helper()
-	db := crmtest.MustOpenDB(t)
-	rds := crmtest.MustRedis(t)
-	cfg, err := configs.Load("../../configs/leadd.yaml")
+	return startAppOn(t, crmtest.MustOpenDB(t), crmtest.MustRedis(t), edit)
+}
+
+// startAppOn starts another daemon on an existing database and Redis
+// prefix: a restart, or a second replica.
+func startAppOn(t *testing.T, db *crmtest.DB, rds *crmtest.Redis, edit func(*configs.Config)) *testApp {
+	t.Helper()
+	cfg, err := testConfig(db, rds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Database.URL = db.URL
-	cfg.Redis.URL = rds.Client.Options().Addr
-	cfg.Redis.URL = "redis://" + rds.Client.Options().Addr + "/0"
-	cfg.Redis.Prefix = rds.Prefix
-	cfg.Processor.Poll = 50 * time.Millisecond
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -57,7 +58,7 @@ func startApp(t *testing.T, edit func(*configs.Config)) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ta := &testApp{app: a, t: t, db: db, cfg: cfg, srv: httptest.NewServer(a.handler), done: make(chan error, 1)}
+	ta := &testApp{app: a, t: t, db: db, rds: rds, cfg: cfg, srv: httptest.NewServer(a.handler), done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	ta.stop = cancel
 	go func() { ta.done <- a.runWorkers(ctx) }()
@@ -68,6 +69,16 @@ func startApp(t *testing.T, edit func(*configs.Config)) *testApp {
 		a.close()
 	})
 	return ta
+}
+
+// testConfig is the demo configuration on the test's database and Redis.
+func testConfig(db *crmtest.DB, rds *crmtest.Redis) (configs.Config, error) {
+	cfg, err := configs.Load("../../configs/leadd.yaml")
+	cfg.Database.URL = db.URL
+	cfg.Redis.URL = "redis://" + rds.Client.Options().Addr + "/0"
+	cfg.Redis.Prefix = rds.Prefix
+	cfg.Processor.Poll = 50 * time.Millisecond
+	return cfg, err
 }
 
 func init() { redis.SetLogger(redisLogger{testLogger(nil)}) }
