@@ -53,7 +53,7 @@ type Config struct {
 		// DigestHour is the local hour of each manager's morning digest.
 		DigestHour int `yaml:"digest_hour"`
 	} `yaml:"followup"`
-	Routing routing.Config `yaml:"routing"`
+	Routing   routing.Config `yaml:"routing"`
 	Processor struct {
 		Workers int           `yaml:"workers"`
 		Batch   int           `yaml:"batch"`

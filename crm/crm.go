@@ -37,12 +37,12 @@ const (
 
 // Manager is a person who works leads.
 type Manager struct {
-	ID             int64     `json:"id" yaml:"-"`
-	Name           string    `json:"name" yaml:"name"`
-	Role           string    `json:"role" yaml:"role"`
-	TimeZone       string    `json:"time_zone" yaml:"time_zone"`
-	Active         bool      `json:"active" yaml:"-"`
-	TelegramChatID *int64    `json:"telegram_chat_id" yaml:"telegram_chat_id"`
+	ID             int64  `json:"id" yaml:"-"`
+	Name           string `json:"name" yaml:"name"`
+	Role           string `json:"role" yaml:"role"`
+	TimeZone       string `json:"time_zone" yaml:"time_zone"`
+	Active         bool   `json:"active" yaml:"-"`
+	TelegramChatID *int64 `json:"telegram_chat_id" yaml:"telegram_chat_id"`
 	// Routing: away switch, share in weighted pools, cap on open new
 	// leads (nil: none), working hours (nil: around the clock), time off.
 	Away     bool      `json:"away" yaml:"away"`

@@ -2,6 +2,8 @@ package crm
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -63,8 +65,10 @@ func ParseSpan(s string) (from, to int, err error) {
 }
 
 func clock(s string) (int, error) {
-	var h, m int
-	if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d", &h, &m); err != nil || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
+	hh, mm, ok := strings.Cut(strings.TrimSpace(s), ":")
+	h, err1 := strconv.Atoi(hh)
+	m, err2 := strconv.Atoi(mm)
+	if !ok || err1 != nil || err2 != nil || len(mm) != 2 || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
 		return 0, fmt.Errorf("%q is not a time of day", s)
 	}
 	return h*60 + m, nil
@@ -101,6 +105,8 @@ func ParseSchedule(tz string, hours Hours, off []TimeOff) (*Schedule, error) {
 			}
 			s.days[wd] = append(s.days[wd], span{from, to})
 		}
+		// Written in any order, walked in order of the day.
+		slices.SortFunc(s.days[wd], func(a, b span) int { return a.from - b.from })
 	}
 	for i, o := range off {
 		f, err1 := time.Parse(time.DateOnly, o.From)
@@ -186,10 +192,14 @@ func (s *Schedule) NextWorkingDayAt(t time.Time, clock int) (time.Time, bool) {
 		if s.always || s.Working(at) {
 			return at, true
 		}
-		for _, sp := range s.days[d.Weekday()] {
+		spans := s.days[d.Weekday()]
+		for _, sp := range spans {
 			if sp.from > clock {
 				return time.Date(d.Year(), d.Month(), d.Day(), 0, sp.from, 0, 0, s.loc), true
 			}
+		}
+		if len(spans) > 0 { // every shift of the day ends before clock
+			return time.Date(d.Year(), d.Month(), d.Day(), 0, spans[0].from, 0, 0, s.loc), true
 		}
 	}
 	return time.Time{}, false

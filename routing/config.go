@@ -19,6 +19,9 @@ const (
 	Manual      = "manual"
 )
 
+// maxFallbacks is the longest chain of fallbacks a target may have.
+const maxFallbacks = 4
+
 // DefaultRule names the rule that takes every event no other rule matches.
 const DefaultRule = "default"
 
@@ -187,8 +190,8 @@ func (c *Config) validateTarget(t *Target, key string, bad func(string, string, 
 		bad(key+".sla", "must not be negative")
 	}
 	if t.Fallback != nil {
-		if depth >= 4 {
-			bad(key+".fallback", "fallbacks nest at most 5 deep")
+		if depth >= maxFallbacks {
+			bad(key+".fallback", "at most %d fallbacks in a chain", maxFallbacks)
 			return
 		}
 		c.validateTarget(t.Fallback, key+".fallback", bad, depth+1)

@@ -107,7 +107,7 @@ func (e *Engine) Decide(in Input) crm.Assignment {
 		byID[m.ID] = m
 	}
 	target := &rule.Target
-	for depth := 0; target != nil && depth < 6; depth, target = depth+1, target.Fallback {
+	for depth := 0; target != nil && depth < maxFallbacks+1; depth, target = depth+1, target.Fallback {
 		sla := target.SLA
 		if sla == 0 {
 			sla = e.defaultSLA
@@ -226,15 +226,15 @@ func unavailable(m *crm.Manager, now time.Time, exclude []int64) (string, bool) 
 	case m.Away:
 		return "away", false
 	}
+	if m.Capacity != nil && m.OpenNewLeads >= *m.Capacity {
+		return fmt.Sprintf("at capacity (%d of %d new leads)", m.OpenNewLeads, *m.Capacity), false
+	}
 	s := m.Schedule()
 	if off, ok := s.OffOn(now); ok {
 		return "time off until " + off.To, false
 	}
 	if !s.Working(now) {
 		return "off hours", true
-	}
-	if m.Capacity != nil && m.OpenNewLeads >= *m.Capacity {
-		return fmt.Sprintf("at capacity (%d of %d new leads)", m.OpenNewLeads, *m.Capacity), false
 	}
 	return "", false
 }
@@ -269,8 +269,9 @@ func (e *Engine) pick(strategy, label string, avail []*crm.Manager, turn func(st
 }
 
 // sequence is the smooth weighted round-robin order of the available
-// managers (nginx's algorithm): weights 2:1:1 give a, b, a, c — every
-// stretch of the rotation is as fair as it can be.
+// managers (nginx's algorithm): weights 2:1:1 give a, b, c, a — no one
+// gets two in a row while others wait, and every stretch is as fair as it
+// can be.
 func (e *Engine) sequence(label string, avail []*crm.Manager) []int {
 	var key strings.Builder
 	key.WriteString(label)
