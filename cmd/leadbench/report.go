@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+type report struct {
+	opts      options
+	plan      *plan
+	posted    posted
+	processed processedResult
+	waitedOut bool
+	seeded    int
+	rss       rssReport
+
+	postCPU, processCPU, totalCPU cpuUse
+	daemon                        map[string]histogram // deltas over the run
+}
+
+func (r report) print(w io.Writer) {
+	o, got, pr := r.opts, r.posted, r.processed
+	line := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+
+	line("== Leadd benchmark: %s ==", o.title)
+	line("  daemon     %s (pid %d), %s", o.url, o.pid, time.Now().Format(time.RFC3339))
+	line("  load       %d form posts, %d connections, rate %s", len(r.plan.posts), o.c, rateString(o.rate))
+	line("             %d (%.0f%%) from %d known contacts (%d seeded now), the rest new phones; %.0f%% of new callers leave an e-mail",
+		r.plan.returningCount(), 100*float64(r.plan.returningCount())/float64(len(r.plan.posts)), o.contacts, r.seeded, 100*o.emails)
+	line("")
+
+	line("accept (client side: POST sent → 202 read)")
+	line("  accepted   %d of %d%s", got.accepted, len(r.plan.posts), failures(got.statuses))
+	acceptRate := float64(got.accepted) / got.elapsed.Seconds()
+	line("  rate       %.0f posts/s over %s", acceptRate, secs(got.elapsed))
+	lat := slices.Clone(got.latencies)
+	slices.Sort(lat)
+	line("  latency    p50 %s   p90 %s   p99 %s   max %s", ms(pct(lat, .5)), ms(pct(lat, .9)), ms(pct(lat, .99)), ms(pct(lat, 1)))
+	if o.rate > 0 {
+		line("             (counted from each post's due time; the sender ran at most %s behind schedule)", ms(got.behind))
+	}
+	if h, ok := r.daemon["leadd_intake_seconds"]; ok && h.count > 0 {
+		over := ""
+		if f := h.over(o.targets.acceptP99.Seconds()); !math.IsNaN(f) {
+			over = fmt.Sprintf("   %.2f%% over %s", 100*f, ms(o.targets.acceptP99))
+		}
+		line("  in daemon  mean %s   p50 ≤ %s   p99 ≤ %s%s   (leadd_intake_seconds buckets)",
+			ms(seconds(h.mean())), bound(h.quantile(.5)), bound(h.quantile(.99)), over)
+	}
+	line("")
+
+	line("processing (inbox.received_at → inbox.processed_at, from the database)")
+	line("  processed  %d of %d accepted: %d new leads, %d attached to an open lead, %d other%s",
+		pr.processed, got.accepted, pr.created, pr.attached, pr.other, map[bool]string{true: " (gave up waiting)", false: ""}[r.waitedOut])
+	line("  complete   %d on a lead with a manager and a call activity", pr.complete)
+	line("  returning  %d of %d known callers landed on their contact's lead with the contact's manager; %d new callers wrongly linked to a contact",
+		pr.recognised, pr.returning, pr.misLinked)
+	line("  rate       %.0f events/s (%d from the first accept to the last processed, %s)", pr.throughput(), pr.processed, secs(pr.span()))
+	line("  latency    p50 %s   p90 %s   p99 %s   max %s", ms(pr.p50), ms(pr.p90), ms(pr.p99), ms(pr.max))
+	line("             (processed_at is the processing transaction's start: the commit comes up to one batch later)")
+	if h, ok := r.daemon["leadd_process_lag_seconds"]; ok && h.count > 0 {
+		line("  committed  p50 ≤ %s   p99 ≤ %s   (leadd_process_lag_seconds buckets, to the commit)", bound(h.quantile(.5)), bound(h.quantile(.99)))
+	}
+	if h, ok := r.daemon["leadd_process_batch_events"]; ok && h.count > 0 {
+		line("  batches    %.0f transactions, %.1f events each on average", h.count, h.mean())
+	}
+	line("")
+
+	if o.pid != 0 {
+		line("daemon memory")
+		line("  RSS        peak %s during the run (sampled every 50 ms); high-water mark since start %s; now %s",
+			mb(r.rss.peakKB), mb(r.rss.hwmKB), mb(r.rss.nowKB))
+		line("")
+	}
+
+	line("CPU, in cores busy (this machine has %d)   posting   draining   whole run", r.totalCPU.cores)
+	row := func(name string, f func(cpuUse) float64) {
+		line("  %-38s %7.2f   %8.2f   %9.2f", name, f(r.postCPU), f(r.processCPU), f(r.totalCPU))
+	}
+	row("leadd", func(u cpuUse) float64 { return u.leadd })
+	row("postgres (this database + background)", func(u cpuUse) float64 { return u.postgres })
+	row("redis", func(u cpuUse) float64 { return u.redis })
+	row("leadbench (this load generator)", func(u cpuUse) float64 { return u.self })
+	row("everything else", func(u cpuUse) float64 { return u.other })
+	row("idle", func(u cpuUse) float64 { return u.idle })
+	line("  %-38s %6.1fs   %7.1fs   %8.1fs", "wall", r.postCPU.wall.Seconds(), r.processCPU.wall.Seconds(), r.totalCPU.wall.Seconds())
+	line("")
+
+	line("targets (this machine)")
+	t := o.targets
+	check := func(what string, ok bool, got string) {
+		line("  %-44s %-14s %s", what, got, map[bool]string{true: "met", false: "MISSED"}[ok])
+	}
+	if o.rate == 0 {
+		check(fmt.Sprintf("accepted ≥ %.0f posts/s", t.acceptRate), acceptRate >= t.acceptRate, fmt.Sprintf("%.0f/s", acceptRate))
+		check(fmt.Sprintf("processed ≥ %.0f events/s", t.processRate), pr.throughput() >= t.processRate, fmt.Sprintf("%.0f/s", pr.throughput()))
+	} else {
+		p99 := pct(lat, .99)
+		check(fmt.Sprintf("accept p99 ≤ %s at %g posts/s", ms(t.acceptP99), o.rate), p99 <= t.acceptP99, ms(p99))
+		if acceptRate < o.rate*0.97 {
+			line("  (the daemon accepted %.0f posts/s, short of the %g/s asked)", acceptRate, o.rate)
+		}
+	}
+	if o.pid != 0 {
+		peak := max(r.rss.peakKB, r.rss.hwmKB)
+		check(fmt.Sprintf("daemon RSS ≤ %.0f MB", t.rssMB), float64(peak)/1024 <= t.rssMB, mb(peak))
+	}
+	line("")
+}
+
+func failures(m map[string]int) string {
+	if len(m) == 0 {
+		return " (none failed)"
+	}
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%d × %s", v, k))
+	}
+	slices.Sort(parts)
+	return " — FAILED: " + strings.Join(parts, ", ")
+}
+
+// pct is the q-quantile of sorted durations (nearest rank).
+func pct(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func ms(d time.Duration) string {
+	switch {
+	case d >= 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d >= 100*time.Millisecond:
+		return fmt.Sprintf("%.0f ms", float64(d)/1e6)
+	default:
+		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+	}
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+func bound(f float64) string {
+	if math.IsInf(f, 1) {
+		return "∞ (beyond the last bucket)"
+	}
+	if math.IsNaN(f) {
+		return "n/a"
+	}
+	return ms(seconds(f))
+}
+
+func mb(kb int64) string { return fmt.Sprintf("%.1f MB", float64(kb)/1024) }

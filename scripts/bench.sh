@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The first benchmark (docs/benchmarks.md): a fresh database, the daemon on
+# a free local port with logs at warn, and cmd/leadbench run twice against
+# it — as fast as it accepts, then at a fixed 1,000 posts/s — printing both
+# reports (also kept in .run/bench-*.txt). Postgres and Redis must answer
+# (`make bench` runs scripts/services.sh first).
+#
+# Knobs: BENCH_N (events per run, 20000), BENCH_C (connections, 64),
+# BENCH_RATE (the fixed rate, 1000), BENCH_CONTACTS (10000),
+# BENCH_RETURNING (0.3), BENCH_DB (leadd_bench), BENCH_PORT (18080),
+# BENCH_REDIS_URL (redis://127.0.0.1:6379/8), BENCH_MODES ("max fixed").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+N=${BENCH_N:-20000}
+C=${BENCH_C:-64}
+RATE=${BENCH_RATE:-1000}
+CONTACTS=${BENCH_CONTACTS:-10000}
+RETURNING=${BENCH_RETURNING:-0.3}
+MODES=${BENCH_MODES:-max fixed}
+DB=${BENCH_DB:-leadd_bench}
+DB_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable"
+REDIS_URL_BENCH=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/8}
+REDIS_DB=${REDIS_URL_BENCH##*/}
+PREFIX="leadbench:"
+PORT=${BENCH_PORT:-18080}
+
+psql_() { PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pg_isready -q -h 127.0.0.1 -p 5432 || { echo "bench: PostgreSQL does not answer on 127.0.0.1:5432 (run scripts/services.sh)" >&2; exit 1; }
+redis-cli -n "$REDIS_DB" ping >/dev/null || { echo "bench: Redis does not answer on 127.0.0.1:6379" >&2; exit 1; }
+
+tmp=$(mktemp -d /tmp/leadbench.XXXXXX)
+pid=""
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "bench: building"
+mkdir -p bin .run
+CGO_ENABLED=0 "$GO" build -ldflags "-s -w -X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/leadd ./cmd/leadd
+"$GO" build -o "$tmp/leadbench" ./cmd/leadbench
+
+echo "bench: fresh database $DB, Redis db $REDIS_DB keys $PREFIX*"
+psql_ -d postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" -c "CREATE DATABASE \"$DB\""
+redis-cli -n "$REDIS_DB" --scan --pattern "$PREFIX*" | xargs -r redis-cli -n "$REDIS_DB" del >/dev/null
+
+# The demo configuration, quieter, with its own Redis keys.
+sed -e 's/^\(\s*level:\s*\)info/\1warn/' -e "s/^\(\s*prefix:\s*\)\"leadd:\"/\1\"$PREFIX\"/" \
+  configs/leadd.yaml >"$tmp/leadd.yaml"
+grep -q 'level: warn' "$tmp/leadd.yaml" && grep -q "prefix: \"$PREFIX\"" "$tmp/leadd.yaml" \
+  || { echo "bench: could not adapt configs/leadd.yaml (log.level, redis.prefix)" >&2; exit 1; }
+
+while port_busy "$PORT"; do PORT=$((PORT + 1)); done
+ADDR="127.0.0.1:$PORT"
+echo "bench: starting bin/leadd on $ADDR (log: .run/bench-leadd.log)"
+DATABASE_URL="$DB_URL" REDIS_URL="$REDIS_URL_BENCH" LEADD_HTTP_ADDR="$ADDR" \
+  bin/leadd serve --config "$tmp/leadd.yaml" >.run/bench-leadd.log 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://$ADDR/healthz" >/dev/null 2>&1 && break
+  kill -0 "$pid" 2>/dev/null || { echo "bench: the daemon exited:" >&2; tail -n 20 .run/bench-leadd.log >&2; exit 1; }
+  sleep 0.2
+done
+curl -sf "http://$ADDR/healthz" >/dev/null || { echo "bench: the daemon does not answer on $ADDR" >&2; exit 1; }
+
+out=".run/bench-$(date +%Y%m%d-%H%M%S).txt"
+{
+  echo "# $(date -R) — $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -m | awk '/^Mem:/ {print $2}') MB RAM"
+  echo "# leadd $(git describe --always --dirty 2>/dev/null || echo dev), $("$GO" version | cut -d' ' -f3), $(psql_ -d postgres -c 'SHOW server_version'), Redis $(redis-cli info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p')"
+  echo
+} | tee "$out"
+
+rc=0
+for mode in $MODES; do
+  case $mode in
+    max) rate=0 ;;
+    fixed) rate=$RATE ;;
+    *) echo "bench: unknown mode $mode (max, fixed)" >&2; exit 2 ;;
+  esac
+  "$tmp/leadbench" -url "http://$ADDR" -db "$DB_URL" -pid "$pid" -n "$N" -c "$C" -rate "$rate" \
+    -contacts "$CONTACTS" -returning "$RETURNING" | tee -a "$out" || rc=1
+  # What autovacuum would do within a minute, done now so the next run does
+  # not depend on when it happens to wake (see docs/benchmarks.md).
+  psql_ -d "$DB" -c "VACUUM ANALYZE"
+done
+
+if grep -qE '"level":"(ERROR|WARN)"' .run/bench-leadd.log; then
+  echo "bench: the daemon logged warnings or errors (first five):"
+  grep -E '"level":"(ERROR|WARN)"' .run/bench-leadd.log | head -n 5
+fi
+echo "bench: reports kept in $out"
+exit $rc
