@@ -58,6 +58,9 @@ type Config struct {
 		Workers int           `yaml:"workers"`
 		Batch   int           `yaml:"batch"`
 		Poll    time.Duration `yaml:"poll"`
+		// Linger waits this long after a new event for more to arrive, so
+		// a busy intake makes full batches (0: process at once).
+		Linger time.Duration `yaml:"linger"`
 	} `yaml:"processor"`
 	API struct {
 		Tokens []api.Token `yaml:"tokens"`
@@ -87,6 +90,7 @@ func Default() Config {
 	c.Processor.Workers = 4
 	c.Processor.Batch = 20
 	c.Processor.Poll = 250 * time.Millisecond
+	c.Processor.Linger = 5 * time.Millisecond
 	return c
 }
 
@@ -201,6 +205,9 @@ func (c *Config) Validate() []error {
 	}
 	if c.Processor.Poll <= 0 {
 		bad("processor.poll", "must be a positive duration")
+	}
+	if c.Processor.Linger < 0 || c.Processor.Linger > time.Second {
+		bad("processor.linger", "must be between 0 and 1s")
 	}
 	if len(c.API.Tokens) == 0 {
 		bad("api.tokens", "at least one token is needed to use the API")

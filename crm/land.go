@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -75,83 +74,107 @@ func (l *Lander) Land(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 type openLead struct {
 	ID        int64
 	ManagerID *int64
-	Phones    []string
-	Emails    []string
 }
 
 // openLeadFor finds and locks the open lead of any of the identities.
 func openLeadFor(ctx context.Context, tx pgx.Tx, ids []string) (openLead, error) {
 	var o openLead
-	err := tx.QueryRow(ctx, `SELECT l.id, l.manager_id, l.phones, l.emails
+	err := tx.QueryRow(ctx, `SELECT l.id, l.manager_id
 		FROM lead_identities li JOIN leads l ON l.id = li.lead_id
 		WHERE li.identity = ANY($1) AND l.status IN ('new', 'in_progress')
-		ORDER BY l.id LIMIT 1 FOR UPDATE OF l`, ids).Scan(&o.ID, &o.ManagerID, &o.Phones, &o.Emails)
+		ORDER BY l.id LIMIT 1 FOR UPDATE OF l`, ids).Scan(&o.ID, &o.ManagerID)
 	return o, translate(err, "open lead")
 }
 
-// attach adds the touch to an open lead and learns any new phone or e-mail.
+// attach adds the touch to an open lead and learns any new phone or
+// e-mail, in one statement.
 func attach(ctx context.Context, tx pgx.Tx, lead openLead, eventID string, in *Inbound) error {
-	phones, emails := union(lead.Phones, in.Phones), union(lead.Emails, in.Emails)
-	if _, err := tx.Exec(ctx, `UPDATE leads SET phones = $2, emails = $3,
-		raw_phones = ARRAY(SELECT DISTINCT unnest(raw_phones || $4::text[])), updated_at = now() WHERE id = $1`,
-		lead.ID, phones, emails, nonNil(in.RawPhones)); err != nil {
-		return translate(err, "lead")
+	var ev *string
+	if eventID != "" {
+		ev = &eventID
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO lead_identities (identity, lead_id)
-		SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING`, in.Identities(), lead.ID); err != nil {
-		return translate(err, "lead identity")
-	}
-	return insertTouch(ctx, tx, lead.ID, eventID, in)
+	_, err := tx.Exec(ctx, `WITH u AS (
+			UPDATE leads SET
+				phones = phones || ARRAY(SELECT x FROM unnest($2::text[]) x WHERE x <> ALL(leads.phones)),
+				emails = emails || ARRAY(SELECT x FROM unnest($3::text[]) x WHERE x <> ALL(leads.emails)),
+				raw_phones = raw_phones || ARRAY(SELECT x FROM unnest($4::text[]) x WHERE x <> ALL(leads.raw_phones)),
+				updated_at = now()
+			WHERE id = $1),
+		i AS (INSERT INTO lead_identities (identity, lead_id) SELECT unnest($5::text[]), $1 ON CONFLICT DO NOTHING)
+		INSERT INTO touches (lead_id, event_id, channel, source, at, text, data) VALUES ($1, $6, $7, $8, $9, $10, $11)`,
+		lead.ID, nonNil(in.Phones), nonNil(in.Emails), nonNil(in.RawPhones), in.Identities(),
+		ev, in.Channel, in.Source, in.At, in.Text, touchData(in))
+	return translate(err, "touch")
 }
 
-// open files the touch as a new lead.
+// open files the touch as a new lead: routing decides first, then one
+// statement writes the lead with its manager and SLA clock, the touch, the
+// person's open-lead identities, the assignment, the call and the
+// manager's notice — one round trip on the hot path of intake.
 func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound, ids []string) (Landing, error) {
 	contactID, ownerID, err := contactFor(ctx, tx, ids)
 	if err != nil {
 		return Landing{}, err
 	}
-	status, junk := StatusNew, (*string)(nil)
-	if in.JunkReason != "" {
-		status, junk = StatusJunk, &in.JunkReason
-	}
 	now := l.Now()
-	lead := Lead{
-		Status: status, JunkReason: junk, Channel: in.Channel, Source: in.Source, Name: in.Name,
-		Phones: nonNil(in.Phones), RawPhones: nonNil(in.RawPhones), Emails: nonNil(in.Emails), Comment: in.Text,
-		UTM: in.UTM, PageURL: in.PageURL, Referrer: in.Referrer, Fields: in.Fields, Consent: in.Consent, ContactID: contactID,
-	}
-	err = tx.QueryRow(ctx, `INSERT INTO leads (status, junk_reason, channel, source, name, phones, raw_phones, emails,
-			comment, utm, page_url, referrer, fields, consent, contact_id, created_at, updated_at, status_changed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $16) RETURNING id`,
-		lead.Status, lead.JunkReason, lead.Channel, lead.Source, lead.Name, lead.Phones, lead.RawPhones, lead.Emails,
-		lead.Comment, jsonObject(lead.UTM), lead.PageURL, lead.Referrer, jsonObject(lead.Fields), lead.Consent, contactID, now,
-	).Scan(&lead.ID)
-	if err != nil {
-		return Landing{}, translate(err, "lead")
-	}
-	if err := insertTouch(ctx, tx, lead.ID, eventID, in); err != nil {
-		return Landing{}, err
-	}
-	if status == StatusJunk {
-		return Landing{Outcome: LandedJunk, LeadID: lead.ID}, nil
-	}
-	// The constraint behind "one person, one open lead": a concurrent
-	// transaction that opened a lead for one of these identities first
-	// makes this insert fail, and the retry attaches to that lead.
-	if len(ids) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO lead_identities (identity, lead_id) SELECT unnest($1::text[]), $2`,
-			ids, lead.ID); err != nil {
-			return Landing{}, translate(err, "open lead for this person")
+	status, junk := StatusNew, (*string)(nil)
+	var a Assignment
+	if in.JunkReason != "" {
+		status, junk, ids = StatusJunk, &in.JunkReason, nil // junk holds no identity
+	} else {
+		if a, err = l.Assigner.Assign(ctx, AssignRequest{Inbound: in, Returning: contactID != nil, OwnerID: ownerID}); err != nil {
+			return Landing{}, fmt.Errorf("assign a new lead: %w", err)
+		}
+		if a.DueAt.IsZero() {
+			a.DueAt = now.Add(l.SLA)
+		}
+		if a.Deadline.IsZero() {
+			a.Deadline = a.DueAt
 		}
 	}
-	a, err := l.Assigner.Assign(ctx, AssignRequest{Lead: &lead, Inbound: in, Returning: contactID != nil, OwnerID: ownerID})
+	var deadline *time.Time
+	if a.ManagerID != nil {
+		deadline = &a.Deadline
+	}
+	var ev *string
+	if eventID != "" {
+		ev = &eventID
+	}
+	var id int64
+	err = tx.QueryRow(ctx, `WITH l AS (
+			INSERT INTO leads (status, junk_reason, channel, source, name, phones, raw_phones, emails, comment, utm,
+				page_url, referrer, fields, consent, contact_id, manager_id, rule, sla_due_at, created_at, updated_at, status_changed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $19)
+			RETURNING id),
+		t AS (INSERT INTO touches (lead_id, event_id, channel, source, at, text, data)
+			SELECT id, $20, $3, $4, $21, $9, $22 FROM l),
+		i AS (INSERT INTO lead_identities (identity, lead_id) SELECT unnest($23::text[]), id FROM l),
+		a AS (INSERT INTO assignments (lead_id, manager_id, rule, strategy, candidates, reason, at)
+			SELECT id, $16, $17, $24, $25, $26, $19 FROM l WHERE $1 = 'new'),
+		c AS (INSERT INTO activities (type, subject, lead_id, contact_id, manager_id, due_at, created_at)
+			SELECT 'call', 'Call back: new lead', id, $15, $16, $27, $19 FROM l WHERE $16::bigint IS NOT NULL
+			RETURNING id, lead_id),
+		o AS (INSERT INTO outbox (kind, idempotency_key, payload)
+			SELECT 'lead.assigned', 'lead.assigned:' || c.lead_id || ':' || $16::bigint || ':' || $28::bigint,
+				jsonb_build_object('lead_id', c.lead_id, 'manager_id', $16::bigint, 'activity_id', c.id, 'due_at', $27::timestamptz,
+					'rule', $17::text, 'strategy', $24::text, 'returning', $15::bigint IS NOT NULL)
+			FROM c)
+		SELECT id FROM l`,
+		status, junk, in.Channel, in.Source, in.Name, nonNil(in.Phones), nonNil(in.RawPhones), nonNil(in.Emails), in.Text, jsonObject(in.UTM),
+		in.PageURL, in.Referrer, jsonObject(in.Fields), in.Consent, contactID, a.ManagerID, a.Rule, deadline, now,
+		ev, in.At, touchData(in), nonNil(ids),
+		a.Strategy, nonNil(a.Candidates), a.Reason, a.DueAt, now.UnixNano(),
+	).Scan(&id)
 	if err != nil {
-		return Landing{}, fmt.Errorf("assign lead %d: %w", lead.ID, err)
+		// A unique violation on lead_identities is the constraint behind
+		// "one person, one open lead": another transaction opened a lead
+		// for this person first, and the retry attaches to it.
+		return Landing{}, translate(err, "open lead for this person")
 	}
-	if err := l.assign(ctx, tx, &lead, a, now); err != nil {
-		return Landing{}, err
+	if status == StatusJunk {
+		return Landing{Outcome: LandedJunk, LeadID: id}, nil
 	}
-	return Landing{Outcome: LandedNewLead, LeadID: lead.ID, ManagerID: a.ManagerID}, nil
+	return Landing{Outcome: LandedNewLead, LeadID: id, ManagerID: a.ManagerID}, nil
 }
 
 // contactFor finds the known person behind any of the identities, and
@@ -172,18 +195,6 @@ func contactFor(ctx context.Context, q Querier, ids []string) (contactID, ownerI
 // their manager (nil, nil when the person is not known).
 func (s *Store) ContactFor(ctx context.Context, ids []string) (contactID, ownerID *int64, err error) {
 	return contactFor(ctx, s.pool, ids)
-}
-
-// assign records the decision, gives the manager a call due within the SLA
-// and tells them through the outbox.
-func (l *Lander) assign(ctx context.Context, tx pgx.Tx, lead *Lead, a Assignment, now time.Time) error {
-	if a.DueAt.IsZero() {
-		a.DueAt = now.Add(l.SLA)
-	}
-	if a.Deadline.IsZero() {
-		a.Deadline = a.DueAt
-	}
-	return recordAssignment(ctx, tx, lead.ID, lead.ContactID, a, now, "lead.assigned")
 }
 
 // recordAssignment writes a decision: the hop, the lead's manager and SLA
@@ -243,7 +254,8 @@ func Enqueue(ctx context.Context, tx pgx.Tx, kind, key string, payload any) erro
 	return translate(err, "outbox message")
 }
 
-func insertTouch(ctx context.Context, tx pgx.Tx, leadID int64, eventID string, in *Inbound) error {
+// touchData is what a touch keeps beyond its text.
+func touchData(in *Inbound) map[string]any {
 	data := map[string]any{}
 	if len(in.Fields) > 0 {
 		data["fields"] = in.Fields
@@ -254,23 +266,7 @@ func insertTouch(ctx context.Context, tx pgx.Tx, leadID int64, eventID string, i
 	if in.PageURL != "" {
 		data["page_url"] = in.PageURL
 	}
-	var ev *string
-	if eventID != "" {
-		ev = &eventID
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO touches (lead_id, event_id, channel, source, at, text, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, leadID, ev, in.Channel, in.Source, in.At, in.Text, data)
-	return translate(err, "touch")
-}
-
-func union(have, add []string) []string {
-	out := nonNil(slices.Clone(have))
-	for _, s := range add {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
+	return data
 }
 
 func nonNil[T any](s []T) []T {

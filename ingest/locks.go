@@ -16,12 +16,12 @@ type IdentityLocks struct {
 	TTL    time.Duration
 }
 
-// TryLock takes every identity for owner, or none: it returns false when
-// another owner holds one of them. Errors: Redis errors (the caller goes on
-// without the lock).
-func (l *IdentityLocks) TryLock(ctx context.Context, owner string, ids []string) (bool, error) {
+// Acquire takes for owner, in one round trip, every identity that nobody
+// holds, and returns those it took. Errors: Redis errors (the caller goes
+// on without locks; the database constraint still holds).
+func (l *IdentityLocks) Acquire(ctx context.Context, owner string, ids []string) ([]string, error) {
 	if len(ids) == 0 {
-		return true, nil
+		return nil, nil
 	}
 	pipe := l.Client.Pipeline()
 	cmds := make([]*redis.BoolCmd, len(ids))
@@ -29,7 +29,7 @@ func (l *IdentityLocks) TryLock(ctx context.Context, owner string, ids []string)
 		cmds[i] = pipe.SetNX(ctx, l.Prefix+"lock:"+id, owner, l.TTL)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return false, err
+		return nil, err
 	}
 	var got []string
 	for i, c := range cmds {
@@ -37,10 +37,7 @@ func (l *IdentityLocks) TryLock(ctx context.Context, owner string, ids []string)
 			got = append(got, ids[i])
 		}
 	}
-	if len(got) == len(ids) {
-		return true, nil
-	}
-	return false, l.Unlock(ctx, owner, got)
+	return got, nil
 }
 
 var unlockScript = redis.NewScript(`

@@ -29,6 +29,9 @@ type Processor struct {
 	MaxAttempts int
 	// Wake, when not nil, delivers nudges from a local intake.
 	Wake <-chan struct{}
+	// Linger is how long to wait after a nudge for more events to arrive,
+	// so that a busy intake makes full batches rather than many tiny ones.
+	Linger time.Duration
 
 	// beforeCommit is a test hook: it runs after landing and before the
 	// commit; an error aborts the batch as a crash would.
@@ -46,6 +49,12 @@ func (p *Processor) Run(ctx context.Context) error {
 			return nil
 		case <-timer.C:
 		case <-p.Wake:
+			if p.Linger > 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(p.Linger):
+				}
+			}
 		}
 		for ctx.Err() == nil {
 			// A batch in flight finishes even when the stop comes.
@@ -111,19 +120,17 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 		return 0, err
 	}
 
-	var held []string
+	mine, held := p.lock(ctx, batch)
 	defer func() {
-		if p.Locks != nil && len(held) > 0 {
+		if len(held) > 0 {
 			if err := p.Locks.Unlock(context.WithoutCancel(ctx), p.Owner, held); err != nil {
 				p.Log.Warn("release identity locks", "err", err)
 			}
 		}
 	}()
-	mine := map[string]bool{}
 	results := make([]result, 0, len(batch))
 	for _, c := range batch {
-		ids := c.ev.Touch.Identities()
-		if !p.lock(ctx, ids, mine, &held) {
+		if mine != nil && !all(c.ev.Touch.Identities(), mine) {
 			continue // another processor is on this person; theirs first
 		}
 		results = append(results, p.process(ctx, tx, c))
@@ -150,30 +157,43 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 	return len(batch), nil
 }
 
-// lock takes the identity locks this batch does not hold yet. Without
-// Redis it lets the event through: the database constraint decides.
-func (p *Processor) lock(ctx context.Context, ids []string, mine map[string]bool, held *[]string) bool {
+// lock takes, in one round trip, the identity locks of every person in
+// the batch that no other processor holds. It returns them as a set (nil:
+// no locks in use, every event may go) and as a list to release. Without
+// Redis every event goes: the database constraint decides.
+func (p *Processor) lock(ctx context.Context, batch []claimed) (map[string]bool, []string) {
 	if p.Locks == nil {
-		return true
+		return nil, nil
 	}
-	var need []string
-	for _, id := range ids {
-		if !mine[id] {
-			need = append(need, id)
+	seen := map[string]bool{}
+	var ids []string
+	for _, c := range batch {
+		for _, id := range c.ev.Touch.Identities() {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
 		}
 	}
-	ok, err := p.Locks.TryLock(ctx, p.Owner, need)
+	got, err := p.Locks.Acquire(ctx, p.Owner, ids)
 	if err != nil {
 		p.Log.Warn("identity locks unavailable; relying on the database", "err", err)
-		return true
+		return nil, nil
 	}
-	if ok {
-		for _, id := range need {
-			mine[id] = true
+	mine := make(map[string]bool, len(got))
+	for _, id := range got {
+		mine[id] = true
+	}
+	return mine, got
+}
+
+func all(ids []string, set map[string]bool) bool {
+	for _, id := range ids {
+		if !set[id] {
+			return false
 		}
-		*held = append(*held, need...)
 	}
-	return ok
+	return true
 }
 
 // process lands one event in a savepoint. A conflict (someone else opened
@@ -245,7 +265,7 @@ func markResults(ctx context.Context, tx pgx.Tx, results []result) error {
 	}
 	_, err := tx.Exec(ctx, `UPDATE inbox i SET attempts = i.attempts + 1, outcome = u.outcome, lead_id = u.lead_id,
 			last_error = u.err,
-			processed_at = CASE WHEN u.done THEN now() END,
+			processed_at = CASE WHEN u.done THEN clock_timestamp() END,
 			next_attempt_at = CASE WHEN u.done THEN i.next_attempt_at ELSE now() + make_interval(secs => u.retry) END
 		FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::bool[], $6::float8[])
 			AS u(id, outcome, lead_id, err, done, retry)

@@ -34,10 +34,11 @@ type Router struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	mu      sync.Mutex
-	cached  []crm.Manager
-	fetched time.Time
-	local   sync.Map // key → *atomic.Uint64: turns when the shared cursors are unreachable
+	mu         sync.Mutex
+	cached     []crm.Manager
+	fetched    time.Time
+	refreshing bool
+	local      sync.Map // key → *atomic.Uint64: turns when the shared cursors are unreachable
 }
 
 var _ crm.Assigner = (*Router)(nil)
@@ -107,18 +108,32 @@ func (r *Router) decide(ctx context.Context, req crm.AssignRequest, dry bool) (c
 	return a, nil
 }
 
-// managers returns a copy of the directory, fresh within cacheTTL.
+// managers returns a copy of the directory, fresh within cacheTTL. One
+// caller refreshes it while the others go on with the copy they have: the
+// refresh counts every open lead and must not hold up decisions.
 func (r *Router) managers(ctx context.Context) ([]crm.Manager, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cached == nil || r.now().Sub(r.fetched) >= r.cacheTTL {
-		ms, err := r.dir.Managers(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("routing candidates: %w", err)
-		}
-		r.cached, r.fetched = ms, r.now()
+	stale := r.cached == nil || r.now().Sub(r.fetched) >= r.cacheTTL
+	if !stale || (r.refreshing && r.cached != nil) {
+		defer r.mu.Unlock()
+		return slices.Clone(r.cached), nil
 	}
-	return slices.Clone(r.cached), nil
+	r.refreshing = true
+	r.mu.Unlock()
+
+	ms, err := r.dir.Managers(ctx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refreshing = false
+	if err != nil {
+		if r.cached != nil {
+			r.log.Warn("routing candidates: using the last known", "err", err)
+			return slices.Clone(r.cached), nil
+		}
+		return nil, fmt.Errorf("routing candidates: %w", err)
+	}
+	r.cached, r.fetched = ms, r.now()
+	return slices.Clone(ms), nil
 }
 
 // counted adds a just-assigned lead to the cached load, so a burst within

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -51,18 +50,11 @@ func startDaemon(t *testing.T, bin, config string, db *crmtest.DB, rds *crmtest.
 	d.cmd = exec.Command(bin, "serve", "--config", config)
 	d.cmd.Env = append(os.Environ(), "DATABASE_URL="+db.URL, "LEADD_HTTP_ADDR="+addr,
 		"REDIS_URL=redis://"+rds.Client.Options().Addr+"/0")
-	stderr, _ := d.cmd.StderrPipe()
+	// A writer, not a pipe: Wait returns only after every line is copied.
+	d.cmd.Stderr = d
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			d.mu.Lock()
-			d.logs.WriteString(sc.Text() + "\n")
-			d.mu.Unlock()
-		}
-	}()
 	t.Cleanup(func() { _ = d.cmd.Process.Kill(); _ = d.cmd.Wait() })
 	waitFor(t, "the daemon to answer /healthz", func() bool {
 		res, err := http.Get(d.base + "/healthz")
@@ -73,6 +65,12 @@ func startDaemon(t *testing.T, bin, config string, db *crmtest.DB, rds *crmtest.
 		return err == nil && res.StatusCode == 200
 	})
 	return d
+}
+
+func (d *daemon) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.logs.Write(p)
 }
 
 func (d *daemon) logged(s string) bool {

@@ -77,7 +77,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	locks := &ingest.IdentityLocks{Client: a.rdb, Prefix: cfg.Redis.Prefix, TTL: 30 * time.Second}
 	for i := range cfg.Processor.Workers {
 		a.processors = append(a.processors, &ingest.Processor{Pool: store.Pool(), Lander: lander, Locks: locks, Log: log,
-			Owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), i), Batch: cfg.Processor.Batch, Poll: cfg.Processor.Poll, Wake: wake})
+			Owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), i), Batch: cfg.Processor.Batch, Poll: cfg.Processor.Poll, Linger: cfg.Processor.Linger, Wake: wake})
 	}
 	a.scheduler = scheduler.New(store.Pool(), a.jobs(cfg), log, nil)
 
