@@ -6,55 +6,180 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/leadd/leadd/crm"
 )
 
 // Inbox keeps raw inbound events in Postgres, keyed by (source, external
 // id). It is the only place an adapter writes.
+//
+// Accepts are group-committed: a few writers each take every request
+// waiting at that moment and insert them in one statement and one commit.
+// Idle, a request goes alone and at once; busy, one WAL flush serves many
+// requests, which is what lets intake outrun one-insert-per-request.
 type Inbox struct {
 	pool *pgxpool.Pool
 	wake func()
+
+	mu     sync.RWMutex // held for reading while sending; Close takes it to close reqs
+	closed bool
+	reqs   chan *acceptReq
+	wg     sync.WaitGroup
 }
 
-// NewInbox returns an inbox on pool; wake, if not nil, is called after each
-// newly accepted event so a local processor picks it up at once.
-func NewInbox(pool *pgxpool.Pool, wake func()) *Inbox {
-	return &Inbox{pool: pool, wake: wake}
+type acceptReq struct {
+	ev   *Event
+	body []byte
+	hash []byte
+	res  chan acceptRes
+}
+
+type acceptRes struct {
+	id  string
+	dup bool
+	err error
+}
+
+// maxGroup is the most requests one commit carries.
+const maxGroup = 256
+
+// NewInbox returns an inbox on pool with writers group-committing writers
+// (at least 1); wake, if not nil, is called after newly accepted events so
+// a local processor picks them up at once. Close stops it.
+func NewInbox(pool *pgxpool.Pool, wake func(), writers int) *Inbox {
+	b := &Inbox{pool: pool, wake: wake, reqs: make(chan *acceptReq, maxGroup)}
+	for range max(writers, 1) {
+		b.wg.Add(1)
+		go b.writer()
+	}
+	return b
+}
+
+// Close waits for the accepts in flight and stops the writers; an Accept
+// after Close fails.
+func (b *Inbox) Close() {
+	b.mu.Lock()
+	if !b.closed {
+		b.closed = true
+		close(b.reqs)
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
 }
 
 // Accept stores the event durably and returns its id. A delivery seen
 // before (same source and external id) returns the first one's id and
 // duplicate = true, and stores nothing. hash identifies the request body:
 // the same key with another body is refused. Errors: ECONFLICT for a key
-// reused with another body.
+// reused with another body, EUNAVAILABLE after Close.
 func (b *Inbox) Accept(ctx context.Context, ev *Event, hash []byte) (id string, duplicate bool, err error) {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return "", false, fmt.Errorf("accept event: %w", err)
 	}
-	err = b.pool.QueryRow(ctx, `INSERT INTO inbox (id, source, external_id, body_hash, event) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (source, external_id) DO NOTHING RETURNING id::text`,
-		ev.ID, ev.Source, ev.ExternalID, hash, body).Scan(&id)
-	if err == nil {
-		if b.wake != nil {
-			b.wake()
+	req := &acceptReq{ev: ev, body: body, hash: hash, res: make(chan acceptRes, 1)}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return "", false, crm.Errorf(crm.EUNAVAILABLE, "shutting down; try again")
+	}
+	select {
+	case b.reqs <- req:
+		b.mu.RUnlock()
+	case <-ctx.Done():
+		b.mu.RUnlock()
+		return "", false, ctx.Err()
+	}
+	select {
+	case r := <-req.res:
+		return r.id, r.dup, r.err
+	case <-ctx.Done():
+		// It may yet commit: a retry with the same key finds it.
+		return "", false, ctx.Err()
+	}
+}
+
+func (b *Inbox) writer() {
+	defer b.wg.Done()
+	for req := range b.reqs {
+		group := []*acceptReq{req}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case r, ok := <-b.reqs:
+				if !ok {
+					break more
+				}
+				group = append(group, r)
+			default:
+				break more
+			}
 		}
-		return id, false, nil
+		b.write(group)
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return "", false, fmt.Errorf("accept event: %w", err)
+}
+
+// write inserts a group in one statement; the ones already there are
+// answered as duplicates.
+func (b *Inbox) write(group []*acceptReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n := len(group)
+	ids, sources, exts, bodies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	hashes := make([][]byte, n)
+	for i, r := range group {
+		ids[i], sources[i], exts[i], bodies[i], hashes[i] = r.ev.ID, r.ev.Source, r.ev.ExternalID, string(r.body), r.hash
 	}
-	var first []byte
-	if err := b.pool.QueryRow(ctx, `SELECT id::text, body_hash FROM inbox WHERE source = $1 AND external_id = $2`,
-		ev.Source, ev.ExternalID).Scan(&id, &first); err != nil {
-		return "", false, fmt.Errorf("accept event: find the first delivery: %w", err)
+	rows, err := b.pool.Query(ctx, `INSERT INTO inbox (id, source, external_id, body_hash, event)
+		SELECT u.id, u.source, u.ext, u.hash, u.body::jsonb
+		FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::text[]) AS u(id, source, ext, hash, body)
+		ON CONFLICT (source, external_id) DO NOTHING RETURNING id::text`, ids, sources, exts, hashes, bodies)
+	var inserted []string
+	if err == nil {
+		inserted, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	}
-	if hash != nil && first != nil && !bytes.Equal(hash, first) {
-		return "", false, &crm.Error{Code: crm.ECONFLICT, Field: "Idempotency-Key",
-			Message: "this key was used for a different request"}
+	if err != nil {
+		for _, r := range group {
+			r.res <- acceptRes{err: fmt.Errorf("accept event: %w", err)}
+		}
+		return
 	}
-	return id, true, nil
+	if len(inserted) > 0 && b.wake != nil {
+		b.wake()
+	}
+	fresh := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		fresh[id] = true
+	}
+	for _, r := range group {
+		if fresh[r.ev.ID] {
+			r.res <- acceptRes{id: r.ev.ID}
+			continue
+		}
+		id, err := b.first(ctx, r)
+		r.res <- acceptRes{id: id, dup: err == nil, err: err}
+	}
+}
+
+// first finds the first delivery of a repeated one.
+func (b *Inbox) first(ctx context.Context, r *acceptReq) (string, error) {
+	var id string
+	var hash []byte
+	err := b.pool.QueryRow(ctx, `SELECT id::text, body_hash FROM inbox WHERE source = $1 AND external_id = $2`,
+		r.ev.Source, r.ev.ExternalID).Scan(&id, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("accept event: neither stored nor found (%s %s)", r.ev.Source, r.ev.ExternalID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("accept event: find the first delivery: %w", err)
+	}
+	if r.hash != nil && hash != nil && !bytes.Equal(r.hash, hash) {
+		return "", &crm.Error{Code: crm.ECONFLICT, Field: "Idempotency-Key", Message: "this key was used for a different request"}
+	}
+	return id, nil
 }

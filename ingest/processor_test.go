@@ -37,7 +37,9 @@ func newFixture(t *testing.T) *fixture {
 		Default: routing.Target{Pool: "sales"},
 	}, 5*time.Minute)
 	router := routing.NewRouter(engine, db.Store, routing.RedisCursors{Client: rds.Client, Prefix: rds.Prefix}, 0, quiet, nil)
-	return &fixture{db: db, rds: rds, inbox: NewInbox(db.Pool, nil),
+	inbox := NewInbox(db.Pool, nil, 2)
+	t.Cleanup(inbox.Close)
+	return &fixture{db: db, rds: rds, inbox: inbox,
 		lander: &crm.Lander{Assigner: router, SLA: 5 * time.Minute, Now: time.Now}}
 }
 

@@ -31,6 +31,7 @@ type app struct {
 	store      *crm.Store
 	rdb        *redis.Client
 	router     *routing.Router
+	inbox      *ingest.Inbox
 	handler    http.Handler
 	processors []*ingest.Processor
 	scheduler  *scheduler.Scheduler
@@ -67,12 +68,12 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	a.warnUnknownMembers(ctx, cfg.Routing)
 	lander := &crm.Lander{Assigner: a.router, SLA: cfg.FollowUp.SLA, Now: time.Now}
 	wake := make(chan struct{}, 1)
-	inbox := ingest.NewInbox(store.Pool(), func() {
+	a.inbox = ingest.NewInbox(store.Pool(), func() {
 		select {
 		case wake <- struct{}{}:
 		default:
 		}
-	})
+	}, 4)
 	host, _ := os.Hostname()
 	locks := &ingest.IdentityLocks{Client: a.rdb, Prefix: cfg.Redis.Prefix, TTL: 30 * time.Second}
 	for i := range cfg.Processor.Workers {
@@ -83,7 +84,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 
 	mux := http.NewServeMux()
 	limiter := &ingest.RateLimiter{Client: a.rdb, Prefix: cfg.Redis.Prefix, Now: time.Now}
-	forms.New(&cfg.Forms, inbox, norm, limiter, log, time.Now).Register(mux)
+	forms.New(&cfg.Forms, a.inbox, norm, limiter, log, time.Now).Register(mux)
 	api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence()}, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -173,7 +174,11 @@ func (a *app) reload(path string) error {
 	return nil
 }
 
+// close releases everything; the HTTP server must have drained first.
 func (a *app) close() {
+	if a.inbox != nil {
+		a.inbox.Close()
+	}
 	if a.rdb != nil {
 		a.rdb.Close()
 	}
