@@ -56,19 +56,20 @@ type Landing struct {
 // person at the same moment (retrying then attaches to it).
 func (l *Lander) Land(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound) (Landing, error) {
 	ids := in.Identities()
-	if in.JunkReason == "" && len(ids) > 0 {
-		lead, err := openLeadFor(ctx, tx, ids)
-		if err == nil {
-			if err := attach(ctx, tx, lead, eventID, in); err != nil {
-				return Landing{}, err
-			}
-			return Landing{Outcome: LandedOpenLead, LeadID: lead.ID, ManagerID: lead.ManagerID}, nil
-		}
-		if ErrorCode(err) != ENOTFOUND {
+	var who person
+	if len(ids) > 0 {
+		var err error
+		if who, err = lookup(ctx, tx, ids); err != nil {
 			return Landing{}, err
 		}
 	}
-	return l.open(ctx, tx, eventID, in, ids)
+	if in.JunkReason == "" && who.lead != nil {
+		if err := attach(ctx, tx, *who.lead, eventID, in); err != nil {
+			return Landing{}, err
+		}
+		return Landing{Outcome: LandedOpenLead, LeadID: who.lead.ID, ManagerID: who.lead.ManagerID}, nil
+	}
+	return l.open(ctx, tx, eventID, in, ids, who)
 }
 
 type openLead struct {
@@ -76,14 +77,34 @@ type openLead struct {
 	ManagerID *int64
 }
 
-// openLeadFor finds and locks the open lead of any of the identities.
-func openLeadFor(ctx context.Context, tx pgx.Tx, ids []string) (openLead, error) {
-	var o openLead
-	err := tx.QueryRow(ctx, `SELECT l.id, l.manager_id
-		FROM lead_identities li JOIN leads l ON l.id = li.lead_id
-		WHERE li.identity = ANY($1) AND l.status IN ('new', 'in_progress')
-		ORDER BY l.id LIMIT 1 FOR UPDATE OF l`, ids).Scan(&o.ID, &o.ManagerID)
-	return o, translate(err, "open lead")
+// person is what the CRM knows of whoever sent a touch: their open lead
+// (locked) and the contact with its manager.
+type person struct {
+	lead             *openLead
+	contact, manager *int64
+}
+
+// lookup finds, in one round trip, the person's open lead (locking it)
+// and their contact.
+func lookup(ctx context.Context, tx pgx.Tx, ids []string) (person, error) {
+	var p person
+	var leadID, leadManager *int64
+	err := tx.QueryRow(ctx, `WITH ol AS (
+			SELECT l.id, l.manager_id FROM lead_identities li JOIN leads l ON l.id = li.lead_id
+			WHERE li.identity = ANY($1) AND l.status IN ('new', 'in_progress')
+			ORDER BY l.id LIMIT 1 FOR UPDATE OF l),
+		c AS (
+			SELECT c.id, c.manager_id FROM contact_identities ci JOIN contacts c ON c.id = ci.contact_id
+			WHERE ci.identity = ANY($1) ORDER BY c.id LIMIT 1)
+		SELECT (SELECT id FROM ol), (SELECT manager_id FROM ol), (SELECT id FROM c), (SELECT manager_id FROM c)`,
+		ids).Scan(&leadID, &leadManager, &p.contact, &p.manager)
+	if err != nil {
+		return p, translate(err, "person")
+	}
+	if leadID != nil {
+		p.lead = &openLead{ID: *leadID, ManagerID: leadManager}
+	}
+	return p, nil
 }
 
 // attach adds the touch to an open lead and learns any new phone or
@@ -111,11 +132,9 @@ func attach(ctx context.Context, tx pgx.Tx, lead openLead, eventID string, in *I
 // statement writes the lead with its manager and SLA clock, the touch, the
 // person's open-lead identities, the assignment, the call and the
 // manager's notice — one round trip on the hot path of intake.
-func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound, ids []string) (Landing, error) {
-	contactID, ownerID, err := contactFor(ctx, tx, ids)
-	if err != nil {
-		return Landing{}, err
-	}
+func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound, ids []string, who person) (Landing, error) {
+	contactID, ownerID := who.contact, who.manager
+	var err error
 	now := l.Now()
 	status, junk := StatusNew, (*string)(nil)
 	var a Assignment

@@ -128,12 +128,16 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 			}
 		}
 	}()
-	results := make([]result, 0, len(batch))
+	ready := make([]claimed, 0, len(batch))
 	for _, c := range batch {
 		if mine != nil && !all(c.ev.Touch.Identities(), mine) {
 			continue // another processor is on this person; theirs first
 		}
-		results = append(results, p.process(ctx, tx, c))
+		ready = append(ready, c)
+	}
+	results, err := p.landAll(ctx, tx, ready)
+	if err != nil {
+		return 0, err
 	}
 	if err := markResults(ctx, tx, results); err != nil {
 		return 0, err
@@ -194,6 +198,36 @@ func all(ids []string, set map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// landAll lands the events in one savepoint, the fast way; if any of them
+// fails, it undoes them all and lands each in a savepoint of its own, so
+// one bad event neither blocks nor spoils the others.
+func (p *Processor) landAll(ctx context.Context, tx pgx.Tx, events []claimed) ([]result, error) {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]result, 0, len(events))
+	for _, c := range events {
+		landing, err := p.Lander.Land(ctx, sp, c.id, &c.ev.Touch)
+		if err != nil {
+			results = nil
+			break
+		}
+		id := landing.LeadID
+		results = append(results, result{id: c.id, outcome: landing.Outcome, leadID: &id, done: true})
+	}
+	if results != nil || len(events) == 0 {
+		return results, sp.Commit(ctx)
+	}
+	if err := sp.Rollback(ctx); err != nil {
+		return nil, err
+	}
+	for _, c := range events {
+		results = append(results, p.process(ctx, tx, c))
+	}
+	return results, nil
 }
 
 // process lands one event in a savepoint. A conflict (someone else opened
