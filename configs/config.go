@@ -88,7 +88,7 @@ func Default() Config {
 	c.FollowUp.Cadence = crm.DefaultCadence
 	c.FollowUp.DigestHour = 9
 	c.Processor.Workers = 4
-	c.Processor.Batch = 20
+	c.Processor.Batch = 50
 	c.Processor.Poll = 250 * time.Millisecond
 	c.Processor.Linger = 5 * time.Millisecond
 	return c
