@@ -69,7 +69,19 @@ type Config struct {
 	Seed struct {
 		Managers []crm.Manager `yaml:"managers"`
 	} `yaml:"seed"`
-	Forms forms.Config `yaml:"forms"`
+	Forms     forms.Config `yaml:"forms"`
+	Telephony Telephony    `yaml:"telephony"`
+}
+
+// Telephony is the PBX connections; a provider is on when its section is
+// given.
+type Telephony struct {
+	// PublicURL is how PBXs reach this daemon (behind a proxy, not the
+	// listen address): signatures that cover the URL (Twilio) use it.
+	PublicURL string `yaml:"public_url"`
+	Generic   *struct {
+		Secret string `yaml:"secret"`
+	} `yaml:"generic"`
 }
 
 // Default returns the configuration every file starts from.
@@ -222,6 +234,9 @@ func (c *Config) Validate() []error {
 		}
 	}
 	errs = append(errs, c.Forms.Validate("forms")...)
+	if g := c.Telephony.Generic; g != nil && len(g.Secret) < 12 {
+		bad("telephony.generic.secret", "must be at least 12 characters")
+	}
 	return errs
 }
 

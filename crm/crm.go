@@ -87,7 +87,26 @@ type Inbound struct {
 	// JunkReason, when set, files the touch as a lead closed as junk at
 	// once (a filled honeypot is "spam"), with no manager and no call.
 	JunkReason string `json:"junk_reason,omitempty"`
+	// Call is set for one event of a phone call.
+	Call *CallInfo `json:"call,omitempty"`
 }
+
+// CallInfo is one event of a phone call: the events of one call (ringing,
+// answered, ended, recording) fold into one touch.
+type CallInfo struct {
+	Provider     string `json:"provider"`
+	ID           string `json:"id"`
+	State        string `json:"state"`     // ringing, answered, ended, recording
+	Direction    string `json:"direction"` // in, out
+	Line         string `json:"line"`      // the company's number: dialled (in) or called from (out)
+	Extension    string `json:"extension,omitempty"`
+	Duration     int    `json:"duration,omitempty"`
+	Disposition  string `json:"disposition,omitempty"` // answered, no_answer, busy, cancelled, failed, voicemail
+	RecordingURL string `json:"recording_url,omitempty"`
+}
+
+// Key names the call across its events.
+func (c *CallInfo) Key() string { return c.Provider + ":" + c.ID }
 
 // Identities returns the keys a person is recognised by.
 func (in *Inbound) Identities() []string {

@@ -14,6 +14,7 @@ const (
 	LandedNewLead  = "lead_created"
 	LandedOpenLead = "touch_attached"
 	LandedJunk     = "junk"
+	LandedIgnored  = "ignored"
 )
 
 // AssignRequest is what routing is asked about a new lead.
@@ -55,6 +56,9 @@ type Landing struct {
 // Errors: ECONFLICT when another transaction opened a lead for the same
 // person at the same moment (retrying then attaches to it).
 func (l *Lander) Land(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound) (Landing, error) {
+	if in.Call != nil {
+		return l.landCall(ctx, tx, eventID, in)
+	}
 	ids := in.Identities()
 	var who person
 	if len(ids) > 0 {
@@ -122,9 +126,10 @@ func attach(ctx context.Context, tx pgx.Tx, lead openLead, eventID string, in *I
 				updated_at = now()
 			WHERE id = $1),
 		i AS (INSERT INTO lead_identities (identity, lead_id) SELECT unnest($5::text[]), $1 ON CONFLICT DO NOTHING)
-		INSERT INTO touches (lead_id, event_id, channel, source, at, text, data) VALUES ($1, $6, $7, $8, $9, $10, $11)`,
+		INSERT INTO touches (lead_id, event_id, channel, source, at, text, data, call_key, contact_id)
+		VALUES ($1, $6, $7, $8, $9, $10, $11, $12, (SELECT contact_id FROM leads WHERE id = $1))`,
 		lead.ID, nonNil(in.Phones), nonNil(in.Emails), nonNil(in.RawPhones), in.Identities(),
-		ev, in.Channel, in.Source, in.At, in.Text, touchData(in))
+		ev, in.Channel, in.Source, in.At, touchText(in), touchData(in), callKey(in))
 	return translate(err, "touch")
 }
 
@@ -165,8 +170,8 @@ func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 				page_url, referrer, fields, consent, contact_id, manager_id, rule, sla_due_at, created_at, updated_at, status_changed_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $19)
 			RETURNING id),
-		t AS (INSERT INTO touches (lead_id, event_id, channel, source, at, text, data)
-			SELECT id, $20, $3, $4, $21, $9, $22 FROM l),
+		t AS (INSERT INTO touches (lead_id, event_id, channel, source, at, text, data, call_key, contact_id)
+			SELECT id, $20, $3, $4, $21, $29, $22, $30, $15 FROM l),
 		i AS (INSERT INTO lead_identities (identity, lead_id) SELECT unnest($23::text[]), id FROM l),
 		a AS (INSERT INTO assignments (lead_id, manager_id, rule, strategy, candidates, reason, at)
 			SELECT id, $16, $17, $24, $25, $26, $19 FROM l WHERE $1 = 'new'),
@@ -182,7 +187,7 @@ func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 		status, junk, in.Channel, in.Source, in.Name, nonNil(in.Phones), nonNil(in.RawPhones), nonNil(in.Emails), in.Text, jsonObject(in.UTM),
 		in.PageURL, in.Referrer, jsonObject(in.Fields), in.Consent, contactID, a.ManagerID, a.Rule, deadline, now,
 		ev, in.At, touchData(in), nonNil(ids),
-		a.Strategy, nonNil(a.Candidates), a.Reason, a.DueAt, now.UnixNano(),
+		a.Strategy, nonNil(a.Candidates), a.Reason, a.DueAt, now.UnixNano(), touchText(in), callKey(in),
 	).Scan(&id)
 	if err != nil {
 		// A unique violation on lead_identities is the constraint behind
@@ -276,6 +281,9 @@ func Enqueue(ctx context.Context, tx pgx.Tx, kind, key string, payload any) erro
 // touchData is what a touch keeps beyond its text.
 func touchData(in *Inbound) map[string]any {
 	data := map[string]any{}
+	if in.Call != nil {
+		data["call"] = newCallData(in)
+	}
 	if len(in.Fields) > 0 {
 		data["fields"] = in.Fields
 	}

@@ -24,6 +24,8 @@ import (
 	"github.com/leadd/leadd/ingest"
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/routing"
+	"github.com/leadd/leadd/telephony"
+	"github.com/leadd/leadd/telephony/generic"
 )
 
 // app is the wired daemon: the HTTP handler and the workers behind it.
@@ -85,6 +87,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	mux := http.NewServeMux()
 	limiter := &ingest.RateLimiter{Client: a.rdb, Prefix: cfg.Redis.Prefix, Now: time.Now}
 	forms.New(&cfg.Forms, a.inbox, norm, limiter, log, time.Now).Register(mux)
+	telephony.NewHandler(providers(cfg.Telephony), &telephony.Intake{Inbox: a.inbox, Norm: norm, Now: time.Now}, log).Register(mux)
 	api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence()}, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -93,6 +96,15 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	mux.Handle("GET /metrics", promhttp.Handler())
 	a.handler = mux
 	return a, nil
+}
+
+// providers are the configured PBX webhooks by name.
+func providers(cfg configs.Telephony) map[string]telephony.Provider {
+	ps := map[string]telephony.Provider{}
+	if cfg.Generic != nil {
+		ps["generic"] = generic.Provider{Secret: cfg.Generic.Secret}
+	}
+	return ps
 }
 
 func newRedis(cfg configs.Config) (*redis.Client, error) {

@@ -1,0 +1,249 @@
+package crm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// LandedCallUpdate is the outcome of a later event of a call already
+// filed: its touch was updated in place.
+const LandedCallUpdate = "call_updated"
+
+// callData is what a call's touch keeps: the events seen so far, merged so
+// that any order of arrival gives the same result.
+type callData struct {
+	Provider     string     `json:"provider"`
+	ID           string     `json:"id"`
+	Direction    string     `json:"direction"`
+	Line         string     `json:"line"`
+	Extension    string     `json:"extension,omitempty"`
+	States       []string   `json:"states"`
+	Answered     bool       `json:"answered"`
+	Duration     int        `json:"duration"`
+	Disposition  string     `json:"disposition,omitempty"`
+	RecordingURL string     `json:"recording_url,omitempty"`
+	StartedAt    *time.Time `json:"started_at,omitempty"`
+}
+
+func newCallData(in *Inbound) callData {
+	c := in.Call
+	d := callData{Provider: c.Provider, ID: c.ID, Direction: c.Direction, Line: c.Line, States: []string{}}
+	d.merge(in)
+	return d
+}
+
+// merge adds one event: states accumulate, answered sticks, the longest
+// duration and the last word on disposition and recording win.
+func (d *callData) merge(in *Inbound) {
+	c := in.Call
+	if !slices.Contains(d.States, c.State) {
+		d.States = append(d.States, c.State)
+		slices.Sort(d.States)
+	}
+	if c.State == "answered" || c.Disposition == "answered" {
+		d.Answered = true
+	}
+	d.Duration = max(d.Duration, c.Duration)
+	if c.Disposition != "" && (d.Disposition == "" || c.Disposition == "answered") {
+		d.Disposition = c.Disposition
+	}
+	if d.Answered {
+		d.Disposition = "answered"
+	}
+	if c.Extension != "" {
+		d.Extension = c.Extension
+	}
+	if c.RecordingURL != "" {
+		d.RecordingURL = c.RecordingURL
+	}
+	if c.State == "ringing" && (d.StartedAt == nil || in.At.Before(*d.StartedAt)) {
+		at := in.At
+		d.StartedAt = &at
+	}
+}
+
+func (d *callData) ended() bool { return slices.Contains(d.States, "ended") }
+
+// text is how the call reads in the lead's history.
+func (d *callData) text(client string) string {
+	dir := "Incoming call from " + client
+	if d.Direction == "out" {
+		dir = "Outgoing call to " + client
+	}
+	switch {
+	case d.Answered && d.ended():
+		return fmt.Sprintf("%s, answered, %d:%02d", dir, d.Duration/60, d.Duration%60)
+	case d.Answered:
+		return dir + ", answered"
+	case d.ended():
+		return fmt.Sprintf("%s, missed (%s)", dir, d.Disposition)
+	}
+	return dir + ", ringing"
+}
+
+func callKey(in *Inbound) *string {
+	if in.Call == nil {
+		return nil
+	}
+	k := in.Call.Key()
+	return &k
+}
+
+func touchText(in *Inbound) string {
+	if in.Call != nil {
+		d := newCallData(in)
+		return d.text(first(in.Phones, in.RawPhones))
+	}
+	return in.Text
+}
+
+func first(lists ...[]string) string {
+	for _, l := range lists {
+		if len(l) > 0 {
+			return l[0]
+		}
+	}
+	return ""
+}
+
+// landCall files one event of a call: the first event of a call lands
+// like any touch (open lead, else a new lead — but an outgoing call to a
+// stranger opens nothing); later ones update that touch in place. Then the
+// call's effects follow from everything known of it so far, each at most
+// once: who is calling while it rings, a completed call activity when it
+// was answered, a call-back due now when it was missed, the recording, and
+// an answered outgoing call taking a new lead.
+func (l *Lander) landCall(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound) (Landing, error) {
+	key := in.Call.Key()
+	var touchID int64
+	var leadID *int64
+	var raw []byte
+	err := tx.QueryRow(ctx, `SELECT id, lead_id, data->'call' FROM touches WHERE call_key = $1 FOR UPDATE`, key).
+		Scan(&touchID, &leadID, &raw)
+	var d callData
+	landing := Landing{Outcome: LandedCallUpdate}
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return Landing{}, fmt.Errorf("call %s: %w", key, err)
+		}
+		d.merge(in)
+		if _, err := tx.Exec(ctx, `UPDATE touches SET data = jsonb_set(data, '{call}', $2), text = $3 WHERE id = $1`,
+			touchID, d, d.text(first(in.Phones, in.RawPhones))); err != nil {
+			return Landing{}, translate(err, "call touch")
+		}
+		if leadID != nil {
+			landing.LeadID = *leadID
+		}
+	case err == pgx.ErrNoRows:
+		d = newCallData(in)
+		ids := in.Identities()
+		var who person
+		if len(ids) > 0 {
+			if who, err = lookup(ctx, tx, ids); err != nil {
+				return Landing{}, err
+			}
+		}
+		switch {
+		case who.lead != nil:
+			if err := attach(ctx, tx, *who.lead, eventID, in); err != nil {
+				return Landing{}, err
+			}
+			landing = Landing{Outcome: LandedOpenLead, LeadID: who.lead.ID, ManagerID: who.lead.ManagerID}
+		case in.Call.Direction == "out" && who.contact == nil:
+			// A manager calling a stranger: a record, not a lead.
+			_, err := tx.Exec(ctx, `INSERT INTO touches (event_id, channel, source, at, text, data, call_key)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, eventID, in.Channel, in.Source, in.At, touchText(in), touchData(in), key)
+			return Landing{Outcome: LandedIgnored}, translate(err, "call touch")
+		default:
+			if landing, err = l.open(ctx, tx, eventID, in, ids, who); err != nil {
+				return Landing{}, err
+			}
+		}
+	default:
+		return Landing{}, translate(err, "call touch")
+	}
+	if landing.LeadID == 0 {
+		return landing, nil
+	}
+	return landing, l.callEffects(ctx, tx, landing.LeadID, key, in, &d)
+}
+
+// callEffects does what the call, as known so far, asks of the lead's
+// manager. Each effect is keyed by the call, so a repeated or late event
+// changes nothing twice.
+func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, leadID int64, key string, in *Inbound, d *callData) error {
+	var managerID, contactID *int64
+	var status string
+	if err := tx.QueryRow(ctx, `SELECT manager_id, contact_id, status FROM leads WHERE id = $1 FOR UPDATE`, leadID).
+		Scan(&managerID, &contactID, &status); err != nil {
+		return translate(err, "lead")
+	}
+	now := l.Now()
+	client := first(in.Phones, in.RawPhones)
+	if in.Call.State == "ringing" && d.Direction == "in" && !d.ended() && managerID != nil {
+		if err := Enqueue(ctx, tx, "call.incoming", "call.incoming:"+key, map[string]any{
+			"lead_id": leadID, "manager_id": *managerID, "contact_id": contactID, "phone": client,
+			"line": d.Line, "returning": contactID != nil, "call_id": d.ID}); err != nil {
+			return err
+		}
+	}
+	if d.Answered && d.Direction == "out" && status == StatusNew {
+		if _, err := tx.Exec(ctx, `UPDATE leads SET status = 'in_progress', sla_due_at = NULL, status_changed_at = $2,
+			updated_at = $2 WHERE id = $1`, leadID, now); err != nil {
+			return translate(err, "lead")
+		}
+	}
+	if managerID == nil {
+		return nil // queued: whoever takes the lead sees the call in its history
+	}
+	data := map[string]any{"direction": d.Direction, "duration": d.Duration, "extension": d.Extension,
+		"disposition": d.Disposition, "recording_url": d.RecordingURL, "phone": client, "line": d.Line}
+	switch {
+	case d.ended() && d.Answered:
+		at := in.At
+		if d.StartedAt != nil {
+			at = *d.StartedAt
+		}
+		subject := fmt.Sprintf("Incoming call, %d:%02d", d.Duration/60, d.Duration%60)
+		if d.Direction == "out" {
+			subject = fmt.Sprintf("Outgoing call, %d:%02d", d.Duration/60, d.Duration%60)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO activities (type, subject, lead_id, contact_id, manager_id, due_at, done_at,
+				outcome, call_key, data, created_at)
+			VALUES ('call', $1, $2, $3, $4, $5, $5, 'answered', $6, $7, $8)
+			ON CONFLICT (call_key) WHERE call_key IS NOT NULL DO UPDATE SET subject = $1, data = $7`,
+			subject, leadID, contactID, *managerID, at, key, data, now); err != nil {
+			return translate(err, "call activity")
+		}
+		// They have talked: the calls still planned for the lead are done
+		// by this one, and the SLA clock stops.
+		if _, err := tx.Exec(ctx, `UPDATE activities SET done_at = $2, outcome = 'answered: ' || $3
+			WHERE lead_id = $1 AND type = 'call' AND done_at IS NULL AND (call_key IS NULL OR call_key <> $3)`,
+			leadID, now, key); err != nil {
+			return translate(err, "activities")
+		}
+		_, err := tx.Exec(ctx, `UPDATE leads SET sla_due_at = NULL WHERE id = $1`, leadID)
+		return translate(err, "lead")
+	case d.ended() && d.Direction == "in":
+		// A missed call is the most urgent thing there is: the lead's open
+		// call falls due now, or a call-back is made for it.
+		tag, err := tx.Exec(ctx, `UPDATE activities SET due_at = least(due_at, $2), subject = 'Missed call: call back',
+				reminded_at = NULL, data = data || $3
+			WHERE id = (SELECT id FROM activities WHERE lead_id = $1 AND type = 'call' AND done_at IS NULL ORDER BY due_at LIMIT 1)`,
+			leadID, now, data)
+		if err != nil || tag.RowsAffected() > 0 {
+			return translate(err, "call-back")
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO activities (type, subject, lead_id, contact_id, manager_id, due_at, call_key, data, created_at)
+			VALUES ('call', 'Missed call: call back', $1, $2, $3, $4, $5, $6, $4) ON CONFLICT DO NOTHING`,
+			leadID, contactID, *managerID, now, key, data)
+		return translate(err, "call-back")
+	}
+	return nil
+}

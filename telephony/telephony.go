@@ -1,0 +1,207 @@
+// Package telephony turns PBX call events into ingest events: one
+// Provider per PBX verifies the sender and parses its format into Calls;
+// the Handler (HTTP hooks) and long-running clients (Asterisk AMI) hand
+// them to Intake, which normalizes and stores them in the inbox.
+package telephony
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/crm/api"
+	"github.com/leadd/leadd/dedupe"
+	"github.com/leadd/leadd/ingest"
+)
+
+// Call states: each is its own inbox event, and they fold into one touch.
+const (
+	Ringing   = "ringing"
+	Answered  = "answered"
+	Ended     = "ended"
+	Recording = "recording"
+)
+
+// Call is one event of a call, as a provider reports it.
+type Call struct {
+	ID           string    // the provider's call id, the same for every event of the call
+	State        string    // ringing, answered, ended, recording
+	Direction    string    // in, out
+	From, To     string    // as the provider gives them
+	Extension    string    // the extension that answered or dialled
+	Duration     int       // seconds of conversation
+	Disposition  string    // answered, no_answer, busy, cancelled, failed, voicemail (ended)
+	RecordingURL string    // recording
+	At           time.Time // when it happened; zero: when it arrived
+}
+
+// Provider verifies and parses one PBX's webhook requests.
+type Provider interface {
+	// Parse verifies the request's signature and returns the call events
+	// the body carries (none for events that are not about a call).
+	// Errors: EUNAUTHORIZED for a missing or wrong signature, EMALFORMED
+	// or EINVALID for a well-signed payload that cannot be read.
+	Parse(r *http.Request, body []byte) ([]Call, error)
+}
+
+// Answerer is a Provider that answers some requests itself: URL checks
+// (Zadarma's zd_echo) or a body the PBX expects back.
+type Answerer interface {
+	// Answer writes the response and reports true when r is such a
+	// request; calls are the events already stored for it (may be nil).
+	Answer(w http.ResponseWriter, r *http.Request, calls []Call) bool
+}
+
+// Validate checks a call before it is stored. Errors: EINVALID naming the field.
+func (c *Call) Validate() error {
+	switch {
+	case strings.TrimSpace(c.ID) == "":
+		return crm.Invalid("call_id", "is required")
+	case c.State != Ringing && c.State != Answered && c.State != Ended && c.State != Recording:
+		return crm.Invalid("state", "must be ringing, answered, ended or recording, not %q", c.State)
+	case c.Direction != "in" && c.Direction != "out":
+		return crm.Invalid("direction", "must be in or out, not %q", c.Direction)
+	}
+	switch c.Disposition {
+	case "", "answered", "no_answer", "busy", "cancelled", "failed", "voicemail":
+	default:
+		return crm.Invalid("disposition", "must be answered, no_answer, busy, cancelled, failed or voicemail, not %q", c.Disposition)
+	}
+	if c.Duration < 0 {
+		return crm.Invalid("duration", "must not be negative")
+	}
+	return nil
+}
+
+// Intake normalizes calls and stores them in the inbox.
+type Intake struct {
+	Inbox *ingest.Inbox
+	Norm  dedupe.Normalizer
+	Now   func() time.Time
+}
+
+// Accept stores one call event of provider and returns its inbox id and
+// whether it was seen before. Errors: EINVALID for a call that fails
+// Validate or has no client number.
+func (in *Intake) Accept(ctx context.Context, provider string, c Call) (string, bool, error) {
+	if err := c.Validate(); err != nil {
+		return "", false, err
+	}
+	client, line := c.From, c.To
+	if c.Direction == "out" {
+		client, line = c.To, c.From
+	}
+	now := in.Now().UTC()
+	at := c.At
+	if at.IsZero() {
+		at = now
+	}
+	touch := crm.Inbound{Channel: crm.ChannelCall, At: at.UTC(), Call: &crm.CallInfo{
+		Provider: provider, ID: c.ID, State: c.State, Direction: c.Direction, Line: line, Extension: c.Extension,
+		Duration: c.Duration, Disposition: c.Disposition, RecordingURL: c.RecordingURL,
+	}}
+	touch.Phones, touch.RawPhones = in.Norm.Phones(client)
+	if e164, ok := in.Norm.Phone(line); ok {
+		line = e164
+	}
+	touch.Source, touch.Call.Line = line, line
+	if len(touch.Phones) == 0 && len(touch.RawPhones) == 0 {
+		return "", false, crm.Invalid("from", "the client's number is missing (a hidden number?)")
+	}
+	ev := &ingest.Event{ID: ingest.NewID(now), Source: "call:" + provider, ExternalID: c.ID + ":" + c.State, Touch: touch}
+	return in.Inbox.Accept(ctx, ev, nil)
+}
+
+// Handler serves POST /hooks/telephony/{provider}.
+type Handler struct {
+	providers map[string]Provider
+	intake    *Intake
+	log       *slog.Logger
+}
+
+// NewHandler serves the configured providers by name.
+func NewHandler(providers map[string]Provider, intake *Intake, log *slog.Logger) *Handler {
+	return &Handler{providers: providers, intake: intake, log: log}
+}
+
+// Register adds the telephony routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /hooks/telephony/{provider}", h.serve)
+	mux.HandleFunc("GET /hooks/telephony/{provider}", h.serve) // URL checks
+}
+
+// maxBody is the largest webhook accepted.
+const maxBody = 256 << 10
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	name := r.PathValue("provider")
+	source := "call:" + name
+	p, ok := h.providers[name]
+	if !ok {
+		source = "call:unknown"
+	}
+	result, err := h.accept(w, r, name, p, ok)
+	if err != nil {
+		result = "rejected_" + crm.ErrorCode(err)
+		h.log.Warn("call event rejected", "provider", name, "code", crm.ErrorCode(err), "err", err)
+		api.WriteError(w, r, h.log, err)
+	}
+	ingest.Accepted.WithLabelValues(source, result).Inc()
+	ingest.AcceptSeconds.WithLabelValues(source).Observe(time.Since(start).Seconds())
+}
+
+func (h *Handler) accept(w http.ResponseWriter, r *http.Request, name string, p Provider, known bool) (string, error) {
+	if !known {
+		return "", crm.Errorf(crm.ENOTFOUND, "no telephony provider %q is configured", name)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return "", crm.Errorf(crm.ETOOLARGE, "the body is larger than %d bytes", maxBody)
+		}
+		return "", &crm.Error{Code: crm.EMALFORMED, Message: "cannot read the body: " + err.Error()}
+	}
+	calls, err := p.Parse(r, body)
+	if err != nil {
+		return "", malformed(err)
+	}
+	ids := make([]string, 0, len(calls))
+	result := "accepted"
+	for _, c := range calls {
+		id, dup, err := h.intake.Accept(r.Context(), name, c)
+		if err != nil {
+			return "", malformed(err)
+		}
+		if dup {
+			result = "duplicate"
+		}
+		ids = append(ids, id)
+		h.log.Info("call event accepted", "provider", name, "call_id", c.ID, "state", c.State, "direction", c.Direction,
+			"event_id", id, "duplicate", dup)
+	}
+	if a, ok := p.(Answerer); ok && a.Answer(w, r, calls) {
+		return result, nil
+	}
+	if len(calls) == 0 {
+		result = "ignored"
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"event_ids": ids})
+	return result, nil
+}
+
+// malformed answers a signed payload we cannot use with 400 and the
+// reason: the PBX, not a person, sent it.
+func malformed(err error) error {
+	var e *crm.Error
+	if errors.As(err, &e) && e.Code == crm.EINVALID {
+		return &crm.Error{Code: crm.EMALFORMED, Field: e.Field, Message: e.Message}
+	}
+	return err
+}
