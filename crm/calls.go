@@ -158,7 +158,7 @@ func (l *Lander) landCall(ctx context.Context, tx pgx.Tx, eventID string, in *In
 		case in.Call.Direction == "out" && who.contact == nil:
 			// A manager calling a stranger: a record, not a lead.
 			_, err := tx.Exec(ctx, `INSERT INTO touches (event_id, channel, source, at, text, data, call_key)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, eventID, in.Channel, in.Source, in.At, touchText(in), touchData(in), key)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, eventRef(eventID), in.Channel, in.Source, in.At, touchText(in), touchData(in), key)
 			return Landing{Outcome: LandedIgnored}, translate(err, "call touch")
 		default:
 			if landing, err = l.open(ctx, tx, eventID, in, ids, who); err != nil {

@@ -89,6 +89,31 @@ type Inbound struct {
 	JunkReason string `json:"junk_reason,omitempty"`
 	// Call is set for one event of a phone call.
 	Call *CallInfo `json:"call,omitempty"`
+	// Mail is set for a letter.
+	Mail *MailInfo `json:"mail,omitempty"`
+	// Ignore, when set, records the touch as ignored with this reason
+	// (an auto-reply, a bounce, a mailing list): it opens no lead.
+	Ignore string `json:"ignore,omitempty"`
+}
+
+// MailInfo is what a letter carries beyond its text.
+type MailInfo struct {
+	Mailbox     string       `json:"mailbox"`
+	MessageID   string       `json:"message_id"`            // without angle brackets
+	InReplyTo   []string     `json:"in_reply_to,omitempty"` // message ids this letter answers
+	References  []string     `json:"references,omitempty"`
+	Subject     string       `json:"subject"`
+	From        string       `json:"from"` // the address as written
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Attachment is a file a letter carried; Content is kept up to the
+// mailbox's limit.
+type Attachment struct {
+	Name    string `json:"name"`
+	Type    string `json:"type"`
+	Size    int64  `json:"size"`
+	Content []byte `json:"content,omitempty"`
 }
 
 // CallInfo is one event of a phone call: the events of one call (ringing,

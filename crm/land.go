@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,8 +57,18 @@ type Landing struct {
 // Errors: ECONFLICT when another transaction opened a lead for the same
 // person at the same moment (retrying then attaches to it).
 func (l *Lander) Land(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound) (Landing, error) {
-	if in.Call != nil {
+	switch {
+	case in.Ignore != "":
+		return ignore(ctx, tx, eventID, in)
+	case in.Call != nil:
 		return l.landCall(ctx, tx, eventID, in)
+	case in.Mail != nil:
+		if lead, ok, err := thread(ctx, tx, in.Mail); err != nil || ok {
+			if err != nil {
+				return Landing{}, err
+			}
+			return l.attachAnswerable(ctx, tx, lead, eventID, in)
+		}
 	}
 	ids := in.Identities()
 	var who person
@@ -68,10 +79,7 @@ func (l *Lander) Land(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 		}
 	}
 	if in.JunkReason == "" && who.lead != nil {
-		if err := attach(ctx, tx, *who.lead, eventID, in); err != nil {
-			return Landing{}, err
-		}
-		return Landing{Outcome: LandedOpenLead, LeadID: who.lead.ID, ManagerID: who.lead.ManagerID}, nil
+		return l.attachAnswerable(ctx, tx, *who.lead, eventID, in)
 	}
 	return l.open(ctx, tx, eventID, in, ids, who)
 }
@@ -114,10 +122,7 @@ func lookup(ctx context.Context, tx pgx.Tx, ids []string) (person, error) {
 // attach adds the touch to an open lead and learns any new phone or
 // e-mail, in one statement.
 func attach(ctx context.Context, tx pgx.Tx, lead openLead, eventID string, in *Inbound) error {
-	var ev *string
-	if eventID != "" {
-		ev = &eventID
-	}
+	ev := eventRef(eventID)
 	_, err := tx.Exec(ctx, `WITH u AS (
 			UPDATE leads SET
 				phones = phones || ARRAY(SELECT x FROM unnest($2::text[]) x WHERE x <> ALL(leads.phones)),
@@ -126,10 +131,10 @@ func attach(ctx context.Context, tx pgx.Tx, lead openLead, eventID string, in *I
 				updated_at = now()
 			WHERE id = $1),
 		i AS (INSERT INTO lead_identities (identity, lead_id) SELECT unnest($5::text[]), $1 ON CONFLICT DO NOTHING)
-		INSERT INTO touches (lead_id, event_id, channel, source, at, text, data, call_key, contact_id)
-		VALUES ($1, $6, $7, $8, $9, $10, $11, $12, (SELECT contact_id FROM leads WHERE id = $1))`,
+		INSERT INTO touches (lead_id, event_id, channel, source, at, text, data, call_key, message_id, contact_id)
+		VALUES ($1, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT contact_id FROM leads WHERE id = $1))`,
 		lead.ID, nonNil(in.Phones), nonNil(in.Emails), nonNil(in.RawPhones), in.Identities(),
-		ev, in.Channel, in.Source, in.At, touchText(in), touchData(in), callKey(in))
+		ev, in.Channel, in.Source, in.At, touchText(in), touchData(in), callKey(in), messageID(in))
 	return translate(err, "touch")
 }
 
@@ -160,18 +165,15 @@ func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 	if a.ManagerID != nil {
 		deadline = &a.Deadline
 	}
-	var ev *string
-	if eventID != "" {
-		ev = &eventID
-	}
+	ev := eventRef(eventID)
 	var id int64
 	err = tx.QueryRow(ctx, `WITH l AS (
 			INSERT INTO leads (status, junk_reason, channel, source, name, phones, raw_phones, emails, comment, utm,
 				page_url, referrer, fields, consent, contact_id, manager_id, rule, sla_due_at, created_at, updated_at, status_changed_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $19)
 			RETURNING id),
-		t AS (INSERT INTO touches (lead_id, event_id, channel, source, at, text, data, call_key, contact_id)
-			SELECT id, $20, $3, $4, $21, $29, $22, $30, $15 FROM l),
+		t AS (INSERT INTO touches (lead_id, event_id, channel, source, at, text, data, call_key, message_id, contact_id)
+			SELECT id, $20, $3, $4, $21, $29, $22, $30, $31, $15 FROM l),
 		i AS (INSERT INTO lead_identities (identity, lead_id) SELECT unnest($23::text[]), id FROM l),
 		a AS (INSERT INTO assignments (lead_id, manager_id, rule, strategy, candidates, reason, at)
 			SELECT id, $16, $17, $24, $25, $26, $19 FROM l WHERE $1 = 'new'),
@@ -187,7 +189,7 @@ func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 		status, junk, in.Channel, in.Source, in.Name, nonNil(in.Phones), nonNil(in.RawPhones), nonNil(in.Emails), in.Text, jsonObject(in.UTM),
 		in.PageURL, in.Referrer, jsonObject(in.Fields), in.Consent, contactID, a.ManagerID, a.Rule, deadline, now,
 		ev, in.At, touchData(in), nonNil(ids),
-		a.Strategy, nonNil(a.Candidates), a.Reason, a.DueAt, now.UnixNano(), touchText(in), callKey(in),
+		a.Strategy, nonNil(a.Candidates), a.Reason, a.DueAt, now.UnixNano(), touchText(in), callKey(in), messageID(in),
 	).Scan(&id)
 	if err != nil {
 		// A unique violation on lead_identities is the constraint behind
@@ -278,11 +280,81 @@ func Enqueue(ctx context.Context, tx pgx.Tx, kind, key string, payload any) erro
 	return translate(err, "outbox message")
 }
 
+// attachAnswerable attaches a touch to an open lead; a letter or a
+// message there needs an answer, so the lead's manager gets one to write.
+func (l *Lander) attachAnswerable(ctx context.Context, tx pgx.Tx, lead openLead, eventID string, in *Inbound) (Landing, error) {
+	if err := attach(ctx, tx, lead, eventID, in); err != nil {
+		return Landing{}, err
+	}
+	if lead.ManagerID != nil && (in.Channel == ChannelMail || in.Channel == ChannelMessenger) {
+		now := l.Now()
+		subject := "Answer the letter"
+		if in.Channel == ChannelMessenger {
+			subject = "Answer the message"
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO activities (type, subject, lead_id, manager_id, due_at, created_at)
+			SELECT 'email', $1, $2, $3, $4, $5
+			WHERE NOT EXISTS (SELECT 1 FROM activities WHERE lead_id = $2 AND type = 'email' AND done_at IS NULL)`,
+			subject, lead.ID, *lead.ManagerID, now.Add(l.SLA), now); err != nil {
+			return Landing{}, translate(err, "activity")
+		}
+	}
+	return Landing{Outcome: LandedOpenLead, LeadID: lead.ID, ManagerID: lead.ManagerID}, nil
+}
+
+// thread finds the open lead of the letter this one answers.
+func thread(ctx context.Context, tx pgx.Tx, m *MailInfo) (openLead, bool, error) {
+	refs := append(slices.Clone(m.InReplyTo), m.References...)
+	if len(refs) == 0 {
+		return openLead{}, false, nil
+	}
+	var o openLead
+	err := tx.QueryRow(ctx, `SELECT l.id, l.manager_id FROM touches t JOIN leads l ON l.id = t.lead_id
+		WHERE t.message_id = ANY($1) AND l.status IN ('new', 'in_progress')
+		ORDER BY t.id DESC LIMIT 1 FOR UPDATE OF l`, refs).Scan(&o.ID, &o.ManagerID)
+	if err == pgx.ErrNoRows {
+		return o, false, nil
+	}
+	return o, err == nil, translate(err, "thread")
+}
+
+// ignore records a touch that opens nothing, with the reason.
+func ignore(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound) (Landing, error) {
+	data := touchData(in)
+	data["ignored"] = in.Ignore
+	_, err := tx.Exec(ctx, `INSERT INTO touches (event_id, channel, kind, source, at, text, data, message_id)
+		VALUES ($1, $2, 'ignored', $3, $4, $5, $6, $7)`, eventRef(eventID), in.Channel, in.Source, in.At, touchText(in), data, messageID(in))
+	return Landing{Outcome: LandedIgnored}, translate(err, "ignored touch")
+}
+
+// eventRef is the inbox event a touch came from; "" (a touch made by hand
+// or in a test) is none.
+func eventRef(eventID string) *string {
+	if eventID == "" {
+		return nil
+	}
+	return &eventID
+}
+
+func messageID(in *Inbound) *string {
+	if in.Mail == nil || in.Mail.MessageID == "" {
+		return nil
+	}
+	return &in.Mail.MessageID
+}
+
 // touchData is what a touch keeps beyond its text.
 func touchData(in *Inbound) map[string]any {
 	data := map[string]any{}
 	if in.Call != nil {
 		data["call"] = newCallData(in)
+	}
+	if m := in.Mail; m != nil {
+		mail := map[string]any{"mailbox": m.Mailbox, "message_id": m.MessageID, "subject": m.Subject, "from": m.From}
+		if len(m.Attachments) > 0 {
+			mail["attachments"] = m.Attachments
+		}
+		data["mail"] = mail
 	}
 	if len(in.Fields) > 0 {
 		data["fields"] = in.Fields
