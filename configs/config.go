@@ -53,7 +53,10 @@ type Config struct {
 		// DigestHour is the local hour of each manager's morning digest.
 		DigestHour int `yaml:"digest_hour"`
 	} `yaml:"followup"`
-	Routing   routing.Config `yaml:"routing"`
+	Routing routing.Config `yaml:"routing"`
+	// Pipelines are the sales processes, reconciled into the database at
+	// start (a stage's key is its identity: renaming keeps its deals).
+	Pipelines []crm.Pipeline `yaml:"pipelines"`
 	Processor struct {
 		Workers int           `yaml:"workers"`
 		Batch   int           `yaml:"batch"`
@@ -135,10 +138,20 @@ func Load(path string) (Config, error) {
 		}
 	}
 	c.Forms.Defaults()
+	if c.Pipelines == nil {
+		c.Pipelines = DefaultPipelines()
+	}
 	if c.Routing.Pools == nil && c.Routing.Rules == nil && c.Routing.Default == (routing.Target{}) {
 		c.Routing = DefaultRouting()
 	}
 	return c, nil
+}
+
+// DefaultPipelines is one sales pipeline, for a configuration that names
+// none.
+func DefaultPipelines() []crm.Pipeline {
+	return []crm.Pipeline{{Key: "sales", Name: "Sales", Default: true, Stages: []crm.Stage{
+		{Key: "new", Name: "New"}, {Key: "won", Name: "Won", Semantic: crm.StageWon}, {Key: "lost", Name: "Lost", Semantic: crm.StageLost}}}}
 }
 
 // DefaultRouting sends every lead to one pool of every active manager, a
@@ -209,6 +222,7 @@ func (c *Config) Validate() []error {
 		bad("followup.digest_hour", "must be an hour, 0 to 23")
 	}
 	errs = append(errs, c.Routing.Validate("routing")...)
+	errs = append(errs, crm.ValidatePipelines("pipelines", c.Pipelines)...)
 	if c.Processor.Workers < 1 {
 		bad("processor.workers", "must be at least 1")
 	}

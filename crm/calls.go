@@ -121,10 +121,10 @@ func first(lists ...[]string) string {
 func (l *Lander) landCall(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound) (Landing, error) {
 	key := in.Call.Key()
 	var touchID int64
-	var leadID *int64
+	var leadID, dealID *int64
 	var raw []byte
-	err := tx.QueryRow(ctx, `SELECT id, lead_id, data->'call' FROM touches WHERE call_key = $1 FOR UPDATE`, key).
-		Scan(&touchID, &leadID, &raw)
+	err := tx.QueryRow(ctx, `SELECT id, lead_id, deal_id, data->'call' FROM touches WHERE call_key = $1 FOR UPDATE`, key).
+		Scan(&touchID, &leadID, &dealID, &raw)
 	var d callData
 	landing := Landing{Outcome: LandedCallUpdate}
 	switch {
@@ -139,6 +139,9 @@ func (l *Lander) landCall(ctx context.Context, tx pgx.Tx, eventID string, in *In
 		}
 		if leadID != nil {
 			landing.LeadID = *leadID
+		}
+		if dealID != nil {
+			landing.DealID = *dealID
 		}
 	case err == pgx.ErrNoRows:
 		d = newCallData(in)
@@ -155,6 +158,10 @@ func (l *Lander) landCall(ctx context.Context, tx pgx.Tx, eventID string, in *In
 				return Landing{}, err
 			}
 			landing = Landing{Outcome: LandedOpenLead, LeadID: who.lead.ID, ManagerID: who.lead.ManagerID}
+		case who.deal != nil:
+			if landing, err = l.attachToDeal(ctx, tx, *who.deal, *who.contact, eventID, in); err != nil {
+				return Landing{}, err
+			}
 		case in.Call.Direction == "out" && who.contact == nil:
 			// A manager calling a stranger: a record, not a lead.
 			_, err := tx.Exec(ctx, `INSERT INTO touches (event_id, channel, source, at, text, data, call_key)
@@ -168,27 +175,36 @@ func (l *Lander) landCall(ctx context.Context, tx pgx.Tx, eventID string, in *In
 	default:
 		return Landing{}, translate(err, "call touch")
 	}
-	if landing.LeadID == 0 {
-		return landing, nil
+	switch {
+	case landing.LeadID != 0:
+		return landing, l.callEffects(ctx, tx, "lead_id", landing.LeadID, key, in, &d)
+	case landing.DealID != 0:
+		return landing, l.callEffects(ctx, tx, "deal_id", landing.DealID, key, in, &d)
 	}
-	return landing, l.callEffects(ctx, tx, landing.LeadID, key, in, &d)
+	return landing, nil
 }
 
 // callEffects does what the call, as known so far, asks of the lead's
 // manager. Each effect is keyed by the call, so a repeated or late event
 // changes nothing twice.
-func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, leadID int64, key string, in *Inbound, d *callData) error {
+//
+// on is "lead_id" or "deal_id": what the call landed on.
+func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64, key string, in *Inbound, d *callData) error {
 	var managerID, contactID *int64
 	var status string
-	if err := tx.QueryRow(ctx, `SELECT manager_id, contact_id, status FROM leads WHERE id = $1 FOR UPDATE`, leadID).
-		Scan(&managerID, &contactID, &status); err != nil {
-		return translate(err, "lead")
+	q := `SELECT manager_id, contact_id, status FROM leads WHERE id = $1 FOR UPDATE`
+	if on == "deal_id" {
+		q = `SELECT manager_id, contact_id, 'deal' FROM deals WHERE id = $1 FOR UPDATE`
 	}
+	if err := tx.QueryRow(ctx, q, id).Scan(&managerID, &contactID, &status); err != nil {
+		return translate(err, on)
+	}
+	leadID := id // the target, lead or deal, in the statements below
 	now := l.Now()
 	client := first(in.Phones, in.RawPhones)
 	if in.Call.State == "ringing" && d.Direction == "in" && !d.ended() && managerID != nil {
 		if err := Enqueue(ctx, tx, "call.incoming", "call.incoming:"+key, map[string]any{
-			"lead_id": leadID, "manager_id": *managerID, "contact_id": contactID, "phone": client,
+			on: id, "manager_id": *managerID, "contact_id": contactID, "phone": client,
 			"line": d.Line, "returning": contactID != nil, "call_id": d.ID}); err != nil {
 			return err
 		}
@@ -214,7 +230,7 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, leadID int64, key s
 		if d.Direction == "out" {
 			subject = fmt.Sprintf("Outgoing call, %d:%02d", d.Duration/60, d.Duration%60)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO activities (type, subject, lead_id, contact_id, manager_id, due_at, done_at,
+		if _, err := tx.Exec(ctx, `INSERT INTO activities (type, subject, `+on+`, contact_id, manager_id, due_at, done_at,
 				outcome, call_key, data, created_at)
 			VALUES ('call', $1, $2, $3, $4, $5, $5, 'answered', $6, $7, $8)
 			ON CONFLICT (call_key) WHERE call_key IS NOT NULL DO UPDATE SET subject = $1, data = $7`,
@@ -224,9 +240,12 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, leadID int64, key s
 		// They have talked: the calls still planned for the lead are done
 		// by this one, and the SLA clock stops.
 		if _, err := tx.Exec(ctx, `UPDATE activities SET done_at = $2, outcome = 'answered: ' || $3
-			WHERE lead_id = $1 AND type = 'call' AND done_at IS NULL AND (call_key IS NULL OR call_key <> $3)`,
+			WHERE `+on+` = $1 AND type = 'call' AND done_at IS NULL AND (call_key IS NULL OR call_key <> $3)`,
 			leadID, now, key); err != nil {
 			return translate(err, "activities")
+		}
+		if on == "deal_id" {
+			return nil
 		}
 		_, err := tx.Exec(ctx, `UPDATE leads SET sla_due_at = NULL WHERE id = $1`, leadID)
 		return translate(err, "lead")
@@ -235,12 +254,12 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, leadID int64, key s
 		// call falls due now, or a call-back is made for it.
 		tag, err := tx.Exec(ctx, `UPDATE activities SET due_at = least(due_at, $2), subject = 'Missed call: call back',
 				reminded_at = NULL, data = data || $3
-			WHERE id = (SELECT id FROM activities WHERE lead_id = $1 AND type = 'call' AND done_at IS NULL ORDER BY due_at LIMIT 1)`,
+			WHERE id = (SELECT id FROM activities WHERE `+on+` = $1 AND type = 'call' AND done_at IS NULL ORDER BY due_at LIMIT 1)`,
 			leadID, now, data)
 		if err != nil || tag.RowsAffected() > 0 {
 			return translate(err, "call-back")
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO activities (type, subject, lead_id, contact_id, manager_id, due_at, call_key, data, created_at)
+		_, err = tx.Exec(ctx, `INSERT INTO activities (type, subject, `+on+`, contact_id, manager_id, due_at, call_key, data, created_at)
 			VALUES ('call', 'Missed call: call back', $1, $2, $3, $4, $5, $6, $4) ON CONFLICT DO NOTHING`,
 			leadID, contactID, *managerID, now, key, data)
 		return translate(err, "call-back")

@@ -16,6 +16,7 @@ const (
 	LandedOpenLead = "touch_attached"
 	LandedJunk     = "junk"
 	LandedIgnored  = "ignored"
+	LandedOpenDeal = "deal_touch"
 )
 
 // AssignRequest is what routing is asked about a new lead.
@@ -49,6 +50,7 @@ type Lander struct {
 type Landing struct {
 	Outcome   string
 	LeadID    int64
+	DealID    int64
 	ManagerID *int64
 }
 
@@ -81,6 +83,9 @@ func (l *Lander) Land(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 	if in.JunkReason == "" && who.lead != nil {
 		return l.attachAnswerable(ctx, tx, *who.lead, eventID, in)
 	}
+	if in.JunkReason == "" && who.deal != nil {
+		return l.attachToDeal(ctx, tx, *who.deal, *who.contact, eventID, in)
+	}
 	return l.open(ctx, tx, eventID, in, ids, who)
 }
 
@@ -90,31 +95,39 @@ type openLead struct {
 }
 
 // person is what the CRM knows of whoever sent a touch: their open lead
-// (locked) and the contact with its manager.
+// (locked), the contact with its manager, and the contact's open deal.
 type person struct {
 	lead             *openLead
 	contact, manager *int64
+	deal             *openLead // a deal, with its manager
 }
 
 // lookup finds, in one round trip, the person's open lead (locking it)
 // and their contact.
 func lookup(ctx context.Context, tx pgx.Tx, ids []string) (person, error) {
 	var p person
-	var leadID, leadManager *int64
+	var leadID, leadManager, dealID, dealManager *int64
 	err := tx.QueryRow(ctx, `WITH ol AS (
 			SELECT l.id, l.manager_id FROM lead_identities li JOIN leads l ON l.id = li.lead_id
 			WHERE li.identity = ANY($1) AND l.status IN ('new', 'in_progress')
 			ORDER BY l.id LIMIT 1 FOR UPDATE OF l),
 		c AS (
 			SELECT c.id, c.manager_id FROM contact_identities ci JOIN contacts c ON c.id = ci.contact_id
-			WHERE ci.identity = ANY($1) ORDER BY c.id LIMIT 1)
-		SELECT (SELECT id FROM ol), (SELECT manager_id FROM ol), (SELECT id FROM c), (SELECT manager_id FROM c)`,
-		ids).Scan(&leadID, &leadManager, &p.contact, &p.manager)
+			WHERE ci.identity = ANY($1) AND c.merged_into IS NULL ORDER BY c.id LIMIT 1),
+		d AS (
+			SELECT d.id, d.manager_id FROM deals d WHERE d.contact_id = (SELECT id FROM c) AND d.closed_at IS NULL
+			ORDER BY d.id DESC LIMIT 1)
+		SELECT (SELECT id FROM ol), (SELECT manager_id FROM ol), (SELECT id FROM c), (SELECT manager_id FROM c),
+			(SELECT id FROM d), (SELECT manager_id FROM d)`,
+		ids).Scan(&leadID, &leadManager, &p.contact, &p.manager, &dealID, &dealManager)
 	if err != nil {
 		return p, translate(err, "person")
 	}
 	if leadID != nil {
 		p.lead = &openLead{ID: *leadID, ManagerID: leadManager}
+	}
+	if dealID != nil {
+		p.deal = &openLead{ID: *dealID, ManagerID: dealManager}
 	}
 	return p, nil
 }
@@ -300,6 +313,36 @@ func (l *Lander) attachAnswerable(ctx context.Context, tx pgx.Tx, lead openLead,
 		}
 	}
 	return Landing{Outcome: LandedOpenLead, LeadID: lead.ID, ManagerID: lead.ManagerID}, nil
+}
+
+// attachToDeal files a touch on the person's open deal; a request, a
+// letter or a message there needs an answer from the deal's manager.
+func (l *Lander) attachToDeal(ctx context.Context, tx pgx.Tx, deal openLead, contactID int64, eventID string, in *Inbound) (Landing, error) {
+	if _, err := tx.Exec(ctx, `INSERT INTO touches (deal_id, contact_id, event_id, channel, source, at, text, data, call_key, message_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, deal.ID, contactID, eventRef(eventID), in.Channel, in.Source, in.At,
+		touchText(in), touchData(in), callKey(in), messageID(in)); err != nil {
+		return Landing{}, translate(err, "touch")
+	}
+	landing := Landing{Outcome: LandedOpenDeal, DealID: deal.ID, ManagerID: deal.ManagerID}
+	if deal.ManagerID == nil || in.Call != nil {
+		return landing, nil // a call's effects follow from its state
+	}
+	kind, subject := ActivityCall, "Call back: a request on the deal"
+	if in.Channel == ChannelMail {
+		kind, subject = ActivityEmail, "Answer the letter"
+	} else if in.Channel == ChannelMessenger {
+		kind, subject = ActivityEmail, "Answer the message"
+	}
+	now := l.Now()
+	_, err := tx.Exec(ctx, `INSERT INTO activities (type, subject, deal_id, contact_id, manager_id, due_at, created_at)
+		SELECT $1, $2, $3, $4, $5, $6, $7
+		WHERE NOT EXISTS (SELECT 1 FROM activities WHERE deal_id = $3 AND type = $1 AND subject = $2 AND done_at IS NULL)`,
+		kind, subject, deal.ID, contactID, *deal.ManagerID, now.Add(l.SLA), now)
+	if err == nil {
+		err = Enqueue(ctx, tx, "deal.touch", fmt.Sprintf("deal.touch:%d:%s", deal.ID, deref(eventRef(eventID))+now.String()),
+			map[string]any{"deal_id": deal.ID, "manager_id": *deal.ManagerID, "channel": in.Channel, "text": touchText(in)})
+	}
+	return landing, translate(err, "activity")
 }
 
 // thread finds the open lead of the letter this one answers.

@@ -53,6 +53,10 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	} else if len(applied) > 0 {
 		log.Info("migrated", "applied", applied)
 	}
+	if err := store.ReconcilePipelines(ctx, cfg.Pipelines); err != nil {
+		a.close()
+		return nil, err
+	}
 	if n, err := store.SeedManagers(ctx, cfg.Seed.Managers); err != nil {
 		a.close()
 		return nil, err

@@ -1,0 +1,160 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Conversion qualifies a lead: for a person (contact + deal), or for a
+// legal entity when Company is given (contact + company + deal).
+type Conversion struct {
+	Pipeline string        `json:"pipeline"` // default: the default pipeline
+	Title    string        `json:"title"`    // default: from the lead
+	Company  *CompanyInput `json:"company"`
+}
+
+// Converted is what a conversion made or found.
+type Converted struct {
+	DealID    int64  `json:"deal_id"`
+	ContactID int64  `json:"contact_id"`
+	CompanyID *int64 `json:"company_id"`
+}
+
+// ConvertLead turns an open lead into a deal. The person is looked up
+// again — an existing contact (by phone or e-mail) and company (by INN,
+// then by name) are reused, not duplicated. The lead becomes converted,
+// its touches and activities move to the deal, and the deal's manager is
+// the lead's. Errors: ENOTFOUND, EINVALID, ECONFLICT (the lead is closed).
+func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by *int64) (Converted, error) {
+	if c.Company != nil {
+		if err := c.Company.validate(true); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				e.Field = "company." + e.Field
+			}
+			return Converted{}, err
+		}
+	}
+	var out Converted
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var l Lead
+		var err error
+		if l, err = scanLead(tx.QueryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id = $1 FOR UPDATE`, leadID)); err != nil {
+			return translate(err, "lead")
+		}
+		if !l.Open() {
+			return Errorf(ECONFLICT, "lead %d is %s and cannot be converted", leadID, l.Status)
+		}
+		now := s.now()
+		// The person: the lead's contact, else whoever has one of its
+		// phones or e-mails, else a new contact.
+		contactID := l.ContactID
+		if contactID == nil {
+			if contactID, _, err = contactFor(ctx, tx, (&Inbound{Phones: l.Phones, Emails: l.Emails}).Identities()); err != nil {
+				return err
+			}
+		}
+		if contactID == nil {
+			id, err := createContact(ctx, tx, ContactInput{Name: &l.Name, ManagerID: l.ManagerID, Phones: &l.Phones, Emails: &l.Emails}, now)
+			if err != nil {
+				return err
+			}
+			contactID = &id
+		} else {
+			// Learn what the lead knew, and give an unowned contact its manager.
+			if _, err := tx.Exec(ctx, `UPDATE contacts SET
+					phones = phones || ARRAY(SELECT x FROM unnest($2::text[]) x WHERE x <> ALL(contacts.phones)),
+					emails = emails || ARRAY(SELECT x FROM unnest($3::text[]) x WHERE x <> ALL(contacts.emails)),
+					manager_id = coalesce(manager_id, $4), name = CASE WHEN name = '' THEN $5 ELSE name END, updated_at = $6
+				WHERE id = $1`, *contactID, l.Phones, l.Emails, l.ManagerID, l.Name, now); err != nil {
+				return translate(err, "contact")
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO contact_identities (identity, contact_id) SELECT unnest($1::text[]), $2
+				ON CONFLICT DO NOTHING`, (&Inbound{Phones: l.Phones, Emails: l.Emails}).Identities(), *contactID); err != nil {
+				return translate(err, "contact identities")
+			}
+		}
+		out.ContactID = *contactID
+		if c.Company != nil {
+			id, err := findOrCreateCompany(ctx, tx, *c.Company, l.ManagerID, now)
+			if err != nil {
+				return err
+			}
+			out.CompanyID = &id
+			if _, err := tx.Exec(ctx, `UPDATE contacts SET company_id = coalesce(company_id, $2) WHERE id = $1`, *contactID, id); err != nil {
+				return translate(err, "contact")
+			}
+		}
+		title := strings.TrimSpace(c.Title)
+		if title == "" {
+			title = dealTitle(l, c.Company)
+		}
+		pipeline := c.Pipeline
+		if out.DealID, err = createDeal(ctx, tx, DealInput{Title: &title, Pipeline: &pipeline, ContactID: contactID,
+			CompanyID: out.CompanyID, ManagerID: l.ManagerID}, &leadID, by, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE leads SET status = 'converted', contact_id = $2, sla_due_at = NULL,
+			updated_at = $3, status_changed_at = $3 WHERE id = $1`, leadID, *contactID, now); err != nil {
+			return translate(err, "lead")
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM lead_identities WHERE lead_id = $1`, leadID); err != nil {
+			return translate(err, "lead identities")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE touches SET deal_id = $2, contact_id = $3 WHERE lead_id = $1`, leadID, out.DealID, *contactID); err != nil {
+			return translate(err, "touches")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE activities SET deal_id = $2, contact_id = $3 WHERE lead_id = $1`, leadID, out.DealID, *contactID); err != nil {
+			return translate(err, "activities")
+		}
+		return Enqueue(ctx, tx, "lead.converted", fmt.Sprintf("lead.converted:%d", leadID),
+			map[string]any{"lead_id": leadID, "deal_id": out.DealID, "contact_id": out.ContactID, "company_id": out.CompanyID, "manager_id": l.ManagerID})
+	})
+	return out, err
+}
+
+// findOrCreateCompany reuses a company by INN, then by name.
+func findOrCreateCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, managerID *int64, now time.Time) (int64, error) {
+	var id int64
+	if in.INN != nil {
+		err := tx.QueryRow(ctx, `SELECT id FROM companies WHERE inn = $1 AND merged_into IS NULL`, *in.INN).Scan(&id)
+		if err == nil {
+			return id, nil
+		} else if err != pgx.ErrNoRows {
+			return 0, translate(err, "company")
+		}
+	}
+	err := tx.QueryRow(ctx, `SELECT id FROM companies WHERE lower(name) = lower($1) AND merged_into IS NULL
+		AND ($2::text IS NULL OR inn IS NULL) ORDER BY id LIMIT 1`, deref(in.Name), in.INN).Scan(&id)
+	if err == nil {
+		if in.INN != nil {
+			_, err = tx.Exec(ctx, `UPDATE companies SET inn = $2 WHERE id = $1`, id, *in.INN)
+		}
+		return id, translate(err, "company")
+	} else if err != pgx.ErrNoRows {
+		return 0, translate(err, "company")
+	}
+	if in.ManagerID == nil {
+		in.ManagerID = managerID
+	}
+	return createCompany(ctx, tx, in, now)
+}
+
+func dealTitle(l Lead, company *CompanyInput) string {
+	switch {
+	case company != nil:
+		return deref(company.Name)
+	case l.Name != "":
+		return l.Name
+	case len(l.Phones) > 0:
+		return l.Phones[0]
+	case len(l.Emails) > 0:
+		return l.Emails[0]
+	}
+	return fmt.Sprintf("Lead %d", l.ID)
+}
