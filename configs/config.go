@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"log/slog"
 	"os"
 	"strings"
@@ -85,6 +86,24 @@ type Telephony struct {
 	Generic   *struct {
 		Secret string `yaml:"secret"`
 	} `yaml:"generic"`
+	Zadarma *struct {
+		Key      string `yaml:"key"`
+		Secret   string `yaml:"secret"`
+		TimeZone string `yaml:"time_zone"` // the account's: call_start comes without an offset
+	} `yaml:"zadarma"`
+	Mango *struct {
+		APIKey  string `yaml:"api_key"`
+		APISalt string `yaml:"api_salt"`
+	} `yaml:"mango"`
+	Twilio *struct {
+		AuthToken string `yaml:"auth_token"`
+	} `yaml:"twilio"`
+	Asterisk *struct {
+		Addr     string   `yaml:"addr"` // host:5038
+		Username string   `yaml:"username"`
+		Secret   string   `yaml:"secret"`
+		Lines    []string `yaml:"lines"` // the company's external numbers
+	} `yaml:"asterisk"`
 }
 
 // Default returns the configuration every file starts from.
@@ -248,8 +267,31 @@ func (c *Config) Validate() []error {
 		}
 	}
 	errs = append(errs, c.Forms.Validate("forms")...)
-	if g := c.Telephony.Generic; g != nil && len(g.Secret) < 12 {
+	t := c.Telephony
+	if g := t.Generic; g != nil && len(g.Secret) < 12 {
 		bad("telephony.generic.secret", "must be at least 12 characters")
+	}
+	if z := t.Zadarma; z != nil {
+		if z.Secret == "" {
+			bad("telephony.zadarma.secret", "is required: it signs every notification")
+		}
+		if _, err := time.LoadLocation(z.TimeZone); z.TimeZone != "" && err != nil {
+			bad("telephony.zadarma.time_zone", "unknown time zone %q", z.TimeZone)
+		}
+	}
+	if m := t.Mango; m != nil && (m.APIKey == "" || m.APISalt == "") {
+		bad("telephony.mango", "api_key and api_salt are both required")
+	}
+	if tw := t.Twilio; tw != nil {
+		if tw.AuthToken == "" {
+			bad("telephony.twilio.auth_token", "is required: it signs every callback")
+		}
+		if u, err := url.Parse(t.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
+			bad("telephony.public_url", "Twilio signs the URL it calls: give the public base URL, like https://crm.example.ru")
+		}
+	}
+	if a := t.Asterisk; a != nil && (a.Addr == "" || a.Username == "") {
+		bad("telephony.asterisk", "addr and username are required")
 	}
 	return errs
 }

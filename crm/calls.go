@@ -146,6 +146,11 @@ func (l *Lander) landCall(ctx context.Context, tx pgx.Tx, eventID string, in *In
 	case err == pgx.ErrNoRows:
 		d = newCallData(in)
 		ids := in.Identities()
+		if len(ids) == 0 && len(in.RawPhones) == 0 {
+			// An event that names only the call (a recording) before the one
+			// that says who called: wait for it (the inbox retries).
+			return Landing{}, fmt.Errorf("call %s: %s before the event that names the caller", key, in.Call.State)
+		}
 		var who person
 		if len(ids) > 0 {
 			if who, err = lookup(ctx, tx, ids); err != nil {

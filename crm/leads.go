@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"slices"
+	"strings"
 	"strconv"
 	"time"
 
@@ -230,4 +231,61 @@ func (s *Store) Counters(ctx context.Context, managerID int64) (Counters, error)
 		FROM activities WHERE manager_id = $1 AND done_at IS NULL AND due_at < $3`,
 		managerID, now, endOfDay(now, m.Schedule().Location())).Scan(&c.Today, &c.Overdue)
 	return c, translate(err, "counters")
+}
+
+// LandNow files a touch made through the API (a lead entered by hand) at
+// once, exactly as intake would: dedupe, routing, the call. Errors: those
+// of Land.
+func (s *Store) LandNow(ctx context.Context, l *Lander, in *Inbound) (Landing, error) {
+	var out Landing
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		out, err = l.Land(ctx, tx, "", in)
+		return err
+	})
+	return out, err
+}
+
+// LeadPatch changes what a manager may edit on a lead; nil fields stay.
+type LeadPatch struct {
+	Name    *string            `json:"name"`
+	Comment *string            `json:"comment"`
+	Fields  *map[string]string `json:"fields"` // merged into the lead's; "" removes a field
+}
+
+// UpdateLead edits a lead. Errors: ENOTFOUND.
+func (s *Store) UpdateLead(ctx context.Context, id int64, p LeadPatch) (Lead, error) {
+	var fields map[string]string
+	if p.Fields != nil {
+		fields = *p.Fields
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE leads SET name = coalesce($2, name), comment = coalesce($3, comment),
+			fields = CASE WHEN $4::jsonb IS NULL THEN fields
+				ELSE jsonb_strip_nulls(fields || (SELECT jsonb_object_agg(k, CASE WHEN v = '' THEN NULL ELSE to_jsonb(v) END)
+					FROM jsonb_each_text($4::jsonb) AS e(k, v))) END,
+			updated_at = $5
+		WHERE id = $1`, id, p.Name, p.Comment, fields, s.now())
+	if err != nil {
+		return Lead{}, translate(err, "lead")
+	}
+	if tag.RowsAffected() == 0 {
+		return Lead{}, Errorf(ENOTFOUND, "lead not found")
+	}
+	return s.Lead(ctx, id)
+}
+
+// AddNote records a manager's note on a lead as a touch of kind note.
+// Errors: ENOTFOUND, EINVALID.
+func (s *Store) AddNote(ctx context.Context, leadID int64, text string, by *int64) (Touch, error) {
+	if strings.TrimSpace(text) == "" {
+		return Touch{}, Invalid("text", "a note needs text")
+	}
+	var t Touch
+	err := s.pool.QueryRow(ctx, `INSERT INTO touches (lead_id, contact_id, deal_id, channel, kind, at, text, data)
+		SELECT id, contact_id, (SELECT id FROM deals WHERE lead_id = leads.id LIMIT 1), 'manual', 'note', $2, $3,
+			jsonb_build_object('by_manager_id', $4::bigint)
+		FROM leads WHERE id = $1
+		RETURNING id, channel, kind, source, at, text, data, event_id::text`, leadID, s.now(), strings.TrimSpace(text), by).
+		Scan(&t.ID, &t.Channel, &t.Kind, &t.Source, &t.At, &t.Text, &t.Data, &t.EventID)
+	return t, translate(err, "lead")
 }

@@ -110,7 +110,9 @@ func (in *Intake) Accept(ctx context.Context, provider string, c Call) (string, 
 		line = e164
 	}
 	touch.Source, touch.Call.Line = line, line
-	if len(touch.Phones) == 0 && len(touch.RawPhones) == 0 {
+	// A ringing call must say who rings; later events (a recording) may
+	// name only the call: they join its touch by the call id.
+	if len(touch.Phones) == 0 && len(touch.RawPhones) == 0 && c.State == Ringing {
 		return "", false, crm.Invalid("from", "the client's number is missing (a hidden number?)")
 	}
 	ev := &ingest.Event{ID: ingest.NewID(now), Source: "call:" + provider, ExternalID: c.ID + ":" + c.State, Touch: touch}
@@ -132,7 +134,8 @@ func NewHandler(providers map[string]Provider, intake *Intake, log *slog.Logger)
 // Register adds the telephony routes to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /hooks/telephony/{provider}", h.serve)
-	mux.HandleFunc("GET /hooks/telephony/{provider}", h.serve) // URL checks
+	mux.HandleFunc("POST /hooks/telephony/{provider}/{event...}", h.serve) // Mango: /events/call, /events/summary...
+	mux.HandleFunc("GET /hooks/telephony/{provider}", h.serve)             // URL checks
 }
 
 // maxBody is the largest webhook accepted.

@@ -25,7 +25,11 @@ import (
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/routing"
 	"github.com/leadd/leadd/telephony"
+	"github.com/leadd/leadd/telephony/asterisk"
 	"github.com/leadd/leadd/telephony/generic"
+	"github.com/leadd/leadd/telephony/mango"
+	"github.com/leadd/leadd/telephony/twilio"
+	"github.com/leadd/leadd/telephony/zadarma"
 )
 
 // app is the wired daemon: the HTTP handler and the workers behind it.
@@ -37,6 +41,7 @@ type app struct {
 	handler    http.Handler
 	processors []*ingest.Processor
 	scheduler  *scheduler.Scheduler
+	asterisk   *asterisk.Client // nil unless configured
 	log        *slog.Logger
 }
 
@@ -91,8 +96,16 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	mux := http.NewServeMux()
 	limiter := &ingest.RateLimiter{Client: a.rdb, Prefix: cfg.Redis.Prefix, Now: time.Now}
 	forms.New(&cfg.Forms, a.inbox, norm, limiter, log, time.Now).Register(mux)
-	telephony.NewHandler(providers(cfg.Telephony), &telephony.Intake{Inbox: a.inbox, Norm: norm, Now: time.Now}, log).Register(mux)
-	api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence()}, log).Register(mux)
+	intake := &telephony.Intake{Inbox: a.inbox, Norm: norm, Now: time.Now}
+	telephony.NewHandler(providers(cfg.Telephony), intake, log).Register(mux)
+	if c := cfg.Telephony.Asterisk; c != nil {
+		a.asterisk = &asterisk.Client{Addr: c.Addr, Username: c.Username, Secret: c.Secret, Lines: c.Lines, Log: log,
+			Accept: func(ctx context.Context, call telephony.Call) error {
+				_, _, err := intake.Accept(ctx, "asterisk", call)
+				return err
+			}}
+	}
+	api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander}, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -105,8 +118,21 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 // providers are the configured PBX webhooks by name.
 func providers(cfg configs.Telephony) map[string]telephony.Provider {
 	ps := map[string]telephony.Provider{}
-	if cfg.Generic != nil {
-		ps["generic"] = generic.Provider{Secret: cfg.Generic.Secret}
+	if c := cfg.Generic; c != nil {
+		ps["generic"] = generic.Provider{Secret: c.Secret}
+	}
+	if c := cfg.Zadarma; c != nil {
+		z := zadarma.Provider{Key: c.Key, Secret: c.Secret}
+		if c.TimeZone != "" {
+			z.Location, _ = time.LoadLocation(c.TimeZone)
+		}
+		ps["zadarma"] = z
+	}
+	if c := cfg.Mango; c != nil {
+		ps["mango"] = mango.Provider{APIKey: c.APIKey, APISalt: c.APISalt}
+	}
+	if c := cfg.Twilio; c != nil {
+		ps["twilio"] = twilio.Provider{AuthToken: c.AuthToken, PublicURL: cfg.PublicURL}
 	}
 	return ps
 }
@@ -209,6 +235,9 @@ func (a *app) runWorkers(ctx context.Context) error {
 		g.Go(func() error { return p.Run(ctx) })
 	}
 	g.Go(func() error { return a.scheduler.Run(ctx) })
+	if a.asterisk != nil {
+		g.Go(func() error { return a.asterisk.Run(ctx) })
+	}
 	return g.Wait()
 }
 

@@ -31,6 +31,26 @@ type Store interface {
 	CompleteActivity(ctx context.Context, id int64, c crm.Completion, cadence crm.Cadence) (crm.CompleteResult, error)
 	Activities(ctx context.Context, managerID int64, due string) ([]crm.Activity, error)
 	Activity(ctx context.Context, id int64) (crm.Activity, error)
+
+	LandNow(ctx context.Context, l *crm.Lander, in *crm.Inbound) (crm.Landing, error)
+	UpdateLead(ctx context.Context, id int64, p crm.LeadPatch) (crm.Lead, error)
+	AddNote(ctx context.Context, leadID int64, text string, by *int64) (crm.Touch, error)
+	ConvertLead(ctx context.Context, leadID int64, c crm.Conversion, by *int64) (crm.Converted, error)
+	Pipelines(ctx context.Context) ([]crm.Pipeline, error)
+	CreateDeal(ctx context.Context, in crm.DealInput, by *int64) (crm.Deal, error)
+	Deal(ctx context.Context, id int64) (crm.Deal, error)
+	Deals(ctx context.Context, f crm.DealFilter) ([]crm.Deal, string, error)
+	UpdateDeal(ctx context.Context, id int64, in crm.DealInput) (crm.Deal, error)
+	MoveDeal(ctx context.Context, id int64, stage, lossReason string, by *int64) (crm.Deal, error)
+	DealHistory(ctx context.Context, id int64) ([]crm.StageMove, error)
+	CreateContact(ctx context.Context, in crm.ContactInput) (crm.Contact, error)
+	Contact(ctx context.Context, id int64) (crm.Contact, error)
+	Contacts(ctx context.Context, f crm.ContactFilter) ([]crm.Contact, string, error)
+	UpdateContact(ctx context.Context, id int64, in crm.ContactInput) (crm.Contact, error)
+	CreateCompany(ctx context.Context, in crm.CompanyInput) (crm.Company, error)
+	Company(ctx context.Context, id int64) (crm.Company, error)
+	Companies(ctx context.Context, f crm.CompanyFilter) ([]crm.Company, string, error)
+	UpdateCompany(ctx context.Context, id int64, in crm.CompanyInput) (crm.Company, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -48,6 +68,7 @@ type Options struct {
 	Phones  dedupe.Normalizer
 	SLA     time.Duration // a lead assigned by hand: its call is due within this
 	Cadence crm.Cadence   // calls after no answer
+	Lander  *crm.Lander   // leads entered by hand land as intake's do
 }
 
 // New returns the API over store, answering the given tokens.
@@ -71,6 +92,25 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "PATCH /api/v1/managers/{id}", s.patchManager)
 	s.route(mux, "GET /api/v1/counters", s.counters)
 	s.route(mux, "GET /api/v1/activities", s.listActivities)
+	s.route(mux, "POST /api/v1/leads", s.createLead)
+	s.route(mux, "PATCH /api/v1/leads/{id}", s.patchLead)
+	s.route(mux, "POST /api/v1/leads/{id}/notes", s.addNote)
+	s.route(mux, "POST /api/v1/leads/{id}/convert", s.convertLead)
+	s.route(mux, "GET /api/v1/pipelines", s.listPipelines)
+	s.route(mux, "GET /api/v1/deals", s.listDeals)
+	s.route(mux, "POST /api/v1/deals", s.createDeal)
+	s.route(mux, "GET /api/v1/deals/{id}", s.getDeal)
+	s.route(mux, "PATCH /api/v1/deals/{id}", s.patchDeal)
+	s.route(mux, "POST /api/v1/deals/{id}/stage", s.moveDeal)
+	s.route(mux, "GET /api/v1/deals/{id}/history", s.dealHistory)
+	s.route(mux, "GET /api/v1/contacts", s.listContacts)
+	s.route(mux, "POST /api/v1/contacts", s.createContact)
+	s.route(mux, "GET /api/v1/contacts/{id}", s.getContact)
+	s.route(mux, "PATCH /api/v1/contacts/{id}", s.patchContact)
+	s.route(mux, "GET /api/v1/companies", s.listCompanies)
+	s.route(mux, "POST /api/v1/companies", s.createCompany)
+	s.route(mux, "GET /api/v1/companies/{id}", s.getCompany)
+	s.route(mux, "PATCH /api/v1/companies/{id}", s.patchCompany)
 	s.route(mux, "POST /api/v1/activities/{id}/complete", s.completeActivity)
 }
 

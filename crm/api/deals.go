@@ -1,0 +1,443 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/dedupe"
+)
+
+// createLead enters a lead by hand (channel manual); it lands as intake's
+// leads do, so a person with an open lead gets a touch, not a second lead.
+func (s *Server) createLead(r *http.Request, p Principal) (int, any, error) {
+	var body struct {
+		Name    string            `json:"name"`
+		Phone   string            `json:"phone"`
+		Email   string            `json:"email"`
+		Comment string            `json:"comment"`
+		Source  string            `json:"source"`
+		Fields  map[string]string `json:"fields"`
+	}
+	if err := decode(r, &body); err != nil {
+		return 0, nil, err
+	}
+	in := crm.Inbound{Channel: crm.ChannelManual, Source: body.Source, At: time.Now().UTC(), Name: dedupe.Name(body.Name),
+		Text: body.Comment, Fields: body.Fields}
+	in.Phones, in.RawPhones = s.opts.Phones.Phones(body.Phone)
+	in.Emails = dedupe.Emails(body.Email)
+	if len(in.Phones) == 0 && len(in.Emails) == 0 {
+		field := "phone"
+		if body.Phone == "" && body.Email != "" {
+			field = "email"
+		}
+		return 0, nil, crm.Invalid(field, "a phone or an e-mail is required to reach the person")
+	}
+	landing, err := s.store.LandNow(r.Context(), s.opts.Lander, &in)
+	if err != nil {
+		return 0, nil, err
+	}
+	if landing.LeadID == 0 {
+		return http.StatusOK, map[string]any{"outcome": landing.Outcome, "deal_id": landing.DealID}, nil
+	}
+	l, err := s.store.Lead(r.Context(), landing.LeadID)
+	if err != nil {
+		return 0, nil, err
+	}
+	status := http.StatusCreated
+	if landing.Outcome != crm.LandedNewLead {
+		status = http.StatusOK // the person's open lead got the touch
+	}
+	return status, detail(l), nil
+}
+
+func (s *Server) patchLead(r *http.Request, p Principal) (int, any, error) {
+	l, err := s.lead(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	var patch crm.LeadPatch
+	if err := decode(r, &patch); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.store.UpdateLead(r.Context(), l.ID, patch)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, detail(out), nil
+}
+
+func (s *Server) addNote(r *http.Request, p Principal) (int, any, error) {
+	l, err := s.lead(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	var body struct {
+		Text string `json:"text"`
+	}
+	if err := decode(r, &body); err != nil {
+		return 0, nil, err
+	}
+	t, err := s.store.AddNote(r.Context(), l.ID, body.Text, p.ManagerID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, t, nil
+}
+
+func (s *Server) convertLead(r *http.Request, p Principal) (int, any, error) {
+	l, err := s.lead(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	var c crm.Conversion
+	if err := decode(r, &c); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.store.ConvertLead(r.Context(), l.ID, c, p.ManagerID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) listPipelines(r *http.Request, _ Principal) (int, any, error) {
+	ps, err := s.store.Pipelines(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(ps, ""), nil
+}
+
+// own checks that a manager acts on their own record.
+func own(p Principal, managerID *int64, what string) error {
+	if p.SeesAll() || (managerID != nil && *managerID == *p.ManagerID) {
+		return nil
+	}
+	return crm.Errorf(crm.EFORBIDDEN, "%s is another manager's", what)
+}
+
+func (s *Server) listDeals(r *http.Request, p Principal) (int, any, error) {
+	q := r.URL.Query()
+	f := crm.DealFilter{Pipeline: q.Get("pipeline"), Stage: q.Get("stage"), Status: q.Get("status"), Cursor: q.Get("cursor")}
+	var err error
+	if f.ManagerID, err = optionalID(q.Get("manager_id"), "manager_id"); err != nil {
+		return 0, nil, err
+	}
+	if f.ContactID, err = optionalID(q.Get("contact_id"), "contact_id"); err != nil {
+		return 0, nil, err
+	}
+	if f.CompanyID, err = optionalID(q.Get("company_id"), "company_id"); err != nil {
+		return 0, nil, err
+	}
+	if f.Limit, err = limit(q.Get("limit")); err != nil {
+		return 0, nil, err
+	}
+	if !p.SeesAll() {
+		if f.ManagerID != nil && *f.ManagerID != *p.ManagerID {
+			return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager sees only their own deals")
+		}
+		f.ManagerID = p.ManagerID
+	}
+	list, next, err := s.store.Deals(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(list, next), nil
+}
+
+func limit(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, crm.Invalid("limit", "must be a positive number, at most %d", crm.MaxPage)
+	}
+	return n, nil
+}
+
+func (s *Server) deal(r *http.Request, p Principal) (crm.Deal, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return crm.Deal{}, err
+	}
+	d, err := s.store.Deal(r.Context(), id)
+	if err != nil {
+		return crm.Deal{}, err
+	}
+	return d, own(p, d.ManagerID, "deal "+strconv.FormatInt(id, 10))
+}
+
+func (s *Server) createDeal(r *http.Request, p Principal) (int, any, error) {
+	var in crm.DealInput
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if !p.SeesAll() {
+		in.ManagerID = p.ManagerID
+	}
+	d, err := s.store.CreateDeal(r.Context(), in, p.ManagerID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, d, nil
+}
+
+func (s *Server) getDeal(r *http.Request, p Principal) (int, any, error) {
+	d, err := s.deal(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, d, nil
+}
+
+func (s *Server) patchDeal(r *http.Request, p Principal) (int, any, error) {
+	d, err := s.deal(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in crm.DealInput
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if !p.SeesAll() && in.ManagerID != nil && *in.ManagerID != *p.ManagerID {
+		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager cannot hand a deal to someone else")
+	}
+	out, err := s.store.UpdateDeal(r.Context(), d.ID, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) moveDeal(r *http.Request, p Principal) (int, any, error) {
+	d, err := s.deal(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	var body struct {
+		Stage      string `json:"stage"`
+		LossReason string `json:"loss_reason"`
+	}
+	if err := decode(r, &body); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.store.MoveDeal(r.Context(), d.ID, body.Stage, body.LossReason, p.ManagerID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) dealHistory(r *http.Request, p Principal) (int, any, error) {
+	d, err := s.deal(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	h, err := s.store.DealHistory(r.Context(), d.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(h, ""), nil
+}
+
+// normalizeContact puts phones and e-mails in the form identities use;
+// a value that is not one is an error naming it.
+func (s *Server) normalizeContact(phones, emails *[]string) error {
+	if phones != nil {
+		out := []string{}
+		for _, raw := range *phones {
+			e164, ok := s.opts.Phones.Phone(raw)
+			if !ok {
+				return crm.Invalid("phones", "%q is not a phone number", raw)
+			}
+			out = append(out, e164)
+		}
+		*phones = out
+	}
+	if emails != nil {
+		out := []string{}
+		for _, raw := range *emails {
+			e, ok := dedupe.Email(raw)
+			if !ok {
+				return crm.Invalid("emails", "%q is not an e-mail address", raw)
+			}
+			out = append(out, e)
+		}
+		*emails = out
+	}
+	return nil
+}
+
+func (s *Server) listContacts(r *http.Request, p Principal) (int, any, error) {
+	q := r.URL.Query()
+	f := crm.ContactFilter{Query: q.Get("q"), Cursor: q.Get("cursor")}
+	var err error
+	if f.ManagerID, err = optionalID(q.Get("manager_id"), "manager_id"); err != nil {
+		return 0, nil, err
+	}
+	if f.CompanyID, err = optionalID(q.Get("company_id"), "company_id"); err != nil {
+		return 0, nil, err
+	}
+	if f.Limit, err = limit(q.Get("limit")); err != nil {
+		return 0, nil, err
+	}
+	if v := q.Get("phone"); v != "" {
+		e164, ok := s.opts.Phones.Phone(v)
+		if !ok {
+			return 0, nil, crm.Invalid("phone", "%q is not a phone number", v)
+		}
+		f.Phone = e164
+	}
+	if v := q.Get("email"); v != "" {
+		e, ok := dedupe.Email(v)
+		if !ok {
+			return 0, nil, crm.Invalid("email", "%q is not an e-mail address", v)
+		}
+		f.Email = e
+	}
+	if !p.SeesAll() {
+		f.ManagerID = p.ManagerID
+	}
+	list, next, err := s.store.Contacts(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(list, next), nil
+}
+
+func (s *Server) createContact(r *http.Request, p Principal) (int, any, error) {
+	var in crm.ContactInput
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := s.normalizeContact(in.Phones, in.Emails); err != nil {
+		return 0, nil, err
+	}
+	if !p.SeesAll() {
+		in.ManagerID = p.ManagerID
+	}
+	c, err := s.store.CreateContact(r.Context(), in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, c, nil
+}
+
+func (s *Server) contact(r *http.Request, p Principal) (crm.Contact, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return crm.Contact{}, err
+	}
+	c, err := s.store.Contact(r.Context(), id)
+	if err != nil {
+		return crm.Contact{}, err
+	}
+	return c, own(p, c.ManagerID, "contact "+strconv.FormatInt(id, 10))
+}
+
+func (s *Server) getContact(r *http.Request, p Principal) (int, any, error) {
+	c, err := s.contact(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, c, nil
+}
+
+func (s *Server) patchContact(r *http.Request, p Principal) (int, any, error) {
+	c, err := s.contact(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in crm.ContactInput
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := s.normalizeContact(in.Phones, in.Emails); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.store.UpdateContact(r.Context(), c.ID, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) listCompanies(r *http.Request, p Principal) (int, any, error) {
+	q := r.URL.Query()
+	f := crm.CompanyFilter{Query: q.Get("q"), INN: q.Get("inn"), Cursor: q.Get("cursor")}
+	var err error
+	if f.ManagerID, err = optionalID(q.Get("manager_id"), "manager_id"); err != nil {
+		return 0, nil, err
+	}
+	if f.Limit, err = limit(q.Get("limit")); err != nil {
+		return 0, nil, err
+	}
+	if !p.SeesAll() {
+		f.ManagerID = p.ManagerID
+	}
+	list, next, err := s.store.Companies(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(list, next), nil
+}
+
+func (s *Server) createCompany(r *http.Request, p Principal) (int, any, error) {
+	var in crm.CompanyInput
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := s.normalizeContact(in.Phones, in.Emails); err != nil {
+		return 0, nil, err
+	}
+	if !p.SeesAll() {
+		in.ManagerID = p.ManagerID
+	}
+	c, err := s.store.CreateCompany(r.Context(), in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, c, nil
+}
+
+func (s *Server) company(r *http.Request, p Principal) (crm.Company, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return crm.Company{}, err
+	}
+	c, err := s.store.Company(r.Context(), id)
+	if err != nil {
+		return crm.Company{}, err
+	}
+	return c, own(p, c.ManagerID, "company "+strconv.FormatInt(id, 10))
+}
+
+func (s *Server) getCompany(r *http.Request, p Principal) (int, any, error) {
+	c, err := s.company(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, c, nil
+}
+
+func (s *Server) patchCompany(r *http.Request, p Principal) (int, any, error) {
+	c, err := s.company(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in crm.CompanyInput
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := s.normalizeContact(in.Phones, in.Emails); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.store.UpdateCompany(r.Context(), c.ID, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}

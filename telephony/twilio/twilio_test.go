@@ -1,0 +1,213 @@
+package twilio
+
+import (
+	"bufio"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/telephony"
+)
+
+const testToken, testURL = "twilio-test-auth-token", "https://crm.example.com/"
+
+// recorded reads a request kept in testdata: a request line, headers, a
+// blank line and the body.
+func recorded(t *testing.T, name string) (*http.Request, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, body, _ := strings.Cut(string(raw), "\n\n")
+	body = strings.TrimSuffix(body, "\n")
+	sc := bufio.NewScanner(strings.NewReader(head))
+	sc.Scan()
+	method, target, _ := strings.Cut(sc.Text(), " ")
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ": ")
+		r.Header.Add(k, v)
+	}
+	return r, []byte(body)
+}
+
+// Twilio's published example, https://www.twilio.com/docs/usage/webhooks/webhooks-security.
+func TestSignReproducesTwiliosExample(t *testing.T) {
+	t.Parallel()
+	params := url.Values{
+		"CallSid": {"CA1234567890ABCDE"},
+		"Caller":  {"+12349013030"},
+		"Digits":  {"1234"},
+		"From":    {"+12349013030"},
+		"To":      {"+18005551212"},
+	}
+	got := Sign("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params)
+	if want := "0/KCTR6DLpKmkAf8muzZqo1nDgQ="; got != want {
+		t.Errorf("Sign = %s, want %s", got, want)
+	}
+}
+
+func TestRecordedCallbacksBecomeCallEvents(t *testing.T) {
+	t.Parallel()
+	p := Provider{AuthToken: testToken, PublicURL: testURL}
+	const in, missed, rec, busy = "CA3f1e2d4c5b6a79808f7e6d5c4b3a2910", "CA9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b", "CA0a1b2c3d4e5f60718293a4b5c6d7e8f9", "CA5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a"
+	const recordings = "https://api.twilio.com/2010-04-01/Accounts/AC8f3c1a9d2b7e4f6a0c5d8e1b3a7f9c2d4/Recordings/"
+	at := func(s string) time.Time {
+		t, err := time.Parse(time.DateTime, s)
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}
+	tests := []struct {
+		name  string
+		files []string
+		want  []telephony.Call
+	}{
+		{"inbound, answered, then recorded", []string{
+			"answered-01-ringing", "answered-00-recording-in-progress", "answered-02-in-progress", "answered-03-completed", "answered-04-recording",
+		}, []telephony.Call{
+			{ID: in, State: "ringing", Direction: "in", From: "+79161230001", To: "+74951000000", At: at("2024-05-14 12:37:11")},
+			{ID: in, State: "answered", Direction: "in", From: "+79161230001", To: "+74951000000", At: at("2024-05-14 12:37:15")},
+			{ID: in, State: "ended", Direction: "in", From: "+79161230001", To: "+74951000000", Duration: 125, Disposition: "answered",
+				At: at("2024-05-14 12:39:20")},
+			{ID: in, State: "recording", Direction: "in", RecordingURL: recordings + "RE7d9f1b3c5e7a9b1d3f5a7c9e1b3d5f7a"},
+		}},
+		{"outbound, not answered", []string{"missed-01-queued", "missed-02-initiated", "missed-03-ringing", "missed-04-no-answer"}, []telephony.Call{
+			{ID: missed, State: "ringing", Direction: "out", From: "+74951000000", To: "+79161230003", At: at("2024-05-14 15:02:41")},
+			{ID: missed, State: "ringing", Direction: "out", From: "+74951000000", To: "+79161230003", At: at("2024-05-14 15:02:43")},
+			{ID: missed, State: "ended", Direction: "out", From: "+74951000000", To: "+79161230003", Disposition: "no_answer",
+				At: at("2024-05-14 15:03:13")},
+		}},
+		{"outbound with Record=true", []string{"recorded-01-in-progress", "recorded-02-completed"}, []telephony.Call{
+			{ID: rec, State: "answered", Direction: "out", From: "+74951000000", To: "+79161230002", At: at("2024-05-15 07:11:18")},
+			{ID: rec, State: "ended", Direction: "out", From: "+74951000000", To: "+79161230002", Duration: 42, Disposition: "answered",
+				At: at("2024-05-15 07:12:00")},
+			{ID: rec, State: "recording", Direction: "out", From: "+74951000000", To: "+79161230002",
+				RecordingURL: recordings + "RE0f1e2d3c4b5a69788796a5b4c3d2e1f0", At: at("2024-05-15 07:12:00")},
+		}},
+		{"dialled, busy", []string{"busy-01-busy"}, []telephony.Call{
+			{ID: busy, State: "ended", Direction: "out", From: "+74951000000", To: "+79161230004", Disposition: "busy",
+				At: at("2024-05-15 08:00:05")},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got []telephony.Call
+			for _, f := range tt.files {
+				r, body := recorded(t, f+".http")
+				calls, err := p.Parse(r, body)
+				if err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				for _, c := range calls {
+					if err := c.Validate(); err != nil {
+						t.Errorf("%s: %+v: %v", f, c, err)
+					}
+				}
+				got = append(got, calls...)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("calls:\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTheDefaultPortIsAcceptedEitherWay(t *testing.T) {
+	t.Parallel()
+	r, body := recorded(t, "port-443.http")
+	if _, err := (Provider{AuthToken: testToken, PublicURL: "https://crm.example.com"}).Parse(r, body); err != nil {
+		t.Errorf("signed with :443: %v", err)
+	}
+	r, body = recorded(t, "answered-01-ringing.http")
+	if _, err := (Provider{AuthToken: testToken, PublicURL: "https://crm.example.com:443"}).Parse(r, body); err != nil {
+		t.Errorf("configured with :443: %v", err)
+	}
+}
+
+func TestRejectedCallbacks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file, code, field string
+		p                 Provider
+	}{
+		{"unsigned.http", crm.EUNAUTHORIZED, "", Provider{}},
+		{"wrong-token.http", crm.EUNAUTHORIZED, "", Provider{}},
+		{"other-url.http", crm.EUNAUTHORIZED, "", Provider{}}, // signed for the address behind the proxy
+		{"tampered.http", crm.EUNAUTHORIZED, "", Provider{}},
+		{"answered-01-ringing.http", crm.EUNAUTHORIZED, "", Provider{AuthToken: testToken, PublicURL: "https://leadd.example.org"}},
+		{"twilio-example.http", crm.EMALFORMED, "Direction", Provider{AuthToken: "12345", PublicURL: "https://mycompany.com"}},
+		{"bad-duration.http", crm.EMALFORMED, "CallDuration", Provider{}},
+		{"bad-timestamp.http", crm.EMALFORMED, "Timestamp", Provider{}},
+		{"bad-status.http", crm.EMALFORMED, "CallStatus", Provider{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			p := tt.p
+			if p.AuthToken == "" {
+				p = Provider{AuthToken: testToken, PublicURL: testURL}
+			}
+			r, body := recorded(t, tt.file)
+			calls, err := p.Parse(r, body)
+			if crm.ErrorCode(err) != tt.code || calls != nil {
+				t.Fatalf("calls %+v, err %v: want %s", calls, err, tt.code)
+			}
+			if e := err.(*crm.Error); e.Field != tt.field {
+				t.Errorf("field %q, want %q", e.Field, tt.field)
+			}
+			if (Provider{}).Answer(httptest.NewRecorder(), r, calls) {
+				t.Error("a rejected callback was answered with TwiML")
+			}
+		})
+	}
+	t.Run("no token configured", func(t *testing.T) {
+		t.Parallel()
+		r, body := recorded(t, "answered-01-ringing.http")
+		if _, err := (Provider{PublicURL: testURL}).Parse(r, body); crm.ErrorCode(err) != crm.EUNAUTHORIZED {
+			t.Errorf("err %v, want unauthorized", err)
+		}
+	})
+}
+
+func TestCallbacksAreAnsweredWithEmptyTwiML(t *testing.T) {
+	t.Parallel()
+	p := Provider{AuthToken: testToken, PublicURL: testURL}
+	for _, f := range []string{"missed-01-queued.http", "answered-03-completed.http"} {
+		r, body := recorded(t, f)
+		calls, err := p.Parse(r, body)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		w := httptest.NewRecorder()
+		if !p.Answer(w, r, calls) {
+			t.Fatalf("%s: not answered", f)
+		}
+		if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/xml") || !strings.HasSuffix(w.Body.String(), "<Response/>") {
+			t.Errorf("%s: answered %d %q (%s)", f, w.Code, w.Body.String(), w.Header().Get("Content-Type"))
+		}
+	}
+}
+
+func TestGetCallbacksAreSignedOverTheURL(t *testing.T) {
+	t.Parallel()
+	p := Provider{AuthToken: testToken, PublicURL: testURL}
+	q := url.Values{"CallSid": {"CA11"}, "CallStatus": {"ringing"}, "Direction": {"inbound"}, "From": {"+79161230001"}, "To": {"+74951000000"}}
+	target := "/hooks/telephony/twilio?" + q.Encode()
+	r := httptest.NewRequest("GET", target, nil)
+	r.Header.Set("X-Twilio-Signature", Sign(testToken, "https://crm.example.com"+target, nil))
+	calls, err := p.Parse(r, nil)
+	if err != nil || len(calls) != 1 || calls[0].State != "ringing" || calls[0].From != "+79161230001" {
+		t.Errorf("calls %+v, err %v", calls, err)
+	}
+}
