@@ -336,7 +336,7 @@ func (l *Lander) attachToDeal(ctx context.Context, tx pgx.Tx, deal openLead, con
 	now := l.Now()
 	_, err := tx.Exec(ctx, `INSERT INTO activities (type, subject, deal_id, contact_id, manager_id, due_at, created_at)
 		SELECT $1, $2, $3, $4, $5, $6, $7
-		WHERE NOT EXISTS (SELECT 1 FROM activities WHERE deal_id = $3 AND type = $1 AND subject = $2 AND done_at IS NULL)`,
+		WHERE NOT EXISTS (SELECT 1 FROM activities WHERE deal_id = $3 AND type = $1 AND done_at IS NULL)`,
 		kind, subject, deal.ID, contactID, *deal.ManagerID, now.Add(l.SLA), now)
 	if err == nil {
 		err = Enqueue(ctx, tx, "deal.touch", fmt.Sprintf("deal.touch:%d:%s", deal.ID, deref(eventRef(eventID))+now.String()),
