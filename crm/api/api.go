@@ -81,6 +81,7 @@ type handler func(r *http.Request, p Principal) (status int, body any, err error
 
 // Register adds the API routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/openapi.yaml", serveOpenAPI) // no token: the contract is public
 	s.route(mux, "GET /api/v1/leads", s.listLeads)
 	s.route(mux, "GET /api/v1/leads/{id}", s.getLead)
 	s.route(mux, "POST /api/v1/leads/{id}/status", s.setLeadStatus)
