@@ -51,6 +51,9 @@ type Store interface {
 	Company(ctx context.Context, id int64) (crm.Company, error)
 	Companies(ctx context.Context, f crm.CompanyFilter) ([]crm.Company, string, error)
 	UpdateCompany(ctx context.Context, id int64, in crm.CompanyInput) (crm.Company, error)
+	MergeContacts(ctx context.Context, keep, other int64, by *int64) (crm.Merge, error)
+	MergeCompanies(ctx context.Context, keep, other int64, by *int64) (crm.Merge, error)
+	UndoMerge(ctx context.Context, id int64) (crm.Merge, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -112,6 +115,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/companies", s.createCompany)
 	s.route(mux, "GET /api/v1/companies/{id}", s.getCompany)
 	s.route(mux, "PATCH /api/v1/companies/{id}", s.patchCompany)
+	s.route(mux, "POST /api/v1/contacts/{id}/merge", s.mergeContacts)
+	s.route(mux, "POST /api/v1/companies/{id}/merge", s.mergeCompanies)
+	s.route(mux, "POST /api/v1/merges/{id}/undo", s.undoMerge)
 	s.route(mux, "POST /api/v1/activities/{id}/complete", s.completeActivity)
 }
 
