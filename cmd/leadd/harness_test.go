@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,12 +11,18 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/leadd/leadd/configs"
+	"github.com/leadd/leadd/crm/api"
 	"github.com/leadd/leadd/crm/crmtest"
 )
 
@@ -128,6 +135,9 @@ func (ta *testApp) do(method, path, contentType string, body io.Reader, headers 
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	if err := validateResponse(req, res, b); err != nil {
+		ta.t.Errorf("%s %s: answered %d against the OpenAPI document: %v\nbody: %s", method, path, res.StatusCode, err, excerpt(b))
+	}
 	return response{Status: res.StatusCode, Header: res.Header, Body: b}
 }
 
@@ -180,4 +190,85 @@ func jsonInto(t *testing.T, b []byte, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%v: %s", err, b)
 	}
+}
+
+// The OpenAPI document every answer of do is checked against, loaded once.
+var openAPI struct {
+	once   sync.Once
+	doc    *openapi3.T
+	router routers.Router
+	err    error
+}
+
+func openAPIRouter() (routers.Router, error) {
+	openAPI.once.Do(func() {
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/xml", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/openmetrics-text", openapi3filter.PlainBodyDecoder)
+		loader := openapi3.NewLoader()
+		openAPI.doc, openAPI.err = loader.LoadFromData(api.OpenAPI)
+		if openAPI.err == nil {
+			openAPI.err = openAPI.doc.Validate(loader.Context)
+		}
+		if openAPI.err == nil {
+			openAPI.router, openAPI.err = gorillamux.NewRouter(openAPI.doc)
+		}
+		if openAPI.err != nil {
+			openAPI.err = fmt.Errorf("crm/api/openapi.yaml: %w", openAPI.err)
+		}
+	})
+	return openAPI.router, openAPI.err
+}
+
+// validateResponse checks an answer against the OpenAPI document: its
+// status is documented for the operation, and its content type, headers
+// and body match. A request the document has no operation for (a probe of
+// an unknown route or method) is not checked.
+func validateResponse(req *http.Request, res *http.Response, body []byte) error {
+	router, err := openAPIRouter()
+	if err != nil {
+		return err
+	}
+	route, params, err := router.FindRoute(routable(req))
+	if err != nil {
+		return nil
+	}
+	opts := &openapi3filter.Options{
+		IncludeResponseStatus: true,
+		ExcludeRequestBody:    true,
+		MultiError:            true,
+		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts},
+		Status:                 res.StatusCode,
+		Header:                 res.Header,
+		Options:                opts,
+	}
+	in.SetBodyBytes(body)
+	return openapi3filter.ValidateResponse(req.Context(), in)
+}
+
+// routable is req as the document's router can find it: the telephony
+// hooks' trailing wildcard ({event...} in the mux, {event} in the
+// document) is one path segment there.
+func routable(req *http.Request) *http.Request {
+	rest, ok := strings.CutPrefix(req.URL.EscapedPath(), "/hooks/telephony/")
+	provider, event, nested := strings.Cut(rest, "/")
+	if !ok || !nested || !strings.Contains(event, "/") {
+		return req
+	}
+	r := req.Clone(req.Context())
+	r.URL.RawPath = "/hooks/telephony/" + provider + "/" + strings.ReplaceAll(event, "/", "%2F")
+	r.URL.Path, _ = url.PathUnescape(r.URL.RawPath)
+	return r
+}
+
+// excerpt is the start of a body, for a failure message.
+func excerpt(b []byte) string {
+	const max = 600
+	if len(b) > max {
+		return string(b[:max]) + "…"
+	}
+	return string(b)
 }
