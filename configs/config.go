@@ -58,6 +58,9 @@ type Config struct {
 	// Pipelines are the sales processes, reconciled into the database at
 	// start (a stage's key is its identity: renaming keeps its deals).
 	Pipelines []crm.Pipeline `yaml:"pipelines"`
+	// VATRates are the VAT rates lines may use: a key and its percent
+	// ("" for without VAT).
+	VATRates crm.VATRates `yaml:"vat_rates"`
 	Processor struct {
 		Workers int           `yaml:"workers"`
 		Batch   int           `yaml:"batch"`
@@ -157,6 +160,9 @@ func Load(path string) (Config, error) {
 		}
 	}
 	c.Forms.Defaults()
+	if c.VATRates == nil {
+		c.VATRates = crm.DefaultVATRates
+	}
 	if c.Pipelines == nil {
 		c.Pipelines = DefaultPipelines()
 	}
@@ -242,6 +248,7 @@ func (c *Config) Validate() []error {
 	}
 	errs = append(errs, c.Routing.Validate("routing")...)
 	errs = append(errs, crm.ValidatePipelines("pipelines", c.Pipelines)...)
+	errs = append(errs, c.VATRates.Validate("vat_rates")...)
 	if c.Processor.Workers < 1 {
 		bad("processor.workers", "must be at least 1")
 	}

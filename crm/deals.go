@@ -30,7 +30,8 @@ type Deal struct {
 	ManagerID     *int64     `json:"manager_id"`
 	LeadID        *int64     `json:"lead_id"`
 	Currency      string     `json:"currency"`
-	Amount        string     `json:"amount"` // a decimal string: "1200.50"
+	Amount        string     `json:"amount"`     // a decimal string: "1200.50"; with lines, their sum
+	VATAmount     string     `json:"vat_amount"` // the VAT in it, the sum of the lines' rounded VAT
 	ExpectedClose *string    `json:"expected_close"`
 	LossReason    *string    `json:"loss_reason"`
 	ClosedAt      *time.Time `json:"closed_at"`
@@ -39,7 +40,7 @@ type Deal struct {
 }
 
 const dealColumns = `d.id, d.title, p.key, s.key, s.name, CASE s.semantic WHEN 'won' THEN 'won' WHEN 'lost' THEN 'lost' ELSE 'open' END,
-	d.contact_id, d.company_id, d.manager_id, d.lead_id, d.currency, d.amount::text, to_char(d.expected_close, 'YYYY-MM-DD'),
+	d.contact_id, d.company_id, d.manager_id, d.lead_id, d.currency, d.amount::text, d.vat_amount::text, to_char(d.expected_close, 'YYYY-MM-DD'),
 	d.loss_reason, d.closed_at, d.created_at, d.updated_at`
 
 const dealFrom = ` FROM deals d JOIN pipelines p ON p.id = d.pipeline_id JOIN stages s ON s.id = d.stage_id`
@@ -47,7 +48,7 @@ const dealFrom = ` FROM deals d JOIN pipelines p ON p.id = d.pipeline_id JOIN st
 func scanDeal(row pgx.Row) (Deal, error) {
 	var d Deal
 	err := row.Scan(&d.ID, &d.Title, &d.Pipeline, &d.Stage, &d.StageName, &d.Status, &d.ContactID, &d.CompanyID, &d.ManagerID,
-		&d.LeadID, &d.Currency, &d.Amount, &d.ExpectedClose, &d.LossReason, &d.ClosedAt, &d.CreatedAt, &d.UpdatedAt)
+		&d.LeadID, &d.Currency, &d.Amount, &d.VATAmount, &d.ExpectedClose, &d.LossReason, &d.ClosedAt, &d.CreatedAt, &d.UpdatedAt)
 	return d, err
 }
 
@@ -241,6 +242,15 @@ func (s *Store) UpdateDeal(ctx context.Context, id int64, in DealInput) (Deal, e
 	}
 	if in.Pipeline != nil || in.Stage != nil {
 		return Deal{}, Invalid("stage", "move a deal with POST /api/v1/deals/{id}/stage")
+	}
+	if in.Amount != nil {
+		var lines bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deal_lines WHERE deal_id = $1)`, id).Scan(&lines); err != nil {
+			return Deal{}, translate(err, "deal")
+		}
+		if lines {
+			return Deal{}, Invalid("amount", "a deal with lines takes its amount from them")
+		}
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE deals SET title = coalesce($2, title), contact_id = coalesce($3, contact_id),
 			company_id = coalesce($4, company_id), manager_id = coalesce($5, manager_id), currency = coalesce($6, currency),

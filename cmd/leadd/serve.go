@@ -105,7 +105,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 				return err
 			}}
 	}
-	api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander}, log).Register(mux)
+	api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates}, log).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

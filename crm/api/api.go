@@ -54,6 +54,15 @@ type Store interface {
 	MergeContacts(ctx context.Context, keep, other int64, by *int64) (crm.Merge, error)
 	MergeCompanies(ctx context.Context, keep, other int64, by *int64) (crm.Merge, error)
 	UndoMerge(ctx context.Context, id int64) (crm.Merge, error)
+	CreateProduct(ctx context.Context, in crm.ProductInput, rates crm.VATRates) (crm.Product, error)
+	UpdateProduct(ctx context.Context, id int64, in crm.ProductInput, rates crm.VATRates) (crm.Product, error)
+	Product(ctx context.Context, id int64) (crm.Product, error)
+	Products(ctx context.Context, query string, all bool) ([]crm.Product, error)
+	Lines(ctx context.Context, dealID int64) ([]crm.Line, error)
+	Line(ctx context.Context, dealID, lineID int64) (crm.Line, error)
+	AddLine(ctx context.Context, dealID int64, in crm.LineInput, rates crm.VATRates) (crm.Line, error)
+	UpdateLine(ctx context.Context, dealID, lineID int64, in crm.LineInput, rates crm.VATRates) (crm.Line, error)
+	DeleteLine(ctx context.Context, dealID, lineID int64) error
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -72,6 +81,7 @@ type Options struct {
 	SLA     time.Duration // a lead assigned by hand: its call is due within this
 	Cadence crm.Cadence   // calls after no answer
 	Lander  *crm.Lander   // leads entered by hand land as intake's do
+	VAT     crm.VATRates  // the rates deal lines may use
 }
 
 // New returns the API over store, answering the given tokens.
@@ -118,6 +128,15 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/contacts/{id}/merge", s.mergeContacts)
 	s.route(mux, "POST /api/v1/companies/{id}/merge", s.mergeCompanies)
 	s.route(mux, "POST /api/v1/merges/{id}/undo", s.undoMerge)
+	s.route(mux, "GET /api/v1/products", s.listProducts)
+	s.route(mux, "POST /api/v1/products", s.createProduct)
+	s.route(mux, "GET /api/v1/products/{id}", s.getProduct)
+	s.route(mux, "PATCH /api/v1/products/{id}", s.patchProduct)
+	s.route(mux, "GET /api/v1/deals/{id}/lines", s.listLines)
+	s.route(mux, "POST /api/v1/deals/{id}/lines", s.addLine)
+	s.route(mux, "GET /api/v1/deals/{id}/lines/{line}", s.getLine)
+	s.route(mux, "PATCH /api/v1/deals/{id}/lines/{line}", s.patchLine)
+	s.route(mux, "DELETE /api/v1/deals/{id}/lines/{line}", s.deleteLine)
 	s.route(mux, "POST /api/v1/activities/{id}/complete", s.completeActivity)
 }
 
