@@ -234,8 +234,13 @@ type Assignment struct {
 }
 
 // Counters are a manager's open activities due today (not yet overdue) and
-// overdue, "today" being the manager's own calendar day.
+// overdue, "today" being the manager's own calendar day; and what came in
+// and waits: new leads not yet taken, missed calls and letters or messages
+// not yet answered.
 type Counters struct {
-	Today   int `json:"today"`
-	Overdue int `json:"overdue"`
+	Today      int `json:"today"`
+	Overdue    int `json:"overdue"`
+	Incoming   int `json:"incoming"`
+	NewLeads   int `json:"new_leads"`
+	Unanswered int `json:"unanswered"` // missed calls, letters and messages
 }

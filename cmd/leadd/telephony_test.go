@@ -110,6 +110,11 @@ func TestAMissedCallGetsACallBackDueNow(t *testing.T) {
 	if touch, _ := ta.callTouch(l.ID); touch.Text != "Incoming call from +79161230001, missed (no_answer)" {
 		t.Errorf("touch %q", touch.Text)
 	}
+	var c crm.Counters
+	ta.api("GET", fmt.Sprint("/api/v1/counters?manager_id=", *l.ManagerID), nil, &c)
+	if c.NewLeads != 1 || c.Unanswered != 1 || c.Incoming != 2 {
+		t.Errorf("counters %+v: want the new lead and the missed call waiting", c)
+	}
 }
 
 func TestAKnownCallerLandsOnTheirLeadAndTheManagerIsToldWhileItRings(t *testing.T) {
