@@ -44,7 +44,5 @@ if [ "${1:-}" = --test ]; then
   command -v chromium >/dev/null || { echo "installing Chromium"; apt_install chromium; }
   # A real IMAP server for the mail adapter's tests (started by the tests).
   command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || { echo "installing Dovecot"; apt_install dovecot-imapd; }
-  # Readers of what Leadd writes: PDF text and QR codes.
-  command -v pdftotext >/dev/null || { echo "installing poppler-utils"; apt_install poppler-utils; }
 fi
 exit 0

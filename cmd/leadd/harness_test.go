@@ -239,6 +239,7 @@ func validateResponse(req *http.Request, res *http.Response, body []byte) error 
 		MultiError:            true,
 		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
 	}
+	opts.WithCustomSchemaErrorFunc(schemaError)
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts},
 		Status:                 res.StatusCode,
@@ -271,4 +272,17 @@ func excerpt(b []byte) string {
 		return string(b[:max]) + "…"
 	}
 	return string(b)
+}
+
+// schemaError says where a body breaks the schema and how, without the
+// schema itself.
+func schemaError(err *openapi3.SchemaError) string {
+	msg := "at /" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
+	switch err.Value.(type) {
+	case map[string]any, []any:
+	default:
+		b, _ := json.Marshal(err.Value)
+		msg += " (value " + string(b) + ")"
+	}
+	return msg
 }

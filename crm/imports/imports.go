@@ -122,6 +122,9 @@ func (im *Importer) run(ctx context.Context, t *Table, o Options, write bool) (R
 			if err == nil {
 				break
 			}
+			if retryable(err) && attempt == 3 {
+				err = crm.Errorf(crm.ECONFLICT, "the records of rows %d–%d kept changing while they were imported: %v", chunk[0].n, chunk[len(chunk)-1].n, err)
+			}
 			if !retryable(err) || attempt == 3 {
 				if write && start > 0 {
 					return Report{}, fmt.Errorf("import rows %d–%d (the rows before them are imported; importing the file again goes on from there): %w",
@@ -166,7 +169,7 @@ func (r *run) batch(ctx context.Context, items []*item) error {
 		if err := r.write1(ctx, tx, b); err != nil {
 			return err
 		}
-		r.setIDs(items)
+		r.finish(items)
 		return nil
 	})
 }

@@ -91,8 +91,15 @@ func (im *Importer) newRun(ctx context.Context, o Options, write bool) (*run, er
 	return r, nil
 }
 
+// note adds a note once.
 func (it *item) note(format string, args ...any) {
-	it.notes = append(it.notes, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	for _, n := range it.notes {
+		if n == msg {
+			return
+		}
+	}
+	it.notes = append(it.notes, msg)
 }
 
 // parse reads a row's values for the run's kind.
@@ -118,7 +125,9 @@ func (r *run) parse(n int, v values) *item {
 	case Deals:
 		it.person = r.parsePerson(it, dedupe.Name(v["contact"]), v)
 		it.company = r.parseCompany(it, v["company"], v)
-		it.deal = r.parseDeal(it, v)
+		if it.reject == "" {
+			it.deal = r.parseDeal(it, v)
+		}
 	}
 	return it
 }
@@ -185,13 +194,7 @@ func (r *run) manager(it *item, name string) *int64 {
 	case 1:
 		return &ids[0]
 	case 0:
-		msg := fmt.Sprintf("no manager named %q, left without one", name)
-		for _, n := range it.notes {
-			if n == msg {
-				return nil
-			}
-		}
-		it.notes = append(it.notes, msg)
+		it.note("no manager named %q, left without one", name)
 	default:
 		it.note("%d managers are named %q, left without one", len(ids), name)
 	}

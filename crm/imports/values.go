@@ -114,13 +114,16 @@ var (
 
 // parseAmount reads a sum as people type it — "1 250 000,50",
 // "1,250,000.50", "1250000.5 ₽" — into the decimal the store takes
-// ("1250000.50"), and the currency the text names, if any. One comma is a
-// decimal comma, as in Russian; several are thousands separators.
+// ("1250000.50"), and the currency the text names, if any. A comma is a
+// decimal comma, as in Russian, unless three digits follow it ("1,500") or
+// there are several: then commas separate thousands.
 func parseAmount(raw string) (amount, currency string, err error) {
 	currency = currencyIn(raw)
 	var b strings.Builder
+	prev := ' '
 	for _, r := range raw {
 		switch {
+		case r == '.' && unicode.IsLetter(prev): // "руб."
 		case unicode.IsDigit(r) || r == ',' || r == '.' || r == '-' || r == '+':
 			b.WriteRune(r)
 		case r == 'e' || r == 'E':
@@ -130,6 +133,7 @@ func parseAmount(raw string) (amount, currency string, err error) {
 		default:
 			return "", "", fmt.Errorf("bad amount %q", raw)
 		}
+		prev = r
 	}
 	s := b.String()
 	if scientificRe.MatchString(s) {
@@ -149,9 +153,9 @@ func parseAmount(raw string) (amount, currency string, err error) {
 		} else {
 			s = strings.ReplaceAll(s, ",", "")
 		}
-	case strings.Count(s, ",") == 1:
+	case strings.Count(s, ",") == 1 && len(s)-lastComma-1 != 3:
 		s = strings.Replace(s, ",", ".", 1)
-	case strings.Count(s, ",") > 1:
+	case lastComma >= 0:
 		s = strings.ReplaceAll(s, ",", "")
 	case strings.Count(s, ".") > 1:
 		s = strings.ReplaceAll(s, ".", "")
