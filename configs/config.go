@@ -61,7 +61,10 @@ type Config struct {
 	// VATRates are the VAT rates lines may use: a key and its percent
 	// ("" for without VAT).
 	VATRates crm.VATRates `yaml:"vat_rates"`
-	Processor struct {
+	// Automation are the stage rules: on entering a stage, an activity or
+	// a tunnel into another pipeline, each at most once per deal.
+	Automation []crm.Rule `yaml:"automation"`
+	Processor  struct {
 		Workers int           `yaml:"workers"`
 		Batch   int           `yaml:"batch"`
 		Poll    time.Duration `yaml:"poll"`
@@ -249,6 +252,7 @@ func (c *Config) Validate() []error {
 	errs = append(errs, c.Routing.Validate("routing")...)
 	errs = append(errs, crm.ValidatePipelines("pipelines", c.Pipelines)...)
 	errs = append(errs, c.VATRates.Validate("vat_rates")...)
+	errs = append(errs, crm.ValidateRules("automation", c.Automation, c.Pipelines)...)
 	if c.Processor.Workers < 1 {
 		bad("processor.workers", "must be at least 1")
 	}

@@ -313,6 +313,13 @@ func (s *Store) MoveDeal(ctx context.Context, id int64, stage, lossReason string
 			VALUES ($1, $2, $3, $4, $5)`, id, from, to.ID, now, by); err != nil {
 			return translate(err, "deal history")
 		}
+		moved, err := scanDeal(tx.QueryRow(ctx, `SELECT `+dealColumns+dealFrom+` WHERE d.id = $1`, id))
+		if err != nil {
+			return translate(err, "deal")
+		}
+		if err := s.Automation.schedule(ctx, tx, moved, now); err != nil {
+			return err
+		}
 		return Enqueue(ctx, tx, "deal.stage_changed", "deal.stage:"+strconv.FormatInt(id, 10)+":"+strconv.FormatInt(now.UnixNano(), 10),
 			map[string]any{"deal_id": id, "pipeline": p.Key, "to": to.Key, "semantic": to.Semantic})
 	})

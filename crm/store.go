@@ -22,6 +22,9 @@ type Querier interface {
 type Store struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+
+	// Automation, when set, fires stage rules as deals move.
+	Automation *Automation
 }
 
 // Open connects to the database at url with at most maxConns connections.

@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,6 +38,7 @@ commands:
   migrate       apply database migrations and exit
   check-config  validate the configuration and print every problem
   route         route --explain < event.json: the routing decision for an event, written nowhere
+  automation    automation --dry-run --deal N: the stage rules that fire for a deal, written nowhere
   version       print the version
 `
 
@@ -61,9 +63,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "configs/leadd.yaml", "configuration file")
-	var explain *bool
-	if cmd == "route" {
+	var explain, dryRun *bool
+	var dealID *int64
+	switch cmd {
+	case "route":
 		explain = fs.Bool("explain", false, "print the routing decision for the event on standard input (JSON), writing nothing")
+	case "automation":
+		dryRun = fs.Bool("dry-run", false, "list what would fire for the deal, writing nothing")
+		dealID = fs.Int64("deal", 0, "the deal")
 	}
 	if err := fs.Parse(args); err != nil {
 		return errReported
@@ -104,6 +111,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		return route(context.Background(), cfg, stdin, stdout, newLogger(cfg, stderr))
+	case "automation":
+		if !*dryRun || *dealID <= 0 {
+			fmt.Fprintln(stderr, "usage: leadd automation --dry-run --deal N [--config file]")
+			return errReported
+		}
+		cfg, err := loadConfig(*path, stderr)
+		if err != nil {
+			return err
+		}
+		return automationDryRun(context.Background(), cfg, *dealID, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -141,6 +158,25 @@ type redisLogger struct{ log *slog.Logger }
 
 func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	l.log.Warn("redis", "msg", fmt.Sprintf(format, v...))
+}
+
+// automationDryRun prints the stage rules a deal's current stage fires.
+func automationDryRun(ctx context.Context, cfg configs.Config, dealID int64, w io.Writer) error {
+	store, err := crm.Open(ctx, cfg.Database.URL, 2)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	checks, err := store.AutomationFor(ctx, &crm.Automation{Rules: cfg.Automation}, dealID)
+	if err != nil {
+		return err
+	}
+	if checks == nil {
+		checks = []crm.RuleCheck{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(checks)
 }
 
 func migrate(cfg configs.Config, w io.Writer) error {

@@ -52,6 +52,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	a := &app{store: store, log: log}
+	store.Automation = &crm.Automation{Rules: cfg.Automation}
 	if applied, err := store.Migrate(ctx); err != nil {
 		a.close()
 		return nil, err
@@ -172,6 +173,11 @@ func (a *app) jobs(cfg configs.Config) []scheduler.Job {
 			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
 				n, err := crm.EnqueueDigests(ctx, tx, now, cfg.FollowUp.DigestHour)
 				return count("digests", n, err)
+			}},
+		{Name: "automation", Spec: "*/15 * * * * *", Tick: 15 * time.Second,
+			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
+				n, err := a.store.Automation.RunDue(ctx, tx, now, 500)
+				return count("automation ran", n, err)
 			}},
 		{Name: "prune", Spec: "0 17 * * * *", Tick: time.Hour,
 			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
