@@ -27,7 +27,9 @@ type callData struct {
 	Duration     int        `json:"duration"`
 	Disposition  string     `json:"disposition,omitempty"`
 	RecordingURL string     `json:"recording_url,omitempty"`
-	StartedAt    *time.Time `json:"started_at,omitempty"`
+	Phone        string     `json:"phone,omitempty"`      // the client's: not every event names them
+	StartedAt    *time.Time `json:"started_at,omitempty"` // when it rang
+	FirstAt      *time.Time `json:"first_at,omitempty"`   // the earliest event's time
 }
 
 func newCallData(in *Inbound) callData {
@@ -61,16 +63,31 @@ func (d *callData) merge(in *Inbound) {
 	if c.RecordingURL != "" {
 		d.RecordingURL = c.RecordingURL
 	}
-	if c.State == "ringing" && (d.StartedAt == nil || in.At.Before(*d.StartedAt)) {
-		at := in.At
+	if d.Phone == "" {
+		d.Phone = first(in.Phones, in.RawPhones)
+	}
+	at := in.At
+	if c.State == "ringing" && (d.StartedAt == nil || at.Before(*d.StartedAt)) {
 		d.StartedAt = &at
 	}
+	if d.FirstAt == nil || at.Before(*d.FirstAt) {
+		d.FirstAt = &at
+	}
+}
+
+// began is when the call began, as far as its events tell.
+func (d *callData) began() time.Time {
+	if d.StartedAt != nil {
+		return *d.StartedAt
+	}
+	return *d.FirstAt
 }
 
 func (d *callData) ended() bool { return slices.Contains(d.States, "ended") }
 
 // text is how the call reads in the lead's history.
-func (d *callData) text(client string) string {
+func (d *callData) text() string {
+	client := d.Phone
 	dir := "Incoming call from " + client
 	if d.Direction == "out" {
 		dir = "Outgoing call to " + client
@@ -97,7 +114,7 @@ func callKey(in *Inbound) *string {
 func touchText(in *Inbound) string {
 	if in.Call != nil {
 		d := newCallData(in)
-		return d.text(first(in.Phones, in.RawPhones))
+		return d.text()
 	}
 	return in.Text
 }
@@ -133,8 +150,8 @@ func (l *Lander) landCall(ctx context.Context, tx pgx.Tx, eventID string, in *In
 			return Landing{}, fmt.Errorf("call %s: %w", key, err)
 		}
 		d.merge(in)
-		if _, err := tx.Exec(ctx, `UPDATE touches SET data = jsonb_set(data, '{call}', $2), text = $3 WHERE id = $1`,
-			touchID, d, d.text(first(in.Phones, in.RawPhones))); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE touches SET data = jsonb_set(data, '{call}', $2), text = $3, at = $4 WHERE id = $1`,
+			touchID, d, d.text(), d.began()); err != nil {
 			return Landing{}, translate(err, "call touch")
 		}
 		if leadID != nil {
@@ -206,7 +223,7 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 	}
 	leadID := id // the target, lead or deal, in the statements below
 	now := l.Now()
-	client := first(in.Phones, in.RawPhones)
+	client := d.Phone
 	if in.Call.State == "ringing" && d.Direction == "in" && !d.ended() && managerID != nil {
 		if err := Enqueue(ctx, tx, "call.incoming", "call.incoming:"+key, map[string]any{
 			on: id, "manager_id": *managerID, "contact_id": contactID, "phone": client,
@@ -227,10 +244,7 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 		"disposition": d.Disposition, "recording_url": d.RecordingURL, "phone": client, "line": d.Line}
 	switch {
 	case d.ended() && d.Answered:
-		at := in.At
-		if d.StartedAt != nil {
-			at = *d.StartedAt
-		}
+		at := d.began()
 		subject := fmt.Sprintf("Incoming call, %d:%02d", d.Duration/60, d.Duration%60)
 		if d.Direction == "out" {
 			subject = fmt.Sprintf("Outgoing call, %d:%02d", d.Duration/60, d.Duration%60)
@@ -238,7 +252,7 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 		if _, err := tx.Exec(ctx, `INSERT INTO activities (type, subject, `+on+`, contact_id, manager_id, due_at, done_at,
 				outcome, call_key, data, created_at)
 			VALUES ('call', $1, $2, $3, $4, $5, $5, 'answered', $6, $7, $8)
-			ON CONFLICT (call_key) WHERE call_key IS NOT NULL DO UPDATE SET subject = $1, data = $7`,
+			ON CONFLICT (call_key) WHERE call_key IS NOT NULL DO UPDATE SET subject = $1, data = $7, due_at = $5, done_at = $5`,
 			subject, leadID, contactID, *managerID, at, key, data, now); err != nil {
 			return translate(err, "call activity")
 		}
