@@ -63,6 +63,10 @@ type Store interface {
 	AddLine(ctx context.Context, dealID int64, in crm.LineInput, rates crm.VATRates) (crm.Line, error)
 	UpdateLine(ctx context.Context, dealID, lineID int64, in crm.LineInput, rates crm.VATRates) (crm.Line, error)
 	DeleteLine(ctx context.Context, dealID, lineID int64) error
+	CreateActivity(ctx context.Context, in crm.ActivityInput) (crm.Activity, error)
+	CalendarToken(ctx context.Context, managerID int64) (string, error)
+	CalendarFeed(ctx context.Context, token string) (crm.Manager, []crm.CalendarEvent, error)
+	FreeSlots(ctx context.Context, ids []int64, length time.Duration, from, to time.Time) ([]crm.Slot, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -95,6 +99,7 @@ type handler func(r *http.Request, p Principal) (status int, body any, err error
 // Register adds the API routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/openapi.yaml", serveOpenAPI) // no token: the contract is public
+	mux.HandleFunc("GET /calendar/{token}", s.serveCalendar) // no token: the address is the secret
 	s.route(mux, "GET /api/v1/leads", s.listLeads)
 	s.route(mux, "GET /api/v1/leads/{id}", s.getLead)
 	s.route(mux, "POST /api/v1/leads/{id}/status", s.setLeadStatus)
@@ -137,6 +142,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "GET /api/v1/deals/{id}/lines/{line}", s.getLine)
 	s.route(mux, "PATCH /api/v1/deals/{id}/lines/{line}", s.patchLine)
 	s.route(mux, "DELETE /api/v1/deals/{id}/lines/{line}", s.deleteLine)
+	s.route(mux, "POST /api/v1/activities", s.createActivity)
+	s.route(mux, "GET /api/v1/managers/{id}/calendar", s.calendarURL)
+	s.route(mux, "GET /api/v1/calendar/free", s.freeSlots)
 	s.route(mux, "POST /api/v1/activities/{id}/complete", s.completeActivity)
 }
 

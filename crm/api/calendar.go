@@ -1,0 +1,154 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/leadd/leadd/crm"
+)
+
+func (s *Server) createActivity(r *http.Request, p Principal) (int, any, error) {
+	var in crm.ActivityInput
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if in.ManagerID == 0 && p.ManagerID != nil {
+		in.ManagerID = *p.ManagerID
+	}
+	if !p.SeesAll() && in.ManagerID != *p.ManagerID {
+		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager plans their own activities (and invites others)")
+	}
+	a, err := s.store.CreateActivity(r.Context(), in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, a, nil
+}
+
+// calendarURL gives a manager the secret address of their feed, to add to
+// their calendar app.
+func (s *Server) calendarURL(r *http.Request, p Principal) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !p.SeesAll() && id != *p.ManagerID {
+		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager has their own calendar only")
+	}
+	token, err := s.store.CalendarToken(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]string{"path": "/calendar/" + token + ".ics"}, nil
+}
+
+// freeSlots: GET /api/v1/calendar/free?managers=1,2&duration=60m&from=&to=
+func (s *Server) freeSlots(r *http.Request, _ Principal) (int, any, error) {
+	q := r.URL.Query()
+	var ids []int64
+	for _, v := range strings.Split(q.Get("managers"), ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return 0, nil, crm.Invalid("managers", "a comma-separated list of manager ids, not %q", q.Get("managers"))
+		}
+		ids = append(ids, id)
+	}
+	length, err := time.ParseDuration(q.Get("duration"))
+	if err != nil {
+		return 0, nil, crm.Invalid("duration", "a duration like 30m or 1h, not %q", q.Get("duration"))
+	}
+	from, err := time.Parse(time.RFC3339, q.Get("from"))
+	if err != nil {
+		return 0, nil, crm.Invalid("from", "an RFC 3339 time, not %q", q.Get("from"))
+	}
+	to, err := time.Parse(time.RFC3339, q.Get("to"))
+	if err != nil {
+		return 0, nil, crm.Invalid("to", "an RFC 3339 time, not %q", q.Get("to"))
+	}
+	slots, err := s.store.FreeSlots(r.Context(), ids, length, from, to)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(slots, ""), nil
+}
+
+// serveCalendar is the iCalendar feed at its secret address: no token, the
+// address is the secret.
+func (s *Server) serveCalendar(w http.ResponseWriter, r *http.Request) {
+	token := strings.TrimSuffix(r.PathValue("token"), ".ics")
+	m, events, err := s.store.CalendarFeed(r.Context(), token)
+	if err != nil {
+		WriteError(w, r, s.log, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	_, _ = w.Write([]byte(ICalendar(m, events, time.Now())))
+}
+
+// ICalendar writes the feed (RFC 5545): one VEVENT per activity, times in
+// UTC, text escaped and lines folded at 75 octets.
+func ICalendar(m crm.Manager, events []crm.CalendarEvent, now time.Time) string {
+	var b strings.Builder
+	line := func(s string) {
+		for len(s) > 75 {
+			cut := 75
+			for cut > 0 && !utf8.RuneStart(s[cut]) {
+				cut--
+			}
+			b.WriteString(s[:cut] + "\r\n")
+			s = " " + s[cut:]
+		}
+		b.WriteString(s + "\r\n")
+	}
+	stamp := func(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+	line("BEGIN:VCALENDAR")
+	line("VERSION:2.0")
+	line("PRODID:-//Leadd//Leadd CRM//EN")
+	line("CALSCALE:GREGORIAN")
+	line("METHOD:PUBLISH")
+	line("X-WR-CALNAME:" + escapeText("Leadd: "+m.Name))
+	for _, e := range events {
+		line("BEGIN:VEVENT")
+		line(fmt.Sprintf("UID:activity-%d@leadd", e.ID))
+		line("DTSTAMP:" + stamp(now))
+		line("LAST-MODIFIED:" + stamp(e.Updated))
+		line("DTSTART:" + stamp(e.Start))
+		line("DTEND:" + stamp(e.End))
+		summary := e.Subject
+		if e.Type == crm.ActivityCall {
+			summary = "☎ " + summary
+		}
+		line("SUMMARY:" + escapeText(summary))
+		var desc []string
+		if e.LeadID != nil {
+			desc = append(desc, fmt.Sprintf("Lead %d", *e.LeadID))
+		}
+		if e.DealID != nil {
+			desc = append(desc, fmt.Sprintf("Deal %d", *e.DealID))
+		}
+		if len(desc) > 0 {
+			line("DESCRIPTION:" + escapeText(strings.Join(desc, "\n")))
+		}
+		line("CATEGORIES:" + strings.ToUpper(e.Type))
+		if e.Done {
+			line("STATUS:CANCELLED")
+		} else {
+			line("STATUS:CONFIRMED")
+		}
+		line("END:VEVENT")
+	}
+	line("END:VCALENDAR")
+	return b.String()
+}
+
+func escapeText(s string) string {
+	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`).Replace(s)
+}
