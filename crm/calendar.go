@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
 )
 
 // ActivityInput plans an activity by hand: a call, a meeting with

@@ -98,7 +98,7 @@ type handler func(r *http.Request, p Principal) (status int, body any, err error
 
 // Register adds the API routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/openapi.yaml", serveOpenAPI) // no token: the contract is public
+	mux.HandleFunc("GET /api/openapi.yaml", serveOpenAPI)    // no token: the contract is public
 	mux.HandleFunc("GET /calendar/{token}", s.serveCalendar) // no token: the address is the secret
 	s.route(mux, "GET /api/v1/leads", s.listLeads)
 	s.route(mux, "GET /api/v1/leads/{id}", s.getLead)
