@@ -47,6 +47,21 @@ func TestCountersUseTheManagersOwnDay(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", tc.m.Name, got, tc.want)
 		}
 	}
+	// The day Москва moves to Vladivostok, its "today" ends at its new
+	// midnight: the 00:15 call is tomorrow's now.
+	tz := "Asia/Vladivostok"
+	if _, err := store.UpdateManager(ctx, moscow.ID, crm.ManagerPatch{TimeZone: &tz}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.Counters(ctx, moscow.ID); got.Today != 1 || got.Overdue != 2 {
+		t.Errorf("after the time zone change: %+v, want today 1, overdue 2", got)
+	}
+	// Around midnight: at 23:59 local the 23:50 call is overdue and the
+	// 00:15 one is tomorrow's.
+	late := crm.NewStore(db.Pool, func() time.Time { return time.Date(2026, 11, 26, 13, 59, 0, 0, time.UTC) })
+	if got, _ := late.Counters(ctx, vlad.ID); got.Today != 0 || got.Overdue != 3 {
+		t.Errorf("at 23:59 in Vladivostok: %+v, want today 0, overdue 3", got)
+	}
 	if _, err := store.Counters(ctx, 999); crm.ErrorCode(err) != crm.ENOTFOUND {
 		t.Errorf("an unknown manager: %v", err)
 	}
