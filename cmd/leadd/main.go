@@ -39,6 +39,7 @@ commands:
   check-config  validate the configuration and print every problem
   route         route --explain < event.json: the routing decision for an event, written nowhere
   automation    automation --dry-run --deal N: the stage rules that fire for a deal, written nowhere
+  import        import --kind contacts|companies|deals [--dry-run] [--mapping '{"Тел":"phone"}'] file.xlsx|file.csv
   version       print the version
 `
 
@@ -60,6 +61,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return errReported
 	}
 	cmd, args := args[0], args[1:]
+	if cmd == "import" { // its own flags, --config among them, before or after the file
+		return runImport(args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "configs/leadd.yaml", "configuration file")

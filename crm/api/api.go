@@ -145,6 +145,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/activities", s.createActivity)
 	s.route(mux, "GET /api/v1/managers/{id}/calendar", s.calendarURL)
 	s.route(mux, "GET /api/v1/calendar/free", s.freeSlots)
+	mux.HandleFunc("POST /api/v1/import", s.importFile)   // long: its own deadlines, multipart
+	mux.HandleFunc("GET /api/v1/export/{kind}", s.export) // streams a file, not JSON
 	s.route(mux, "POST /api/v1/activities/{id}/complete", s.completeActivity)
 }
 

@@ -15,6 +15,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,7 +72,8 @@ type RowResult struct {
 	ID         *int64   `json:"id,omitempty"`          // the record matched, or created when applied
 	MatchedRow int      `json:"matched_row,omitempty"` // the earlier row of this file it repeats
 	By         string   `json:"by,omitempty"`          // what matched: "phone +7…", "e-mail …", "INN …", "name"
-	Notes      []string `json:"notes,omitempty"`       // what was not taken, and what a match gains
+	Warnings   []string `json:"warnings,omitempty"`    // what of the row is not taken, and why
+	Notes      []string `json:"notes,omitempty"`       // what else it makes, and what a record it matched gains
 }
 
 // Plan reports what Apply would do, writing nothing. Errors: EINVALID (the
@@ -107,34 +110,29 @@ func (im *Importer) run(ctx context.Context, t *Table, o Options, write bool) (R
 	if err != nil {
 		return Report{}, err
 	}
-	items := make([]*item, 0, len(t.Rows)-h-1)
-	for _, row := range t.Rows[h+1:] {
-		items = append(items, r.parse(row.N, rowValues(cols, row.Cells)))
-	}
+	items := r.parseAll(t.Rows[h+1:], cols)
 	size := im.BatchSize
 	if size <= 0 {
 		size = 1000
 	}
 	for start := 0; start < len(items); start += size {
 		chunk := items[start:min(start+size, len(items))]
-		for attempt := 1; ; attempt++ {
-			err := r.batch(ctx, chunk)
-			if err == nil {
-				break
-			}
-			if retryable(err) && attempt == 3 {
-				err = crm.Errorf(crm.ECONFLICT, "the records of rows %d–%d kept changing while they were imported: %v", chunk[0].n, chunk[len(chunk)-1].n, err)
-			}
-			if !retryable(err) || attempt == 3 {
-				if write && start > 0 {
-					return Report{}, fmt.Errorf("import rows %d–%d (the rows before them are imported; importing the file again goes on from there): %w",
-						chunk[0].n, chunk[len(chunk)-1].n, err)
-				}
-				return Report{}, err
-			}
+		err := r.batch(ctx, chunk)
+		for attempt := 1; retryable(err) && attempt < 3; attempt++ {
 			// Someone else wrote a phone, an e-mail or an INN of this
 			// batch meanwhile: forget what we knew and look again.
 			r.reset()
+			err = r.batch(ctx, chunk)
+		}
+		if retryable(err) {
+			err = crm.Errorf(crm.ECONFLICT, "the records of rows %d–%d kept changing while they were imported: %v", chunk[0].n, chunk[len(chunk)-1].n, err)
+		}
+		if err != nil && write && start > 0 {
+			return Report{}, fmt.Errorf("import rows %d–%d (the rows before them are imported; importing the file again goes on from there): %w",
+				chunk[0].n, chunk[len(chunk)-1].n, err)
+		}
+		if err != nil {
+			return Report{}, err
 		}
 	}
 	rep.Results = make([]RowResult, 0, len(items))
@@ -166,12 +164,29 @@ func (r *run) batch(ctx context.Context, items []*item) error {
 		if err := r.resolve(ctx, tx, items, b); err != nil {
 			return err
 		}
-		if err := r.write1(ctx, tx, b); err != nil {
+		if err := r.writeBatch(ctx, tx, b); err != nil {
 			return err
 		}
 		r.finish(items)
 		return nil
 	})
+}
+
+// parseAll parses the rows on every core: normalizing phone numbers is
+// most of an import's work, and each row is its own.
+func (r *run) parseAll(rows []Row, cols []Column) []*item {
+	items := make([]*item, len(rows))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(rows); i += workers {
+				items[i] = r.parse(rows[i].N, rowValues(cols, rows[i].Cells))
+			}
+		})
+	}
+	wg.Wait()
+	return items
 }
 
 func retryable(err error) bool {

@@ -93,6 +93,10 @@ func readCSV(name string, b []byte) (*Table, error) {
 	}
 	t.Encoding = enc
 	sep := separator(text)
+	// Excel's own hint, "sep=;" on the first line, which it does not show.
+	if first, rest, ok := strings.Cut(text, "\n"); ok && len(strings.TrimSpace(first)) == 5 && strings.HasPrefix(first, "sep=") {
+		sep, text = rune(first[4]), rest // rows are numbered as Excel shows them, without it
+	}
 	t.Separator = string(sep)
 	cr := csv.NewReader(strings.NewReader(text))
 	cr.Comma, cr.FieldsPerRecord, cr.LazyQuotes, cr.ReuseRecord = sep, -1, true, true
@@ -172,7 +176,9 @@ func (t *Table) add(n int, cells []string) {
 // cleanCell trims the cell, non-breaking spaces included, and drops the
 // apostrophe Export puts before what a spreadsheet would take for a formula.
 func cleanCell(s string) string {
-	s = strings.TrimFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' || r == '\u00a0' || r == '\ufeff' })
+	s = strings.TrimFunc(s, func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\r' || r == '\n' || r == '\u00a0' || r == '\ufeff'
+	})
 	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@", rune(s[1])) {
 		s = s[1:]
 	}

@@ -3,6 +3,7 @@ package imports
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,12 +13,12 @@ import (
 
 // item is one data row: what it says, parsed, and what became of it.
 type item struct {
-	n       int
-	reject  string // the row cannot be imported at all
-	notes   []string
-	person  *personIn
-	company *companyIn
-	deal    *dealIn
+	n        int
+	reject   string   // the row cannot be imported at all
+	warnings []string // what of the row is not taken
+	person   *personIn
+	company  *companyIn
+	deal     *dealIn
 
 	res RowResult // per attempt
 	p   *person
@@ -56,7 +57,8 @@ type run struct {
 	now       time.Time
 	managers  map[string][]int64 // by lower-cased name
 	pipelines []crm.Pipeline
-	created   map[string]int // "contact 12" → the row that created it, kept across retries
+	created   map[string]int // "contact 12" → the row that made it, kept across retries
+	first     map[string]int // "contact 12" → the first row that came to it
 	*cache
 }
 
@@ -65,7 +67,7 @@ func (im *Importer) newRun(ctx context.Context, o Options, write bool) (*run, er
 	if im.Now != nil {
 		now = im.Now
 	}
-	r := &run{im: im, o: o, write: write, now: now(), managers: map[string][]int64{}, created: map[string]int{}, cache: newCache()}
+	r := &run{im: im, o: o, write: write, now: now(), managers: map[string][]int64{}, created: map[string]int{}, first: map[string]int{}, cache: newCache()}
 	rows, err := im.Store.Pool().Query(ctx, `SELECT id, name FROM managers ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("managers: %w", err)
@@ -77,7 +79,7 @@ func (im *Importer) newRun(ctx context.Context, o Options, write bool) (*run, er
 		if err := rows.Scan(&id, &name); err != nil {
 			return nil, fmt.Errorf("managers: %w", err)
 		}
-		k := strings.ToLower(dedupe.Name(name))
+		k := managerKey(name)
 		r.managers[k] = append(r.managers[k], id)
 	}
 	if err := rows.Err(); err != nil {
@@ -91,15 +93,15 @@ func (im *Importer) newRun(ctx context.Context, o Options, write bool) (*run, er
 	return r, nil
 }
 
-// note adds a note once.
-func (it *item) note(format string, args ...any) {
+// warn adds a warning once.
+func (it *item) warn(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	for _, n := range it.notes {
-		if n == msg {
+	for _, w := range it.warnings {
+		if w == msg {
 			return
 		}
 	}
-	it.notes = append(it.notes, msg)
+	it.warnings = append(it.warnings, msg)
 }
 
 // parse reads a row's values for the run's kind.
@@ -148,11 +150,11 @@ func (r *run) parsePerson(it *item, name string, v values) *personIn {
 func (r *run) reach(it *item, v values) (phones, emails []string) {
 	phones, badPhones := r.im.Phones.Phones(v["phone"])
 	for _, p := range badPhones {
-		it.note("%q is not a phone number, not saved", p)
+		it.warn("%q is not a phone number, not saved", p)
 	}
 	emails, badEmails := parseEmails(v["email"])
 	for _, e := range badEmails {
-		it.note("%q is not an e-mail address, not saved", e)
+		it.warn("%q is not an e-mail address, not saved", e)
 	}
 	return phones, emails
 }
@@ -178,9 +180,17 @@ func (r *run) registration(it *item, raw, what string, lengths ...int) string {
 	}
 	s, ok := digitsOnly(raw, lengths...)
 	if !ok {
-		it.note("%q is not a %s, not saved", raw, what)
+		it.warn("%q is not a %s, not saved", raw, what)
 	}
 	return s
+}
+
+// managerKey is a name's words in any order: "Смирнова Анна" is "Анна
+// Смирнова".
+func managerKey(name string) string {
+	words := strings.Fields(strings.ToLower(strings.ReplaceAll(name, "ё", "е")))
+	slices.Sort(words)
+	return strings.Join(words, " ")
 }
 
 // manager finds the manager a cell names; one not found is noted and the
@@ -189,14 +199,14 @@ func (r *run) manager(it *item, name string) *int64 {
 	if name == "" {
 		return nil
 	}
-	ids := r.managers[strings.ToLower(dedupe.Name(name))]
+	ids := r.managers[managerKey(name)]
 	switch len(ids) {
 	case 1:
 		return &ids[0]
 	case 0:
-		it.note("no manager named %q, left without one", name)
+		it.warn("no manager named %q, left without one", name)
 	default:
-		it.note("%d managers are named %q, left without one", len(ids), name)
+		it.warn("%d managers are named %q, left without one", len(ids), name)
 	}
 	return nil
 }
