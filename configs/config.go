@@ -18,6 +18,7 @@ import (
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/api"
 	"github.com/leadd/leadd/ingest/forms"
+	"github.com/leadd/leadd/ingest/mail"
 	"github.com/leadd/leadd/routing"
 	"gopkg.in/yaml.v3"
 )
@@ -81,6 +82,7 @@ type Config struct {
 	} `yaml:"seed"`
 	Forms     forms.Config `yaml:"forms"`
 	Telephony Telephony    `yaml:"telephony"`
+	Mail      mail.Config  `yaml:"mail"`
 }
 
 // Telephony is the PBX connections; a provider is on when its section is
@@ -163,6 +165,7 @@ func Load(path string) (Config, error) {
 		}
 	}
 	c.Forms.Defaults()
+	c.Mail.Defaults()
 	if c.VATRates == nil {
 		c.VATRates = crm.DefaultVATRates
 	}
@@ -278,6 +281,7 @@ func (c *Config) Validate() []error {
 		}
 	}
 	errs = append(errs, c.Forms.Validate("forms")...)
+	errs = append(errs, c.Mail.Validate("mail")...)
 	t := c.Telephony
 	if g := t.Generic; g != nil && len(g.Secret) < 12 {
 		bad("telephony.generic.secret", "must be at least 12 characters")

@@ -23,6 +23,7 @@ import (
 	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest"
 	"github.com/leadd/leadd/ingest/forms"
+	"github.com/leadd/leadd/ingest/mail"
 	"github.com/leadd/leadd/routing"
 	"github.com/leadd/leadd/telephony"
 	"github.com/leadd/leadd/telephony/asterisk"
@@ -42,6 +43,7 @@ type app struct {
 	processors []*ingest.Processor
 	scheduler  *scheduler.Scheduler
 	asterisk   *asterisk.Client // nil unless configured
+	mailboxes  []*mail.Client
 	log        *slog.Logger
 }
 
@@ -99,6 +101,9 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	forms.New(&cfg.Forms, a.inbox, norm, limiter, log, time.Now).Register(mux)
 	intake := &telephony.Intake{Inbox: a.inbox, Norm: norm, Now: time.Now}
 	telephony.NewHandler(providers(cfg.Telephony), intake, log).Register(mux)
+	for _, mb := range cfg.Mail.Mailboxes {
+		a.mailboxes = append(a.mailboxes, mail.New(mb, store.Pool(), mail.InboxAccept(a.inbox), norm, log, time.Now))
+	}
 	if c := cfg.Telephony.Asterisk; c != nil {
 		a.asterisk = &asterisk.Client{Addr: c.Addr, Username: c.Username, Secret: c.Secret, Lines: c.Lines, Log: log,
 			Accept: func(ctx context.Context, call telephony.Call) error {
@@ -244,6 +249,9 @@ func (a *app) runWorkers(ctx context.Context) error {
 	if a.asterisk != nil {
 		g.Go(func() error { return a.asterisk.Run(ctx) })
 	}
+	for _, m := range a.mailboxes {
+		g.Go(func() error { return m.Run(ctx) })
+	}
 	return g.Wait()
 }
 
@@ -310,5 +318,15 @@ func (a *app) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
 	}
-	api.WriteJSON(w, status, map[string]any{"status": http.StatusText(status), "checks": checks})
+	body := map[string]any{"status": http.StatusText(status), "checks": checks}
+	// Mailboxes are detail: one being down must not take intake out of
+	// the load balancer.
+	if len(a.mailboxes) > 0 {
+		boxes := make([]mail.Status, 0, len(a.mailboxes))
+		for _, m := range a.mailboxes {
+			boxes = append(boxes, m.Status())
+		}
+		body["mailboxes"] = boxes
+	}
+	api.WriteJSON(w, status, body)
 }
