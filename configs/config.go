@@ -83,6 +83,15 @@ type Config struct {
 	Forms     forms.Config `yaml:"forms"`
 	Telephony Telephony    `yaml:"telephony"`
 	Mail      mail.Config  `yaml:"mail"`
+	// Telegram is the managers' bot; off unless a token is given.
+	Telegram struct {
+		Token    string        `yaml:"token"`    // from @BotFather; or TELEGRAM_TOKEN / TELEGRAM_TOKEN_FILE
+		Endpoint string        `yaml:"endpoint"` // "": https://api.telegram.org/bot%s/%s
+		Updates  bool          `yaml:"updates"`  // poll for updates here (one replica only)
+		Poll     time.Duration `yaml:"poll"`     // long-poll timeout
+		PerChat  time.Duration `yaml:"per_chat"` // at most one message a chat this often
+		Global   time.Duration `yaml:"global"`   // and one overall this often
+	} `yaml:"telegram"`
 }
 
 // Telephony is the PBX connections; a provider is on when its section is
@@ -133,6 +142,7 @@ func Default() Config {
 	c.Processor.Batch = 50
 	c.Processor.Poll = 250 * time.Millisecond
 	c.Processor.Linger = 5 * time.Millisecond
+	c.Telegram.Updates = true
 	return c
 }
 
@@ -155,6 +165,7 @@ func Load(path string) (Config, error) {
 		"DATABASE_URL":    &c.Database.URL,
 		"REDIS_URL":       &c.Redis.URL,
 		"LEADD_HTTP_ADDR": &c.HTTP.Addr,
+		"TELEGRAM_TOKEN":  &c.Telegram.Token,
 	} {
 		v, err := fromEnv(env)
 		if err != nil {
@@ -282,6 +293,9 @@ func (c *Config) Validate() []error {
 	}
 	errs = append(errs, c.Forms.Validate("forms")...)
 	errs = append(errs, c.Mail.Validate("mail")...)
+	if e := c.Telegram.Endpoint; e != "" && strings.Count(e, "%s") != 2 {
+		bad("telegram.endpoint", "needs two %%s (token, method), like https://api.telegram.org/bot%%s/%%s")
+	}
 	t := c.Telephony
 	if g := t.Generic; g != nil && len(g.Secret) < 12 {
 		bad("telephony.generic.secret", "must be at least 12 characters")

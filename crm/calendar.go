@@ -33,6 +33,9 @@ func (s *Store) CreateActivity(ctx context.Context, in ActivityInput) (Activity,
 	if in.DueAt.IsZero() {
 		return Activity{}, Invalid("due_at", "is required (RFC 3339)")
 	}
+	if in.ManagerID <= 0 {
+		return Activity{}, Invalid("manager_id", "is required: whose activity it is")
+	}
 	if in.Minutes == 0 {
 		in.Minutes = 15
 		if in.Type == ActivityMeeting {

@@ -138,14 +138,14 @@ func scanActivity(r pgx.CollectableRow) (Activity, error) {
 
 // Assignments returns a lead's assignment history, oldest first.
 func (s *Store) Assignments(ctx context.Context, leadID int64) ([]Assignment, error) {
-	rows, err := s.pool.Query(ctx, `SELECT manager_id, rule, strategy, candidates, reason, at
+	rows, err := s.pool.Query(ctx, `SELECT manager_id, rule, strategy, candidates, reason, at, by_manager_id
 		FROM assignments WHERE lead_id = $1 ORDER BY id`, leadID)
 	if err != nil {
 		return nil, translate(err, "assignments")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Assignment, error) {
 		var a Assignment
-		err := r.Scan(&a.ManagerID, &a.Rule, &a.Strategy, &a.Candidates, &a.Reason, &a.At)
+		err := r.Scan(&a.ManagerID, &a.Rule, &a.Strategy, &a.Candidates, &a.Reason, &a.At, &a.ByManagerID)
 		return a, err
 	})
 	return out, translate(err, "assignments")

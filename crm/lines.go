@@ -101,7 +101,7 @@ func (s *Store) Product(ctx context.Context, id int64) (Product, error) {
 // Products lists the catalog by name (active ones unless all).
 func (s *Store) Products(ctx context.Context, query string, all bool) ([]Product, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+productColumns+` FROM products
-		WHERE ($1 OR active) AND ($2 = '' OR name ILIKE '%' || $2 || '%' OR sku = $2) ORDER BY name, id LIMIT 500`, all, escapeLike(query))
+		WHERE ($1 OR active) AND ($2 = '' OR name ILIKE '%' || $3 || '%' OR sku = $2) ORDER BY name, id LIMIT 500`, all, query, escapeLike(query))
 	if err != nil {
 		return nil, translate(err, "products")
 	}

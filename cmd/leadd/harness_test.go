@@ -204,7 +204,7 @@ func openAPIRouter() (routers.Router, error) {
 	openAPI.once.Do(func() {
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("text/xml", openapi3filter.PlainBodyDecoder)
-		openapi3filter.RegisterBodyDecoder("application/openmetrics-text", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/calendar", openapi3filter.PlainBodyDecoder)
 		loader := openapi3.NewLoader()
 		openAPI.doc, openAPI.err = loader.LoadFromData(api.OpenAPI)
 		if openAPI.err == nil {
@@ -267,9 +267,9 @@ func routable(req *http.Request) *http.Request {
 
 // excerpt is the start of a body, for a failure message.
 func excerpt(b []byte) string {
-	const max = 600
-	if len(b) > max {
-		return string(b[:max]) + "…"
+	const limit = 600
+	if len(b) > limit {
+		return strings.ToValidUTF8(string(b[:limit]), "") + "…"
 	}
 	return string(b)
 }

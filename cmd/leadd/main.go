@@ -39,6 +39,7 @@ commands:
   check-config  validate the configuration and print every problem
   route         route --explain < event.json: the routing decision for an event, written nowhere
   automation    automation --dry-run --deal N: the stage rules that fire for a deal, written nowhere
+  manager       manager link-code --manager N: a one-time code that links the manager's Telegram
   import        import --kind contacts|companies|deals [--dry-run] [--mapping '{"Тел":"phone"}'] file.xlsx|file.csv
   version       print the version
 `
@@ -64,6 +65,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if cmd == "import" { // its own flags, --config among them, before or after the file
 		return runImport(args, stdout, stderr)
 	}
+	if cmd == "manager" {
+		if len(args) == 0 || args[0] != "link-code" {
+			fmt.Fprintln(stderr, "usage: leadd manager link-code --manager N [--config file]")
+			return errReported
+		}
+		cmd, args = "manager link-code", args[1:]
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "configs/leadd.yaml", "configuration file")
@@ -72,6 +80,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "route":
 		explain = fs.Bool("explain", false, "print the routing decision for the event on standard input (JSON), writing nothing")
+	case "manager link-code":
+		dealID = fs.Int64("manager", 0, "the manager to link")
 	case "automation":
 		dryRun = fs.Bool("dry-run", false, "list what would fire for the deal, writing nothing")
 		dealID = fs.Int64("deal", 0, "the deal")
@@ -125,6 +135,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		return automationDryRun(context.Background(), cfg, *dealID, stdout)
+	case "manager link-code":
+		if *dealID <= 0 {
+			fmt.Fprintln(stderr, "usage: leadd manager link-code --manager N [--config file]")
+			return errReported
+		}
+		cfg, err := loadConfig(*path, stderr)
+		if err != nil {
+			return err
+		}
+		store, err := crm.Open(context.Background(), cfg.Database.URL, 2)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		code, err := store.CreateLinkCode(context.Background(), *dealID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s\nThe manager sends /start %s to the bot within %s.\n", code, code, crm.LinkCodeTTL)
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

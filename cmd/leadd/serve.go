@@ -24,6 +24,7 @@ import (
 	"github.com/leadd/leadd/ingest"
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/ingest/mail"
+	"github.com/leadd/leadd/ingest/telegram"
 	"github.com/leadd/leadd/routing"
 	"github.com/leadd/leadd/telephony"
 	"github.com/leadd/leadd/telephony/asterisk"
@@ -44,6 +45,8 @@ type app struct {
 	scheduler  *scheduler.Scheduler
 	asterisk   *asterisk.Client // nil unless configured
 	mailboxes  []*mail.Client
+	deliverer  *telegram.Deliverer // nil without a Telegram token
+	bot        *telegram.Bot
 	log        *slog.Logger
 }
 
@@ -112,6 +115,17 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 			}}
 	}
 	api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates}, log).Register(mux)
+	if c := cfg.Telegram; c.Token != "" {
+		client, err := telegram.NewClient(telegram.Options{Token: c.Token, Endpoint: c.Endpoint, PerChat: c.PerChat, Global: c.Global})
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("telegram: %w", err)
+		}
+		a.deliverer = &telegram.Deliverer{Store: store, Client: client, Log: log}
+		if c.Updates {
+			a.bot = &telegram.Bot{Store: store, Client: client, Cadence: cfg.Cadence(), Log: log, PollTimeout: c.Poll}
+		}
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -251,6 +265,12 @@ func (a *app) runWorkers(ctx context.Context) error {
 	}
 	for _, m := range a.mailboxes {
 		g.Go(func() error { return m.Run(ctx) })
+	}
+	if a.deliverer != nil {
+		g.Go(func() error { return a.deliverer.Run(ctx) })
+	}
+	if a.bot != nil {
+		g.Go(func() error { return a.bot.Run(ctx) })
 	}
 	return g.Wait()
 }

@@ -67,6 +67,7 @@ type Store interface {
 	CalendarToken(ctx context.Context, managerID int64) (string, error)
 	CalendarFeed(ctx context.Context, token string) (crm.Manager, []crm.CalendarEvent, error)
 	FreeSlots(ctx context.Context, ids []int64, length time.Duration, from, to time.Time) ([]crm.Slot, error)
+	CreateLinkCode(ctx context.Context, managerID int64) (string, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -145,6 +146,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/activities", s.createActivity)
 	s.route(mux, "GET /api/v1/managers/{id}/calendar", s.calendarURL)
 	s.route(mux, "GET /api/v1/calendar/free", s.freeSlots)
+	s.route(mux, "POST /api/v1/managers/{id}/telegram-link", s.telegramLink)
 	mux.HandleFunc("POST /api/v1/import", s.importFile)   // long: its own deadlines, multipart
 	mux.HandleFunc("GET /api/v1/export/{kind}", s.export) // streams a file, not JSON
 	s.route(mux, "POST /api/v1/activities/{id}/complete", s.completeActivity)

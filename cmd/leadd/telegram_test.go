@@ -1,0 +1,400 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/ingest/telegram"
+	"github.com/leadd/leadd/ingest/telegram/telegramtest"
+)
+
+// tgApp is the daemon with the managers' bot and the outbox deliverer
+// talking to a fake Bot API.
+type tgApp struct {
+	*testApp
+	fake *telegramtest.Server
+}
+
+// startTelegram starts the daemon, a fake Bot API, and the deliverer and
+// the bot against both (built here until serve.go wires them).
+func startTelegram(t *testing.T) *tgApp {
+	t.Helper()
+	ta := startApp(t, nil)
+	fake := telegramtest.NewServer()
+	client, err := telegram.NewClient(telegram.Options{Token: telegramtest.Token, Endpoint: fake.Endpoint(),
+		PerChat: 10 * time.Millisecond, Global: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &telegram.Deliverer{Store: ta.store, Client: client, Log: testLogger(t), Poll: 50 * time.Millisecond,
+		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second}
+	bot := &telegram.Bot{Store: ta.store, Client: client, Cadence: ta.cfg.Cadence(), Log: testLogger(t), PollTimeout: time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { _ = d.Run(ctx); done <- struct{}{} }()
+	go func() { _ = bot.Run(ctx); done <- struct{}{} }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		<-done
+		fake.Close()
+	})
+	return &tgApp{testApp: ta, fake: fake}
+}
+
+// chatOf is the test's Telegram chat of a manager.
+func chatOf(managerID int64) int64 { return 1000 + managerID }
+
+// linkAll links every manager to their test chat.
+func (ta *tgApp) linkAll() {
+	ta.t.Helper()
+	ms, err := ta.store.Managers(context.Background())
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	for _, m := range ms {
+		chat := chatOf(m.ID)
+		if _, err := ta.store.UpdateManager(context.Background(), m.ID, crm.ManagerPatch{TelegramChatID: &chat}); err != nil {
+			ta.t.Fatal(err)
+		}
+	}
+}
+
+// postLead posts the contact form and returns the lead and its manager.
+func (ta *tgApp) postLead(phone string) (leadID, managerID int64) {
+	ta.t.Helper()
+	res := ta.postForm("contact", url.Values{"name": {"Иван Петров"}, "phone": {phone}, "comment": {"Нужен станок"},
+		"utm_source": {"yandex"}})
+	if res.Status != 202 {
+		ta.t.Fatalf("form: %d %s", res.Status, res.Body)
+	}
+	ta.waitProcessed()
+	if err := ta.db.Pool.QueryRow(context.Background(), `SELECT id, manager_id FROM leads ORDER BY id DESC LIMIT 1`).
+		Scan(&leadID, &managerID); err != nil {
+		ta.t.Fatal(err)
+	}
+	return leadID, managerID
+}
+
+// waitMessage waits for a message in chat whose text holds want.
+func (ta *tgApp) waitMessage(chat int64, want string) telegramtest.Message {
+	ta.t.Helper()
+	var found telegramtest.Message
+	waitFor(ta.t, "a message in chat "+strconv.FormatInt(chat, 10)+" with "+want, func() bool {
+		for _, m := range ta.fake.Messages(chat) {
+			if strings.Contains(m.Text, want) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// press presses a button and waits for the bot's answer.
+func (ta *tgApp) press(from int64, msgID int, data string) string {
+	ta.t.Helper()
+	if data == "" {
+		ta.t.Fatalf("no such button on message %d: %v", msgID, ta.fake.Message(msgID).Markup.Data())
+	}
+	cb := ta.fake.Press(from, msgID, data)
+	var answer string
+	waitFor(ta.t, "the answer to "+data, func() bool {
+		var ok bool
+		answer, ok = ta.fake.AnswerTo(cb)
+		return ok
+	})
+	return answer
+}
+
+func (ta *tgApp) count(sql string, args ...any) int {
+	ta.t.Helper()
+	var n int
+	if err := ta.db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		ta.t.Fatal(err)
+	}
+	return n
+}
+
+func TestTelegramLeadCard(t *testing.T) {
+	t.Parallel()
+	ta := startTelegram(t)
+	ta.linkAll()
+	lead, mgr := ta.postLead("8 (912) 345-67-89")
+	chat := chatOf(mgr)
+	card := ta.waitMessage(chat, "Lead #"+strconv.FormatInt(lead, 10))
+	for _, want := range []string{"Иван Петров", "+79123456789", `Form "contact"`, "yandex", "Нужен станок", "New customer", "Touches: 1", "new"} {
+		if !strings.Contains(card.Text, want) {
+			t.Errorf("the card lacks %q:\n%s", want, card.Text)
+		}
+	}
+	for _, d := range card.Markup.Data() {
+		if len(d) > 64 {
+			t.Errorf("callback data over 64 bytes: %q", d)
+		}
+	}
+	L := strconv.FormatInt(lead, 10)
+
+	// Take.
+	if a := ta.press(chat, card.ID, card.Markup.Find("t:")); a != "Taken." {
+		t.Errorf("take answered %q", a)
+	}
+	if st := ta.leadStatus(lead); st != crm.StatusInProgress {
+		t.Fatalf("after Take the lead is %s", st)
+	}
+	card = ta.fake.Message(card.ID)
+	if !strings.Contains(card.Text, "in progress") || !strings.Contains(card.Text, "Taken by") || card.Markup.Find("t:") != "" {
+		t.Errorf("the card after Take:\n%s\n%v", card.Text, card.Markup.Data())
+	}
+	if a := ta.press(chat, card.ID, "t:"+L); a != "Already in progress." {
+		t.Errorf("take twice answered %q", a)
+	}
+
+	// No answer, twice: two attempts recorded, the next call per the cadence.
+	first := card.Markup.Find("n:")
+	start := time.Now()
+	ta.press(chat, card.ID, first)
+	card = ta.fake.Message(card.ID)
+	ta.press(chat, card.ID, card.Markup.Find("n:"))
+	card = ta.fake.Message(card.ID)
+	if n := ta.count(`SELECT count(*) FROM activities WHERE lead_id = $1 AND outcome = 'no_answer'`, lead); n != 2 {
+		t.Errorf("%d unanswered calls recorded, want 2", n)
+	}
+	var attempt int
+	var due time.Time
+	if err := ta.db.Pool.QueryRow(context.Background(), `SELECT attempt, due_at FROM activities
+		WHERE lead_id = $1 AND done_at IS NULL AND type = 'call'`, lead).Scan(&attempt, &due); err != nil {
+		t.Fatal(err)
+	}
+	if attempt != 3 || due.Before(start.Add(2*time.Hour-time.Minute)) || due.After(time.Now().Add(2*time.Hour+time.Minute)) {
+		t.Errorf("the next call is attempt %d due %s, want 3 in 2h", attempt, due)
+	}
+	if !strings.Contains(card.Text, "No answer") || !strings.Contains(card.Text, "Next call") {
+		t.Errorf("the card after No answer:\n%s", card.Text)
+	}
+	// The stale first button records nothing.
+	if a := ta.press(chat, card.ID, first); !strings.Contains(a, "Already") {
+		t.Errorf("a stale No answer answered %q", a)
+	}
+	if n := ta.count(`SELECT count(*) FROM activities WHERE lead_id = $1 AND outcome = 'no_answer'`, lead); n != 2 {
+		t.Errorf("a stale press recorded: %d", n)
+	}
+
+	// Qualified: a deal, once.
+	if a := ta.press(chat, card.ID, card.Markup.Find("q:")); !strings.Contains(a, "Deal #") {
+		t.Errorf("qualified answered %q", a)
+	}
+	if n := ta.count(`SELECT count(*) FROM deals WHERE lead_id = $1`, lead); n != 1 {
+		t.Fatalf("%d deals for the lead, want 1", n)
+	}
+	card = ta.fake.Message(card.ID)
+	if !strings.Contains(card.Text, "converted") || !strings.Contains(card.Text, "deal #") || card.Markup != nil {
+		t.Errorf("the card after Qualified:\n%s\n%v", card.Text, card.Markup.Data())
+	}
+	if a := ta.press(chat, card.ID, "q:"+L); !strings.Contains(a, "already") {
+		t.Errorf("qualified twice answered %q", a)
+	}
+	if n := ta.count(`SELECT count(*) FROM deals WHERE lead_id = $1`, lead); n != 1 {
+		t.Errorf("%d deals after a second press", n)
+	}
+	// One card per lead, however it went.
+	if n := cardsFor(ta.fake.Messages(chat), lead); n != 1 {
+		t.Errorf("%d cards for the lead", n)
+	}
+}
+
+func TestTelegramJunk(t *testing.T) {
+	t.Parallel()
+	ta := startTelegram(t)
+	ta.linkAll()
+	lead, mgr := ta.postLead("+7 912 000-11-22")
+	old := ta.waitMessage(chatOf(mgr), "Lead #"+strconv.FormatInt(lead, 10))
+
+	// Handed to the other manager: the old card's buttons change nothing.
+	other := 3 - mgr
+	if _, err := ta.store.AssignLead(context.Background(), lead, other, nil, 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if a := ta.press(chatOf(mgr), old.ID, old.Markup.Find("t:")); a != "This lead is not yours any more." {
+		t.Errorf("a press on someone else's lead answered %q", a)
+	}
+	if st := ta.leadStatus(lead); st != crm.StatusNew {
+		t.Fatalf("after a press on someone else's lead it is %s", st)
+	}
+	chat := chatOf(other)
+	card := ta.waitMessage(chat, "Lead #"+strconv.FormatInt(lead, 10))
+	ta.press(chat, card.ID, card.Markup.Find("j:"))
+	card = ta.fake.Message(card.ID)
+	if card.Markup.Find("jr:") == "" || card.Markup.Find("b:") == "" {
+		t.Fatalf("the junk keyboard: %v", card.Markup.Data())
+	}
+	ta.press(chat, card.ID, card.Markup.Find("jr:"+strconv.FormatInt(lead, 10)+":test"))
+	var st, reason string
+	if err := ta.db.Pool.QueryRow(context.Background(), `SELECT status, junk_reason FROM leads WHERE id = $1`, lead).Scan(&st, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if st != "junk" || reason != "test" {
+		t.Errorf("the lead is %s (%s)", st, reason)
+	}
+	if card = ta.fake.Message(card.ID); !strings.Contains(card.Text, "junk (test)") || card.Markup != nil {
+		t.Errorf("the card after junk:\n%s", card.Text)
+	}
+}
+
+func TestTelegramLinking(t *testing.T) {
+	t.Parallel()
+	ta := startTelegram(t)
+	ctx := context.Background()
+	ms, _ := ta.store.Managers(ctx)
+	anna := ms[0]
+	// Only Anna takes leads here.
+	away := true
+	if _, err := ta.store.UpdateManager(ctx, ms[1].ID, crm.ManagerPatch{Away: &away}); err != nil {
+		t.Fatal(err)
+	}
+	lead, _ := ta.postLead("+7 912 555-44-33")
+
+	const stranger, annaChat = 555, 777
+	for _, text := range []string{"/start", "/start wrong-code", "/today", "/overdue", "hello"} {
+		ta.fake.SendText(stranger, text)
+	}
+	waitFor(t, "five refusals", func() bool { return len(ta.fake.Messages(stranger)) == 5 })
+	for _, m := range ta.fake.Messages(stranger) {
+		if !strings.Contains(m.Text, "administrator") || strings.Contains(m.Text, "Lead") || strings.Contains(m.Text, "+7") || m.Markup != nil {
+			t.Errorf("a stranger was told: %q", m.Text)
+		}
+	}
+
+	code, err := ta.store.CreateLinkCode(ctx, anna.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta.fake.SendText(annaChat, "/start "+code)
+	ta.waitMessage(annaChat, "Hello, "+anna.Name)
+	if m, err := ta.store.ManagerByTelegram(ctx, annaChat); err != nil || m.ID != anna.ID {
+		t.Fatalf("chat %d is linked to %v (%v)", annaChat, m.ID, err)
+	}
+	// The code is spent.
+	ta.fake.SendText(stranger, "/start "+code)
+	waitFor(t, "a sixth refusal", func() bool { return len(ta.fake.Messages(stranger)) == 6 })
+	if m, _ := ta.store.ManagerByTelegram(ctx, stranger); m.ID != 0 {
+		t.Errorf("a spent code linked the stranger to %d", m.ID)
+	}
+
+	// /today lists the call with a button to complete it.
+	ta.fake.SendText(annaChat, "/today")
+	list := ta.waitMessage(annaChat, "Due today")
+	if !strings.Contains(list.Text, "lead #"+strconv.FormatInt(lead, 10)) {
+		t.Errorf("/today:\n%s", list.Text)
+	}
+	if a := ta.press(annaChat, list.ID, list.Markup.Find("d:")); a != "Done ✓" {
+		t.Errorf("done answered %q", a)
+	}
+	if n := ta.count(`SELECT count(*) FROM activities WHERE lead_id = $1 AND outcome = 'done'`, lead); n != 1 {
+		t.Errorf("%d calls done", n)
+	}
+	if ta.fake.Message(list.ID).Markup != nil {
+		t.Errorf("the done button stayed")
+	}
+
+	ta.fake.SendText(annaChat, "/away")
+	ta.waitMessage(annaChat, "You are away")
+	if m, _ := ta.store.Manager(ctx, anna.ID); !m.Away {
+		t.Errorf("/away left Anna available")
+	}
+	ta.fake.SendText(annaChat, "/back")
+	ta.waitMessage(annaChat, "Welcome back")
+	if m, _ := ta.store.Manager(ctx, anna.ID); m.Away {
+		t.Errorf("/back left Anna away")
+	}
+}
+
+func TestTelegramDeliveryRetries(t *testing.T) {
+	t.Parallel()
+	ta := startTelegram(t)
+	ta.linkAll()
+	ta.fake.Fail("sendMessage",
+		telegramtest.Failure{Code: 429, Description: "Too Many Requests: retry after 1", RetryAfter: 1},
+		telegramtest.Failure{Code: 500, Description: "Internal Server Error"})
+	start := time.Now()
+	lead, mgr := ta.postLead("+7 912 111-22-33")
+	ta.waitMessage(chatOf(mgr), "Lead #"+strconv.FormatInt(lead, 10))
+	if time.Since(start) < time.Second {
+		t.Errorf("the card left %s after a 429 asking for 1s", time.Since(start))
+	}
+	time.Sleep(300 * time.Millisecond) // time for a duplicate to show, were there one
+	if n := cardsFor(ta.fake.Messages(chatOf(mgr)), lead); n != 1 {
+		t.Errorf("%d cards for the lead, want exactly 1", n)
+	}
+	var attempts int
+	var lastErr *string
+	waitFor(t, "the row to settle", func() bool {
+		return ta.db.Pool.QueryRow(context.Background(), `SELECT attempts, last_error FROM outbox
+			WHERE kind = 'lead.assigned' AND payload->>'lead_id' = $1 AND delivered_at IS NOT NULL`,
+			strconv.FormatInt(lead, 10)).Scan(&attempts, &lastErr) == nil
+	})
+	if attempts != 3 || lastErr != nil {
+		t.Errorf("the row took %d attempts (last error %v), want 3 and none", attempts, lastErr)
+	}
+}
+
+func TestTelegramBlocked(t *testing.T) {
+	t.Parallel()
+	ta := startTelegram(t)
+	ta.linkAll()
+	ctx := context.Background()
+	// A supervisor who takes no leads (away), linked to their chat.
+	sup, err := ta.store.CreateManager(ctx, crm.Manager{Name: "Вера Супервайзер", Role: crm.RoleSupervisor, Active: true, Away: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	supChat := chatOf(sup.ID)
+	if _, err := ta.store.UpdateManager(ctx, sup.ID, crm.ManagerPatch{TelegramChatID: &supChat}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{1, 2} {
+		ta.fake.Block(chatOf(id))
+	}
+	lead, mgr := ta.postLead("+7 912 333-44-55")
+	notice := ta.waitMessage(supChat, "cannot be reached")
+	if !strings.Contains(notice.Text, "lead #"+strconv.FormatInt(lead, 10)) || !strings.Contains(notice.Text, "blocked") {
+		t.Errorf("the supervisor was told:\n%s", notice.Text)
+	}
+	if n := ta.count(`SELECT count(*) FROM managers WHERE id = $1 AND unreachable_at IS NOT NULL`, mgr); n != 1 {
+		t.Errorf("the manager is not marked unreachable")
+	}
+	if n := ta.count(`SELECT count(*) FROM outbox WHERE kind = 'lead.assigned' AND delivered_at IS NOT NULL
+		AND last_error LIKE 'unreachable:%'`); n != 1 {
+		t.Errorf("the card's row is not settled as unreachable")
+	}
+	// The manager writes again: reachable.
+	ta.fake.SendText(chatOf(mgr), "/today")
+	waitFor(t, "the manager to be reachable", func() bool {
+		return ta.count(`SELECT count(*) FROM managers WHERE id = $1 AND unreachable_at IS NULL`, mgr) == 1
+	})
+}
+
+func (ta *tgApp) leadStatus(id int64) string {
+	ta.t.Helper()
+	var st string
+	if err := ta.db.Pool.QueryRow(context.Background(), `SELECT status FROM leads WHERE id = $1`, id).Scan(&st); err != nil {
+		ta.t.Fatal(err)
+	}
+	return st
+}
+
+func cardsFor(ms []telegramtest.Message, lead int64) int {
+	n := 0
+	for _, m := range ms {
+		if strings.Contains(m.Text, "Lead #"+strconv.FormatInt(lead, 10)+" ") {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,203 @@
+package crm
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// LinkCodeTTL is how long a Telegram link code may be used.
+const LinkCodeTTL = 24 * time.Hour
+
+// CreateLinkCode makes a one-time code the manager sends to the bot
+// ("/start <code>") to link their private chat. Errors: ENOTFOUND.
+func (s *Store) CreateLinkCode(ctx context.Context, managerID int64) (string, error) {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("link code: %w", err)
+	}
+	code := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+	now := s.now()
+	_, err := s.pool.Exec(ctx, `INSERT INTO telegram_link_codes (code, manager_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		code, managerID, now, now.Add(LinkCodeTTL))
+	if err != nil {
+		if ErrorCode(translate(err, "")) == EINVALID {
+			return "", Errorf(ENOTFOUND, "manager not found")
+		}
+		return "", translate(err, "link code")
+	}
+	return code, nil
+}
+
+// LinkTelegram spends a link code: the manager's Telegram chat becomes
+// chatID (unlinked from anyone who had it) and they are reachable again.
+// Errors: ENOTFOUND for an unknown, used or expired code (one answer for
+// all three, so a guess learns nothing).
+func (s *Store) LinkTelegram(ctx context.Context, code string, chatID int64) (Manager, error) {
+	var managerID int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		now := s.now()
+		err := tx.QueryRow(ctx, `UPDATE telegram_link_codes SET used_at = $2, chat_id = $3
+			WHERE code = $1 AND used_at IS NULL AND expires_at > $2 RETURNING manager_id`,
+			strings.ToLower(strings.TrimSpace(code)), now, chatID).Scan(&managerID)
+		if err != nil {
+			return translate(err, "link code")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE managers SET telegram_chat_id = NULL, updated_at = $3
+			WHERE telegram_chat_id = $1 AND id <> $2`, chatID, managerID, now); err != nil {
+			return translate(err, "manager")
+		}
+		_, err = tx.Exec(ctx, `UPDATE managers SET telegram_chat_id = $2, unreachable_at = NULL, updated_at = $3 WHERE id = $1`,
+			managerID, chatID, now)
+		return translate(err, "manager")
+	})
+	if err != nil {
+		return Manager{}, err
+	}
+	return s.Manager(ctx, managerID)
+}
+
+// ManagerByTelegram returns the active manager linked to a Telegram chat.
+// Errors: ENOTFOUND (nobody, or an inactive manager).
+func (s *Store) ManagerByTelegram(ctx context.Context, chatID int64) (Manager, error) {
+	m, err := scanManager(s.pool.QueryRow(ctx, `SELECT `+managerColumns+managerFrom+` WHERE m.telegram_chat_id = $1 AND m.active`, chatID))
+	return m, translate(err, "manager")
+}
+
+// MarkTelegramReachable clears a manager's unreachable mark: they wrote to
+// the bot, so it can write to them.
+func (s *Store) MarkTelegramReachable(ctx context.Context, managerID int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE managers SET unreachable_at = NULL WHERE id = $1 AND unreachable_at IS NOT NULL`, managerID)
+	return translate(err, "manager")
+}
+
+// Recipient is who a Telegram message goes to.
+type Recipient struct {
+	ManagerID     int64
+	Name          string
+	Role          string
+	TimeZone      string
+	ChatID        *int64
+	UnreachableAt *time.Time
+}
+
+const recipientColumns = `id, name, role, time_zone, telegram_chat_id, unreachable_at FROM managers`
+
+func scanRecipient(r pgx.Row) (Recipient, error) {
+	var x Recipient
+	err := r.Scan(&x.ManagerID, &x.Name, &x.Role, &x.TimeZone, &x.ChatID, &x.UnreachableAt)
+	return x, err
+}
+
+// TelegramRecipient returns a manager's chat and reachability. Errors:
+// ENOTFOUND.
+func (s *Store) TelegramRecipient(ctx context.Context, managerID int64) (Recipient, error) {
+	r, err := scanRecipient(s.pool.QueryRow(ctx, `SELECT `+recipientColumns+` WHERE id = $1`, managerID))
+	return r, translate(err, "manager")
+}
+
+// TelegramSupervisors returns the active supervisors with a linked,
+// reachable chat.
+func (s *Store) TelegramSupervisors(ctx context.Context) ([]Recipient, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+recipientColumns+` WHERE role = 'supervisor' AND active
+		AND telegram_chat_id IS NOT NULL AND unreachable_at IS NULL ORDER BY id`)
+	if err != nil {
+		return nil, translate(err, "supervisors")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Recipient, error) { return scanRecipient(r) })
+	return out, translate(err, "supervisors")
+}
+
+// OutboxMessage is one side effect waiting to leave.
+type OutboxMessage struct {
+	ID        int64
+	Kind      string
+	Key       string
+	Payload   json.RawMessage
+	Attempts  int // including this one
+	CreatedAt time.Time
+}
+
+// ClaimOutbox leases up to limit due outbox rows, oldest due first: each
+// is hidden from other claimers for lease and its attempt counted, so a
+// crash before it is settled retries it after the lease (at least once).
+func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxMessage, error) {
+	now := s.now()
+	rows, err := s.pool.Query(ctx, `WITH due AS (
+			SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1
+			ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+		UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = $3 FROM due WHERE o.id = due.id
+		RETURNING o.id, o.kind, o.idempotency_key, o.payload, o.attempts, o.created_at`, now, limit, now.Add(lease))
+	if err != nil {
+		return nil, translate(err, "outbox")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxMessage, error) {
+		var m OutboxMessage
+		err := r.Scan(&m.ID, &m.Kind, &m.Key, &m.Payload, &m.Attempts, &m.CreatedAt)
+		return m, err
+	})
+	return out, translate(err, "outbox")
+}
+
+// SettleOutbox marks a row done. note, when not empty, says why nothing
+// (or not everything) was sent, and is kept as its last_error.
+func (s *Store) SettleOutbox(ctx context.Context, id int64, note string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE outbox SET delivered_at = $2, last_error = nullif($3, '') WHERE id = $1`, id, s.now(), note)
+	return translate(err, "outbox")
+}
+
+// RetryOutbox puts a row back for another attempt at at.
+func (s *Store) RetryOutbox(ctx context.Context, id int64, at time.Time, lastErr string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1 AND delivered_at IS NULL`,
+		id, at, lastErr)
+	return translate(err, "outbox")
+}
+
+// MarkTelegramUnreachable records that Telegram refuses to deliver to a
+// manager (they blocked the bot, or the chat is gone). With notify, in
+// the same transaction, the supervisors are told through the outbox
+// (supervisor.manager_unreachable, once per manager and outbox row) and
+// the row is settled with the reason.
+func (s *Store) MarkTelegramUnreachable(ctx context.Context, managerID int64, row *OutboxMessage, reason string) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		now := s.now()
+		var name string
+		if err := tx.QueryRow(ctx, `UPDATE managers SET unreachable_at = coalesce(unreachable_at, $2) WHERE id = $1 RETURNING name`,
+			managerID, now).Scan(&name); err != nil {
+			return translate(err, "manager")
+		}
+		if row == nil {
+			return nil
+		}
+		var payload map[string]any
+		_ = json.Unmarshal(row.Payload, &payload)
+		notice := map[string]any{"manager_id": managerID, "manager_name": name, "reason": reason,
+			"kind": row.Kind, "outbox_id": row.ID, "lead_id": payload["lead_id"], "deal_id": payload["deal_id"]}
+		if err := Enqueue(ctx, tx, "supervisor.manager_unreachable", fmt.Sprintf("unreachable:%d:%d", managerID, row.ID), notice); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE outbox SET delivered_at = $2, last_error = $3 WHERE id = $1`, row.ID, now, "unreachable: "+reason)
+		return translate(err, "outbox")
+	})
+}
+
+// TelegramSent reports whether an outbox row already reached a chat.
+func (s *Store) TelegramSent(ctx context.Context, outboxID, chatID int64) (bool, error) {
+	var sent bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM telegram_sent WHERE outbox_id = $1 AND chat_id = $2)`,
+		outboxID, chatID).Scan(&sent)
+	return sent, translate(err, "telegram sent")
+}
+
+// RecordTelegramSent notes that an outbox row reached a chat as a message.
+func (s *Store) RecordTelegramSent(ctx context.Context, outboxID, chatID int64, messageID int) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO telegram_sent (outbox_id, chat_id, message_id, sent_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT DO NOTHING`, outboxID, chatID, messageID, s.now())
+	return translate(err, "telegram sent")
+}

@@ -1,0 +1,202 @@
+package telegram
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/leadd/leadd/crm"
+)
+
+// Callback data of the card's buttons (Telegram allows 64 bytes):
+// t:<lead> take, n:<lead>:<call> no answer on that call, q:<lead>
+// qualified, j:<lead> the junk reasons, jr:<lead>:<reason> junk, b:<lead>
+// back to the card's buttons, d:<activity> an activity done.
+const (
+	cbTake      = "t"
+	cbNoAnswer  = "n"
+	cbQualified = "q"
+	cbJunk      = "j"
+	cbJunkAs    = "jr"
+	cbBack      = "b"
+	cbDone      = "d"
+)
+
+// openCall is the lead's open call, the one "No answer" records on.
+func openCall(l crm.Lead) *crm.Activity {
+	for i := range l.Activities {
+		a := &l.Activities[i]
+		if a.Type == crm.ActivityCall && a.DoneAt == nil {
+			return a
+		}
+	}
+	return nil
+}
+
+// cardText is the lead as a manager sees it in Telegram: who, how to reach
+// them, where they came from, what they wrote, and where the lead stands.
+// Plain text: Telegram makes +7… numbers and e-mails tappable itself.
+func cardText(l crm.Lead, loc *time.Location, footer string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Lead #%d — %s\n", l.ID, statusText(l))
+	name := l.Name
+	if name == "" {
+		name = "(no name)"
+	}
+	b.WriteString("👤 " + name + "\n")
+	for _, p := range l.Phones {
+		b.WriteString("📞 " + p + "\n")
+	}
+	for _, p := range l.RawPhones {
+		b.WriteString("📞 " + p + " (as typed)\n")
+	}
+	for _, e := range l.Emails {
+		b.WriteString("✉️ " + e + "\n")
+	}
+	b.WriteString("📥 " + sourceText(l) + "\n")
+	if utm := utmText(l.UTM); utm != "" {
+		b.WriteString("🏷 " + utm + "\n")
+	}
+	if c := firstComment(l); c != "" {
+		b.WriteString("💬 " + clip(c, 600) + "\n")
+	}
+	if l.ContactID != nil {
+		b.WriteString("↩️ Returning customer\n")
+	} else {
+		b.WriteString("🆕 New customer\n")
+	}
+	fmt.Fprintf(&b, "Touches: %d\n", len(l.Touches))
+	if c := openCall(l); c != nil && l.Open() {
+		fmt.Fprintf(&b, "⏰ Call due %s\n", c.DueAt.In(loc).Format("02.01 15:04"))
+	}
+	if footer != "" {
+		b.WriteString("\n" + footer)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func statusText(l crm.Lead) string {
+	switch l.Status {
+	case crm.StatusNew:
+		return "new"
+	case crm.StatusInProgress:
+		return "in progress"
+	case crm.StatusConverted:
+		return "qualified, converted to a deal"
+	case crm.StatusJunk:
+		if l.JunkReason != nil {
+			return "junk (" + *l.JunkReason + ")"
+		}
+		return "junk"
+	}
+	return l.Status
+}
+
+func sourceText(l crm.Lead) string {
+	switch l.Channel {
+	case crm.ChannelForm:
+		return fmt.Sprintf("Form %q", l.Source)
+	case crm.ChannelCall:
+		return "Call to line " + l.Source
+	case crm.ChannelMail:
+		return "Letter to " + l.Source
+	case crm.ChannelMessenger:
+		return "Messenger " + l.Source
+	case crm.ChannelManual:
+		return "Entered by hand"
+	}
+	return strings.TrimSpace(l.Channel + " " + l.Source)
+}
+
+func utmText(utm map[string]string) string {
+	var parts []string
+	for _, k := range []string{"utm_source", "utm_medium", "utm_campaign"} {
+		if v := utm[k]; v != "" {
+			parts = append(parts, v)
+		}
+	}
+	return strings.Join(parts, " / ")
+}
+
+func firstComment(l crm.Lead) string {
+	if l.Comment != "" {
+		return l.Comment
+	}
+	for _, t := range l.Touches {
+		if t.Text != "" {
+			return t.Text
+		}
+	}
+	return ""
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+func id(n int64) string { return strconv.FormatInt(n, 10) }
+
+// cardKeyboard is the card's buttons for the lead as it stands; nil once
+// it is closed (nothing left to press).
+func cardKeyboard(l crm.Lead) *tgbotapi.InlineKeyboardMarkup {
+	if !l.Open() {
+		return nil
+	}
+	var first []tgbotapi.InlineKeyboardButton
+	if l.Status == crm.StatusNew {
+		first = append(first, tgbotapi.NewInlineKeyboardButtonData("Take", cbTake+":"+id(l.ID)))
+	}
+	if c := openCall(l); c != nil {
+		first = append(first, tgbotapi.NewInlineKeyboardButtonData("No answer", cbNoAnswer+":"+id(l.ID)+":"+id(c.ID)))
+	}
+	second := tgbotapi.NewInlineKeyboardRow(
+		tgbotapi.NewInlineKeyboardButtonData("Qualified", cbQualified+":"+id(l.ID)),
+		tgbotapi.NewInlineKeyboardButtonData("Junk ▸", cbJunk+":"+id(l.ID)))
+	rows := [][]tgbotapi.InlineKeyboardButton{second}
+	if len(first) > 0 {
+		rows = [][]tgbotapi.InlineKeyboardButton{first, second}
+	}
+	kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
+	return &kb
+}
+
+// junkLabels name the junk reasons on their buttons.
+var junkLabels = map[string]string{"spam": "Spam", "test": "Test", "job_seeker": "Job seeker",
+	"duplicate": "Duplicate", "unreachable": "Unreachable", "other": "Other"}
+
+// junkKeyboard is the second keyboard: a reason to close the lead as junk.
+func junkKeyboard(leadID int64) tgbotapi.InlineKeyboardMarkup {
+	var rows [][]tgbotapi.InlineKeyboardButton
+	var row []tgbotapi.InlineKeyboardButton
+	for _, r := range crm.JunkReasons {
+		label := junkLabels[r]
+		if label == "" {
+			label = r
+		}
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(label, cbJunkAs+":"+id(leadID)+":"+r))
+		if len(row) == 2 {
+			rows, row = append(rows, row), nil
+		}
+	}
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("◂ Back", cbBack+":"+id(leadID))))
+	return tgbotapi.NewInlineKeyboardMarkup(rows...)
+}
+
+// location is a manager's time zone, UTC when it cannot be read.
+func location(tz string) *time.Location {
+	loc, err := crm.LoadLocation(tz)
+	if err != nil || loc == nil {
+		return time.UTC
+	}
+	return loc
+}

@@ -1,0 +1,131 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/ingest/telegram/telegramtest"
+)
+
+// TestTelegramClassify reads the Bot API's error envelope, through the
+// library, as the deliverer must act on it.
+func TestTelegramClassify(t *testing.T) {
+	fake := telegramtest.NewServer()
+	defer fake.Close()
+	c, err := NewClient(Options{Token: telegramtest.Token, Endpoint: fake.Endpoint(), PerChat: time.Millisecond, Global: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, err := c.Check(context.Background()); err != nil || name != "leadd_test_bot" {
+		t.Errorf("getMe: %q, %v", name, err)
+	}
+	fake.Block(42)
+	cases := []struct {
+		name  string
+		fail  *telegramtest.Failure
+		chat  int64
+		kind  int
+		after time.Duration
+	}{
+		{"sent", nil, 1, failNone, 0},
+		{"429", &telegramtest.Failure{Code: 429, Description: "Too Many Requests: retry after 7", RetryAfter: 7}, 1, failRateLimited, 7 * time.Second},
+		{"500", &telegramtest.Failure{Code: 500, Description: "Internal Server Error"}, 2, failTransient, 0},
+		{"502", &telegramtest.Failure{Code: 502, Description: "Bad Gateway"}, 3, failTransient, 0},
+		{"blocked", nil, 42, failUnreachable, 0},
+		{"chat not found", &telegramtest.Failure{Code: 400, Description: "Bad Request: chat not found"}, 4, failUnreachable, 0},
+		{"deactivated", &telegramtest.Failure{Code: 403, Description: "Forbidden: user is deactivated"}, 5, failUnreachable, 0},
+		{"too long", &telegramtest.Failure{Code: 400, Description: "Bad Request: message is too long"}, 6, failRejected, 0},
+	}
+	for _, tc := range cases {
+		if tc.fail != nil {
+			fake.Fail("sendMessage", *tc.fail)
+		}
+		_, err := c.send(context.Background(), tc.chat, tgbotapi.NewMessage(tc.chat, "hi"))
+		f := classify(err)
+		if f.kind != tc.kind || f.retryAfter != tc.after {
+			t.Errorf("%s: kind %d after %s (err %v), want %d after %s", tc.name, f.kind, f.retryAfter, err, tc.kind, tc.after)
+		}
+	}
+	if f := classify(errors.New("dial tcp: connection refused")); f.kind != failTransient {
+		t.Errorf("a network error is %d", f.kind)
+	}
+}
+
+func TestTelegramLimiter(t *testing.T) {
+	l := NewLimiter(100*time.Millisecond, 10*time.Millisecond)
+	ctx := context.Background()
+	start := time.Now()
+	for range 3 {
+		if err := l.Wait(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("three messages to one chat took %s, want ≥ 200ms", d)
+	}
+	start = time.Now()
+	for chat := range int64(5) {
+		_ = l.Wait(ctx, 100+chat)
+	}
+	if d := time.Since(start); d > 150*time.Millisecond {
+		t.Errorf("five chats took %s: one chat's pace held the others", d)
+	}
+	l.Pause(7, 150*time.Millisecond)
+	start = time.Now()
+	_ = l.Wait(ctx, 7)
+	if d := time.Since(start); d < 140*time.Millisecond {
+		t.Errorf("a paused chat went after %s", d)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	l.Pause(8, time.Hour)
+	cancel()
+	if err := l.Wait(cctx, 8); err == nil {
+		t.Errorf("Wait outlived its context")
+	}
+}
+
+func TestTelegramCard(t *testing.T) {
+	junk := "spam"
+	contact := int64(5)
+	due := time.Date(2026, 11, 26, 7, 5, 0, 0, time.UTC)
+	l := crm.Lead{ID: 9223372036854775807, Status: crm.StatusNew, Channel: crm.ChannelCall, Source: "+74950000000",
+		Name: "Иван", Phones: []string{"+79123456789"}, Emails: []string{"ivan@example.ru"}, Comment: "Нужен станок",
+		UTM: map[string]string{"utm_source": "yandex", "utm_campaign": "spring"}, ContactID: &contact,
+		Touches:    []crm.Touch{{Text: "a"}, {Text: "b"}},
+		Activities: []crm.Activity{{ID: 9223372036854775807, Type: crm.ActivityCall, DueAt: due}}}
+	moscow := location("Europe/Moscow")
+	text := cardText(l, moscow, "")
+	for _, want := range []string{"Lead #9223372036854775807 — new", "👤 Иван", "📞 +79123456789", "✉️ ivan@example.ru",
+		"Call to line +74950000000", "yandex / spring", "💬 Нужен станок", "Returning customer", "Touches: 2", "Call due 26.11 10:05"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the card lacks %q:\n%s", want, text)
+		}
+	}
+	kb := cardKeyboard(l)
+	var data []string
+	for _, row := range append(kb.InlineKeyboard, junkKeyboard(l.ID).InlineKeyboard...) {
+		for _, b := range row {
+			data = append(data, *b.CallbackData)
+			if len(*b.CallbackData) > 64 {
+				t.Errorf("callback data over 64 bytes: %q", *b.CallbackData)
+			}
+		}
+	}
+	if got := strings.Join(data, " "); !strings.Contains(got, "t:") || !strings.Contains(got, "n:") ||
+		!strings.Contains(got, "jr:9223372036854775807:job_seeker") {
+		t.Errorf("buttons: %s", got)
+	}
+	l.Status, l.JunkReason = crm.StatusJunk, &junk
+	if cardKeyboard(l) != nil {
+		t.Errorf("a closed lead's card keeps buttons")
+	}
+	if !strings.Contains(cardText(l, moscow, "🗑 by Anna"), "junk (spam)") {
+		t.Errorf("closed card: %s", cardText(l, moscow, ""))
+	}
+}
