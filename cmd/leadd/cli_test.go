@@ -39,6 +39,7 @@ forms: {forms: {contact: {thank_you_url: "ftp://x"}}}
 
 func TestEnvironmentOverridesTheFile(t *testing.T) {
 	t.Setenv("LEADD_HTTP_ADDR", "127.0.0.1:9999")
+	t.Setenv("DATABASE_URL", "") // make exports one; the file must be read when it is empty
 	secret := filepath.Join(t.TempDir(), "db")
 	os.WriteFile(secret, []byte("postgres://u:p@db/leadd\n"), 0o600)
 	t.Setenv("DATABASE_URL_FILE", secret)
