@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/ingest/telegram"
 	"github.com/leadd/leadd/ingest/telegram/telegramtest"
@@ -17,11 +19,12 @@ import (
 // talking to a fake Bot API.
 type tgApp struct {
 	*testApp
-	fake *telegramtest.Server
+	fake    *telegramtest.Server
+	presses int // buttons pressed through press
 }
 
 // startTelegram starts the daemon, a fake Bot API, and the deliverer and
-// the bot against both (built here until serve.go wires them).
+// the bot against both.
 func startTelegram(t *testing.T) *tgApp {
 	t.Helper()
 	ta := startApp(t, nil)
@@ -104,6 +107,7 @@ func (ta *tgApp) press(from int64, msgID int, data string) string {
 		ta.t.Fatalf("no such button on message %d: %v", msgID, ta.fake.Message(msgID).Markup.Data())
 	}
 	cb := ta.fake.Press(from, msgID, data)
+	ta.presses++
 	var answer string
 	waitFor(ta.t, "the answer to "+data, func() bool {
 		var ok bool
@@ -206,6 +210,12 @@ func TestTelegramLeadCard(t *testing.T) {
 	// One card per lead, however it went.
 	if n := cardsFor(ta.fake.Messages(chat), lead); n != 1 {
 		t.Errorf("%d cards for the lead", n)
+	}
+	// Updates come by long polling (getUpdates), and every press is
+	// answered (answerCallbackQuery), or the manager's button spins.
+	if ta.fake.Calls("getUpdates") < 1 || ta.fake.Calls("answerCallbackQuery") != ta.presses {
+		t.Errorf("getUpdates %d, answerCallbackQuery %d for %d presses", ta.fake.Calls("getUpdates"),
+			ta.fake.Calls("answerCallbackQuery"), ta.presses)
 	}
 }
 
@@ -397,4 +407,24 @@ func cardsFor(ms []telegramtest.Message, lead int64) int {
 		}
 	}
 	return n
+}
+
+func TestTelegramIsWiredFromTheConfig(t *testing.T) {
+	t.Parallel()
+	fake := telegramtest.NewServer()
+	defer fake.Close()
+	ta := startApp(t, func(c *configs.Config) {
+		c.Telegram.Token, c.Telegram.Endpoint, c.Telegram.Poll = telegramtest.Token, fake.Endpoint(), time.Second
+	})
+	tg := &tgApp{testApp: ta, fake: fake}
+	tg.linkAll()
+	lead, manager := tg.postLead("+7 919 900 00 01")
+	waitFor(t, "the card in the manager's chat", func() bool {
+		for _, m := range fake.Messages(chatOf(manager)) {
+			if strings.Contains(m.Text, fmt.Sprint(lead)) || strings.Contains(m.Text, "+79199000001") {
+				return true
+			}
+		}
+		return false
+	})
 }
