@@ -5,6 +5,7 @@ package crm
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -71,19 +72,21 @@ type Consent struct {
 // already normalized by dedupe) and what it says. It is what intake hands
 // to the core.
 type Inbound struct {
-	Channel   string            `json:"channel"`
-	Source    string            `json:"source,omitempty"` // form name, PBX line, mailbox
-	At        time.Time         `json:"at"`
-	Name      string            `json:"name,omitempty"`
-	Phones    []string          `json:"phones,omitempty"`     // E.164
-	RawPhones []string          `json:"raw_phones,omitempty"` // as typed, not valid numbers
-	Emails    []string          `json:"emails,omitempty"`     // trimmed, lower-cased
-	Text      string            `json:"text,omitempty"`
-	UTM       map[string]string `json:"utm,omitempty"`
-	PageURL   string            `json:"page_url,omitempty"`
-	Referrer  string            `json:"referrer,omitempty"`
-	Fields    map[string]string `json:"fields,omitempty"`
-	Consent   *Consent          `json:"consent,omitempty"`
+	Channel   string    `json:"channel"`
+	Source    string    `json:"source,omitempty"` // form name, PBX line, mailbox
+	At        time.Time `json:"at"`
+	Name      string    `json:"name,omitempty"`
+	Phones    []string  `json:"phones,omitempty"`     // E.164
+	RawPhones []string  `json:"raw_phones,omitempty"` // as typed, not valid numbers
+	Emails    []string  `json:"emails,omitempty"`     // trimmed, lower-cased
+	// TelegramID is the sender's Telegram user id (the company bot).
+	TelegramID int64             `json:"telegram_id,omitempty"`
+	Text       string            `json:"text,omitempty"`
+	UTM        map[string]string `json:"utm,omitempty"`
+	PageURL    string            `json:"page_url,omitempty"`
+	Referrer   string            `json:"referrer,omitempty"`
+	Fields     map[string]string `json:"fields,omitempty"`
+	Consent    *Consent          `json:"consent,omitempty"`
 	// JunkReason, when set, files the touch as a lead closed as junk at
 	// once (a filled honeypot is "spam"), with no manager and no call.
 	JunkReason string `json:"junk_reason,omitempty"`
@@ -141,6 +144,9 @@ func (in *Inbound) Identities() []string {
 	}
 	for _, e := range in.Emails {
 		ids = append(ids, "email:"+e)
+	}
+	if in.TelegramID != 0 {
+		ids = append(ids, "tg:"+strconv.FormatInt(in.TelegramID, 10))
 	}
 	return ids
 }
