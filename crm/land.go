@@ -59,6 +59,28 @@ type Landing struct {
 // Errors: ECONFLICT when another transaction opened a lead for the same
 // person at the same moment (retrying then attaches to it).
 func (l *Lander) Land(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound) (Landing, error) {
+	landing, err := l.land(ctx, tx, eventID, in)
+	if err != nil || in.Channel != ChannelMessenger || landing.ManagerID == nil || in.Ignore != "" {
+		return landing, err
+	}
+	// A client's message goes to their manager, who can answer it from
+	// their own Telegram.
+	payload := map[string]any{"manager_id": *landing.ManagerID, "telegram_id": in.TelegramID, "text": in.Text, "name": in.Name,
+		"event_id": eventID}
+	if landing.LeadID != 0 {
+		payload["lead_id"] = landing.LeadID
+	}
+	if landing.DealID != 0 {
+		payload["deal_id"] = landing.DealID
+	}
+	key := "messenger.message:" + eventID
+	if eventID == "" {
+		key += in.At.String()
+	}
+	return landing, Enqueue(ctx, tx, "messenger.message", key, payload)
+}
+
+func (l *Lander) land(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound) (Landing, error) {
 	switch {
 	case in.Ignore != "":
 		return ignore(ctx, tx, eventID, in)
