@@ -137,7 +137,6 @@ func (s *Store) ReconcilePipelines(ctx context.Context, ps []Pipeline) error {
 			keep = append(keep, p.Key)
 			stageKeys := []string{}
 			for _, st := range p.Stages {
-				// Positions may swap: park them out of the way first.
 				if _, err := tx.Exec(ctx, `INSERT INTO stages (pipeline_id, key, name, semantic, position)
 					VALUES ($1, $2, $3, $4, $5)
 					ON CONFLICT (pipeline_id, key) DO UPDATE SET name = $3, semantic = $4, position = $5`,
