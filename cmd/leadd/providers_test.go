@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/telephony/telephonytest"
 	"github.com/leadd/leadd/telephony/twilio"
 )
 
@@ -34,37 +35,11 @@ func section[T any](p **T) *T {
 	return *p
 }
 
-// recorded is one request kept in a provider's testdata: a request line,
-// headers, a blank line and the body, read as the providers' own tests
-// read them.
-type recorded struct {
-	method, target string
-	headers        []string // "Name: value"
-	body           string
-}
-
-func readRecorded(t *testing.T, provider, name string) recorded {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "telephony", provider, "testdata", name+".http"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, body, _ := strings.Cut(string(raw), "\n\n")
-	r := recorded{body: strings.TrimSuffix(body, "\n")}
-	sc := bufio.NewScanner(strings.NewReader(head))
-	sc.Scan()
-	r.method, r.target, _ = strings.Cut(sc.Text(), " ")
-	for sc.Scan() {
-		r.headers = append(r.headers, sc.Text())
-	}
-	return r
-}
-
 // send posts a recorded request to the daemon as the PBX would.
 func (ta *testApp) send(provider, name string) response {
 	ta.t.Helper()
-	r := readRecorded(ta.t, provider, name)
-	return ta.do(r.method, r.target, "", strings.NewReader(r.body), r.headers...)
+	r := telephonytest.Read(ta.t, filepath.Join("..", "..", "telephony", provider, "testdata", name+".http"))
+	return ta.do(r.Method, r.Target, "", strings.NewReader(r.Body), r.Headers...)
 }
 
 // replay sends recorded requests in order, each answered 200 and handled

@@ -21,12 +21,13 @@ import (
 	"github.com/leadd/leadd/crm/crmtest"
 	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest"
+	"github.com/leadd/leadd/ingest/mail/dovecottest"
 )
 
 // rig is one test's Dovecot, database, inbox and log.
 type rig struct {
 	t     *testing.T
-	d     *dovecot
+	d     *dovecottest.Server
 	db    *crmtest.DB
 	inbox *ingest.Inbox
 	logs  *syncBuffer
@@ -35,16 +36,23 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Parallel()
-	r := &rig{t: t, d: startDovecot(t), db: crmtest.MustOpenDB(t), logs: &syncBuffer{}}
+	r := &rig{t: t, d: dovecottest.Start(t), db: crmtest.MustOpenDB(t), logs: &syncBuffer{}}
 	r.inbox = ingest.NewInbox(r.db.Pool, nil, 1)
 	t.Cleanup(r.inbox.Close)
 	r.log = slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("leadd log:\n%s\ndovecot log:\n%s", r.logs.String(), r.d.logs())
+			t.Logf("leadd log:\n%s\ndovecot log:\n%s", r.logs.String(), r.d.Logs())
 		}
 	})
 	return r
+}
+
+// mailbox returns the declaration of a mailbox on d.
+func mailbox(d *dovecottest.Server, name, user, password string) Mailbox {
+	mb := Mailbox{Name: name, Host: d.Host(), Port: d.Port(), TLS: TLSNone, Username: user, Password: password}
+	mb.Defaults()
+	return mb
 }
 
 // client returns a client of mb that stores letters in the inbox, and the
@@ -179,11 +187,11 @@ func gauge(name, mailbox string) float64 {
 
 func TestEveryLetterOfTheCorpusBecomesItsEventThroughDovecot(t *testing.T) {
 	r := newRig(t)
-	r.d.addUser("sales", "s3cret")
+	r.d.AddUser("sales", "s3cret")
 	for _, tc := range corpus {
-		r.d.deliver("sales", "s3cret", "INBOX", readFile(t, tc.file))
+		r.d.Deliver("sales", "s3cret", "INBOX", readFile(t, tc.file))
 	}
-	mb := r.d.mailbox("sales", "sales", "s3cret")
+	mb := mailbox(r.d, "sales", "sales", "s3cret")
 	mb.FormNotifications = true
 	mb.MaxAttachment = 1024
 	c, _ := r.client(mb)
@@ -205,7 +213,7 @@ func TestEveryLetterOfTheCorpusBecomesItsEventThroughDovecot(t *testing.T) {
 		})
 	}
 	waitFor(t, "every letter flagged seen", func() bool {
-		for _, flags := range r.d.folder("sales", "s3cret", "INBOX") {
+		for _, flags := range r.d.Folder("sales", "s3cret", "INBOX") {
 			if !slices.Contains(flags, imap.FlagSeen) {
 				return false
 			}
@@ -219,14 +227,14 @@ func TestEveryLetterOfTheCorpusBecomesItsEventThroughDovecot(t *testing.T) {
 
 func TestALetterArrivingWhileTheClientIdlesIsTakenAtOnce(t *testing.T) {
 	r := newRig(t)
-	r.d.addUser("sales", "s3cret")
-	mb := r.d.mailbox("sales", "sales", "s3cret")
+	r.d.AddUser("sales", "s3cret")
+	mb := mailbox(r.d, "sales", "sales", "s3cret")
 	mb.Poll = time.Hour // only IDLE can bring it within the deadline
 	c, _ := r.client(mb)
 	r.run(c)
 	waitFor(t, "the client connected", func() bool { return c.Status().Connected })
 
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("idle-1@example.com", "Пётр <petr@example.com>", "Вопрос", "Есть ли в наличии?"))
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("idle-1@example.com", "Пётр <petr@example.com>", "Вопрос", "Есть ли в наличии?"))
 	waitFor(t, "the letter in the inbox", func() bool { return r.events("sales") == 1 })
 	if got := gauge("leadd_mailbox_connected", "sales"); got != 1 {
 		t.Errorf("leadd_mailbox_connected{mailbox=sales} = %v, want 1", got)
@@ -235,22 +243,22 @@ func TestALetterArrivingWhileTheClientIdlesIsTakenAtOnce(t *testing.T) {
 
 func TestWithoutIdleTheFolderIsPolled(t *testing.T) {
 	r := newRig(t)
-	r.d.addUser("sales", "s3cret")
-	mb := r.d.mailbox("sales", "sales", "s3cret")
+	r.d.AddUser("sales", "s3cret")
+	mb := mailbox(r.d, "sales", "sales", "s3cret")
 	mb.Poll = 100 * time.Millisecond
 	c, _ := r.client(mb)
 	c.noIdle = true
 	r.run(c)
 	waitFor(t, "the client connected", func() bool { return c.Status().Connected })
 
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("poll-1@example.com", "petr@example.com", "Вопрос", "Есть ли в наличии?"))
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("poll-1@example.com", "petr@example.com", "Вопрос", "Есть ли в наличии?"))
 	waitFor(t, "the letter in the inbox", func() bool { return r.events("sales") == 1 })
 }
 
 func TestLettersDeliveredWhileStoppedAreTakenOnceAfterARestart(t *testing.T) {
 	r := newRig(t)
-	r.d.addUser("sales", "s3cret")
-	mb := r.d.mailbox("sales", "sales", "s3cret")
+	r.d.AddUser("sales", "s3cret")
+	mb := mailbox(r.d, "sales", "sales", "s3cret")
 
 	c, handed := r.client(mb)
 	stop := r.run(c)
@@ -258,7 +266,7 @@ func TestLettersDeliveredWhileStoppedAreTakenOnceAfterARestart(t *testing.T) {
 	stop()
 
 	for i := 1; i <= 3; i++ {
-		r.d.deliver("sales", "s3cret", "INBOX", plainLetter(fmt.Sprintf("stopped-%d@example.com", i),
+		r.d.Deliver("sales", "s3cret", "INBOX", plainLetter(fmt.Sprintf("stopped-%d@example.com", i),
 			"ivan@example.com", fmt.Sprintf("Письмо %d", i), "Текст"))
 	}
 	c, handed2 := r.client(mb)
@@ -281,27 +289,27 @@ func TestLettersDeliveredWhileStoppedAreTakenOnceAfterARestart(t *testing.T) {
 
 func TestTheFirstStartTakesUnreadLettersNotReadHistory(t *testing.T) {
 	r := newRig(t)
-	r.d.addUser("sales", "s3cret")
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("old-1@example.com", "a@example.com", "Старое", "прочитано"), imap.FlagSeen)
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("unread@example.com", "b@example.com", "Новое", "не прочитано"))
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("old-2@example.com", "c@example.com", "Старое", "прочитано"), imap.FlagSeen)
+	r.d.AddUser("sales", "s3cret")
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("old-1@example.com", "a@example.com", "Старое", "прочитано"), imap.FlagSeen)
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("unread@example.com", "b@example.com", "Новое", "не прочитано"))
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("old-2@example.com", "c@example.com", "Старое", "прочитано"), imap.FlagSeen)
 
-	c, _ := r.client(r.d.mailbox("sales", "sales", "s3cret"))
+	c, _ := r.client(mailbox(r.d, "sales", "sales", "s3cret"))
 	r.run(c)
 	waitFor(t, "the first read through", func() bool { return !c.Status().LastSync.IsZero() })
 	if got := r.stored("sales"); len(got) != 1 || got["unread@example.com"].ID == "" {
 		t.Fatalf("stored %v, want only the unread letter", keys(got))
 	}
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("after@example.com", "d@example.com", "Ещё", "новое"), imap.FlagSeen)
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("after@example.com", "d@example.com", "Ещё", "новое"), imap.FlagSeen)
 	waitFor(t, "a letter arriving later, even one read already in webmail", func() bool { return r.events("sales") == 2 })
 }
 
 func TestAChangedUIDValidityRereadsTheFolderWithoutDuplicates(t *testing.T) {
 	r := newRig(t)
-	r.d.addUser("sales", "s3cret")
-	mb := r.d.mailbox("sales", "sales", "s3cret")
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("v-1@example.com", "a@example.com", "Один", "текст"))
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("", "b@example.com", "Без Message-ID", "текст"))
+	r.d.AddUser("sales", "s3cret")
+	mb := mailbox(r.d, "sales", "sales", "s3cret")
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("v-1@example.com", "a@example.com", "Один", "текст"))
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("", "b@example.com", "Без Message-ID", "текст"))
 
 	c, handed := r.client(mb)
 	stop := r.run(c)
@@ -318,7 +326,7 @@ func TestAChangedUIDValidityRereadsTheFolderWithoutDuplicates(t *testing.T) {
 	c, handed2 := r.client(mb)
 	r.run(c)
 	waitFor(t, "the folder read again", func() bool { return handed2.Load() == 2 })
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("v-3@example.com", "c@example.com", "Три", "текст"))
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("v-3@example.com", "c@example.com", "Три", "текст"))
 	waitFor(t, "the new letter", func() bool { return r.events("sales") == 3 })
 
 	if got := handed.Load() + handed2.Load(); got != 5 {
@@ -338,22 +346,22 @@ func TestAChangedUIDValidityRereadsTheFolderWithoutDuplicates(t *testing.T) {
 
 func TestTheClientReconnectsWhenDovecotRestarts(t *testing.T) {
 	r := newRig(t)
-	r.d.addUser("sales", "s3cret")
-	mb := r.d.mailbox("sales", "sales", "s3cret")
+	r.d.AddUser("sales", "s3cret")
+	mb := mailbox(r.d, "sales", "sales", "s3cret")
 	mb.Poll = time.Hour
 	c, _ := r.client(mb)
 	r.run(c)
 	waitFor(t, "the client connected", func() bool { return c.Status().Connected })
 
-	r.d.stop()
+	r.d.Stop()
 	waitFor(t, "the client noticed", func() bool { return !c.Status().Connected })
 	if st := c.Status(); st.LastError == "" {
 		t.Errorf("status = %+v, want the lost connection in last_error", st)
 	}
-	r.d.start()
+	r.d.Start()
 	waitFor(t, "the client connected again", func() bool { return c.Status().Connected })
 
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("after-restart@example.com", "ivan@example.com", "Снова", "текст"))
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("after-restart@example.com", "ivan@example.com", "Снова", "текст"))
 	waitFor(t, "the letter after the restart", func() bool { return r.events("sales") == 1 })
 	if st := c.Status(); st.LastError != "" {
 		t.Errorf("status = %+v, want last_error cleared once reading again", st)
@@ -362,10 +370,10 @@ func TestTheClientReconnectsWhenDovecotRestarts(t *testing.T) {
 
 func TestAWrongPasswordIsReportedAndOtherMailboxesGoOn(t *testing.T) {
 	r := newRig(t)
-	r.d.addUser("sales", "s3cret")
-	r.d.addUser("support", "right")
-	good, _ := r.client(r.d.mailbox("sales", "sales", "s3cret"))
-	bad, _ := r.client(r.d.mailbox("support", "support", "wrong"))
+	r.d.AddUser("sales", "s3cret")
+	r.d.AddUser("support", "right")
+	good, _ := r.client(mailbox(r.d, "sales", "sales", "s3cret"))
+	bad, _ := r.client(mailbox(r.d, "support", "support", "wrong"))
 	r.run(good)
 	r.run(bad)
 
@@ -384,7 +392,7 @@ func TestAWrongPasswordIsReportedAndOtherMailboxesGoOn(t *testing.T) {
 
 	// Dovecot slows every login from an address that failed one (its auth
 	// penalty, 2 s and up): the good mailbox connects, a few seconds late.
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("good@example.com", "ivan@example.com", "Заявка", "текст"))
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("good@example.com", "ivan@example.com", "Заявка", "текст"))
 	waitFor(t, "the other mailbox's letter", func() bool { return r.events("sales") == 1 })
 	if !good.Status().Connected {
 		t.Errorf("the mailbox with the right password is not connected")
@@ -396,19 +404,19 @@ func TestAWrongPasswordIsReportedAndOtherMailboxesGoOn(t *testing.T) {
 
 func TestProcessedLettersAreMovedWhenSoDeclared(t *testing.T) {
 	r := newRig(t)
-	r.d.addUser("sales", "s3cret")
-	mb := r.d.mailbox("sales", "sales", "s3cret")
+	r.d.AddUser("sales", "s3cret")
+	mb := mailbox(r.d, "sales", "sales", "s3cret")
 	mb.OnProcessed, mb.MoveTo = ProcessedMove, "Leadd"
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("move-1@example.com", "ivan@example.com", "Заявка", "текст"))
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("move-1@example.com", "ivan@example.com", "Заявка", "текст"))
 	c, _ := r.client(mb)
 	r.run(c)
 
 	waitFor(t, "the event", func() bool { return r.events("sales") == 1 })
 	waitFor(t, "the letter moved", func() bool {
-		return len(r.d.folder("sales", "s3cret", "INBOX")) == 0 && len(r.d.folder("sales", "s3cret", "Leadd")) == 1
+		return len(r.d.Folder("sales", "s3cret", "INBOX")) == 0 && len(r.d.Folder("sales", "s3cret", "Leadd")) == 1
 	})
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("move-2@example.com", "ivan@example.com", "Ещё", "текст"))
-	waitFor(t, "the second letter moved too", func() bool { return len(r.d.folder("sales", "s3cret", "Leadd")) == 2 })
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("move-2@example.com", "ivan@example.com", "Ещё", "текст"))
+	waitFor(t, "the second letter moved too", func() bool { return len(r.d.Folder("sales", "s3cret", "Leadd")) == 2 })
 	if n := r.events("sales"); n != 2 {
 		t.Errorf("%d events, want 2", n)
 	}
@@ -416,7 +424,7 @@ func TestProcessedLettersAreMovedWhenSoDeclared(t *testing.T) {
 
 func TestABrokenLetterDoesNotStopTheMailbox(t *testing.T) {
 	r := newRig(t)
-	r.d.addUser("sales", "s3cret")
+	r.d.AddUser("sales", "s3cret")
 	broken := []byte("From: =?x-unknown?B?AAAA?= <ivan@example.com>\r\nthis line is not a header\r\n" +
 		"Subject: \xd1\xf7\xb8\xf2 \xed\xe0 \xee\xef\xeb\xe0\xf2\xf3\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\n" +
 		"\xcf\xf0\xe8\xe2\xe5\xf2, \xf2\xe5\xeb. 8 912 345-67-89\r\n")
@@ -425,10 +433,10 @@ func TestABrokenLetterDoesNotStopTheMailbox(t *testing.T) {
 	unstorable := []byte("From: petr@example.com\r\nMessage-ID: <\xcf\xf0@example.com>\r\nSubject: nul\r\n" +
 		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
 		base64.StdEncoding.EncodeToString([]byte("до\x00после")) + "\r\n")
-	r.d.deliver("sales", "s3cret", "INBOX", broken)
-	r.d.deliver("sales", "s3cret", "INBOX", unstorable)
-	r.d.deliver("sales", "s3cret", "INBOX", plainLetter("fine@example.com", "petr@example.com", "Заявка", "текст"))
-	c, _ := r.client(r.d.mailbox("sales", "sales", "s3cret"))
+	r.d.Deliver("sales", "s3cret", "INBOX", broken)
+	r.d.Deliver("sales", "s3cret", "INBOX", unstorable)
+	r.d.Deliver("sales", "s3cret", "INBOX", plainLetter("fine@example.com", "petr@example.com", "Заявка", "текст"))
+	c, _ := r.client(mailbox(r.d, "sales", "sales", "s3cret"))
 	r.run(c)
 
 	waitFor(t, "all three letters", func() bool { return r.events("sales") == 3 })
@@ -455,9 +463,9 @@ func TestABrokenLetterDoesNotStopTheMailbox(t *testing.T) {
 
 func TestTheLogMasksWhoWrote(t *testing.T) {
 	r := newRig(t)
-	r.d.addUser("sales", "s3cret")
-	r.d.deliver("sales", "s3cret", "INBOX", readFile(t, "01-gmail-cyrillic-subject.eml"))
-	c, _ := r.client(r.d.mailbox("sales", "sales", "s3cret"))
+	r.d.AddUser("sales", "s3cret")
+	r.d.Deliver("sales", "s3cret", "INBOX", readFile(t, "01-gmail-cyrillic-subject.eml"))
+	c, _ := r.client(mailbox(r.d, "sales", "sales", "s3cret"))
 	r.run(c)
 	waitFor(t, "the letter logged", func() bool { return strings.Contains(r.logs.String(), "letter taken") })
 

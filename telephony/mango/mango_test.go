@@ -1,11 +1,7 @@
 package mango
 
 import (
-	"bufio"
-	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,30 +9,10 @@ import (
 
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/telephony"
+	"github.com/leadd/leadd/telephony/telephonytest"
 )
 
 const testKey, testSalt = "mango-test-key-0123456789abcdef", "mango-test-salt"
-
-// recorded reads a request kept in testdata: a request line, headers, a
-// blank line and the body.
-func recorded(t *testing.T, name string) (*http.Request, []byte) {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, body, _ := strings.Cut(string(raw), "\n\n")
-	body = strings.TrimSuffix(body, "\n")
-	sc := bufio.NewScanner(strings.NewReader(head))
-	sc.Scan()
-	method, target, _ := strings.Cut(sc.Text(), " ")
-	r := httptest.NewRequest(method, target, strings.NewReader(body))
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), ": ")
-		r.Header.Add(k, v)
-	}
-	return r, []byte(body)
-}
 
 func TestSignMatchesAnIndependentVector(t *testing.T) {
 	t.Parallel()
@@ -90,20 +66,7 @@ func TestRecordedCallsBecomeCallEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var got []telephony.Call
-			for _, f := range tt.files {
-				r, body := recorded(t, f+".http")
-				calls, err := p.Parse(r, body)
-				if err != nil {
-					t.Fatalf("%s: %v", f, err)
-				}
-				for _, c := range calls {
-					if err := c.Validate(); err != nil {
-						t.Errorf("%s: %+v: %v", f, c, err)
-					}
-				}
-				got = append(got, calls...)
-			}
+			got := telephonytest.Replay(t, p.Parse, tt.files...)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("calls:\n got %+v\nwant %+v", got, tt.want)
 			}
@@ -144,19 +107,14 @@ func TestRejectedEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
-			r, body := recorded(t, tt.file)
+			r, body := telephonytest.Request(t, tt.file)
 			calls, err := p.Parse(r, body)
-			if crm.ErrorCode(err) != tt.code || calls != nil {
-				t.Fatalf("calls %+v, err %v: want %s", calls, err, tt.code)
-			}
-			if e := err.(*crm.Error); e.Field != tt.field {
-				t.Errorf("field %q, want %q", e.Field, tt.field)
-			}
+			telephonytest.Refused(t, calls, err, tt.code, tt.field)
 		})
 	}
 	t.Run("no key configured", func(t *testing.T) {
 		t.Parallel()
-		r, body := recorded(t, "answered-01-appeared-ivr.http")
+		r, body := telephonytest.Request(t, "answered-01-appeared-ivr.http")
 		if _, err := (Provider{APISalt: testSalt}).Parse(r, body); crm.ErrorCode(err) != crm.EUNAUTHORIZED {
 			t.Errorf("err %v, want unauthorized", err)
 		}

@@ -1,12 +1,8 @@
 package twilio
 
 import (
-	"bufio"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,30 +10,10 @@ import (
 
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/telephony"
+	"github.com/leadd/leadd/telephony/telephonytest"
 )
 
 const testToken, testURL = "twilio-test-auth-token", "https://crm.example.com/"
-
-// recorded reads a request kept in testdata: a request line, headers, a
-// blank line and the body.
-func recorded(t *testing.T, name string) (*http.Request, []byte) {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, body, _ := strings.Cut(string(raw), "\n\n")
-	body = strings.TrimSuffix(body, "\n")
-	sc := bufio.NewScanner(strings.NewReader(head))
-	sc.Scan()
-	method, target, _ := strings.Cut(sc.Text(), " ")
-	r := httptest.NewRequest(method, target, strings.NewReader(body))
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), ": ")
-		r.Header.Add(k, v)
-	}
-	return r, []byte(body)
-}
 
 // Twilio's published example, https://www.twilio.com/docs/usage/webhooks/webhooks-security.
 func TestSignReproducesTwiliosExample(t *testing.T) {
@@ -102,20 +78,7 @@ func TestRecordedCallbacksBecomeCallEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var got []telephony.Call
-			for _, f := range tt.files {
-				r, body := recorded(t, f+".http")
-				calls, err := p.Parse(r, body)
-				if err != nil {
-					t.Fatalf("%s: %v", f, err)
-				}
-				for _, c := range calls {
-					if err := c.Validate(); err != nil {
-						t.Errorf("%s: %+v: %v", f, c, err)
-					}
-				}
-				got = append(got, calls...)
-			}
+			got := telephonytest.Replay(t, p.Parse, tt.files...)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("calls:\n got %+v\nwant %+v", got, tt.want)
 			}
@@ -125,11 +88,11 @@ func TestRecordedCallbacksBecomeCallEvents(t *testing.T) {
 
 func TestTheDefaultPortIsAcceptedEitherWay(t *testing.T) {
 	t.Parallel()
-	r, body := recorded(t, "port-443.http")
+	r, body := telephonytest.Request(t, "port-443.http")
 	if _, err := (Provider{AuthToken: testToken, PublicURL: "https://crm.example.com"}).Parse(r, body); err != nil {
 		t.Errorf("signed with :443: %v", err)
 	}
-	r, body = recorded(t, "answered-01-ringing.http")
+	r, body = telephonytest.Request(t, "answered-01-ringing.http")
 	if _, err := (Provider{AuthToken: testToken, PublicURL: "https://crm.example.com:443"}).Parse(r, body); err != nil {
 		t.Errorf("configured with :443: %v", err)
 	}
@@ -158,14 +121,9 @@ func TestRejectedCallbacks(t *testing.T) {
 			if p.AuthToken == "" {
 				p = Provider{AuthToken: testToken, PublicURL: testURL}
 			}
-			r, body := recorded(t, tt.file)
+			r, body := telephonytest.Request(t, tt.file)
 			calls, err := p.Parse(r, body)
-			if crm.ErrorCode(err) != tt.code || calls != nil {
-				t.Fatalf("calls %+v, err %v: want %s", calls, err, tt.code)
-			}
-			if e := err.(*crm.Error); e.Field != tt.field {
-				t.Errorf("field %q, want %q", e.Field, tt.field)
-			}
+			telephonytest.Refused(t, calls, err, tt.code, tt.field)
 			if (Provider{}).Answer(httptest.NewRecorder(), r, calls) {
 				t.Error("a rejected callback was answered with TwiML")
 			}
@@ -173,7 +131,7 @@ func TestRejectedCallbacks(t *testing.T) {
 	}
 	t.Run("no token configured", func(t *testing.T) {
 		t.Parallel()
-		r, body := recorded(t, "answered-01-ringing.http")
+		r, body := telephonytest.Request(t, "answered-01-ringing.http")
 		if _, err := (Provider{PublicURL: testURL}).Parse(r, body); crm.ErrorCode(err) != crm.EUNAUTHORIZED {
 			t.Errorf("err %v, want unauthorized", err)
 		}
@@ -184,7 +142,7 @@ func TestCallbacksAreAnsweredWithEmptyTwiML(t *testing.T) {
 	t.Parallel()
 	p := Provider{AuthToken: testToken, PublicURL: testURL}
 	for _, f := range []string{"missed-01-queued.http", "answered-03-completed.http"} {
-		r, body := recorded(t, f)
+		r, body := telephonytest.Request(t, f)
 		calls, err := p.Parse(r, body)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)

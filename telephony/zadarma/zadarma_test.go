@@ -1,12 +1,8 @@
 package zadarma
 
 import (
-	"bufio"
 	"bytes"
-	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,32 +10,12 @@ import (
 
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/telephony"
+	"github.com/leadd/leadd/telephony/telephonytest"
 )
 
 const testSecret = "zadarma-test-secret"
 
 var msk = time.FixedZone("MSK", 3*60*60)
-
-// recorded reads a request kept in testdata: a request line, headers, a
-// blank line and the body.
-func recorded(t *testing.T, name string) (*http.Request, []byte) {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, body, _ := strings.Cut(string(raw), "\n\n")
-	body = strings.TrimSuffix(body, "\n")
-	sc := bufio.NewScanner(strings.NewReader(head))
-	sc.Scan()
-	method, target, _ := strings.Cut(sc.Text(), " ")
-	r := httptest.NewRequest(method, target, strings.NewReader(body))
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), ": ")
-		r.Header.Add(k, v)
-	}
-	return r, []byte(body)
-}
 
 func TestSignMatchesAnIndependentVector(t *testing.T) {
 	t.Parallel()
@@ -86,20 +62,7 @@ func TestRecordedCallsBecomeCallEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var got []telephony.Call
-			for _, f := range tt.files {
-				r, body := recorded(t, f+".http")
-				calls, err := p.Parse(r, body)
-				if err != nil {
-					t.Fatalf("%s: %v", f, err)
-				}
-				for _, c := range calls {
-					if err := c.Validate(); err != nil {
-						t.Errorf("%s: %+v: %v", f, c, err)
-					}
-				}
-				got = append(got, calls...)
-			}
+			got := telephonytest.Replay(t, p.Parse, tt.files...)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("calls:\n got %+v\nwant %+v", got, tt.want)
 			}
@@ -109,7 +72,7 @@ func TestRecordedCallsBecomeCallEvents(t *testing.T) {
 
 func TestWithoutATimeZoneTheArrivalDatesTheCall(t *testing.T) {
 	t.Parallel()
-	r, body := recorded(t, "answered-01-start.http")
+	r, body := telephonytest.Request(t, "answered-01-start.http")
 	calls, err := Provider{Secret: testSecret}.Parse(r, body)
 	if err != nil || len(calls) != 1 || !calls[0].At.IsZero() {
 		t.Fatalf("calls %+v, err %v: want one call with a zero At", calls, err)
@@ -133,19 +96,14 @@ func TestRejectedNotifications(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
-			r, body := recorded(t, tt.file)
+			r, body := telephonytest.Request(t, tt.file)
 			calls, err := p.Parse(r, body)
-			if crm.ErrorCode(err) != tt.code || calls != nil {
-				t.Fatalf("calls %+v, err %v: want %s", calls, err, tt.code)
-			}
-			if e := err.(*crm.Error); e.Field != tt.field {
-				t.Errorf("field %q, want %q", e.Field, tt.field)
-			}
+			telephonytest.Refused(t, calls, err, tt.code, tt.field)
 		})
 	}
 	t.Run("no secret configured", func(t *testing.T) {
 		t.Parallel()
-		r, body := recorded(t, "answered-01-start.http")
+		r, body := telephonytest.Request(t, "answered-01-start.http")
 		if _, err := (Provider{}).Parse(r, body); crm.ErrorCode(err) != crm.EUNAUTHORIZED {
 			t.Errorf("err %v, want unauthorized", err)
 		}
@@ -155,7 +113,7 @@ func TestRejectedNotifications(t *testing.T) {
 func TestTheURLCheckIsAnsweredWithTheEcho(t *testing.T) {
 	t.Parallel()
 	p := Provider{Secret: testSecret}
-	r, body := recorded(t, "echo.http")
+	r, body := telephonytest.Request(t, "echo.http")
 	calls, err := p.Parse(r, body)
 	if err != nil || len(calls) != 0 {
 		t.Fatalf("calls %+v, err %v: want none", calls, err)
@@ -168,7 +126,7 @@ func TestTheURLCheckIsAnsweredWithTheEcho(t *testing.T) {
 		t.Errorf("answered %d %q (%s)", w.Code, w.Body.String(), w.Header().Get("Content-Type"))
 	}
 
-	r, body = recorded(t, "answered-01-start.http")
+	r, body = telephonytest.Request(t, "answered-01-start.http")
 	w = httptest.NewRecorder()
 	if calls, _ := p.Parse(r, body); p.Answer(w, r, calls) || w.Body.Len() != 0 {
 		t.Errorf("a call notification was answered by the provider: %q", w.Body.String())
