@@ -176,6 +176,7 @@ type ContactFilter struct {
 	Phone     string // E.164
 	Email     string
 	Query     string // in the name
+	Oldest    bool   // oldest first instead of newest
 	Limit     int
 	Cursor    string
 }
@@ -208,10 +209,10 @@ func (s *Store) Contacts(ctx context.Context, f ContactFilter) ([]Contact, strin
 		if err != nil || before <= 0 {
 			return nil, "", Invalid("cursor", "not a cursor this API returned")
 		}
-		add("id < ?", before)
+		add("id "+order(f.Oldest).cmp+" ?", before)
 	}
 	args = append(args, f.Limit+1)
-	rows, err := s.pool.Query(ctx, `SELECT `+contactColumns+` FROM contacts WHERE `+where+` ORDER BY id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+contactColumns+` FROM contacts WHERE `+where+` ORDER BY id `+order(f.Oldest).dir+` LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, "", translate(err, "contacts")
 	}
@@ -315,6 +316,7 @@ type CompanyFilter struct {
 	ManagerID *int64
 	INN       string
 	Query     string
+	Oldest    bool // oldest first instead of newest
 	Limit     int
 	Cursor    string
 }
@@ -341,10 +343,10 @@ func (s *Store) Companies(ctx context.Context, f CompanyFilter) ([]Company, stri
 		if err != nil || before <= 0 {
 			return nil, "", Invalid("cursor", "not a cursor this API returned")
 		}
-		add("id < ?", before)
+		add("id "+order(f.Oldest).cmp+" ?", before)
 	}
 	args = append(args, f.Limit+1)
-	rows, err := s.pool.Query(ctx, `SELECT `+companyColumns+` FROM companies WHERE `+where+` ORDER BY id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+companyColumns+` FROM companies WHERE `+where+` ORDER BY id `+order(f.Oldest).dir+` LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, "", translate(err, "companies")
 	}

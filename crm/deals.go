@@ -162,6 +162,7 @@ type DealFilter struct {
 	ManagerID *int64
 	ContactID *int64
 	CompanyID *int64
+	Oldest    bool // oldest first instead of newest
 	Limit     int
 	Cursor    string
 }
@@ -204,10 +205,10 @@ func (s *Store) Deals(ctx context.Context, f DealFilter) ([]Deal, string, error)
 		if err != nil || before <= 0 {
 			return nil, "", Invalid("cursor", "not a cursor this API returned")
 		}
-		add("d.id < ?", before)
+		add("d.id "+order(f.Oldest).cmp+" ?", before)
 	}
 	args = append(args, f.Limit+1)
-	rows, err := s.pool.Query(ctx, `SELECT `+dealColumns+dealFrom+` WHERE `+where+` ORDER BY d.id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+dealColumns+dealFrom+` WHERE `+where+` ORDER BY d.id `+order(f.Oldest).dir+` LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, "", translate(err, "deals")
 	}
@@ -216,6 +217,17 @@ func (s *Store) Deals(ctx context.Context, f DealFilter) ([]Deal, string, error)
 		return nil, "", translate(err, "deals")
 	}
 	return page(deals, f.Limit, func(d Deal) int64 { return d.ID })
+}
+
+// sortOrder is a list's direction: newest first (by id, descending) or
+// oldest first; the cursor continues in it.
+type sortOrder struct{ dir, cmp string }
+
+func order(oldest bool) sortOrder {
+	if oldest {
+		return sortOrder{"ASC", ">"}
+	}
+	return sortOrder{"DESC", "<"}
 }
 
 func pageSize(n int) int {

@@ -17,6 +17,7 @@ type LeadFilter struct {
 	Phone     string // E.164
 	Email     string // normalized
 	Queue     bool   // open leads nobody is assigned to
+	Oldest    bool   // oldest first instead of newest
 	Limit     int
 	Cursor    string // the next_cursor of the previous page
 }
@@ -71,11 +72,11 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, string, error)
 		if err != nil || before <= 0 {
 			return nil, "", Invalid("cursor", "not a cursor this API returned")
 		}
-		add("id < ", before)
+		add("id "+order(f.Oldest).cmp+" ", before)
 	}
 	args = append(args, f.Limit+1)
 	rows, err := s.pool.Query(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+where+
-		` ORDER BY id DESC LIMIT $`+strconv.Itoa(len(args)), args...)
+		` ORDER BY id `+order(f.Oldest).dir+` LIMIT $`+strconv.Itoa(len(args)), args...)
 	if err != nil {
 		return nil, "", translate(err, "leads")
 	}

@@ -196,6 +196,9 @@ func (s *Server) listLeads(r *http.Request, p Principal) (int, any, error) {
 		f.Cursor = q.Get("next_cursor")
 	}
 	var err error
+	if f.Oldest, err = oldest(q.Get("sort")); err != nil {
+		return 0, nil, err
+	}
 	if f.ManagerID, err = optionalID(q.Get("manager_id"), "manager_id"); err != nil {
 		return 0, nil, err
 	}
@@ -364,6 +367,17 @@ func (s *Server) counters(r *http.Request, p Principal) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, c, nil
+}
+
+// oldest reads sort=newest (the default) or sort=oldest.
+func oldest(v string) (bool, error) {
+	switch v {
+	case "", "newest":
+		return false, nil
+	case "oldest":
+		return true, nil
+	}
+	return false, crm.Invalid("sort", "must be newest or oldest, not %q", v)
 }
 
 func pathID(r *http.Request) (int64, error) {

@@ -122,6 +122,9 @@ func (s *Server) listDeals(r *http.Request, p Principal) (int, any, error) {
 	q := r.URL.Query()
 	f := crm.DealFilter{Pipeline: q.Get("pipeline"), Stage: q.Get("stage"), Status: q.Get("status"), Cursor: q.Get("cursor")}
 	var err error
+	if f.Oldest, err = oldest(q.Get("sort")); err != nil {
+		return 0, nil, err
+	}
 	if f.ManagerID, err = optionalID(q.Get("manager_id"), "manager_id"); err != nil {
 		return 0, nil, err
 	}
@@ -275,6 +278,9 @@ func (s *Server) listContacts(r *http.Request, p Principal) (int, any, error) {
 	q := r.URL.Query()
 	f := crm.ContactFilter{Query: q.Get("q"), Cursor: q.Get("cursor")}
 	var err error
+	if f.Oldest, err = oldest(q.Get("sort")); err != nil {
+		return 0, nil, err
+	}
 	if f.ManagerID, err = optionalID(q.Get("manager_id"), "manager_id"); err != nil {
 		return 0, nil, err
 	}
@@ -369,6 +375,9 @@ func (s *Server) listCompanies(r *http.Request, p Principal) (int, any, error) {
 	q := r.URL.Query()
 	f := crm.CompanyFilter{Query: q.Get("q"), INN: q.Get("inn"), Cursor: q.Get("cursor")}
 	var err error
+	if f.Oldest, err = oldest(q.Get("sort")); err != nil {
+		return 0, nil, err
+	}
 	if f.ManagerID, err = optionalID(q.Get("manager_id"), "manager_id"); err != nil {
 		return 0, nil, err
 	}
