@@ -91,6 +91,10 @@ type Config struct {
 		Poll     time.Duration `yaml:"poll"`     // long-poll timeout
 		PerChat  time.Duration `yaml:"per_chat"` // at most one message a chat this often
 		Global   time.Duration `yaml:"global"`   // and one overall this often
+		// Company: the bot also talks to clients (chats not linked to a
+		// manager); or CompanyToken: a second bot for clients.
+		Company      bool   `yaml:"company"`
+		CompanyToken string `yaml:"company_token"` // or TELEGRAM_COMPANY_TOKEN / _FILE
 	} `yaml:"telegram"`
 }
 
@@ -162,10 +166,11 @@ func Load(path string) (Config, error) {
 		return c, fmt.Errorf("config %s: %w", path, err)
 	}
 	for env, dst := range map[string]*string{
-		"DATABASE_URL":    &c.Database.URL,
-		"REDIS_URL":       &c.Redis.URL,
-		"LEADD_HTTP_ADDR": &c.HTTP.Addr,
-		"TELEGRAM_TOKEN":  &c.Telegram.Token,
+		"DATABASE_URL":           &c.Database.URL,
+		"REDIS_URL":              &c.Redis.URL,
+		"LEADD_HTTP_ADDR":        &c.HTTP.Addr,
+		"TELEGRAM_TOKEN":         &c.Telegram.Token,
+		"TELEGRAM_COMPANY_TOKEN": &c.Telegram.CompanyToken,
 	} {
 		v, err := fromEnv(env)
 		if err != nil {
@@ -293,6 +298,9 @@ func (c *Config) Validate() []error {
 	}
 	errs = append(errs, c.Forms.Validate("forms")...)
 	errs = append(errs, c.Mail.Validate("mail")...)
+	if (c.Telegram.Company || c.Telegram.CompanyToken != "") && c.Telegram.Token == "" {
+		bad("telegram.company_token", "needs telegram.token: managers answer clients through the managers' bot")
+	}
 	if e := c.Telegram.Endpoint; e != "" && strings.Count(e, "%s") != 2 {
 		bad("telegram.endpoint", "needs two %%s (token, method), like https://api.telegram.org/bot%%s/%%s")
 	}

@@ -103,6 +103,13 @@ func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by 
 			updated_at = $3, status_changed_at = $3 WHERE id = $1`, leadID, *contactID, now); err != nil {
 			return translate(err, "lead")
 		}
+		// The person's Telegram stays known through the contact, so their
+		// next message finds the deal.
+		if _, err := tx.Exec(ctx, `INSERT INTO contact_identities (identity, contact_id)
+			SELECT identity, $2 FROM lead_identities WHERE lead_id = $1 AND identity LIKE 'tg:%' ON CONFLICT DO NOTHING`,
+			leadID, *contactID); err != nil {
+			return translate(err, "contact identities")
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM lead_identities WHERE lead_id = $1`, leadID); err != nil {
 			return translate(err, "lead identities")
 		}

@@ -201,3 +201,130 @@ func (s *Store) RecordTelegramSent(ctx context.Context, outboxID, chatID int64, 
 		ON CONFLICT DO NOTHING`, outboxID, chatID, messageID, s.now())
 	return translate(err, "telegram sent")
 }
+
+// MessengerThread is the client conversation a message in a manager's
+// chat belongs to: the lead (or, once converted, the deal) it is about,
+// who answers it now, and the client's Telegram id (0: not in Telegram).
+type MessengerThread struct {
+	LeadID     *int64
+	DealID     *int64
+	ContactID  *int64
+	ManagerID  *int64
+	TelegramID int64
+	Name       string
+}
+
+// MessengerThreadOf finds the conversation behind a message the bot sent to
+// a manager's chat: a forwarded client message (messenger.message), a lead
+// card or a deal's touch. Errors: ENOTFOUND (not such a message, or its
+// lead or deal is gone).
+func (s *Store) MessengerThreadOf(ctx context.Context, chatID int64, messageID int) (MessengerThread, error) {
+	var t MessengerThread
+	err := s.pool.QueryRow(ctx, `SELECT (o.payload->>'lead_id')::bigint, (o.payload->>'deal_id')::bigint,
+			coalesce((o.payload->>'telegram_id')::bigint, 0), coalesce(o.payload->>'name', '')
+		FROM telegram_sent s JOIN outbox o ON o.id = s.outbox_id
+		WHERE s.chat_id = $1 AND s.message_id = $2 AND o.kind IN ('messenger.message', 'lead.assigned', 'deal.touch')
+		LIMIT 1`, chatID, messageID).Scan(&t.LeadID, &t.DealID, &t.TelegramID, &t.Name)
+	if err != nil {
+		return t, translate(err, "message")
+	}
+	if t.LeadID != nil {
+		// A converted lead's conversation goes on on its deal.
+		var status, name string
+		var deal *int64
+		if err := s.pool.QueryRow(ctx, `SELECT l.status, l.name, l.manager_id, l.contact_id, (SELECT d.id FROM deals d WHERE d.lead_id = l.id ORDER BY d.id LIMIT 1)
+			FROM leads l WHERE l.id = $1`, *t.LeadID).Scan(&status, &name, &t.ManagerID, &t.ContactID, &deal); err != nil {
+			return t, translate(err, "lead")
+		}
+		if t.Name == "" {
+			t.Name = name
+		}
+		if status == StatusConverted && deal != nil {
+			t.DealID = deal
+		} else {
+			t.DealID = nil
+		}
+	}
+	if t.DealID != nil {
+		if err := s.pool.QueryRow(ctx, `SELECT manager_id, contact_id FROM deals WHERE id = $1`, *t.DealID).
+			Scan(&t.ManagerID, &t.ContactID); err != nil {
+			return t, translate(err, "deal")
+		}
+	}
+	if t.TelegramID == 0 {
+		// A card or a deal's touch does not carry it: the person's identity does.
+		var tg *int64
+		if err := s.pool.QueryRow(ctx, `SELECT (SELECT substr(identity, 4)::bigint FROM (
+				SELECT identity FROM lead_identities WHERE lead_id = $1 AND identity LIKE 'tg:%'
+				UNION ALL SELECT identity FROM contact_identities WHERE contact_id = $2 AND identity LIKE 'tg:%') x LIMIT 1)`,
+			t.LeadID, t.ContactID).Scan(&tg); err != nil {
+			return t, translate(err, "telegram identity")
+		}
+		if tg != nil {
+			t.TelegramID = *tg
+		}
+	}
+	return t, nil
+}
+
+// MessengerReply is a manager's answer to a client, already sent through
+// the company's bot.
+type MessengerReply struct {
+	Thread    MessengerThread
+	ManagerID int64
+	Text      string
+	ChatID    int64 // the manager's chat
+	MessageID int   // their reply in it: a repeat of it records nothing
+	SentID    int   // the message the client got
+}
+
+// MessengerReplied reports whether a manager's reply was already sent to
+// the client (Telegram repeats an update when the bot stopped before
+// confirming it).
+func (s *Store) MessengerReplied(ctx context.Context, chatID int64, messageID int) (bool, error) {
+	var done bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM messenger_replies WHERE chat_id = $1 AND message_id = $2)`,
+		chatID, messageID).Scan(&done)
+	return done, translate(err, "messenger reply")
+}
+
+// RecordMessengerReply files a manager's answer as an outbound messenger
+// touch on the lead or deal and marks its open "Answer the message" done,
+// in one transaction; a repeat of the same reply records nothing and
+// returns 0. Errors: EINVALID (no lead or deal).
+func (s *Store) RecordMessengerReply(ctx context.Context, r MessengerReply) (touchID int64, err error) {
+	t := r.Thread
+	if t.LeadID == nil && t.DealID == nil {
+		return 0, Errorf(EINVALID, "a reply needs a lead or a deal")
+	}
+	lead := t.LeadID
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		now := s.now()
+		tag, err := tx.Exec(ctx, `INSERT INTO messenger_replies (chat_id, message_id, sent_message_id, at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT DO NOTHING`, r.ChatID, r.MessageID, r.SentID, now)
+		if err != nil || tag.RowsAffected() == 0 {
+			return translate(err, "messenger reply")
+		}
+		data := map[string]any{"manager_id": r.ManagerID, "telegram_id": t.TelegramID, "telegram_message_id": r.SentID}
+		if err := tx.QueryRow(ctx, `INSERT INTO touches (lead_id, deal_id, contact_id, channel, kind, source, at, text, data)
+			VALUES ($1, $2, $3, 'messenger', 'outbound', 'telegram', $4, $5, $6) RETURNING id`,
+			lead, t.DealID, t.ContactID, now, r.Text, data).Scan(&touchID); err != nil {
+			return translate(err, "touch")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE messenger_replies SET touch_id = $3 WHERE chat_id = $1 AND message_id = $2`,
+			r.ChatID, r.MessageID, touchID); err != nil {
+			return translate(err, "messenger reply")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE activities SET done_at = $3, outcome = 'done'
+			WHERE (lead_id = $1 OR deal_id = $2) AND type = 'email' AND subject = 'Answer the message' AND done_at IS NULL`,
+			lead, t.DealID, now); err != nil {
+			return translate(err, "activities")
+		}
+		// The manager is talking with the client: a new lead is taken, and
+		// the SLA clock stops.
+		_, err = tx.Exec(ctx, `UPDATE leads SET status = 'in_progress', sla_due_at = NULL, status_changed_at = $2, updated_at = $2
+			WHERE id = $1 AND status = 'new'`, lead, now)
+		return translate(err, "lead")
+	})
+	return touchID, err
+}

@@ -47,6 +47,7 @@ type app struct {
 	mailboxes  []*mail.Client
 	deliverer  *telegram.Deliverer // nil without a Telegram token
 	bot        *telegram.Bot
+	company    *telegram.Company // its own poller when telegram.company_token is set
 	log        *slog.Logger
 }
 
@@ -124,6 +125,18 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		a.deliverer = &telegram.Deliverer{Store: store, Client: client, Log: log}
 		if c.Updates {
 			a.bot = &telegram.Bot{Store: store, Client: client, Cadence: cfg.Cadence(), Log: log, PollTimeout: c.Poll}
+			if c.Company || c.CompanyToken != "" {
+				company := &telegram.Company{Inbox: a.inbox, Client: client, Phones: norm, Log: log, PollTimeout: c.Poll}
+				if c.CompanyToken != "" {
+					if company.Client, err = telegram.NewClient(telegram.Options{Token: c.CompanyToken, Endpoint: c.Endpoint,
+						PerChat: c.PerChat, Global: c.Global}); err != nil {
+						a.close()
+						return nil, fmt.Errorf("telegram company bot: %w", err)
+					}
+					a.company = company
+				}
+				a.bot.Company = company
+			}
 		}
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -271,6 +284,9 @@ func (a *app) runWorkers(ctx context.Context) error {
 	}
 	if a.bot != nil {
 		g.Go(func() error { return a.bot.Run(ctx) })
+	}
+	if a.company != nil {
+		g.Go(func() error { return a.company.Run(ctx) })
 	}
 	return g.Wait()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest/telegram"
 	"github.com/leadd/leadd/ingest/telegram/telegramtest"
 )
@@ -427,4 +428,202 @@ func TestTelegramIsWiredFromTheConfig(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// msgApp is the daemon with the managers' bot and the company's bot on
+// a fake Bot API: one token for both, or a fake each.
+type msgApp struct {
+	*testApp
+	managers, clients *telegramtest.Server
+}
+
+func startMessenger(t *testing.T, twoTokens bool) *msgApp {
+	t.Helper()
+	ta := startApp(t, nil)
+	client := func(fake *telegramtest.Server) *telegram.Client {
+		c, err := telegram.NewClient(telegram.Options{Token: telegramtest.Token, Endpoint: fake.Endpoint(),
+			PerChat: 10 * time.Millisecond, Global: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ma := &msgApp{testApp: ta, managers: telegramtest.NewServer()}
+	mc := client(ma.managers)
+	company := &telegram.Company{Inbox: ta.inbox, Client: mc, Phones: dedupe.Normalizer{Region: ta.cfg.PhoneRegion},
+		Log: testLogger(t), PollTimeout: time.Second}
+	ma.clients = ma.managers
+	if twoTokens {
+		ma.clients = telegramtest.NewServer()
+		company.Client = client(ma.clients)
+	}
+	d := &telegram.Deliverer{Store: ta.store, Client: mc, Log: testLogger(t), Poll: 50 * time.Millisecond,
+		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second}
+	bot := &telegram.Bot{Store: ta.store, Client: mc, Cadence: ta.cfg.Cadence(), Log: testLogger(t), PollTimeout: time.Second,
+		Company: company}
+	ctx, cancel := context.WithCancel(context.Background())
+	runs := []func(context.Context) error{d.Run, bot.Run}
+	if twoTokens {
+		runs = append(runs, company.Run)
+	}
+	done := make(chan struct{}, len(runs))
+	for _, run := range runs {
+		go func() { _ = run(ctx); done <- struct{}{} }()
+	}
+	t.Cleanup(func() {
+		cancel()
+		for range runs {
+			<-done
+		}
+		ma.managers.Close()
+		if twoTokens {
+			ma.clients.Close()
+		}
+	})
+	return ma
+}
+
+// waitIn waits for a message in chat on fake whose text holds want.
+func (ma *msgApp) waitIn(fake *telegramtest.Server, chat int64, want string) telegramtest.Message {
+	ma.t.Helper()
+	var found telegramtest.Message
+	waitFor(ma.t, "a message in chat "+strconv.FormatInt(chat, 10)+" with "+want, func() bool {
+		for _, m := range fake.Messages(chat) {
+			if strings.Contains(m.Text, want) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// waitForwarded waits for the client's message with want forwarded to a
+// manager's chat, and for its delivery to be recorded (what a reply to it
+// is matched by): a person replies only after seeing it.
+func (ma *msgApp) waitForwarded(chat int64, want string) telegramtest.Message {
+	ma.t.Helper()
+	m := ma.waitIn(ma.managers, chat, "Reply to this message to answer them")
+	waitFor(ma.t, "the forward of "+want, func() bool {
+		for _, x := range ma.managers.Messages(chat) {
+			if strings.Contains(x.Text, want) && strings.Contains(x.Text, "Reply to this message") {
+				m = x
+				return true
+			}
+		}
+		return false
+	})
+	ma.waitRecorded(chat, m.ID)
+	return m
+}
+
+// waitRecorded waits until the deliverer recorded a message as sent.
+func (ma *msgApp) waitRecorded(chat int64, id int) {
+	ma.t.Helper()
+	waitFor(ma.t, "the message recorded as sent", func() bool {
+		return ma.db.Count(ma.t, `SELECT count(*) FROM telegram_sent WHERE chat_id = $1 AND message_id = $2`, chat, id) == 1
+	})
+}
+
+func TestTelegramCompanyBot(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		twoTokens bool
+	}{{"one token", false}, {"two tokens", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ma := startMessenger(t, tc.twoTokens)
+			(&tgApp{testApp: ma.testApp}).linkAll()
+			ctx := context.Background()
+			const client = int64(777001)
+
+			// /start offers the phone button and opens nothing.
+			ma.clients.Write(telegramtest.Incoming{From: client, Text: "/start ad_campaign"})
+			hello := ma.waitIn(ma.clients, client, "Здравствуйте")
+			if len(hello.Keyboard) != 1 || !hello.Keyboard[0][0].RequestContact {
+				t.Errorf("the greeting offers no share-my-phone button: %+v", hello.Keyboard)
+			}
+
+			// The first message: a lead on the messenger channel, a thank-you, and the manager sees it.
+			ma.clients.Write(telegramtest.Incoming{From: client, FirstName: "Мария", LastName: "Иванова", Text: "Нужен станок ЧПУ"})
+			ma.waitIn(ma.clients, client, "Спасибо! Менеджер ответит вам здесь.")
+			ma.waitProcessed()
+			var leadID, mgr int64
+			var channel, name string
+			if err := ma.db.Pool.QueryRow(ctx, `SELECT id, manager_id, channel, name FROM leads`).Scan(&leadID, &mgr, &channel, &name); err != nil {
+				t.Fatal(err)
+			}
+			if channel != crm.ChannelMessenger || name != "Мария Иванова" {
+				t.Errorf("lead: channel %q, name %q", channel, name)
+			}
+			ref := "lead #" + strconv.FormatInt(leadID, 10)
+			first := ma.waitForwarded(chatOf(mgr), "Нужен станок ЧПУ")
+			if !strings.Contains(first.Text, "Мария Иванова") || !strings.Contains(first.Text, ref) {
+				t.Errorf("the forwarded message lacks the name or %s:\n%s", ref, first.Text)
+			}
+
+			// They write again: the same lead gets the touch, the manager the message.
+			ma.clients.Write(telegramtest.Incoming{From: client, FirstName: "Мария", LastName: "Иванова", Text: "Когда доставка?"})
+			ma.waitProcessed()
+			second := ma.waitForwarded(chatOf(mgr), "Когда доставка?")
+			if n := ma.db.Count(t, `SELECT count(*) FROM leads`); n != 1 {
+				t.Errorf("%d leads, want the one", n)
+			}
+			if n := ma.db.Count(t, `SELECT count(*) FROM touches WHERE lead_id = $1 AND kind = 'inbound' AND channel = 'messenger'`, leadID); n != 2 {
+				t.Errorf("%d inbound touches on the lead, want 2", n)
+			}
+			if n := ma.db.Count(t, `SELECT count(*) FROM activities WHERE lead_id = $1 AND subject = 'Answer the message' AND done_at IS NULL`, leadID); n != 1 {
+				t.Errorf("%d open 'Answer the message', want 1", n)
+			}
+			if n := len(ma.clients.Messages(client)); n != 2 {
+				t.Errorf("the client got %d messages, want the greeting and one thank-you", n)
+			}
+
+			// The manager replies to the forwarded message: the client gets it, the lead records it.
+			ma.managers.Write(telegramtest.Incoming{From: chatOf(mgr), Text: "Завтра привезём", ReplyTo: second.ID})
+			ma.waitIn(ma.clients, client, "Завтра привезём")
+			ma.waitIn(ma.managers, chatOf(mgr), "✓ Sent to Мария Иванова ("+ref+")")
+			var kind, text string
+			if err := ma.db.Pool.QueryRow(ctx, `SELECT kind, text FROM touches WHERE lead_id = $1 ORDER BY id DESC LIMIT 1`, leadID).
+				Scan(&kind, &text); err != nil {
+				t.Fatal(err)
+			}
+			if kind != "outbound" || text != "Завтра привезём" {
+				t.Errorf("the last touch is %s %q, want the outbound reply", kind, text)
+			}
+			if n := ma.db.Count(t, `SELECT count(*) FROM activities WHERE lead_id = $1 AND subject = 'Answer the message' AND done_at IS NULL`, leadID); n != 0 {
+				t.Errorf("'Answer the message' still open after the answer")
+			}
+			if n := ma.db.Count(t, `SELECT count(*) FROM leads WHERE id = $1 AND status = 'in_progress' AND sla_due_at IS NULL`, leadID); n != 1 {
+				t.Errorf("answering the client did not take the lead")
+			}
+			// Replying to the lead card works too; replying to anything else explains.
+			card := ma.waitIn(ma.managers, chatOf(mgr), "Lead #"+strconv.FormatInt(leadID, 10))
+			ma.waitRecorded(chatOf(mgr), card.ID)
+			ma.managers.Write(telegramtest.Incoming{From: chatOf(mgr), Text: "Уточните адрес", ReplyTo: card.ID})
+			ma.waitIn(ma.clients, client, "Уточните адрес")
+			thanks := ma.waitIn(ma.managers, chatOf(mgr), "✓ Sent")
+			ma.managers.Write(telegramtest.Incoming{From: chatOf(mgr), Text: "?", ReplyTo: thanks.ID})
+			ma.waitIn(ma.managers, chatOf(mgr), "To answer a client, reply to their message")
+			if n := ma.db.Count(t, `SELECT count(*) FROM touches WHERE lead_id = $1 AND kind = 'outbound'`, leadID); n != 2 {
+				t.Errorf("%d outbound touches, want 2", n)
+			}
+
+			// They share their phone: the lead learns it.
+			ma.clients.Write(telegramtest.Incoming{From: client, FirstName: "Мария", Phone: "79123456789"})
+			got := ma.waitIn(ma.clients, client, "номер получили")
+			if !got.RemoveKeyboard {
+				t.Errorf("the share button stays after the phone came")
+			}
+			ma.waitProcessed()
+			if n := ma.db.Count(t, `SELECT count(*) FROM leads WHERE id = $1 AND '+79123456789' = ANY(phones)`, leadID); n != 1 {
+				t.Errorf("the lead did not learn the shared phone")
+			}
+			if n := ma.db.Count(t, `SELECT count(*) FROM leads`); n != 1 {
+				t.Errorf("%d leads after the phone, want the one", n)
+			}
+		})
+	}
 }

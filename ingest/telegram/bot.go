@@ -19,6 +19,8 @@ import (
 //
 // Updates come by long polling (getUpdates). Telegram lets one poller
 // per token, so run it on one replica; webhook mode is not built yet.
+// A manager answers a client by replying to the client's message the
+// bot forwarded (see Company).
 type Bot struct {
 	Store   Store
 	Client  *Client
@@ -26,6 +28,11 @@ type Bot struct {
 	Log     *slog.Logger
 	// PollTimeout is how long one getUpdates waits for news (25s).
 	PollTimeout time.Duration
+	// Company, when set, is the company's bot: a manager's reply to a
+	// client's message goes to the client through it. When it shares this
+	// bot's Client (one token for both), chats not linked to a manager are
+	// clients' and it takes them.
+	Company *Company
 }
 
 // Run polls for updates and handles them until ctx ends; it returns nil
@@ -35,46 +42,31 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.Log == nil {
 		b.Log = slog.Default()
 	}
-	timeout := int(b.PollTimeout / time.Second)
-	if timeout <= 0 {
-		timeout = 25
-	}
-	offset := 0
-	for {
-		ups, err := b.Client.with(ctx).GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Timeout: timeout,
-			AllowedUpdates: []string{"message", "callback_query"}})
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			wait := 3 * time.Second
-			if f := classify(err); f.kind == failRateLimited {
-				wait = f.retryAfter
-			}
-			b.Log.Warn("telegram getUpdates", "err", err, "retry_in", wait.String())
-			if sleep(ctx, wait) != nil {
-				return nil
-			}
-			continue
-		}
-		for _, u := range ups {
-			if u.UpdateID >= offset {
-				offset = u.UpdateID + 1
-			}
-			b.Handle(ctx, u)
-		}
-	}
+	return poll(ctx, b.Client, b.PollTimeout, b.Log, b.handle)
 }
 
 // Handle answers one update.
 func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) {
+	if err := b.handle(ctx, u); err != nil {
+		b.Log.Error("telegram update", "update_id", u.UpdateID, "err", err)
+	}
+}
+
+// handle answers one update; an error (only a client's message the inbox
+// did not take) asks for the update again.
+func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) error {
 	switch {
 	case u.Message != nil && u.Message.Chat != nil && u.Message.From != nil:
-		b.message(ctx, u.Message)
+		return b.message(ctx, u.Message)
 	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
 		b.callback(ctx, u.CallbackQuery)
 	}
+	return nil
 }
+
+// clientsHere: with one token for both bots, every private chat not
+// linked to a manager is a client's.
+func (b *Bot) clientsHere() bool { return b.Company != nil && b.Company.Client == b.Client }
 
 const (
 	refusal = "Hello! This bot works for our sales team only. If you are on the team, ask your administrator " +
@@ -94,40 +86,59 @@ func (b *Bot) reply(ctx context.Context, chat int64, text string, markup *tgbota
 	}
 }
 
-func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) {
+func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) error {
 	chat := msg.Chat.ID
 	if msg.Chat.Type != "private" || msg.From.ID != chat {
-		return // managers work in their private chat with the bot; groups get nothing
+		return nil // managers work in their private chat with the bot; groups get nothing
 	}
 	fields := strings.Fields(msg.Text)
-	if len(fields) == 0 {
-		return
+	cmd := ""
+	if len(fields) > 0 {
+		cmd, _, _ = strings.Cut(strings.ToLower(fields[0]), "@")
 	}
-	cmd, _, _ := strings.Cut(strings.ToLower(fields[0]), "@")
 	if cmd == "/start" && len(fields) > 1 {
 		m, err := b.Store.LinkTelegram(ctx, fields[1], chat)
 		if err != nil {
 			if crm.ErrorCode(err) != crm.ENOTFOUND {
 				b.Log.Error("telegram link", "err", err)
 			}
+			if b.clientsHere() {
+				// Not a link code: a client came by a link with a start parameter.
+				return b.Company.message(ctx, msg)
+			}
 			b.Log.Info("telegram link refused", "chat_id", chat)
 			b.reply(ctx, chat, badCode, nil)
-			return
+			return nil
 		}
 		b.Log.Info("telegram linked", "manager_id", m.ID, "chat_id", chat)
 		b.reply(ctx, chat, fmt.Sprintf("Hello, %s! This chat now gets your leads and reminders.\n\n%s", m.Name, help), nil)
-		return
+		return nil
 	}
 	m, err := b.Store.ManagerByTelegram(ctx, chat)
 	if err != nil {
 		if crm.ErrorCode(err) != crm.ENOTFOUND {
 			b.Log.Error("telegram manager", "err", err)
+			if b.clientsHere() {
+				return err // not known to be a client: ask again
+			}
 		}
-		b.reply(ctx, chat, refusal, nil)
-		return
+		if b.clientsHere() {
+			return b.Company.message(ctx, msg)
+		}
+		if len(fields) > 0 {
+			b.reply(ctx, chat, refusal, nil)
+		}
+		return nil
 	}
 	if err := b.Store.MarkTelegramReachable(ctx, m.ID); err != nil {
 		b.Log.Warn("telegram reachable", "manager_id", m.ID, "err", err)
+	}
+	if msg.ReplyToMessage != nil && b.Company != nil {
+		b.answerClient(ctx, m, msg)
+		return nil
+	}
+	if len(fields) == 0 {
+		return nil
 	}
 	switch cmd {
 	case "/today":
@@ -139,7 +150,7 @@ func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) {
 		if _, err := b.Store.UpdateManager(ctx, m.ID, crm.ManagerPatch{Away: &away}); err != nil {
 			b.Log.Error("telegram away", "manager_id", m.ID, "err", err)
 			b.reply(ctx, chat, "Sorry, that did not work; try again in a minute.", nil)
-			return
+			return nil
 		}
 		if away {
 			b.reply(ctx, chat, "You are away: no new leads come to you until /back.", nil)
@@ -149,6 +160,7 @@ func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) {
 	default:
 		b.reply(ctx, chat, fmt.Sprintf("Hello, %s!\n\n%s", m.Name, help), nil)
 	}
+	return nil
 }
 
 // list shows a manager's activities due today or overdue, each with a

@@ -35,6 +35,9 @@ type Store interface {
 	Activity(ctx context.Context, id int64) (crm.Activity, error)
 	Activities(ctx context.Context, managerID int64, due string) ([]crm.Activity, error)
 	CompleteActivity(ctx context.Context, id int64, c crm.Completion, cadence crm.Cadence) (crm.CompleteResult, error)
+	MessengerThreadOf(ctx context.Context, chatID int64, messageID int) (crm.MessengerThread, error)
+	MessengerReplied(ctx context.Context, chatID int64, messageID int) (bool, error)
+	RecordMessengerReply(ctx context.Context, r crm.MessengerReply) (int64, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -240,6 +243,7 @@ type payload struct {
 	Text          string     `json:"text"`
 	ManagerName   string     `json:"manager_name"`
 	Kind          string     `json:"kind"`
+	Name          string     `json:"name"`
 }
 
 // staleRinging: a "who is calling" notice later than this is noise.
@@ -270,9 +274,12 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		return out, "", nil
 	}
 	switch m.Kind {
-	case "lead.assigned", "call.incoming", "activity.overdue", "manager.digest", "deal.touch":
+	case "lead.assigned", "call.incoming", "activity.overdue", "manager.digest", "deal.touch", "messenger.message":
 	default:
 		return nil, "not for telegram", nil
+	}
+	if m.Kind == "deal.touch" && p.Channel == crm.ChannelMessenger {
+		return nil, "the client's message goes as messenger.message", nil
 	}
 	if p.ManagerID == nil {
 		return nil, "no manager", nil
@@ -340,6 +347,8 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		o.text = fmt.Sprintf("Good morning! %s\nDue today: %d\nOverdue: %d\n/today · /overdue", p.Date, p.Today, p.Overdue)
 	case "deal.touch":
 		o.text = fmt.Sprintf("💬 Deal #%d: a new %s\n%s", deref(p.DealID), p.Channel, clip(p.Text, 600))
+	case "messenger.message":
+		o.text = messengerText(p)
 	}
 	return []outgoing{o}, "", nil
 }
@@ -379,4 +388,19 @@ func deref(p *int64) int64 {
 		return 0
 	}
 	return *p
+}
+
+// messengerText is a client's message as their manager sees it: who,
+// about which lead or deal, what they wrote, and how to answer. Telegram
+// allows 4096 characters; the CRM keeps the whole text.
+func messengerText(p payload) string {
+	name := p.Name
+	if name == "" {
+		name = "A client"
+	}
+	ref := fmt.Sprintf("lead #%d", deref(p.LeadID))
+	if p.DealID != nil {
+		ref = fmt.Sprintf("deal #%d", *p.DealID)
+	}
+	return fmt.Sprintf("💬 %s (Telegram, %s):\n%s\n\n↩️ Reply to this message to answer them.", name, ref, clip(p.Text, 3500))
 }

@@ -55,13 +55,23 @@ func (m *Markup) Find(prefix string) string {
 	return ""
 }
 
+// KeyButton is a button of a reply keyboard (the one under the input).
+type KeyButton struct {
+	Text           string `json:"text"`
+	RequestContact bool   `json:"request_contact,omitempty"`
+}
+
 // Message is a message the bot sent, as it stands after any edits.
 type Message struct {
 	ID     int
 	ChatID int64
 	Text   string
 	Markup *Markup
-	Edits  int
+	// Keyboard is the reply keyboard sent with it; RemoveKeyboard that it
+	// took the keyboard away.
+	Keyboard       [][]KeyButton
+	RemoveKeyboard bool
+	Edits          int
 }
 
 // Answer is an answerCallbackQuery.
@@ -88,6 +98,7 @@ type Server struct {
 	updates  []map[string]any
 	nextUpd  int
 	nextCB   int
+	nextMsg  int
 	fails    map[string][]Failure
 	blocked  map[int64]string
 	newsWake chan struct{}
@@ -168,8 +179,52 @@ func (s *Server) AnswerTo(id string) (string, bool) {
 
 // SendText queues a text message from a user in their private chat.
 func (s *Server) SendText(from int64, text string) {
-	s.push(map[string]any{"message": map[string]any{"message_id": 100000 + s.nextUpd, "date": time.Now().Unix(),
-		"from": user(from), "chat": map[string]any{"id": from, "type": "private"}, "text": text}})
+	s.Write(Incoming{From: from, Text: text})
+}
+
+// Incoming is a message a user writes in their private chat with the bot.
+type Incoming struct {
+	From      int64
+	FirstName string // "User<id>" if empty
+	LastName  string
+	Text      string
+	ReplyTo   int    // the bot's message this one replies to
+	Phone     string // the user shares their own contact with this number
+}
+
+// Write queues a message from a user and returns its message id.
+func (s *Server) Write(in Incoming) int {
+	u := user(in.From)
+	if in.FirstName != "" {
+		u["first_name"] = in.FirstName
+	}
+	if in.LastName != "" {
+		u["last_name"] = in.LastName
+	}
+	s.mu.Lock()
+	s.nextMsg++
+	id := 100000 + s.nextMsg
+	s.mu.Unlock()
+	msg := map[string]any{"message_id": id, "date": time.Now().Unix(), "from": u,
+		"chat": map[string]any{"id": in.From, "type": "private"}}
+	if in.Text != "" {
+		msg["text"] = in.Text
+		if strings.HasPrefix(in.Text, "/") {
+			cmd, _, _ := strings.Cut(in.Text, " ")
+			msg["entities"] = []any{map[string]any{"type": "bot_command", "offset": 0, "length": len([]rune(cmd))}}
+		}
+	}
+	if in.Phone != "" {
+		msg["contact"] = map[string]any{"phone_number": in.Phone, "first_name": u["first_name"], "user_id": in.From}
+	}
+	if in.ReplyTo != 0 {
+		to := s.Message(in.ReplyTo)
+		msg["reply_to_message"] = map[string]any{"message_id": in.ReplyTo, "date": time.Now().Unix(),
+			"from": map[string]any{"id": 1, "is_bot": true, "first_name": "Leadd"},
+			"chat": map[string]any{"id": to.ChatID, "type": "private"}, "text": to.Text}
+	}
+	s.push(map[string]any{"message": msg})
+	return id
 }
 
 // Press queues a press of a button with data on message id by user from,
@@ -236,6 +291,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		m := &Message{ID: len(s.messages) + 1, ChatID: chat, Text: r.Form.Get("text"), Markup: markup(r.Form.Get("reply_markup"))}
+		m.Keyboard, m.RemoveKeyboard = keyboard(r.Form.Get("reply_markup"))
 		s.messages = append(s.messages, m)
 		s.mu.Unlock()
 		ok200(w, map[string]any{"message_id": m.ID, "date": time.Now().Unix(),
@@ -310,6 +366,17 @@ func markup(s string) *Markup {
 		return nil
 	}
 	return &m
+}
+
+func keyboard(s string) ([][]KeyButton, bool) {
+	var k struct {
+		Keyboard       [][]KeyButton `json:"keyboard"`
+		RemoveKeyboard bool          `json:"remove_keyboard"`
+	}
+	if s == "" || json.Unmarshal([]byte(s), &k) != nil {
+		return nil, false
+	}
+	return k.Keyboard, k.RemoveKeyboard
 }
 
 func ok200(w http.ResponseWriter, result any) {
