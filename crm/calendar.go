@@ -119,7 +119,7 @@ func (s *Store) busy(ctx context.Context, ids []int64, from, to time.Time, withD
 	rows, err := s.pool.Query(ctx, `SELECT id, type, subject, due_at, due_at + duration, done_at IS NOT NULL, lead_id, deal_id,
 			participants, manager_id, coalesce(done_at, created_at)
 		FROM activities
-		WHERE (manager_id = ANY($1) OR participants && $1) AND type IN ('meeting', 'call')
+		WHERE (manager_id = ANY($1) OR (cardinality(participants) > 0 AND participants && $1)) AND type IN ('meeting', 'call')
 		  AND due_at < $3 AND due_at + duration > $2 AND ($4 OR done_at IS NULL)
 		ORDER BY due_at`, ids, from, to, withDone)
 	if err != nil {
