@@ -7,3 +7,5 @@ CREATE UNIQUE INDEX touches_call_key ON touches (call_key) WHERE call_key IS NOT
 DROP INDEX activities_participants;
 CREATE INDEX activities_participants ON activities USING gin (participants)
     WHERE done_at IS NULL AND cardinality(participants) > 0;
+-- A lead's open call is found through activities_lead already.
+DROP INDEX activities_open_call;
