@@ -95,6 +95,10 @@ type Config struct {
 		// manager); or CompanyToken: a second bot for clients.
 		Company      bool   `yaml:"company"`
 		CompanyToken string `yaml:"company_token"` // or TELEGRAM_COMPANY_TOKEN / _FILE
+		// WebhookSecret switches from long polling to webhooks: Telegram
+		// posts to /hooks/telegram/managers (and /hooks/telegram/company)
+		// with this secret in X-Telegram-Bot-Api-Secret-Token.
+		WebhookSecret string `yaml:"webhook_secret"` // or TELEGRAM_WEBHOOK_SECRET / _FILE
 	} `yaml:"telegram"`
 }
 
@@ -166,11 +170,12 @@ func Load(path string) (Config, error) {
 		return c, fmt.Errorf("config %s: %w", path, err)
 	}
 	for env, dst := range map[string]*string{
-		"DATABASE_URL":           &c.Database.URL,
-		"REDIS_URL":              &c.Redis.URL,
-		"LEADD_HTTP_ADDR":        &c.HTTP.Addr,
-		"TELEGRAM_TOKEN":         &c.Telegram.Token,
-		"TELEGRAM_COMPANY_TOKEN": &c.Telegram.CompanyToken,
+		"DATABASE_URL":            &c.Database.URL,
+		"REDIS_URL":               &c.Redis.URL,
+		"LEADD_HTTP_ADDR":         &c.HTTP.Addr,
+		"TELEGRAM_TOKEN":          &c.Telegram.Token,
+		"TELEGRAM_COMPANY_TOKEN":  &c.Telegram.CompanyToken,
+		"TELEGRAM_WEBHOOK_SECRET": &c.Telegram.WebhookSecret,
 	} {
 		v, err := fromEnv(env)
 		if err != nil {
@@ -300,6 +305,9 @@ func (c *Config) Validate() []error {
 	errs = append(errs, c.Mail.Validate("mail")...)
 	if (c.Telegram.Company || c.Telegram.CompanyToken != "") && c.Telegram.Token == "" {
 		bad("telegram.company_token", "needs telegram.token: managers answer clients through the managers' bot")
+	}
+	if ws := c.Telegram.WebhookSecret; ws != "" && (len(ws) < 16 || strings.Trim(ws, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "") {
+		bad("telegram.webhook_secret", "must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
 	}
 	if e := c.Telegram.Endpoint; e != "" && strings.Count(e, "%s") != 2 {
 		bad("telegram.endpoint", "needs two %%s (token, method), like https://api.telegram.org/bot%%s/%%s")

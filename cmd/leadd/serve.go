@@ -123,20 +123,29 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 			return nil, fmt.Errorf("telegram: %w", err)
 		}
 		a.deliverer = &telegram.Deliverer{Store: store, Client: client, Log: log}
-		if c.Updates {
-			a.bot = &telegram.Bot{Store: store, Client: client, Cadence: cfg.Cadence(), Log: log, PollTimeout: c.Poll}
-			if c.Company || c.CompanyToken != "" {
-				company := &telegram.Company{Inbox: a.inbox, Client: client, Phones: norm, Log: log, PollTimeout: c.Poll}
-				if c.CompanyToken != "" {
-					if company.Client, err = telegram.NewClient(telegram.Options{Token: c.CompanyToken, Endpoint: c.Endpoint,
-						PerChat: c.PerChat, Global: c.Global}); err != nil {
-						a.close()
-						return nil, fmt.Errorf("telegram company bot: %w", err)
-					}
-					a.company = company
+		bot := &telegram.Bot{Store: store, Client: client, Cadence: cfg.Cadence(), Log: log, PollTimeout: c.Poll}
+		var ownToken *telegram.Company // a company bot with a token of its own
+		if c.Company || c.CompanyToken != "" {
+			company := &telegram.Company{Inbox: a.inbox, Client: client, Phones: norm, Log: log, PollTimeout: c.Poll}
+			if c.CompanyToken != "" {
+				if company.Client, err = telegram.NewClient(telegram.Options{Token: c.CompanyToken, Endpoint: c.Endpoint,
+					PerChat: c.PerChat, Global: c.Global}); err != nil {
+					a.close()
+					return nil, fmt.Errorf("telegram company bot: %w", err)
 				}
-				a.bot.Company = company
+				ownToken = company
 			}
+			bot.Company = company
+		}
+		switch {
+		case c.WebhookSecret != "":
+			// Telegram posts updates to every replica alike: nothing polls.
+			mux.HandleFunc("POST /hooks/telegram/managers", telegram.Webhook(c.WebhookSecret, bot.HandleUpdate, log))
+			if ownToken != nil {
+				mux.HandleFunc("POST /hooks/telegram/company", telegram.Webhook(c.WebhookSecret, ownToken.HandleUpdate, log))
+			}
+		case c.Updates:
+			a.bot, a.company = bot, ownToken
 		}
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

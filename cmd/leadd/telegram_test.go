@@ -627,3 +627,36 @@ func TestTelegramCompanyBot(t *testing.T) {
 		})
 	}
 }
+
+func TestTelegramWebhookChecksTheSecretToken(t *testing.T) {
+	t.Parallel()
+	fake := telegramtest.NewServer()
+	defer fake.Close()
+	const secret = "leadd-webhook-secret-0123"
+	ta := startApp(t, func(c *configs.Config) {
+		c.Telegram.Token, c.Telegram.Endpoint, c.Telegram.WebhookSecret = telegramtest.Token, fake.Endpoint(), secret
+	})
+	update := `{"update_id": 7, "message": {"message_id": 1, "date": 1764100000, "text": "/start",
+		"from": {"id": 555001, "first_name": "Незнакомец"}, "chat": {"id": 555001, "type": "private"}}}`
+	if res := ta.do("POST", "/hooks/telegram/managers", "application/json", strings.NewReader(update),
+		"X-Telegram-Bot-Api-Secret-Token: not-the-secret-at-all"); res.Status != 401 {
+		t.Fatalf("a wrong secret: %d", res.Status)
+	}
+	if res := ta.do("POST", "/hooks/telegram/managers", "application/json", strings.NewReader(update)); res.Status != 401 {
+		t.Fatalf("no secret: %d", res.Status)
+	}
+	if n := len(fake.Messages(555001)); n != 0 {
+		t.Fatalf("an unauthenticated update was answered: %d messages", n)
+	}
+	if res := ta.do("POST", "/hooks/telegram/managers", "application/json", strings.NewReader(update),
+		"X-Telegram-Bot-Api-Secret-Token: "+secret); res.Status != 200 {
+		t.Fatalf("the right secret: %d %s", res.Status, res.Body)
+	}
+	msgs := fake.Messages(555001)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "sales team only") {
+		t.Errorf("a stranger's /start by webhook: %+v", msgs)
+	}
+	if fake.Calls("getUpdates") != 0 {
+		t.Errorf("with a webhook nothing should poll: %d getUpdates", fake.Calls("getUpdates"))
+	}
+}
