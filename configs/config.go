@@ -17,8 +17,10 @@ import (
 
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/api"
+	"github.com/leadd/leadd/crm/documents"
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/ingest/mail"
+	"github.com/leadd/leadd/ingest/robokassa"
 	"github.com/leadd/leadd/routing"
 	"gopkg.in/yaml.v3"
 )
@@ -62,6 +64,9 @@ type Config struct {
 	// VATRates are the VAT rates lines may use: a key and its percent
 	// ("" for without VAT).
 	VATRates crm.VATRates `yaml:"vat_rates"`
+	// Documents are the quotes, invoices, contracts and acts made from a
+	// deal's lines: our requisites, the templates and the numbering.
+	Documents documents.Config `yaml:"documents"`
 	// Automation are the stage rules: on entering a stage, an activity or
 	// a tunnel into another pipeline, each at most once per deal.
 	Automation []crm.Rule `yaml:"automation"`
@@ -100,6 +105,9 @@ type Config struct {
 		// with this secret in X-Telegram-Bot-Api-Secret-Token.
 		WebhookSecret string `yaml:"webhook_secret"` // or TELEGRAM_WEBHOOK_SECRET / _FILE
 	} `yaml:"telegram"`
+	// Robokassa is the payment links for deals and their ResultURL; off
+	// while merchant_login is empty.
+	Robokassa robokassa.Config `yaml:"robokassa"`
 }
 
 // Telephony is the PBX connections; a provider is on when its section is
@@ -176,6 +184,8 @@ func Load(path string) (Config, error) {
 		"TELEGRAM_TOKEN":          &c.Telegram.Token,
 		"TELEGRAM_COMPANY_TOKEN":  &c.Telegram.CompanyToken,
 		"TELEGRAM_WEBHOOK_SECRET": &c.Telegram.WebhookSecret,
+		"ROBOKASSA_PASSWORD1":     &c.Robokassa.Password1,
+		"ROBOKASSA_PASSWORD2":     &c.Robokassa.Password2,
 	} {
 		v, err := fromEnv(env)
 		if err != nil {
@@ -187,9 +197,11 @@ func Load(path string) (Config, error) {
 	}
 	c.Forms.Defaults()
 	c.Mail.Defaults()
+	c.Robokassa.Defaults()
 	if c.VATRates == nil {
 		c.VATRates = crm.DefaultVATRates
 	}
+	c.Documents.Defaults()
 	if c.Pipelines == nil {
 		c.Pipelines = DefaultPipelines()
 	}
@@ -276,6 +288,7 @@ func (c *Config) Validate() []error {
 	errs = append(errs, c.Routing.Validate("routing")...)
 	errs = append(errs, crm.ValidatePipelines("pipelines", c.Pipelines)...)
 	errs = append(errs, c.VATRates.Validate("vat_rates")...)
+	errs = append(errs, c.Documents.Validate("documents")...)
 	errs = append(errs, crm.ValidateRules("automation", c.Automation, c.Pipelines)...)
 	if c.Processor.Workers < 1 {
 		bad("processor.workers", "must be at least 1")
@@ -303,6 +316,7 @@ func (c *Config) Validate() []error {
 	}
 	errs = append(errs, c.Forms.Validate("forms")...)
 	errs = append(errs, c.Mail.Validate("mail")...)
+	errs = append(errs, c.Robokassa.Validate("robokassa", c.Pipelines)...)
 	if (c.Telegram.Company || c.Telegram.CompanyToken != "") && c.Telegram.Token == "" {
 		bad("telegram.company_token", "needs telegram.token: managers answer clients through the managers' bot")
 	}

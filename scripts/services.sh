@@ -44,5 +44,8 @@ if [ "${1:-}" = --test ]; then
   command -v chromium >/dev/null || { echo "installing Chromium"; apt_install chromium; }
   # A real IMAP server for the mail adapter's tests (started by the tests).
   command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || { echo "installing Dovecot"; apt_install dovecot-imapd; }
+  # Readers of the documents Leadd writes: PDF text and images, QR codes.
+  command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || { echo "installing poppler-utils"; apt_install poppler-utils; }
+  command -v zbarimg >/dev/null || { echo "installing zbar-tools"; apt_install zbar-tools; }
 fi
 exit 0

@@ -49,7 +49,7 @@ func TestTheOpenAPIDocumentIsServedWithoutAToken(t *testing.T) {
 
 // routePattern finds the routes the daemon registers on its mux: the API's
 // s.route(mux, "METHOD /path", ...) and mux.HandleFunc / mux.Handle.
-var routePattern = regexp.MustCompile(`\.(?:route\(\s*\w+\s*,\s*|HandleFunc\(\s*|Handle\(\s*)"(?:([A-Z]+) +)?(/[^"]*)"`)
+var routePattern = regexp.MustCompile(`\.(?:(?:route|Mount)\(\s*\w+\s*,\s*|HandleFunc\(\s*|Handle\(\s*)"(?:([A-Z]+) +)?(/[^"]*)"`)
 
 // registeredRoutes reads the routes from the Go sources of the daemon:
 // every non-test file of the module but the other commands'.

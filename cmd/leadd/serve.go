@@ -19,11 +19,13 @@ import (
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/api"
+	"github.com/leadd/leadd/crm/documents"
 	"github.com/leadd/leadd/crm/scheduler"
 	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest"
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/ingest/mail"
+	"github.com/leadd/leadd/ingest/robokassa"
 	"github.com/leadd/leadd/ingest/telegram"
 	"github.com/leadd/leadd/routing"
 	"github.com/leadd/leadd/telephony"
@@ -115,7 +117,22 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 				return err
 			}}
 	}
-	api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates}, log).Register(mux)
+	var docs crm.DocumentMaker // a nil interface, not a nil *Renderer, while documents are off
+	if cfg.Documents.Enabled() {
+		r, err := documents.NewRenderer(cfg.Documents, cfg.VATRates)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		docs = r
+	}
+	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs}, log)
+	apiServer.Register(mux)
+	if cfg.Robokassa.Enabled() {
+		rk := robokassa.New(cfg.Robokassa, store, log)
+		rk.Register(mux) // POST and GET /hooks/payments/robokassa
+		apiServer.Mount(mux, "POST /api/v1/deals/{id}/payment-link", rk.CreateLink)
+	}
 	if c := cfg.Telegram; c.Token != "" {
 		client, err := telegram.NewClient(telegram.Options{Token: c.Token, Endpoint: c.Endpoint, PerChat: c.PerChat, Global: c.Global})
 		if err != nil {

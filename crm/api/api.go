@@ -68,6 +68,9 @@ type Store interface {
 	CalendarFeed(ctx context.Context, token string) (crm.Manager, []crm.CalendarEvent, error)
 	FreeSlots(ctx context.Context, ids []int64, length time.Duration, from, to time.Time) ([]crm.Slot, error)
 	CreateLinkCode(ctx context.Context, managerID int64) (string, error)
+	CreateDocument(ctx context.Context, dealID int64, typ string, m crm.DocumentMaker) (crm.Document, error)
+	Documents(ctx context.Context, dealID int64) ([]crm.Document, error)
+	DocumentPDF(ctx context.Context, id int64) (crm.Document, []byte, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -87,11 +90,19 @@ type Options struct {
 	Cadence crm.Cadence   // calls after no answer
 	Lander  *crm.Lander   // leads entered by hand land as intake's do
 	VAT     crm.VATRates  // the rates deal lines may use
+	// Documents numbers and renders deals' documents; nil: documents are off.
+	Documents crm.DocumentMaker
 }
 
 // New returns the API over store, answering the given tokens.
 func New(store Store, tokens []Token, opts Options, log *slog.Logger) *Server {
 	return &Server{store: store, auth: newAuthenticator(tokens), opts: opts, log: log}
+}
+
+// Mount adds a handler from outside the package behind the bearer check
+// and the role rules of the API's own routes.
+func (s *Server) Mount(mux *http.ServeMux, pattern string, h func(r *http.Request, p Principal) (int, any, error)) {
+	s.route(mux, pattern, h)
 }
 
 // handler is an API handler: it returns its answer or an error.
@@ -150,6 +161,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/import", s.importFile)   // long: its own deadlines, multipart
 	mux.HandleFunc("GET /api/v1/export/{kind}", s.export) // streams a file, not JSON
 	s.route(mux, "POST /api/v1/activities/{id}/complete", s.completeActivity)
+	s.route(mux, "GET /api/v1/deals/{id}/documents", s.listDocuments)
+	s.route(mux, "POST /api/v1/deals/{id}/documents", s.createDocument)
+	mux.HandleFunc("GET /api/v1/documents/{id}/pdf", s.documentPDF) // a PDF, not JSON
 }
 
 func (s *Server) route(mux *http.ServeMux, pattern string, h handler) {

@@ -244,6 +244,9 @@ type payload struct {
 	ManagerName   string     `json:"manager_name"`
 	Kind          string     `json:"kind"`
 	Name          string     `json:"name"`
+	Amount        string     `json:"amount"`
+	Currency      string     `json:"currency"`
+	MovedTo       string     `json:"moved_to"`
 }
 
 // staleRinging: a "who is calling" notice later than this is noise.
@@ -274,7 +277,7 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		return out, "", nil
 	}
 	switch m.Kind {
-	case "lead.assigned", "call.incoming", "activity.overdue", "manager.digest", "deal.touch", "messenger.message":
+	case "lead.assigned", "call.incoming", "activity.overdue", "manager.digest", "deal.touch", "messenger.message", "payment.received":
 	default:
 		return nil, "not for telegram", nil
 	}
@@ -349,6 +352,11 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		o.text = fmt.Sprintf("💬 Deal #%d: a new %s\n%s", deref(p.DealID), p.Channel, clip(p.Text, 600))
 	case "messenger.message":
 		o.text = messengerText(p)
+	case "payment.received":
+		o.text = fmt.Sprintf("💰 Paid: deal #%d, %s %s", deref(p.DealID), p.Amount, p.Currency)
+		if p.MovedTo != "" {
+			o.text += "\nThe deal moved to " + p.MovedTo
+		}
 	}
 	return []outgoing{o}, "", nil
 }

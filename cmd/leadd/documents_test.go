@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadd/leadd/configs"
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/crm/documents"
+)
+
+// Our company as the tests bill from: Sberbank's published requisites and
+// an account whose control key matches its BIK.
+const (
+	ourName    = "ООО «Ромашка»"
+	ourINN     = "7707083893"
+	ourKPP     = "773601001"
+	ourBank    = "ПАО Сбербанк"
+	ourBIK     = "044525225"
+	ourCorr    = "30101810400000000225"
+	ourAccount = "40702810938000012345"
+)
+
+func withDocuments(c *configs.Config) {
+	c.Documents.Templates = "../../configs/templates"
+	c.Documents.Seller = documentsSeller()
+}
+
+func documentsSeller() documents.Seller {
+	return documents.Seller{Name: ourName, INN: ourINN, KPP: ourKPP, Address: "г. Москва, ул. Вавилова, д. 19",
+		Bank: ourBank, BIK: ourBIK, Account: ourAccount, CorrAccount: ourCorr, Director: "Иванов И. И.", Accountant: "Петрова А. С."}
+}
+
+// needTool skips a test when a command is missing on a developer's machine
+// and fails it in CI, where scripts/services.sh --test installs it.
+func needTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is required in CI (apt-get install poppler-utils zbar-tools): %v", name, err)
+		}
+		t.Skipf("%s is not installed (poppler-utils, zbar-tools)", name)
+	}
+}
+
+// documentPDF downloads a document, checking the answer is a PDF
+// attachment.
+func (ta *testApp) documentPDF(id int64) []byte {
+	ta.t.Helper()
+	res := ta.do("GET", fmt.Sprint("/api/v1/documents/", id, "/pdf"), "", nil, "Authorization: Bearer "+adminToken)
+	if res.Status != 200 {
+		ta.t.Fatalf("download document %d: %d %s", id, res.Status, excerpt(res.Body))
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/pdf" {
+		ta.t.Errorf("Content-Type %q", ct)
+	}
+	if cd := res.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment; filename=") {
+		ta.t.Errorf("Content-Disposition %q", cd)
+	}
+	if !bytes.HasPrefix(res.Body, []byte("%PDF-")) {
+		ta.t.Fatalf("not a PDF: %s", excerpt(res.Body))
+	}
+	return res.Body
+}
+
+// makeDocument asks for a document and expects it made.
+func (ta *testApp) makeDocument(dealID int64, typ string) crm.Document {
+	ta.t.Helper()
+	var doc crm.Document
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", dealID, "/documents"), map[string]any{"type": typ}, &doc); s != 201 {
+		ta.t.Fatalf("make %s of deal %d: %d %+v", typ, dealID, s, doc)
+	}
+	return doc
+}
+
+// readPDF is the text pdftotext reads, its white space collapsed, and the
+// QR codes zbarimg finds on the pages, as raw bytes. -layout keeps a
+// table row on one line, in the order of its columns.
+func readPDF(t *testing.T, pdf []byte) (text string, qrs []string) {
+	t.Helper()
+	needTool(t, "pdftotext")
+	needTool(t, "pdftoppm")
+	needTool(t, "zbarimg")
+	dir := t.TempDir()
+	name := filepath.Join(dir, "doc.pdf")
+	if err := os.WriteFile(name, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", name, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	text = strings.Join(strings.Fields(string(out)), " ")
+	if out, err := exec.Command("pdftoppm", "-png", "-r", "150", name, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v: %s", err, out)
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
+	for _, p := range pages {
+		// -Sbinary: the payload's bytes as encoded, not re-guessed.
+		out, err := exec.Command("zbarimg", "--raw", "-q", "-Sbinary", p).Output()
+		if err != nil && len(out) == 0 {
+			continue // exit 4: no code on this page
+		}
+		qrs = append(qrs, strings.TrimSuffix(string(out), "\n"))
+	}
+	return text, qrs
+}
+
+func assertReads(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s does not read %q; pdftotext reads:\n%s", what, w, text)
+		}
+	}
+}
+
+func ruDate(iso string) string {
+	d, _ := time.Parse(time.DateOnly, iso)
+	return d.Format("02.01.2006")
+}
+
+func TestDocumentInvoiceForACompanyReadsBackWithItsQR(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, withDocuments)
+	var company crm.Company
+	if s := ta.api("POST", "/api/v1/companies", map[string]any{"name": "ООО «Станкострой»", "inn": "7736207543", "kpp": "773601001",
+		"address": "г. Москва, ул. Льва Толстого, д. 16"}, &company); s != 201 {
+		t.Fatalf("company: %d", s)
+	}
+	var deal crm.Deal
+	if s := ta.api("POST", "/api/v1/deals", map[string]any{"title": "Поставка фрез", "company_id": company.ID}, &deal); s != 201 {
+		t.Fatalf("deal: %d", s)
+	}
+	lines := fmt.Sprint("/api/v1/deals/", deal.ID, "/lines")
+	for _, l := range []map[string]any{
+		{"name": "Фреза концевая Ø12", "quantity": "3", "price": "33.33", "vat": "vat20", "vat_included": true},
+		{"name": "Кабель ВВГ 3×2,5", "unit": "м", "quantity": "150", "price": "199.99", "vat": "vat20", "vat_included": true},
+		{"name": "Станок фрезерный с ЧПУ", "quantity": "1", "price": "1250000.00", "vat": "vat20", "vat_included": true},
+	} {
+		if s := ta.api("POST", lines, l, nil); s != 201 {
+			t.Fatalf("line %v: %d", l["name"], s)
+		}
+	}
+	// 99.99 + 29998.50 + 1250000.00; VAT 16.67 + 4999.75 + 208333.33.
+	doc := ta.makeDocument(deal.ID, "invoice")
+	year := doc.Date[:4]
+	if doc.Type != "invoice" || doc.Version != 1 || doc.Number != "СЧ-"+year+"-00001" || doc.Total != "1280098.49" || doc.DealID != deal.ID {
+		t.Errorf("the invoice: %+v", doc)
+	}
+	text, qrs := readPDF(t, ta.documentPDF(doc.ID))
+	date := ruDate(doc.Date)
+	assertReads(t, "the invoice", text,
+		ourBank, "БИК "+ourBIK, ourCorr, ourAccount, "ИНН "+ourINN, "КПП "+ourKPP, ourName, "Получатель",
+		"Счёт на оплату № СЧ-"+year+"-00001 от "+date,
+		"Поставщик (исполнитель): ООО «Ромашка», ИНН 7707083893, КПП 773601001",
+		"Покупатель (заказчик): ООО «Станкострой», ИНН 7736207543, КПП 773601001, г. Москва, ул. Льва Толстого, д. 16",
+		"№ Товары (работы, услуги) Кол-во Ед. Цена Сумма",
+		"1 Фреза концевая Ø12 3 шт 33,33 99,99",
+		"2 Кабель ВВГ 3×2,5 150 м 199,99 29 998,50",
+		"3 Станок фрезерный с ЧПУ 1 шт 1 250 000,00 1 250 000,00",
+		"Итого: 1 280 098,49",
+		"В том числе НДС 20%: 213 349,75",
+		"Всего к оплате: 1 280 098,49",
+		"Всего наименований 3, на сумму 1 280 098,49 руб.",
+		"Один миллион двести восемьдесят тысяч девяносто восемь рублей 49 копеек",
+	)
+	want := "ST00012|Name=ООО «Ромашка»|PersonalAcc=40702810938000012345|BankName=ПАО Сбербанк|BIC=044525225" +
+		"|CorrespAcc=30101810400000000225|PayeeINN=7707083893|KPP=773601001|Sum=128009849" +
+		"|Purpose=Оплата по счёту № СЧ-" + year + "-00001 от " + date + ", В том числе НДС 20%: 213 349,75"
+	if len(qrs) != 1 || qrs[0] != want {
+		t.Errorf("the invoice's QR codes:\n got %q\nwant [%q]", qrs, want)
+	}
+}
+
+func TestDocumentInvoiceForAPersonWithoutVAT(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, withDocuments)
+	var contact crm.Contact
+	if s := ta.api("POST", "/api/v1/contacts", map[string]any{"name": "Пётр Ильич Сидоров", "phones": []string{"+7 912 345 67 89"}}, &contact); s != 201 {
+		t.Fatalf("contact: %d", s)
+	}
+	var deal crm.Deal
+	if s := ta.api("POST", "/api/v1/deals", map[string]any{"title": "Консультация", "contact_id": contact.ID}, &deal); s != 201 {
+		t.Fatalf("deal: %d", s)
+	}
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", deal.ID, "/lines"), map[string]any{"name": "Консультация инженера",
+		"unit": "ч", "quantity": "2.5", "price": "1500.00", "vat": "none"}, nil); s != 201 {
+		t.Fatalf("line: %d", s)
+	}
+	doc := ta.makeDocument(deal.ID, "invoice")
+	if doc.Total != "3750.00" {
+		t.Errorf("total %s", doc.Total)
+	}
+	text, qrs := readPDF(t, ta.documentPDF(doc.ID))
+	assertReads(t, "a person's invoice", text,
+		"Покупатель (заказчик): Пётр Ильич Сидоров",
+		"1 Консультация инженера 2,5 ч 1 500,00 3 750,00",
+		"Итого: 3 750,00", "Без НДС", "Всего к оплате: 3 750,00",
+		"Всего наименований 1, на сумму 3 750,00 руб.",
+		"Три тысячи семьсот пятьдесят рублей 00 копеек")
+	if strings.Contains(text, "В том числе НДС") {
+		t.Errorf("an invoice without VAT names VAT: %s", text)
+	}
+	want := "ST00012|Name=ООО «Ромашка»|PersonalAcc=40702810938000012345|BankName=ПАО Сбербанк|BIC=044525225" +
+		"|CorrespAcc=30101810400000000225|PayeeINN=7707083893|KPP=773601001|Sum=375000" +
+		"|Purpose=Оплата по счёту № " + doc.Number + " от " + ruDate(doc.Date) + ", без НДС"
+	if len(qrs) != 1 || qrs[0] != want {
+		t.Errorf("the invoice's QR codes:\n got %q\nwant [%q]", qrs, want)
+	}
+}
+
+func TestDocumentNumbersAreNeverReusedAndVersionsNeverOverwrite(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, withDocuments)
+	dealWithLine := func(title string) int64 {
+		var d crm.Deal
+		if s := ta.api("POST", "/api/v1/deals", map[string]any{"title": title}, &d); s != 201 {
+			t.Fatalf("deal: %d", s)
+		}
+		if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", d.ID, "/lines"), map[string]any{"name": "Фреза", "quantity": "1",
+			"price": "100.00", "vat": "vat20"}, nil); s != 201 {
+			t.Fatalf("line: %d", s)
+		}
+		return d.ID
+	}
+	a, b := dealWithLine("Первая сделка"), dealWithLine("Вторая сделка")
+
+	var empty crm.Deal
+	ta.api("POST", "/api/v1/deals", map[string]any{"title": "Пустая сделка"}, &empty)
+	var e struct{ Error struct{ Code, Field string } }
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", empty.ID, "/documents"), map[string]any{"type": "invoice"}, &e); s != 422 || e.Error.Field != "lines" {
+		t.Errorf("a deal without lines: %d %+v, want 422 naming lines", s, e)
+	}
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", a, "/documents"), map[string]any{"type": "waybill"}, &e); s != 422 || e.Error.Field != "type" {
+		t.Errorf("an unknown type: %d %+v, want 422 naming type", s, e)
+	}
+	if s := ta.api("POST", "/api/v1/deals/999999/documents", map[string]any{"type": "invoice"}, nil); s != 404 {
+		t.Errorf("no such deal: %d", s)
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM documents`); n != 0 {
+		t.Fatalf("refused requests left %d documents", n)
+	}
+
+	first := ta.makeDocument(a, "invoice")
+	firstPDF := ta.documentPDF(first.ID)
+	// The deal changes, then its invoice is made again: a new version, a
+	// new number; the first stays as it was issued.
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", a, "/lines"), map[string]any{"name": "Сверло", "quantity": "2",
+		"price": "50.00", "vat": "vat20"}, nil); s != 201 {
+		t.Fatalf("line: %d", s)
+	}
+	second := ta.makeDocument(a, "invoice")
+	other := ta.makeDocument(b, "invoice")
+	quote := ta.makeDocument(a, "quote")
+	year := first.Date[:4]
+	for _, c := range []struct {
+		doc     crm.Document
+		number  string
+		version int
+		total   string
+	}{
+		{first, "СЧ-" + year + "-00001", 1, "100.00"},
+		{second, "СЧ-" + year + "-00002", 2, "200.00"},
+		{other, "СЧ-" + year + "-00003", 1, "100.00"},
+		{quote, "КП-" + year + "-00001", 1, "200.00"},
+	} {
+		if c.doc.Number != c.number || c.doc.Version != c.version || c.doc.Total != c.total {
+			t.Errorf("got %s v%d %s, want %s v%d %s", c.doc.Number, c.doc.Version, c.doc.Total, c.number, c.version, c.total)
+		}
+	}
+	if again := ta.documentPDF(first.ID); !bytes.Equal(again, firstPDF) {
+		t.Error("the first version's PDF changed when the invoice was made again")
+	}
+	var list struct{ Items []crm.Document }
+	if s := ta.api("GET", fmt.Sprint("/api/v1/deals/", a, "/documents"), nil, &list); s != 200 || len(list.Items) != 3 ||
+		list.Items[0].ID != quote.ID || list.Items[2].ID != first.ID {
+		t.Errorf("deal %d's documents: %d %+v", a, s, list.Items)
+	}
+
+	contract, act := ta.makeDocument(a, "contract"), ta.makeDocument(a, "act")
+	if contract.Number != "ДГ-"+year+"-00001" || act.Number != "АКТ-"+year+"-00001" {
+		t.Errorf("contract %s, act %s", contract.Number, act.Number)
+	}
+	text, _ := readPDF(t, firstPDF)
+	assertReads(t, "the first invoice", text, "Итого: 100,00", "В том числе НДС 20%: 16,67", "Сто рублей 00 копеек")
+	if strings.Contains(text, "Сверло") {
+		t.Error("the first invoice shows a line added after it was issued")
+	}
+	text, _ = readPDF(t, ta.documentPDF(contract.ID))
+	assertReads(t, "the contract", text, "Договор № ДГ-"+year+"-00001", "Двести рублей 00 копеек", "Фреза", "Сверло")
+	text, _ = readPDF(t, ta.documentPDF(act.ID))
+	assertReads(t, "the act", text, "Акт № АКТ-"+year+"-00001", "Итого: 200,00", "Двести рублей 00 копеек")
+}

@@ -1,0 +1,89 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/leadd/leadd/crm"
+)
+
+// documentRequest asks for a document of a deal.
+type documentRequest struct {
+	Type string `json:"type"`
+}
+
+// createDocument makes the next version of a deal's document: 201 with its
+// number, or 422 for a deal without lines.
+func (s *Server) createDocument(r *http.Request, p Principal) (int, any, error) {
+	if s.opts.Documents == nil {
+		return 0, nil, crm.Errorf(crm.EUNAVAILABLE, "documents are off: set documents.seller in the configuration")
+	}
+	d, err := s.deal(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in documentRequest
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	doc, err := s.store.CreateDocument(r.Context(), d.ID, in.Type, s.opts.Documents)
+	if err != nil {
+		return 0, nil, err
+	}
+	s.log.Info("document created", "document_id", doc.ID, "deal_id", d.ID, "type", doc.Type, "number", doc.Number, "version", doc.Version)
+	return http.StatusCreated, doc, nil
+}
+
+func (s *Server) listDocuments(r *http.Request, p Principal) (int, any, error) {
+	d, err := s.deal(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	list, err := s.store.Documents(r.Context(), d.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(list, ""), nil
+}
+
+// documentPDF downloads a document as it was issued.
+func (s *Server) documentPDF(w http.ResponseWriter, r *http.Request) {
+	doc, pdf, err := s.readDocumentPDF(r)
+	if err != nil {
+		WriteError(w, r, s.log, err)
+		return
+	}
+	name := doc.Type + "-" + doc.Number + "-v" + strconv.Itoa(doc.Version) + ".pdf"
+	w.Header().Set("Content-Type", "application/pdf")
+	// filename* carries the Cyrillic number; filename is the ASCII fallback.
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%d.pdf"; filename*=UTF-8''%s`,
+		doc.Type, doc.ID, url.PathEscape(name)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(pdf)
+}
+
+func (s *Server) readDocumentPDF(r *http.Request) (crm.Document, []byte, error) {
+	p, err := s.auth.principal(r)
+	if err != nil {
+		return crm.Document{}, nil, err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return crm.Document{}, nil, err
+	}
+	doc, pdf, err := s.store.DocumentPDF(r.Context(), id)
+	if err != nil {
+		return crm.Document{}, nil, err
+	}
+	d, err := s.store.Deal(r.Context(), doc.DealID)
+	if err != nil {
+		return crm.Document{}, nil, err
+	}
+	if err := own(p, d.ManagerID, "document "+strconv.FormatInt(id, 10)); err != nil {
+		return crm.Document{}, nil, err
+	}
+	return doc, pdf, nil
+}
