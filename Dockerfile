@@ -10,6 +10,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/leadd /leadd
 COPY configs/leadd.yaml /etc/leadd/leadd.yaml
+COPY configs/templates /etc/leadd/templates
 USER nonroot:nonroot
 EXPOSE 8080
 ENTRYPOINT ["/leadd"]

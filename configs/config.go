@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -176,6 +177,11 @@ func Load(path string) (Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	// Template files named in the file are found beside it, wherever
+	// the daemon is started from.
+	if t := c.Documents.Templates; t != "" && !filepath.IsAbs(t) {
+		c.Documents.Templates = filepath.Join(filepath.Dir(path), t)
 	}
 	for env, dst := range map[string]*string{
 		"DATABASE_URL":            &c.Database.URL,

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -285,4 +286,11 @@ func schemaError(err *openapi3.SchemaError) string {
 		msg += " (value " + string(b) + ")"
 	}
 	return msg
+}
+
+// demoTemplatesHere points a copy of the demo configuration, written
+// elsewhere, at the repository's document templates.
+func demoTemplatesHere(config string) string {
+	abs, _ := filepath.Abs("../../configs/templates")
+	return strings.Replace(config, "templates: templates", "templates: "+abs, 1)
 }

@@ -87,6 +87,7 @@ func TestTheDaemonReloadsRulesOnSIGHUPAndStopsCleanlyOnSIGTERM(t *testing.T) {
 	config := filepath.Join(t.TempDir(), "leadd.yaml")
 	write := func(rules string) {
 		s := strings.Replace(string(demo), "  rules: []\n", rules, 1)
+		s = demoTemplatesHere(s)
 		s = strings.Replace(s, "prefix: \"leadd:\"", fmt.Sprintf("prefix: %q", rds.Prefix), 1)
 		if err := os.WriteFile(config, []byte(s), 0o600); err != nil {
 			t.Fatal(err)

@@ -349,6 +349,7 @@ func TestReloadSwapsTheRulesAndABrokenFileKeepsTheRunningOnes(t *testing.T) {
 	write := func(name, routingYAML string) string {
 		p := filepath.Join(dir, name)
 		s := strings.Replace(string(demo), "  rules: []\n", routingYAML, 1)
+		s = demoTemplatesHere(s)
 		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
 			t.Fatal(err)
 		}
