@@ -54,6 +54,7 @@ redis-cli -n "$REDIS_DB" --scan --pattern "$PREFIX*" | xargs -r redis-cli -n "$R
 
 # The demo configuration, quieter, with its own Redis keys.
 sed -e 's/^\(\s*level:\s*\)info/\1warn/' -e "s/^\(\s*prefix:\s*\)\"leadd:\"/\1\"$PREFIX\"/" \
+  -e "s|^\(\s*templates:\s*\)templates|\1$PWD/configs/templates|" \
   configs/leadd.yaml >"$tmp/leadd.yaml"
 grep -q 'level: warn' "$tmp/leadd.yaml" && grep -q "prefix: \"$PREFIX\"" "$tmp/leadd.yaml" \
   || { echo "bench: could not adapt configs/leadd.yaml (log.level, redis.prefix)" >&2; exit 1; }
