@@ -191,9 +191,14 @@ func TestTelegramLeadCard(t *testing.T) {
 		t.Errorf("a stale press recorded: %d", n)
 	}
 
-	// Qualified: a deal, once.
-	if a := ta.press(chat, card.ID, card.Markup.Find("q:")); !strings.Contains(a, "Deal #") {
+	// Qualified: it asks whether for a person or a company; a person's
+	// deal, once.
+	if a := ta.press(chat, card.ID, card.Markup.Find("q:")); !strings.Contains(a, "person or a company") {
 		t.Errorf("qualified answered %q", a)
+	}
+	card = ta.fake.Message(card.ID)
+	if a := ta.press(chat, card.ID, card.Markup.Find("qp:")); !strings.Contains(a, "Deal #") {
+		t.Errorf("qualified for a person answered %q", a)
 	}
 	if n := ta.count(`SELECT count(*) FROM deals WHERE lead_id = $1`, lead); n != 1 {
 		t.Fatalf("%d deals for the lead, want 1", n)
@@ -202,7 +207,7 @@ func TestTelegramLeadCard(t *testing.T) {
 	if !strings.Contains(card.Text, "converted") || !strings.Contains(card.Text, "deal #") || card.Markup != nil {
 		t.Errorf("the card after Qualified:\n%s\n%v", card.Text, card.Markup.Data())
 	}
-	if a := ta.press(chat, card.ID, "q:"+L); !strings.Contains(a, "already") {
+	if a := ta.press(chat, card.ID, "qp:"+L); !strings.Contains(a, "already") {
 		t.Errorf("qualified twice answered %q", a)
 	}
 	if n := ta.count(`SELECT count(*) FROM deals WHERE lead_id = $1`, lead); n != 1 {
@@ -658,5 +663,29 @@ func TestTelegramWebhookChecksTheSecretToken(t *testing.T) {
 	}
 	if fake.Calls("getUpdates") != 0 {
 		t.Errorf("with a webhook nothing should poll: %d getUpdates", fake.Calls("getUpdates"))
+	}
+}
+
+func TestTelegramQualifiedForACompanyAsksForItsINNAndName(t *testing.T) {
+	t.Parallel()
+	ta := startTelegram(t)
+	ta.linkAll()
+	lead, manager := ta.postLead("+7 919 700 00 01")
+	chat := chatOf(manager)
+	card := ta.waitMessage(chat, "+79197000001")
+	if a := ta.press(chat, card.ID, card.Markup.Find("q:")); !strings.Contains(a, "person or a company") {
+		t.Fatalf("qualified answered %q", a)
+	}
+	card = ta.fake.Message(card.ID)
+	ta.press(chat, card.ID, card.Markup.Find("qc:"))
+	prompt := ta.waitMessage(chat, "INN and name")
+	ta.fake.Write(telegramtest.Incoming{From: chat, Text: "7707083893 ООО «Станкосервис»", ReplyTo: prompt.ID})
+	ta.waitMessage(chat, "qualified for ООО «Станкосервис»")
+	if n := ta.count(`SELECT count(*) FROM deals d JOIN companies c ON c.id = d.company_id
+		WHERE d.lead_id = $1 AND c.inn = '7707083893' AND c.name = 'ООО «Станкосервис»'`, lead); n != 1 {
+		t.Errorf("%d company deals for the lead, want 1", n)
+	}
+	if s := ta.leadStatus(lead); s != "converted" {
+		t.Errorf("the lead is %s", s)
 	}
 }

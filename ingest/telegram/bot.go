@@ -133,6 +133,10 @@ func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) error {
 	if err := b.Store.MarkTelegramReachable(ctx, m.ID); err != nil {
 		b.Log.Warn("telegram reachable", "manager_id", m.ID, "err", err)
 	}
+	if leadID, ok := companyReply(msg); ok {
+		b.convertForCompany(ctx, m, chat, leadID, msg.Text)
+		return nil
+	}
 	if msg.ReplyToMessage != nil && b.Company != nil {
 		b.answerClient(ctx, m, msg)
 		return nil
@@ -316,12 +320,27 @@ func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64
 		p.answer = "No answer recorded."
 		b.editCard(ctx, p, leadID, footer)
 	case cbQualified:
+		p.answer = "A person or a company?"
+		b.edit(ctx, p, tgbotapi.NewEditMessageReplyMarkup(p.chat, p.msgID, tgbotapi.NewInlineKeyboardMarkup(
+			tgbotapi.NewInlineKeyboardRow(
+				tgbotapi.NewInlineKeyboardButtonData("👤 Person", cbAsPerson+":"+id(leadID)),
+				tgbotapi.NewInlineKeyboardButtonData("🏢 Company", cbAsCompany+":"+id(leadID))),
+			tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("« Back", cbBack+":"+id(leadID))))))
+	case cbAsPerson:
 		conv, err := b.Store.ConvertLead(ctx, leadID, crm.Conversion{}, &p.m.ID)
 		if err != nil && stale(err) {
 			return
 		}
 		p.answer = fmt.Sprintf("Deal #%d created.", conv.DealID)
 		b.editCard(ctx, p, leadID, fmt.Sprintf("🤝 Qualified by %s at %s: deal #%d", p.m.Name, at, conv.DealID))
+	case cbAsCompany:
+		p.answer = "Reply with the company's INN and name."
+		prompt := tgbotapi.NewMessage(p.chat, fmt.Sprintf("%s%d: reply to this message with the company's INN and name, "+
+			"for example:\n7707083893 ООО «Станкосервис»", companyPrompt, leadID))
+		prompt.ReplyMarkup = tgbotapi.ForceReply{ForceReply: true, InputFieldPlaceholder: "7707083893 ООО «Станкосервис»"}
+		if err := b.Client.request(ctx, p.chat, prompt); err != nil {
+			b.Log.Warn("telegram company prompt", "lead_id", leadID, "err", err)
+		}
 	case cbJunk:
 		p.answer = "Why is it junk?"
 		b.edit(ctx, p, tgbotapi.NewEditMessageReplyMarkup(p.chat, p.msgID, junkKeyboard(leadID)))
@@ -393,4 +412,61 @@ func (b *Bot) done(ctx context.Context, p *press, activityID int64) {
 		}
 	}
 	b.edit(ctx, p, tgbotapi.NewEditMessageReplyMarkup(p.chat, p.msgID, kb))
+}
+
+// companyPrompt starts the message that asks for a company's requisites;
+// the manager's reply to it names the lead.
+const companyPrompt = "🏢 Lead #"
+
+// companyReply reports whether msg answers a company prompt, and for
+// which lead.
+func companyReply(msg *tgbotapi.Message) (int64, bool) {
+	r := msg.ReplyToMessage
+	if r == nil || r.From == nil || !r.From.IsBot || !strings.HasPrefix(r.Text, companyPrompt) {
+		return 0, false
+	}
+	rest := strings.TrimPrefix(r.Text, companyPrompt)
+	end := strings.IndexFunc(rest, func(c rune) bool { return c < '0' || c > '9' })
+	if end <= 0 {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest[:end], 10, 64)
+	return id, err == nil
+}
+
+// convertForCompany qualifies a lead for the company the manager named:
+// "7707083893 ООО «Станкосервис»" (the INN may be left out). An existing
+// company is found by INN, then by name, as conversion does.
+func (b *Bot) convertForCompany(ctx context.Context, m crm.Manager, chat, leadID int64, text string) {
+	fields := strings.Fields(text)
+	var in crm.CompanyInput
+	if len(fields) > 0 && strings.Trim(fields[0], "0123456789") == "" {
+		inn := fields[0]
+		in.INN, fields = &inn, fields[1:]
+	}
+	name := strings.Join(fields, " ")
+	if name == "" {
+		b.reply(ctx, chat, "The company needs a name: reply again with the INN and the name.", nil)
+		return
+	}
+	in.Name = &name
+	l, err := b.Store.Lead(ctx, leadID)
+	if err != nil || !mayAct(m, l.ManagerID) {
+		b.reply(ctx, chat, "This lead is not yours any more.", nil)
+		return
+	}
+	conv, err := b.Store.ConvertLead(ctx, leadID, crm.Conversion{Company: &in}, &m.ID)
+	if err != nil {
+		switch crm.ErrorCode(err) {
+		case crm.EINVALID:
+			b.reply(ctx, chat, "That does not look right: "+err.Error()+". Reply again with the INN and the name.", nil)
+		case crm.ECONFLICT:
+			b.reply(ctx, chat, fmt.Sprintf("Lead #%d is already closed: nothing changed.", leadID), nil)
+		default:
+			b.Log.Error("telegram convert for a company", "lead_id", leadID, "err", err)
+			b.reply(ctx, chat, "Sorry, that did not work; try again.", nil)
+		}
+		return
+	}
+	b.reply(ctx, chat, fmt.Sprintf("🤝 Lead #%d qualified for %s: deal #%d.", leadID, name, conv.DealID), nil)
 }

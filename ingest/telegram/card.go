@@ -18,7 +18,9 @@ import (
 const (
 	cbTake      = "t"
 	cbNoAnswer  = "n"
-	cbQualified = "q"
+	cbQualified = "q"  // asks: a person or a company?
+	cbAsPerson  = "qp" // converts for a person
+	cbAsCompany = "qc" // asks for the company's INN and name
 	cbJunk      = "j"
 	cbJunkAs    = "jr"
 	cbBack      = "b"
