@@ -23,6 +23,9 @@ type Rule struct {
 	Delay    time.Duration  `yaml:"delay" json:"delay"`
 	Activity *RuleActivity  `yaml:"activity" json:"activity,omitempty"`
 	Tunnel   *Tunnel        `yaml:"tunnel" json:"tunnel,omitempty"`
+	// Document makes a document of this type (quote, invoice, contract,
+	// act) from the deal's lines: "proposal" → quote, "invoice" → invoice.
+	Document string `yaml:"document" json:"document,omitempty"`
 }
 
 // RuleConditions narrow a rule to some deals.
@@ -72,8 +75,17 @@ func ValidateRules(prefix string, rules []Rule, ps []Pipeline) []error {
 		} else if _, ok := p.stage(r.OnEnter); !ok {
 			bad(at+".on_enter", "pipeline %s has no stage %q", r.Pipeline, r.OnEnter)
 		}
-		if (r.Activity == nil) == (r.Tunnel == nil) {
-			bad(at, "needs exactly one of activity or tunnel")
+		n := 0
+		for _, set := range []bool{r.Activity != nil, r.Tunnel != nil, r.Document != ""} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			bad(at, "needs exactly one of activity, tunnel or document")
+		}
+		if r.Document != "" && !knownDocument(r.Document) {
+			bad(at+".document", "must be one of %v, not %q", DocumentTypes, r.Document)
 		}
 		if a := r.Activity; a != nil {
 			if !slices.Contains([]string{ActivityCall, ActivityMeeting, ActivityTask, ActivityEmail}, a.Type) {
@@ -110,6 +122,9 @@ func ValidateRules(prefix string, rules []Rule, ps []Pipeline) []error {
 // Automation runs the configured rules.
 type Automation struct {
 	Rules []Rule
+	// Documents makes the documents rules ask for (nil: documents are
+	// off, and such a rule records that it made none).
+	Documents DocumentMaker
 }
 
 // Matching returns the rules that fire when deal d enters its current
@@ -205,7 +220,7 @@ func (a *Automation) RunDue(ctx context.Context, tx pgx.Tx, now time.Time, limit
 		result := "rule no longer configured"
 		for _, r := range a.Rules {
 			if r.Name == x.rule {
-				if result, err = r.run(ctx, tx, x.dealID, now); err != nil {
+				if result, err = r.run(ctx, tx, x.dealID, now, a.Documents); err != nil {
 					return 0, fmt.Errorf("automation %s on deal %d: %w", x.rule, x.dealID, err)
 				}
 			}
@@ -217,7 +232,7 @@ func (a *Automation) RunDue(ctx context.Context, tx pgx.Tx, now time.Time, limit
 	return len(runs), nil
 }
 
-func (r Rule) run(ctx context.Context, tx pgx.Tx, dealID int64, now time.Time) (string, error) {
+func (r Rule) run(ctx context.Context, tx pgx.Tx, dealID int64, now time.Time, docs DocumentMaker) (string, error) {
 	d, err := scanDeal(tx.QueryRow(ctx, `SELECT `+dealColumns+dealFrom+` WHERE d.id = $1 FOR UPDATE OF d`, dealID))
 	if err != nil {
 		return "", translate(err, "deal")
@@ -230,6 +245,16 @@ func (r Rule) run(ctx context.Context, tx pgx.Tx, dealID int64, now time.Time) (
 		err := tx.QueryRow(ctx, `INSERT INTO activities (type, subject, deal_id, contact_id, manager_id, due_at, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, a.Type, a.Subject, d.ID, d.ContactID, *d.ManagerID, now.Add(a.DueIn), now).Scan(&id)
 		return fmt.Sprintf("activity %d", id), translate(err, "activity")
+	}
+	if r.Document != "" {
+		if docs == nil {
+			return "documents are off (documents.seller): none made", nil
+		}
+		id, err := createDocument(ctx, tx, d.ID, r.Document, docs, now)
+		if ErrorCode(err) == EINVALID {
+			return "no document: " + err.Error(), nil
+		}
+		return fmt.Sprintf("document %d", id), err
 	}
 	t := r.Tunnel
 	p, err := pipelineByKey(ctx, tx, t.Pipeline, "tunnel.pipeline")

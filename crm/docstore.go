@@ -65,6 +65,44 @@ func scanDocument(row pgx.Row) (Document, error) {
 // CreateDocument numbers, renders and keeps a new document of a deal: the
 // next number of its type and year and the next version for the deal; an
 // earlier version stays as it was. Errors: ENOTFOUND (the deal), EINVALID
+
+// createDocument makes a document inside the caller's transaction (the
+// deal is locked here, or already by the caller).
+func createDocument(ctx context.Context, tx pgx.Tx, dealID int64, typ string, m DocumentMaker, now time.Time) (int64, error) {
+	var id int64
+	// The deal's lock orders versions and keeps the lines still.
+	if err := lockDeal(ctx, tx, dealID); err != nil {
+		return 0, err
+	}
+	d, err := documentDraft(ctx, tx, dealID)
+	if err != nil {
+		return 0, err
+	}
+	if len(d.Lines) == 0 {
+		return 0, Invalid("lines", "deal %d has no lines: add what is sold before making a document", dealID)
+	}
+	d.Type, d.Date = typ, now.In(m.Location())
+	var seq int
+	if err := tx.QueryRow(ctx, `INSERT INTO document_counters (type, year, seq) VALUES ($1, $2, 1)
+		ON CONFLICT (type, year) DO UPDATE SET seq = document_counters.seq + 1 RETURNING seq`,
+		typ, d.Date.Year()).Scan(&seq); err != nil {
+		return 0, translate(err, "document counter")
+	}
+	d.Number = m.Number(typ, d.Date.Year(), seq)
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) + 1 FROM documents WHERE deal_id = $1 AND type = $2`,
+		dealID, typ).Scan(&d.Version); err != nil {
+		return 0, translate(err, "document")
+	}
+	pdf, err := m.Render(d)
+	if err != nil {
+		return 0, err
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO documents (deal_id, type, number, version, date, total, pdf, created_at)
+		VALUES ($1, $2, $3, $4, $5::date, (SELECT sum(total) FROM deal_lines WHERE deal_id = $1), $6, $7) RETURNING id`,
+		dealID, typ, d.Number, d.Version, d.Date.Format(time.DateOnly), pdf, now).Scan(&id)
+	return id, translate(err, "document "+d.Number)
+}
+
 // (an unknown type; a deal without lines), the maker's errors.
 func (s *Store) CreateDocument(ctx context.Context, dealID int64, typ string, m DocumentMaker) (Document, error) {
 	if !knownDocument(typ) {
@@ -72,37 +110,9 @@ func (s *Store) CreateDocument(ctx context.Context, dealID int64, typ string, m 
 	}
 	var id int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// The deal's lock orders versions and keeps the lines still.
-		if err := lockDeal(ctx, tx, dealID); err != nil {
-			return err
-		}
-		d, err := documentDraft(ctx, tx, dealID)
-		if err != nil {
-			return err
-		}
-		if len(d.Lines) == 0 {
-			return Invalid("lines", "deal %d has no lines: add what is sold before making a document", dealID)
-		}
-		d.Type, d.Date = typ, s.now().In(m.Location())
-		var seq int
-		if err := tx.QueryRow(ctx, `INSERT INTO document_counters (type, year, seq) VALUES ($1, $2, 1)
-			ON CONFLICT (type, year) DO UPDATE SET seq = document_counters.seq + 1 RETURNING seq`,
-			typ, d.Date.Year()).Scan(&seq); err != nil {
-			return translate(err, "document counter")
-		}
-		d.Number = m.Number(typ, d.Date.Year(), seq)
-		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) + 1 FROM documents WHERE deal_id = $1 AND type = $2`,
-			dealID, typ).Scan(&d.Version); err != nil {
-			return translate(err, "document")
-		}
-		pdf, err := m.Render(d)
-		if err != nil {
-			return err
-		}
-		err = tx.QueryRow(ctx, `INSERT INTO documents (deal_id, type, number, version, date, total, pdf, created_at)
-			VALUES ($1, $2, $3, $4, $5::date, (SELECT sum(total) FROM deal_lines WHERE deal_id = $1), $6, $7) RETURNING id`,
-			dealID, typ, d.Number, d.Version, d.Date.Format(time.DateOnly), pdf, s.now()).Scan(&id)
-		return translate(err, "document "+d.Number)
+		var err error
+		id, err = createDocument(ctx, tx, dealID, typ, m, s.now())
+		return err
 	})
 	if err != nil {
 		return Document{}, err

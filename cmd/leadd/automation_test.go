@@ -108,3 +108,27 @@ func TestABrokenRuleIsRefusedWithItsKey(t *testing.T) {
 		}
 	}
 }
+
+func TestEnteringAStageCanMakeADocument(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, func(c *configs.Config) {
+		withDocuments(c)
+		c.Automation = append(c.Automation, crm.Rule{Name: "invoice on invoice", Pipeline: "sales", OnEnter: "invoice", Document: "invoice"})
+	})
+	c := ta.convert(ta.newLead("+7 918 600 00 01").ID, map[string]any{})
+	ta.api("POST", fmt.Sprint("/api/v1/deals/", c.DealID, "/lines"), map[string]any{"name": "Станок", "quantity": "1", "price": "1200.50", "vat": "vat20"}, nil)
+	for _, st := range []string{"invoice", "proposal", "invoice"} {
+		ta.api("POST", fmt.Sprint("/api/v1/deals/", c.DealID, "/stage"), map[string]string{"stage": st}, nil)
+		ta.runJob("automation", time.Now().Add(time.Second))
+	}
+	var docs struct {
+		Items []struct {
+			Type   string `json:"type"`
+			Number string `json:"number"`
+		} `json:"items"`
+	}
+	ta.api("GET", fmt.Sprint("/api/v1/deals/", c.DealID, "/documents"), nil, &docs)
+	if len(docs.Items) != 1 || docs.Items[0].Type != "invoice" {
+		t.Errorf("documents made on entering the stage: %+v, want one invoice", docs.Items)
+	}
+}

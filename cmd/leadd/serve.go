@@ -126,6 +126,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		}
 		docs = r
 	}
+	store.Automation.Documents = docs
 	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs}, log)
 	apiServer.Register(mux)
 	if cfg.Robokassa.Enabled() {
