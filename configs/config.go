@@ -68,6 +68,8 @@ type Config struct {
 	// Documents are the quotes, invoices, contracts and acts made from a
 	// deal's lines: our requisites, the templates and the numbering.
 	Documents documents.Config `yaml:"documents"`
+	// SMTP is the server documents are e-mailed through; off without a host.
+	SMTP documents.SMTPConfig `yaml:"smtp"`
 	// Automation are the stage rules: on entering a stage, an activity or
 	// a tunnel into another pipeline, each at most once per deal.
 	Automation []crm.Rule `yaml:"automation"`
@@ -109,6 +111,9 @@ type Config struct {
 	// Robokassa is the payment links for deals and their ResultURL; off
 	// while merchant_login is empty.
 	Robokassa robokassa.Config `yaml:"robokassa"`
+	// Registry fills a company's requisites by INN (DaData's API); off
+	// while url or token is empty.
+	Registry documents.RegistryConfig `yaml:"registry"`
 }
 
 // Telephony is the PBX connections; a provider is on when its section is
@@ -192,6 +197,7 @@ func Load(path string) (Config, error) {
 		"TELEGRAM_WEBHOOK_SECRET": &c.Telegram.WebhookSecret,
 		"ROBOKASSA_PASSWORD1":     &c.Robokassa.Password1,
 		"ROBOKASSA_PASSWORD2":     &c.Robokassa.Password2,
+		"DADATA_TOKEN":            &c.Registry.Token,
 	} {
 		v, err := fromEnv(env)
 		if err != nil {
@@ -204,10 +210,12 @@ func Load(path string) (Config, error) {
 	c.Forms.Defaults()
 	c.Mail.Defaults()
 	c.Robokassa.Defaults()
+	c.Registry.Defaults()
 	if c.VATRates == nil {
 		c.VATRates = crm.DefaultVATRates
 	}
 	c.Documents.Defaults()
+	c.SMTP.Defaults()
 	if c.Pipelines == nil {
 		c.Pipelines = DefaultPipelines()
 	}
@@ -295,6 +303,7 @@ func (c *Config) Validate() []error {
 	errs = append(errs, crm.ValidatePipelines("pipelines", c.Pipelines)...)
 	errs = append(errs, c.VATRates.Validate("vat_rates")...)
 	errs = append(errs, c.Documents.Validate("documents")...)
+	errs = append(errs, c.SMTP.Validate("smtp")...)
 	errs = append(errs, crm.ValidateRules("automation", c.Automation, c.Pipelines)...)
 	if c.Processor.Workers < 1 {
 		bad("processor.workers", "must be at least 1")
@@ -323,6 +332,7 @@ func (c *Config) Validate() []error {
 	errs = append(errs, c.Forms.Validate("forms")...)
 	errs = append(errs, c.Mail.Validate("mail")...)
 	errs = append(errs, c.Robokassa.Validate("robokassa", c.Pipelines)...)
+	errs = append(errs, c.Registry.Validate("registry")...)
 	if (c.Telegram.Company || c.Telegram.CompanyToken != "") && c.Telegram.Token == "" {
 		bad("telegram.company_token", "needs telegram.token: managers answer clients through the managers' bot")
 	}

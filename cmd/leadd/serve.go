@@ -127,7 +127,15 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		docs = r
 	}
 	store.Automation.Documents = docs
-	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs}, log)
+	var mailer api.DocumentMailer // a nil interface while sending is off
+	if cfg.SMTP.Enabled() {
+		mailer = documents.NewMailer(cfg.SMTP)
+	}
+	var registry crm.PartyFinder // a nil interface while lookups are off
+	if cfg.Registry.Enabled() {
+		registry = documents.NewRegistry(cfg.Registry, store)
+	}
+	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs, Registry: registry, Package: cfg.Documents.Package, Mailer: mailer}, log)
 	apiServer.Register(mux)
 	if cfg.Robokassa.Enabled() {
 		rk := robokassa.New(cfg.Robokassa, store, log)

@@ -71,6 +71,9 @@ type Store interface {
 	CreateDocument(ctx context.Context, dealID int64, typ string, m crm.DocumentMaker) (crm.Document, error)
 	Documents(ctx context.Context, dealID int64) ([]crm.Document, error)
 	DocumentPDF(ctx context.Context, id int64) (crm.Document, []byte, error)
+	FillCompany(ctx context.Context, id int64, p crm.Party) (crm.Filled, error)
+	CreateDocumentPackage(ctx context.Context, dealID int64, types []string, m crm.DocumentMaker) ([]crm.Document, error)
+	RecordDocumentSent(ctx context.Context, documentID, managerID int64) (crm.Activity, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -92,6 +95,13 @@ type Options struct {
 	VAT     crm.VATRates  // the rates deal lines may use
 	// Documents numbers and renders deals' documents; nil: documents are off.
 	Documents crm.DocumentMaker
+	// Package is the documents POST /deals/{id}/documents/package makes;
+	// empty: documents.DefaultPackage.
+	Package []string
+	// Mailer e-mails documents; nil: sending is off (503).
+	Mailer DocumentMailer
+	// Registry fills companies' requisites by INN; nil: lookups are off.
+	Registry crm.PartyFinder
 }
 
 // New returns the API over store, answering the given tokens.
@@ -144,6 +154,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "PATCH /api/v1/companies/{id}", s.patchCompany)
 	s.route(mux, "POST /api/v1/contacts/{id}/merge", s.mergeContacts)
 	s.route(mux, "POST /api/v1/companies/{id}/merge", s.mergeCompanies)
+	s.route(mux, "POST /api/v1/companies/{id}/requisites/lookup", s.lookupRequisites)
 	s.route(mux, "POST /api/v1/merges/{id}/undo", s.undoMerge)
 	s.route(mux, "GET /api/v1/products", s.listProducts)
 	s.route(mux, "POST /api/v1/products", s.createProduct)
@@ -164,6 +175,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "GET /api/v1/deals/{id}/documents", s.listDocuments)
 	s.route(mux, "POST /api/v1/deals/{id}/documents", s.createDocument)
 	mux.HandleFunc("GET /api/v1/documents/{id}/pdf", s.documentPDF) // a PDF, not JSON
+	s.route(mux, "POST /api/v1/deals/{id}/documents/package", s.createDocumentPackage)
+	mux.HandleFunc("GET /api/v1/deals/{id}/documents/zip", s.dealDocumentsZip) // a ZIP, not JSON
+	s.route(mux, "POST /api/v1/documents/{id}/send", s.sendDocument)
 }
 
 func (s *Server) route(mux *http.ServeMux, pattern string, h handler) {

@@ -26,6 +26,8 @@ type Config struct {
 	// Seller is our company as documents print it. Documents are off
 	// until its INN is given.
 	Seller Seller `yaml:"seller"`
+	// Package is the set POST /deals/{id}/documents/package makes.
+	Package []string `yaml:"package"`
 }
 
 // Seller is our company's name, requisites and signatories.
@@ -49,6 +51,9 @@ func (c *Config) Enabled() bool { return c.Seller.INN != "" }
 
 // Defaults fills what is not given.
 func (c *Config) Defaults() {
+	if c.Package == nil {
+		c.Package = DefaultPackage
+	}
 	if c.Templates == "" {
 		c.Templates = "configs/templates"
 	}
@@ -92,6 +97,7 @@ func (c *Config) Validate(prefix string) []error {
 			errs = append(errs, fieldError(err))
 		}
 	}
+	errs = append(errs, CheckPackage(prefix+".package", c.Package)...)
 	for t := range c.Prefixes {
 		if !known(t) {
 			bad("prefixes."+t, "unknown document type; the types are %v", crm.DocumentTypes)

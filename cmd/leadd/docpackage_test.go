@@ -1,0 +1,293 @@
+package main
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/leadd/leadd/configs"
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/crm/documents"
+)
+
+// smtpSink is a tiny SMTP server (EHLO/HELO, MAIL, RCPT, DATA, QUIT)
+// keeping the messages it is sent.
+type smtpSink struct {
+	host string
+	port int
+	mu   sync.Mutex
+	got  []sunkMail
+}
+
+type sunkMail struct {
+	To   []string
+	Data []byte
+}
+
+func newSMTPSink(t *testing.T) *smtpSink {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	host, port, _ := net.SplitHostPort(l.Addr().String())
+	s := &smtpSink{host: host}
+	s.port, _ = strconv.Atoi(port)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(c)
+		}
+	}()
+	return s
+}
+
+func (s *smtpSink) serve(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	say := func(line string) { _, _ = io.WriteString(c, line+"\r\n") }
+	say("220 sink ESMTP")
+	var m sunkMail
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.ToUpper(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+			say("250 sink")
+		case strings.HasPrefix(cmd, "MAIL FROM:"):
+			m = sunkMail{}
+			say("250 ok")
+		case strings.HasPrefix(cmd, "RCPT TO:"):
+			m.To = append(m.To, strings.Trim(strings.TrimSpace(line[len("RCPT TO:"):]), "<>"))
+			say("250 ok")
+		case cmd == "DATA":
+			say("354 go on")
+			var data bytes.Buffer
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+				data.WriteString(strings.TrimPrefix(l, "."))
+			}
+			m.Data = data.Bytes()
+			s.mu.Lock()
+			s.got = append(s.got, m)
+			s.mu.Unlock()
+			say("250 queued")
+		case cmd == "QUIT":
+			say("221 bye")
+			return
+		default:
+			say("250 ok")
+		}
+	}
+}
+
+func (s *smtpSink) messages() []sunkMail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]sunkMail(nil), s.got...)
+}
+
+// dealToSend is a deal of manager 1 with a line, for a contact with the
+// given e-mails.
+func (ta *testApp) dealToSend(emails ...string) crm.Deal {
+	ta.t.Helper()
+	var c crm.Contact
+	if s := ta.api("POST", "/api/v1/contacts", map[string]any{"name": "Анна Петровна Смирнова", "emails": emails}, &c); s != 201 {
+		ta.t.Fatalf("contact: %d", s)
+	}
+	var d crm.Deal
+	if s := ta.api("POST", "/api/v1/deals", map[string]any{"title": "Поставка фрез", "contact_id": c.ID, "manager_id": 1}, &d); s != 201 {
+		ta.t.Fatalf("deal: %d", s)
+	}
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", d.ID, "/lines"), map[string]any{"name": "Фреза", "quantity": "2",
+		"price": "100.00", "vat": "vat20"}, nil); s != 201 {
+		ta.t.Fatalf("line: %d", s)
+	}
+	return d
+}
+
+func TestDocumentPackageMakesTheSetAndItsZip(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, withDocuments)
+	var empty crm.Deal
+	ta.api("POST", "/api/v1/deals", map[string]any{"title": "Пустая сделка"}, &empty)
+	var e struct{ Error struct{ Code, Field string } }
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", empty.ID, "/documents/package"), nil, &e); s != 422 || e.Error.Field != "lines" {
+		t.Errorf("a deal without lines: %d %+v, want 422 naming lines", s, e)
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM documents`); n != 0 {
+		t.Fatalf("a refused package left %d documents", n)
+	}
+
+	d := ta.dealToSend("anna@example.ru")
+	var pkg struct {
+		Documents []crm.Document
+		Zip       string
+	}
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", d.ID, "/documents/package"), nil, &pkg); s != 201 {
+		t.Fatalf("package: %d %+v", s, pkg)
+	}
+	var types, ids []string
+	for _, doc := range pkg.Documents {
+		types = append(types, doc.Type)
+		ids = append(ids, fmt.Sprint(doc.ID))
+	}
+	if strings.Join(types, ",") != "invoice,contract,act" {
+		t.Errorf("the package is %v, want invoice, contract, act", types)
+	}
+	if want := fmt.Sprintf("/api/v1/deals/%d/documents/zip?ids=%s", d.ID, strings.Join(ids, ",")); pkg.Zip != want {
+		t.Errorf("zip %q, want %q", pkg.Zip, want)
+	}
+	res := ta.do("GET", pkg.Zip, "", nil, "Authorization: Bearer "+adminToken)
+	if res.Status != 200 || res.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("zip: %d %s %s", res.Status, res.Header.Get("Content-Type"), excerpt(res.Body))
+	}
+	zr, err := zip.NewReader(bytes.NewReader(res.Body), int64(len(res.Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zr.File) != 3 {
+		t.Fatalf("the ZIP has %d files", len(zr.File))
+	}
+	for i, f := range zr.File {
+		doc := pkg.Documents[i]
+		if want := fmt.Sprintf("%s-%s-v%d.pdf", doc.Type, doc.Number, doc.Version); f.Name != want {
+			t.Errorf("file %q, want %q", f.Name, want)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Equal(b, ta.documentPDF(doc.ID)) {
+			t.Errorf("%s is not the document's PDF as issued", f.Name)
+		}
+	}
+	// Another deal's document is not in this deal's ZIP.
+	other := ta.dealToSend("x@example.ru")
+	foreign := ta.makeDocument(other.ID, "quote")
+	if r := ta.do("GET", fmt.Sprintf("/api/v1/deals/%d/documents/zip?ids=%s,%d", d.ID, ids[0], foreign.ID), "", nil,
+		"Authorization: Bearer "+adminToken); r.Status != 404 {
+		t.Errorf("another deal's document: %d", r.Status)
+	}
+}
+
+func TestDocumentSendEmailsThePDFAndRecordsAnActivity(t *testing.T) {
+	t.Parallel()
+	sink := newSMTPSink(t)
+	ta := startApp(t, func(c *configs.Config) {
+		withDocuments(c)
+		c.SMTP = documents.SMTPConfig{Host: sink.host, Port: sink.port, From: `"ООО «Ромашка»" <docs@romashka.test>`}
+	})
+	d := ta.dealToSend("anna@example.ru", "anna.home@example.ru")
+	doc := ta.makeDocument(d.ID, "invoice")
+	pdf := ta.documentPDF(doc.ID)
+	var a crm.Activity
+	if s := ta.api("POST", fmt.Sprint("/api/v1/documents/", doc.ID, "/send"), nil, &a); s != 200 {
+		t.Fatalf("send: %d %+v", s, a)
+	}
+	subject := "Отправлен документ " + doc.Number
+	if a.Type != "email" || a.Subject != subject || a.DoneAt == nil || a.Outcome == nil || *a.Outcome != "sent" || a.ManagerID != 1 {
+		t.Errorf("the activity: %+v", a)
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE deal_id = $1 AND contact_id = $2 AND type = 'email'
+		AND done_at IS NOT NULL AND outcome = 'sent' AND subject = $3`, d.ID, *d.ContactID, subject); n != 1 {
+		t.Errorf("%d email activities on the deal", n)
+	}
+	got := sink.messages()
+	if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "anna@example.ru" {
+		t.Fatalf("the server got %+v", got)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(got[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil || !strings.Contains(s, doc.Number) {
+		t.Errorf("subject %q (%v)", s, err)
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		t.Fatalf("Content-Type %q", msg.Header.Get("Content-Type"))
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	var text string
+	var attached []byte
+	var name string
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, part))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if part.FileName() != "" {
+			name, attached = part.FileName(), b
+		} else {
+			text = string(b)
+		}
+	}
+	if !bytes.HasPrefix(attached, []byte("%PDF-")) || !bytes.Equal(attached, pdf) {
+		t.Errorf("the attachment %q is not the document's PDF: %s", name, excerpt(attached))
+	}
+	if !strings.HasSuffix(name, ".pdf") || !strings.Contains(name, doc.Number) {
+		t.Errorf("attachment name %q", name)
+	}
+	if !strings.Contains(text, "Здравствуйте") || !strings.Contains(text, doc.Number) {
+		t.Errorf("body %q", text)
+	}
+
+	// A contact without an e-mail: 422 naming email, nothing sent or recorded.
+	bare := ta.dealToSend()
+	bareDoc := ta.makeDocument(bare.ID, "act")
+	var e struct{ Error struct{ Code, Field string } }
+	if s := ta.api("POST", fmt.Sprint("/api/v1/documents/", bareDoc.ID, "/send"), nil, &e); s != 422 || e.Error.Field != "email" {
+		t.Errorf("no e-mail: %d %+v, want 422 naming email", s, e)
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE deal_id = $1 AND type = 'email'`, bare.ID); n != 0 || len(sink.messages()) != 1 {
+		t.Errorf("a refused send left %d activities, %d messages", n, len(sink.messages()))
+	}
+}
+
+func TestDocumentSendWithoutSMTPIsUnavailable(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, withDocuments)
+	d := ta.dealToSend("anna@example.ru")
+	doc := ta.makeDocument(d.ID, "invoice")
+	var e struct{ Error struct{ Code, Field string } }
+	if s := ta.api("POST", fmt.Sprint("/api/v1/documents/", doc.ID, "/send"), nil, &e); s != 503 || e.Error.Code != "unavailable" {
+		t.Errorf("send without SMTP: %d %+v, want 503 unavailable", s, e)
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE type = 'email'`); n != 0 {
+		t.Errorf("%d email activities recorded", n)
+	}
+}

@@ -1,0 +1,239 @@
+package api
+
+import (
+	"archive/zip"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/crm/documents"
+)
+
+// DocumentMailer e-mails a message; *documents.Mailer is one.
+type DocumentMailer interface {
+	Send(ctx context.Context, msg documents.Message) error
+}
+
+// maxZipDocuments bounds one ZIP download.
+const maxZipDocuments = 50
+
+// documentPackage is the answer to a package: the documents made and where
+// their ZIP is.
+type documentPackage struct {
+	Documents []crm.Document `json:"documents"`
+	// Zip is GET /api/v1/deals/{id}/documents/zip?ids=…: the PDFs of
+	// exactly these documents in one ZIP.
+	Zip string `json:"zip"`
+}
+
+// createDocumentPackage makes the configured set of documents of a deal
+// (documents.package; by default an invoice, a contract and an act), each
+// as POST …/documents would: 201 with the documents and their ZIP's
+// address; 422 naming lines for a deal without lines, and then no
+// document is made. The request has no body.
+func (s *Server) createDocumentPackage(r *http.Request, p Principal) (int, any, error) {
+	if s.opts.Documents == nil {
+		return 0, nil, crm.Errorf(crm.EUNAVAILABLE, "documents are off: set documents.seller in the configuration")
+	}
+	d, err := s.deal(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	types := s.opts.Package
+	if len(types) == 0 {
+		types = documents.DefaultPackage
+	}
+	docs, err := s.store.CreateDocumentPackage(r.Context(), d.ID, types, s.opts.Documents)
+	if err != nil {
+		if len(docs) > 0 {
+			s.log.Warn("document package incomplete", "deal_id", d.ID, "made", len(docs), "of", len(types), "err", err)
+		}
+		return 0, nil, err
+	}
+	ids := make([]string, len(docs))
+	for i, doc := range docs {
+		ids[i] = strconv.FormatInt(doc.ID, 10)
+		s.log.Info("document created", "document_id", doc.ID, "deal_id", d.ID, "type", doc.Type, "number", doc.Number, "version", doc.Version)
+	}
+	return http.StatusCreated, documentPackage{Documents: docs,
+		Zip: fmt.Sprintf("/api/v1/deals/%d/documents/zip?ids=%s", d.ID, strings.Join(ids, ","))}, nil
+}
+
+// dealDocumentsZip streams a ZIP of a deal's documents' PDFs as issued:
+// ?ids=1,2,3 those (each must be the deal's: 404 otherwise), without ids
+// every document of the deal. Each file is <type>-<number>-v<version>.pdf.
+func (s *Server) dealDocumentsZip(w http.ResponseWriter, r *http.Request) {
+	if err := s.writeDocumentsZip(w, r); err != nil {
+		WriteError(w, r, s.log, err)
+	}
+}
+
+func (s *Server) writeDocumentsZip(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.auth.principal(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.deal(r, p)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	if v := r.URL.Query().Get("ids"); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+			if err != nil || id <= 0 {
+				return crm.Invalid("ids", "must be document ids separated by commas, not %q", v)
+			}
+			ids = append(ids, id)
+		}
+	} else {
+		list, err := s.store.Documents(r.Context(), d.ID)
+		if err != nil {
+			return err
+		}
+		for i := len(list) - 1; i >= 0; i-- { // oldest first
+			ids = append(ids, list[i].ID)
+		}
+	}
+	if len(ids) == 0 {
+		return crm.Errorf(crm.ENOTFOUND, "deal %d has no documents", d.ID)
+	}
+	if len(ids) > maxZipDocuments {
+		return crm.Invalid("ids", "at most %d documents a ZIP", maxZipDocuments)
+	}
+	type file struct {
+		name string
+		pdf  []byte
+	}
+	files := make([]file, 0, len(ids))
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		doc, pdf, err := s.store.DocumentPDF(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if doc.DealID != d.ID {
+			return crm.Errorf(crm.ENOTFOUND, "document %d is not deal %d's", id, d.ID)
+		}
+		files = append(files, file{documentFileName(doc), pdf})
+	}
+	// Everything is read: from here on the answer is the ZIP.
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="deal-%d-documents.zip"`, d.ID))
+	w.WriteHeader(http.StatusOK)
+	zw := zip.NewWriter(w)
+	for _, f := range files {
+		// Non-ASCII names get the UTF-8 flag; PDFs hardly compress.
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Store})
+		if err != nil {
+			s.log.Warn("document zip", "deal_id", d.ID, "err", err)
+			return nil
+		}
+		if _, err := fw.Write(f.pdf); err != nil {
+			s.log.Warn("document zip", "deal_id", d.ID, "err", err)
+			return nil
+		}
+	}
+	if err := zw.Close(); err != nil {
+		s.log.Warn("document zip", "deal_id", d.ID, "err", err)
+	}
+	return nil
+}
+
+// documentFileName is a document's PDF's name: invoice-СЧ-2025-00001-v1.pdf.
+func documentFileName(doc crm.Document) string {
+	n := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|`, r) || r < ' ' {
+			return '_'
+		}
+		return r
+	}, doc.Number)
+	return doc.Type + "-" + n + "-v" + strconv.Itoa(doc.Version) + ".pdf"
+}
+
+// documentTitles name documents in Russian in an e-mail.
+var documentTitles = map[string]string{
+	crm.DocQuote:    "Коммерческое предложение",
+	crm.DocInvoice:  "Счёт на оплату",
+	crm.DocContract: "Договор",
+	crm.DocAct:      "Акт",
+}
+
+// sendDocument e-mails a document's PDF to the deal's contact at their
+// first e-mail and records a done email activity on the deal: 200 with the
+// activity. 503 when no SMTP server is configured, 422 naming email when
+// the deal's contact has none (or the deal has no contact), 422 naming
+// manager_id when neither the deal nor the caller has a manager to record
+// it for, 503 when the server refuses; nothing is recorded unless sent.
+func (s *Server) sendDocument(r *http.Request, p Principal) (int, any, error) {
+	if s.opts.Mailer == nil {
+		return 0, nil, crm.Errorf(crm.EUNAVAILABLE, "sending documents is off: set smtp.host in the configuration")
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	doc, pdf, err := s.store.DocumentPDF(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	d, err := s.store.Deal(r.Context(), doc.DealID)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := own(p, d.ManagerID, "document "+strconv.FormatInt(id, 10)); err != nil {
+		return 0, nil, err
+	}
+	if d.ContactID == nil {
+		return 0, nil, crm.Invalid("email", "deal %d has no contact to send document %s to", d.ID, doc.Number)
+	}
+	c, err := s.store.Contact(r.Context(), *d.ContactID)
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(c.Emails) == 0 || strings.TrimSpace(c.Emails[0]) == "" {
+		return 0, nil, crm.Invalid("email", "contact %d (%s) has no e-mail", c.ID, c.Name)
+	}
+	manager := d.ManagerID
+	if manager == nil {
+		manager = p.ManagerID
+	}
+	if manager == nil {
+		return 0, nil, crm.Invalid("manager_id", "deal %d has no manager to record the e-mail for", d.ID)
+	}
+	title := documentTitles[doc.Type]
+	msg := documents.Message{
+		To:      c.Emails[0],
+		Subject: fmt.Sprintf("%s № %s от %s", title, doc.Number, ruDate(doc.Date)),
+		Body: fmt.Sprintf("Здравствуйте, %s!\n\nНаправляем вам документ «%s № %s от %s» по сделке «%s». Документ во вложении, в формате PDF.\n\nС уважением,\nотдел продаж\n",
+			c.Name, title, doc.Number, ruDate(doc.Date), d.Title),
+		Attachments: []documents.Attachment{{Name: documentFileName(doc), ContentType: "application/pdf", Data: pdf}},
+	}
+	if err := s.opts.Mailer.Send(r.Context(), msg); err != nil {
+		s.log.Warn("document not sent", "document_id", doc.ID, "deal_id", d.ID, "err", err)
+		return 0, nil, crm.Errorf(crm.EUNAVAILABLE, "the mail server did not take document %s: %v", doc.Number, err)
+	}
+	a, err := s.store.RecordDocumentSent(r.Context(), doc.ID, *manager)
+	if err != nil {
+		// Sent but not recorded: say so loudly, the client got the mail.
+		s.log.Error("document sent but not recorded", "document_id", doc.ID, "deal_id", d.ID, "err", err)
+		return 0, nil, err
+	}
+	s.log.Info("document sent", "document_id", doc.ID, "deal_id", d.ID, "contact_id", c.ID, "activity_id", a.ID)
+	return http.StatusOK, a, nil
+}
+
+// ruDate writes YYYY-MM-DD as DD.MM.YYYY.
+func ruDate(iso string) string {
+	if len(iso) != 10 {
+		return iso
+	}
+	return iso[8:10] + "." + iso[5:7] + "." + iso[0:4]
+}
