@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -297,4 +300,83 @@ func TestDocumentNumbersAreNeverReusedAndVersionsNeverOverwrite(t *testing.T) {
 	assertReads(t, "the contract", text, "Договор № ДГ-"+year+"-00001", "Двести рублей 00 копеек", "Фреза", "Сверло")
 	text, _ = readPDF(t, ta.documentPDF(act.ID))
 	assertReads(t, "the act", text, "Акт № АКТ-"+year+"-00001", "Итого: 200,00", "Двести рублей 00 копеек")
+}
+
+// TestDocumentInvoiceDrawsTheSellerImages: a logo, stamp and signature
+// given in the config are checked at startup and drawn on the invoice
+// beside its QR; a file that is not an image is refused by its key.
+func TestDocumentInvoiceDrawsTheSellerImages(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 60, 30))
+	for x := 0; x < 60; x++ {
+		for y := 0; y < 30; y++ {
+			img.Set(x, y, color.RGBA{R: uint8(x * 4), B: uint8(y * 8), A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	logo := filepath.Join(dir, "logo.png")
+	notImage := filepath.Join(dir, "stamp.png")
+	if err := os.WriteFile(logo, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(notImage, []byte("not a picture"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := documents.Config{Templates: "../../configs/templates", Seller: documentsSeller()}
+	bad.Defaults()
+	bad.Seller.Stamp, bad.Seller.Signature = notImage, filepath.Join(dir, "missing.png")
+	errs := fmt.Sprint(bad.Validate("documents"))
+	for _, key := range []string{"documents.seller.stamp:", "documents.seller.signature:"} {
+		if !strings.Contains(errs, key) {
+			t.Errorf("no %s error in %s", key, errs)
+		}
+	}
+	if strings.Contains(errs, "documents.seller.logo") {
+		t.Errorf("the logo is refused: %s", errs)
+	}
+
+	ta := startApp(t, func(c *configs.Config) {
+		withDocuments(c)
+		c.Documents.Seller.Logo, c.Documents.Seller.Stamp, c.Documents.Seller.Signature = logo, logo, logo
+	})
+	var deal crm.Deal
+	if s := ta.api("POST", "/api/v1/deals", map[string]any{"title": "Поставка фрез"}, &deal); s != 201 {
+		t.Fatalf("deal: %d", s)
+	}
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", deal.ID, "/lines"),
+		map[string]any{"name": "Фреза", "quantity": "1", "price": "100.00", "vat": "vat20", "vat_included": true}, nil); s != 201 {
+		t.Fatalf("line: %d", s)
+	}
+	pdf := ta.documentPDF(ta.makeDocument(deal.ID, "invoice").ID)
+	text, qrs := readPDF(t, pdf)
+	assertReads(t, "the invoice with images", text, "Счёт на оплату", "Руководитель", "Бухгалтер")
+	if len(qrs) != 1 {
+		t.Errorf("the invoice's QR codes: %q", qrs)
+	}
+	needTool(t, "pdfimages")
+	name := filepath.Join(dir, "invoice.pdf")
+	if err := os.WriteFile(name, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdfimages", "-list", name).Output()
+	if err != nil {
+		t.Fatalf("pdfimages: %v", err)
+	}
+	// The header's two lines, then one a drawing: the QR (512 px), the
+	// logo, the stamp and the director's signature (60×30 px); the
+	// accountant is another person, so the line is left to sign by hand.
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")[2:]
+	small := 0
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) > 4 && f[3] == "60" && f[4] == "30" {
+			small++
+		}
+	}
+	if len(lines) != 4 || small != 3 {
+		t.Errorf("pdfimages lists %d images, %d of them ours (want 4 and 3):\n%s", len(lines), small, out)
+	}
 }

@@ -44,6 +44,14 @@ type Seller struct {
 	CorrAccount string `yaml:"corr_account"` // the bank's correspondent account
 	Director    string `yaml:"director"`     // Иванов И. И.
 	Accountant  string `yaml:"accountant"`
+	// Logo, Stamp and Signature are optional PNG or JPEG files the
+	// templates draw (!image, !overlay): the logo atop the invoice, the
+	// stamp and the signature by the signature lines. A relative path is
+	// from the daemon's working directory (unlike templates, it is not
+	// taken beside the config file); an absolute one is safer.
+	Logo      string `yaml:"logo"`
+	Stamp     string `yaml:"stamp"`
+	Signature string `yaml:"signature"`
 }
 
 // Enabled reports whether documents can be made: our INN is given.
@@ -118,6 +126,14 @@ func (c *Config) Validate(prefix string) []error {
 	// An invoice carries the payment QR: it needs the bank in full.
 	if s.Bank == "" || s.BIK == "" || s.Account == "" || s.CorrAccount == "" {
 		bad("seller.bank", "bank, bik, account and corr_account are required: every invoice carries them and the payment QR")
+	}
+	for _, img := range [][2]string{{ImageLogo, s.Logo}, {ImageStamp, s.Stamp}, {ImageSignature, s.Signature}} {
+		if img[1] == "" {
+			continue
+		}
+		if _, err := readImage(img[1]); err != nil {
+			bad("seller."+img[0], "%v", err)
+		}
 	}
 	for _, t := range crm.DocumentTypes {
 		name := filepath.Join(c.Templates, t+".tmpl")

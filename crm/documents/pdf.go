@@ -24,6 +24,14 @@ import (
 //	!end                     until !end
 //	!grid 30L 60L            a table whose rows are all plain (the bank block)
 //	!qr                      the payment QR code (an invoice's)
+//	!image logo 40L          a seller image 40 mm wide, left (L, C or R),
+//	                         the text going on below it
+//	!overlay stamp 40 60 -8  a seller image 40 mm wide, its left edge 60 mm
+//	                         right of the margin, its top 8 mm above the
+//	                         current line, over the text, which stays put
+//
+// The images are logo, stamp and signature; one the seller has not given
+// draws nothing.
 //	!space 5                 5 mm of space
 //	(empty line)             a little space
 //	anything else            a paragraph, wrapped
@@ -45,7 +53,7 @@ type column struct {
 }
 
 // drawPDF lays out the text of an executed template.
-func drawPDF(text, title, qr string) ([]byte, error) {
+func drawPDF(text, title, qr string, images map[string]pdfImage) ([]byte, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, margin)
@@ -91,6 +99,10 @@ func drawPDF(text, title, qr string) ([]byte, error) {
 			}
 			if err := drawQR(pdf, qr); err != nil {
 				return nil, err
+			}
+		case strings.HasPrefix(trimmed, "!image ") || strings.HasPrefix(trimmed, "!overlay "):
+			if err := drawImage(pdf, strings.Fields(trimmed), images, width); err != nil {
+				return nil, where("%v", err)
 			}
 		case strings.HasPrefix(trimmed, "!space"):
 			mm, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(trimmed, "!space")), 64)
@@ -214,5 +226,77 @@ func drawQR(pdf *fpdf.Fpdf, payload string) error {
 	pdf.SetXY(margin+qrSize+3, y+qrSize/2-lineH)
 	pdf.MultiCell(80, lineH, "Отсканируйте в приложении банка, чтобы оплатить", "", "L", false)
 	pdf.SetXY(margin, y+qrSize+2)
+	return nil
+}
+
+// drawImage draws "!image NAME 40L" or "!overlay NAME 40 X DY".
+func drawImage(pdf *fpdf.Fpdf, f []string, images map[string]pdfImage, width float64) error {
+	overlay := f[0] == "!overlay"
+	usage := "!image takes a name and a width in mm with L, C or R: !image logo 40L"
+	if overlay {
+		usage = "!overlay takes a name, a width, x from the margin and y from the line in mm: !overlay stamp 40 60 -8"
+	}
+	if (!overlay && len(f) != 3) || (overlay && len(f) != 5) {
+		return fmt.Errorf("%s", usage)
+	}
+	name := f[1]
+	if name != ImageLogo && name != ImageStamp && name != ImageSignature {
+		return fmt.Errorf("unknown image %q: the images are logo, stamp and signature", name)
+	}
+	var w, x, dy float64
+	var err error
+	align := "L"
+	if overlay {
+		var e1, e2 error
+		w, err = strconv.ParseFloat(f[2], 64)
+		x, e1 = strconv.ParseFloat(f[3], 64)
+		dy, e2 = strconv.ParseFloat(f[4], 64)
+		if err == nil {
+			err = e1
+		}
+		if err == nil {
+			err = e2
+		}
+	} else {
+		align = strings.ToUpper(f[2][len(f[2])-1:])
+		w, err = strconv.ParseFloat(f[2][:len(f[2])-1], 64)
+		if err == nil && !strings.Contains("LCR", align) {
+			err = fmt.Errorf("bad alignment")
+		}
+	}
+	if err != nil || w <= 0 || w > width {
+		return fmt.Errorf("%s", usage)
+	}
+	img, ok := images[name]
+	if !ok {
+		return nil
+	}
+	opts := fpdf.ImageOptions{ImageType: img.typ}
+	info := pdf.RegisterImageOptionsReader("seller-"+name, opts, bytes.NewReader(img.data))
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("seller %s: %v", name, err)
+	}
+	h := w * info.Height() / info.Width()
+	y := pdf.GetY()
+	if overlay {
+		pdf.ImageOptions("seller-"+name, margin+x, y+dy, w, h, false, opts, 0, "")
+		pdf.SetY(y)
+		return nil
+	}
+	_, pageH := pdf.GetPageSize()
+	if y+h > pageH-margin {
+		pdf.AddPage()
+		y = pdf.GetY()
+	}
+	switch align {
+	case "L":
+		x = margin
+	case "C":
+		x = margin + (width-w)/2
+	case "R":
+		x = margin + width - w
+	}
+	pdf.ImageOptions("seller-"+name, x, y, w, h, false, opts, 0, "")
+	pdf.SetXY(margin, y+h+1)
 	return nil
 }

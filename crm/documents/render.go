@@ -89,7 +89,11 @@ func (r *Renderer) Render(d crm.DocumentDraft) ([]byte, error) {
 	if err := t.Execute(&text, data); err != nil {
 		return nil, fmt.Errorf("template %s: %w", name, err)
 	}
-	return drawPDF(text.String(), data.Number, data.QR)
+	images, err := readImages(r.cfg.Seller)
+	if err != nil {
+		return nil, err
+	}
+	return drawPDF(text.String(), data.Number, data.QR, images)
 }
 
 func (r *Renderer) data(d crm.DocumentDraft) (Data, error) {
