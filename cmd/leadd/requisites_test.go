@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -116,5 +117,49 @@ func TestRequisitesLookupOff(t *testing.T) {
 	}
 	if s := ta.api("POST", fmt.Sprint("/api/v1/companies/", c.ID, "/requisites/lookup"), nil, &e); s != 503 || e.Error.Code != "unavailable" || !strings.Contains(e.Error.Message, "registry.url") {
 		t.Fatalf("off: %d %+v", s, e)
+	}
+}
+
+func TestConvertingForACompanyByINNFillsItsRequisites(t *testing.T) {
+	t.Parallel()
+	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(b), "7707083893") {
+			_, _ = io.WriteString(w, sberParty)
+			return
+		}
+		_, _ = io.WriteString(w, `{"suggestions": []}`)
+	}))
+	defer registry.Close()
+	ta := startApp(t, func(c *configs.Config) {
+		c.Registry.URL, c.Registry.Token, c.Registry.Timeout = registry.URL, "test-token", time.Second
+	})
+	var out struct {
+		CompanyID int64    `json:"company_id"`
+		Lookup    string   `json:"lookup"`
+		Filled    []string `json:"filled"`
+	}
+	lead := ta.newLead("+7 919 800 00 01")
+	if s := ta.api("POST", fmt.Sprint("/api/v1/leads/", lead.ID, "/convert"),
+		map[string]any{"company": map[string]any{"name": "Сбер", "inn": "7707083893"}}, &out); s != 200 {
+		t.Fatalf("convert: %d", s)
+	}
+	if out.Lookup != "ok" || !slices.Contains(out.Filled, "kpp") {
+		t.Errorf("conversion with a lookup: %+v", out)
+	}
+	var co struct {
+		KPP  *string `json:"kpp"`
+		Name string  `json:"name"`
+	}
+	ta.api("GET", fmt.Sprint("/api/v1/companies/", out.CompanyID), nil, &co)
+	if co.KPP == nil || *co.KPP == "" || co.Name != "Сбер" {
+		t.Errorf("the company after the lookup: %+v (the typed name stays)", co)
+	}
+	// An INN the registry does not know: the conversion stands, and says so.
+	lead = ta.newLead("+7 919 800 00 02")
+	ta.api("POST", fmt.Sprint("/api/v1/leads/", lead.ID, "/convert"),
+		map[string]any{"company": map[string]any{"name": "Неизвестно", "inn": "7736050003"}}, &out)
+	if out.CompanyID == 0 || out.Lookup == "ok" || out.Lookup == "" {
+		t.Errorf("a failed lookup on conversion: %+v", out)
 	}
 }

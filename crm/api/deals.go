@@ -99,7 +99,28 @@ func (s *Server) convertLead(r *http.Request, p Principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	// With a registry configured, a company given by INN gets its
+	// requisites at once; a lookup that fails leaves the conversion as it
+	// is and says why.
+	if out.CompanyID != nil && c.Company != nil && c.Company.INN != nil && s.opts.Registry != nil {
+		resp := convertedWithLookup{Converted: out}
+		if party, err := s.opts.Registry.FindParty(r.Context(), *c.Company.INN); err != nil {
+			resp.Lookup = err.Error()
+		} else if filled, err := s.store.FillCompany(r.Context(), *out.CompanyID, party); err != nil {
+			resp.Lookup = err.Error()
+		} else {
+			resp.Lookup, resp.Filled = "ok", filled.Changed
+		}
+		return http.StatusOK, resp, nil
+	}
 	return http.StatusOK, out, nil
+}
+
+// convertedWithLookup is a conversion with the requisites lookup it made.
+type convertedWithLookup struct {
+	crm.Converted
+	Lookup string   `json:"lookup"`           // "ok", or why the lookup failed
+	Filled []string `json:"filled,omitempty"` // the company fields it filled
 }
 
 func (s *Server) listPipelines(r *http.Request, _ Principal) (int, any, error) {
