@@ -380,3 +380,27 @@ func TestDocumentInvoiceDrawsTheSellerImages(t *testing.T) {
 		t.Errorf("pdfimages lists %d images, %d of them ours (want 4 and 3):\n%s", len(lines), small, out)
 	}
 }
+
+func TestASellerWithoutVATRefusesLinesWithVATAndSaysWhy(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, func(c *configs.Config) {
+		withDocuments(c)
+		c.Documents.Seller.VATMode, c.Documents.Seller.VATNote = "none", "НДС не облагается, УСН"
+	})
+	var deal crm.Deal
+	ta.api("POST", "/api/v1/deals", map[string]any{"title": "Станок"}, &deal)
+	ta.api("POST", fmt.Sprint("/api/v1/deals/", deal.ID, "/lines"), map[string]any{"name": "Станок", "quantity": "1", "price": "100.00", "vat": "vat20"}, nil)
+	var e struct{ Error struct{ Code, Field string } }
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", deal.ID, "/documents"), map[string]string{"type": "invoice"}, &e); s != 422 || e.Error.Field != "lines" {
+		t.Fatalf("a VAT line for a seller without VAT: %d %+v", s, e)
+	}
+	var lines struct{ Items []crm.Line }
+	ta.api("GET", fmt.Sprint("/api/v1/deals/", deal.ID, "/lines"), nil, &lines)
+	ta.api("PATCH", fmt.Sprint("/api/v1/deals/", deal.ID, "/lines/", lines.Items[0].ID), map[string]any{"vat": "none"}, nil)
+	doc := ta.makeDocument(deal.ID, "invoice")
+	if doc.Number == "" || !strings.HasSuffix(doc.Number, "00001") {
+		t.Errorf("the refused attempt used a number: %s", doc.Number)
+	}
+	text, _ := readPDF(t, ta.documentPDF(doc.ID))
+	assertReads(t, "an invoice of a seller without VAT", text, "Без НДС (НДС не облагается, УСН)")
+}

@@ -44,6 +44,11 @@ type Seller struct {
 	CorrAccount string `yaml:"corr_account"` // the bank's correspondent account
 	Director    string `yaml:"director"`     // Иванов И. И.
 	Accountant  string `yaml:"accountant"`
+	// VATMode is "vat" (the default) or "none" for a seller outside VAT
+	// (the simplified system): documents then refuse lines that carry VAT
+	// and print VATNote ("НДС не облагается, УСН") after "Без НДС".
+	VATMode string `yaml:"vat_mode"`
+	VATNote string `yaml:"vat_note"`
 	// Logo, Stamp and Signature are optional PNG or JPEG files the
 	// templates draw (!image, !overlay): the logo atop the invoice, the
 	// stamp and the signature by the signature lines. A relative path is
@@ -104,6 +109,9 @@ func (c *Config) Validate(prefix string) []error {
 		if err := CheckNumberPattern(prefix+".numbers."+t, p); err != nil {
 			errs = append(errs, fieldError(err))
 		}
+	}
+	if m := c.Seller.VATMode; m != "" && m != "vat" && m != "none" {
+		errs = append(errs, fmt.Errorf("%s.seller.vat_mode: must be vat or none, not %q", prefix, m))
 	}
 	errs = append(errs, CheckPackage(prefix+".package", c.Package)...)
 	for t := range c.Prefixes {

@@ -124,7 +124,12 @@ func (r *Renderer) data(d crm.DocumentDraft) (Data, error) {
 			rate += " " + p + "%"
 		}
 	}
+	if r.cfg.Seller.VATMode == "none" && vat.Sign() != 0 {
+		return data, crm.Invalid("lines", "the seller works without VAT (documents.seller.vat_mode: none): put vat \"none\" on the deal's lines")
+	}
 	switch {
+	case vat.Sign() == 0 && r.cfg.Seller.VATNote != "":
+		t.VATLabel = "Без НДС (" + r.cfg.Seller.VATNote + ")"
 	case vat.Sign() == 0:
 		t.VATLabel = "Без НДС"
 	case included && !onTop:
