@@ -2,114 +2,21 @@ package main
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"github.com/leadd/leadd/crm/documents/smtptest"
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/mail"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/documents"
 )
-
-// smtpSink is a tiny SMTP server (EHLO/HELO, MAIL, RCPT, DATA, QUIT)
-// keeping the messages it is sent.
-type smtpSink struct {
-	host string
-	port int
-	mu   sync.Mutex
-	got  []sunkMail
-}
-
-type sunkMail struct {
-	To   []string
-	Data []byte
-}
-
-func newSMTPSink(t *testing.T) *smtpSink {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	host, port, _ := net.SplitHostPort(l.Addr().String())
-	s := &smtpSink{host: host}
-	s.port, _ = strconv.Atoi(port)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *smtpSink) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	say := func(line string) { _, _ = io.WriteString(c, line+"\r\n") }
-	say("220 sink ESMTP")
-	var m sunkMail
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.TrimSpace(line))
-		switch {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			say("250 sink")
-		case strings.HasPrefix(cmd, "MAIL FROM:"):
-			m = sunkMail{}
-			say("250 ok")
-		case strings.HasPrefix(cmd, "RCPT TO:"):
-			m.To = append(m.To, strings.Trim(strings.TrimSpace(line[len("RCPT TO:"):]), "<>"))
-			say("250 ok")
-		case cmd == "DATA":
-			say("354 go on")
-			var data bytes.Buffer
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				data.WriteString(strings.TrimPrefix(l, "."))
-			}
-			m.Data = data.Bytes()
-			s.mu.Lock()
-			s.got = append(s.got, m)
-			s.mu.Unlock()
-			say("250 queued")
-		case cmd == "QUIT":
-			say("221 bye")
-			return
-		default:
-			say("250 ok")
-		}
-	}
-}
-
-func (s *smtpSink) messages() []sunkMail {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]sunkMail(nil), s.got...)
-}
 
 // dealToSend is a deal of manager 1 with a line, for a contact with the
 // given e-mails.
@@ -199,10 +106,10 @@ func TestDocumentPackageMakesTheSetAndItsZip(t *testing.T) {
 
 func TestDocumentSendEmailsThePDFAndRecordsAnActivity(t *testing.T) {
 	t.Parallel()
-	sink := newSMTPSink(t)
+	sink := smtptest.New(t)
 	ta := startApp(t, func(c *configs.Config) {
 		withDocuments(c)
-		c.SMTP = documents.SMTPConfig{Host: sink.host, Port: sink.port, From: `"ООО «Ромашка»" <docs@romashka.test>`}
+		c.SMTP = documents.SMTPConfig{Host: sink.Host, Port: sink.Port, From: `"ООО «Ромашка»" <docs@romashka.test>`}
 	})
 	d := ta.dealToSend("anna@example.ru", "anna.home@example.ru")
 	doc := ta.makeDocument(d.ID, "invoice")
@@ -219,7 +126,7 @@ func TestDocumentSendEmailsThePDFAndRecordsAnActivity(t *testing.T) {
 		AND done_at IS NOT NULL AND outcome = 'sent' AND subject = $3`, d.ID, *d.ContactID, subject); n != 1 {
 		t.Errorf("%d email activities on the deal", n)
 	}
-	got := sink.messages()
+	got := sink.Messages()
 	if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "anna@example.ru" {
 		t.Fatalf("the server got %+v", got)
 	}
@@ -273,8 +180,8 @@ func TestDocumentSendEmailsThePDFAndRecordsAnActivity(t *testing.T) {
 	if s := ta.api("POST", fmt.Sprint("/api/v1/documents/", bareDoc.ID, "/send"), nil, &e); s != 422 || e.Error.Field != "email" {
 		t.Errorf("no e-mail: %d %+v, want 422 naming email", s, e)
 	}
-	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE deal_id = $1 AND type = 'email'`, bare.ID); n != 0 || len(sink.messages()) != 1 {
-		t.Errorf("a refused send left %d activities, %d messages", n, len(sink.messages()))
+	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE deal_id = $1 AND type = 'email'`, bare.ID); n != 0 || len(sink.Messages()) != 1 {
+		t.Errorf("a refused send left %d activities, %d messages", n, len(sink.Messages()))
 	}
 }
 

@@ -1,113 +1,22 @@
 package documents
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
+	"github.com/leadd/leadd/crm/documents/smtptest"
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/mail"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// smtpSink is a tiny SMTP server keeping what it is sent.
-type smtpSink struct {
-	addr string
-	mu   sync.Mutex
-	got  []sunk
-}
-
-type sunk struct {
-	From string
-	To   []string
-	Data []byte
-}
-
-func newSMTPSink(t *testing.T) *smtpSink {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	s := &smtpSink{addr: l.Addr().String()}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *smtpSink) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	say := func(line string) { _, _ = io.WriteString(c, line+"\r\n") }
-	say("220 sink ESMTP")
-	var m sunk
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.TrimSpace(line))
-		switch {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			say("250 sink")
-		case strings.HasPrefix(cmd, "MAIL FROM:"):
-			m = sunk{From: strings.TrimSpace(line[len("MAIL FROM:"):])}
-			say("250 ok")
-		case strings.HasPrefix(cmd, "RCPT TO:"):
-			m.To = append(m.To, strings.TrimSpace(line[len("RCPT TO:"):]))
-			say("250 ok")
-		case cmd == "DATA":
-			say("354 go on")
-			var data bytes.Buffer
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				data.WriteString(strings.TrimPrefix(l, ".")) // dot-unstuffing
-			}
-			m.Data = data.Bytes()
-			s.mu.Lock()
-			s.got = append(s.got, m)
-			s.mu.Unlock()
-			say("250 queued")
-		case cmd == "QUIT":
-			say("221 bye")
-			return
-		default:
-			say("250 ok")
-		}
-	}
-}
-
-func (s *smtpSink) messages() []sunk {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]sunk(nil), s.got...)
-}
-
 func TestMailerSendsAPDFAttachment(t *testing.T) {
-	sink := newSMTPSink(t)
-	host, port, _ := net.SplitHostPort(sink.addr)
-	p, _ := strconv.Atoi(port)
+	sink := smtptest.New(t)
+	host, p := sink.Host, sink.Port
 	cfg := SMTPConfig{Host: host, Port: p, From: `"ООО «Ромашка»" <docs@romashka.test>`}
 	if errs := cfg.Validate("smtp"); len(errs) > 0 {
 		t.Fatal(errs)
@@ -119,8 +28,8 @@ func TestMailerSendsAPDFAttachment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := sink.messages()
-	if len(got) != 1 || got[0].From != "<docs@romashka.test>" || len(got[0].To) != 1 || got[0].To[0] != "<buyer@example.ru>" {
+	got := sink.Messages()
+	if len(got) != 1 || got[0].From != "docs@romashka.test" || len(got[0].To) != 1 || got[0].To[0] != "buyer@example.ru" {
 		t.Fatalf("envelope: %+v", got)
 	}
 	text, files := parseMessage(t, got[0].Data, "Счёт на оплату № СЧ-2025-00001")
@@ -133,15 +42,14 @@ func TestMailerSendsAPDFAttachment(t *testing.T) {
 }
 
 func TestMailerRefusesAServerWithoutStartTLS(t *testing.T) {
-	sink := newSMTPSink(t)
-	host, port, _ := net.SplitHostPort(sink.addr)
-	p, _ := strconv.Atoi(port)
+	sink := smtptest.New(t)
+	host, p := sink.Host, sink.Port
 	err := NewMailer(SMTPConfig{Host: host, Port: p, From: "docs@romashka.test", StartTLS: true, Timeout: 5 * time.Second}).
 		Send(context.Background(), Message{To: "buyer@example.ru", Subject: "x", Body: "y"})
 	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 		t.Errorf("got %v, want a refusal naming STARTTLS", err)
 	}
-	if n := len(sink.messages()); n != 0 {
+	if n := len(sink.Messages()); n != 0 {
 		t.Errorf("%d messages sent in plain text", n)
 	}
 }
