@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"github.com/leadd/leadd/crm/documents/smtptest"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -16,6 +15,7 @@ import (
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/documents"
+	"github.com/leadd/leadd/crm/documents/smtptest"
 )
 
 // dealToSend is a deal of manager 1 with a line, for a contact with the

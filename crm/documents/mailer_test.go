@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"github.com/leadd/leadd/crm/documents/smtptest"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leadd/leadd/crm/documents/smtptest"
 )
 
 func TestMailerSendsAPDFAttachment(t *testing.T) {
