@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -184,35 +183,27 @@ type ContactFilter struct {
 // Contacts lists contacts and the next page's cursor. Errors: EINVALID.
 func (s *Store) Contacts(ctx context.Context, f ContactFilter) ([]Contact, string, error) {
 	f.Limit = pageSize(f.Limit)
-	where, args := "merged_into IS NULL", []any{}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where += " AND " + strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args)))
-	}
+	q := newListQuery("merged_into IS NULL")
 	if f.ManagerID != nil {
-		add("manager_id = ?", *f.ManagerID)
+		q.add("manager_id = ?", *f.ManagerID)
 	}
 	if f.CompanyID != nil {
-		add("company_id = ?", *f.CompanyID)
+		q.add("company_id = ?", *f.CompanyID)
 	}
 	if f.Phone != "" {
-		add("id IN (SELECT contact_id FROM contact_identities WHERE identity = ?)", "tel:"+f.Phone)
+		q.add("id IN (SELECT contact_id FROM contact_identities WHERE identity = ?)", "tel:"+f.Phone)
 	}
 	if f.Email != "" {
-		add("id IN (SELECT contact_id FROM contact_identities WHERE identity = ?)", "email:"+f.Email)
+		q.add("id IN (SELECT contact_id FROM contact_identities WHERE identity = ?)", "email:"+f.Email)
 	}
 	if f.Query != "" {
-		add("name ILIKE ?", "%"+escapeLike(f.Query)+"%")
+		q.add("name ILIKE ?", "%"+escapeLike(f.Query)+"%")
 	}
-	if f.Cursor != "" {
-		before, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil || before <= 0 {
-			return nil, "", Invalid("cursor", "not a cursor this API returned")
-		}
-		add("id "+order(f.Oldest).cmp+" ?", before)
+	tail, args, err := q.page("id", f.Cursor, f.Oldest, f.Limit)
+	if err != nil {
+		return nil, "", err
 	}
-	args = append(args, f.Limit+1)
-	rows, err := s.pool.Query(ctx, `SELECT `+contactColumns+` FROM contacts WHERE `+where+` ORDER BY id `+order(f.Oldest).dir+` LIMIT $`+strconv.Itoa(len(args)), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+contactColumns+` FROM contacts`+tail, args...)
 	if err != nil {
 		return nil, "", translate(err, "contacts")
 	}
@@ -324,29 +315,21 @@ type CompanyFilter struct {
 // Companies lists companies and the next page's cursor.
 func (s *Store) Companies(ctx context.Context, f CompanyFilter) ([]Company, string, error) {
 	f.Limit = pageSize(f.Limit)
-	where, args := "merged_into IS NULL", []any{}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where += " AND " + strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args)))
-	}
+	q := newListQuery("merged_into IS NULL")
 	if f.ManagerID != nil {
-		add("manager_id = ?", *f.ManagerID)
+		q.add("manager_id = ?", *f.ManagerID)
 	}
 	if f.INN != "" {
-		add("inn = ?", f.INN)
+		q.add("inn = ?", f.INN)
 	}
 	if f.Query != "" {
-		add("name ILIKE ?", "%"+escapeLike(f.Query)+"%")
+		q.add("name ILIKE ?", "%"+escapeLike(f.Query)+"%")
 	}
-	if f.Cursor != "" {
-		before, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil || before <= 0 {
-			return nil, "", Invalid("cursor", "not a cursor this API returned")
-		}
-		add("id "+order(f.Oldest).cmp+" ?", before)
+	tail, args, err := q.page("id", f.Cursor, f.Oldest, f.Limit)
+	if err != nil {
+		return nil, "", err
 	}
-	args = append(args, f.Limit+1)
-	rows, err := s.pool.Query(ctx, `SELECT `+companyColumns+` FROM companies WHERE `+where+` ORDER BY id `+order(f.Oldest).dir+` LIMIT $`+strconv.Itoa(len(args)), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+companyColumns+` FROM companies`+tail, args...)
 	if err != nil {
 		return nil, "", translate(err, "companies")
 	}

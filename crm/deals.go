@@ -171,44 +171,36 @@ type DealFilter struct {
 // EINVALID.
 func (s *Store) Deals(ctx context.Context, f DealFilter) ([]Deal, string, error) {
 	f.Limit = pageSize(f.Limit)
-	where, args := "TRUE", []any{}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where += " AND " + strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args)))
-	}
+	q := newListQuery("TRUE")
 	if f.Pipeline != "" {
-		add("p.key = ?", f.Pipeline)
+		q.add("p.key = ?", f.Pipeline)
 	}
 	if f.Stage != "" {
-		add("s.key = ?", f.Stage)
+		q.add("s.key = ?", f.Stage)
 	}
 	switch f.Status {
 	case "":
 	case DealOpen:
-		where += " AND d.closed_at IS NULL"
+		q.raw("d.closed_at IS NULL")
 	case DealWon, DealLost:
-		add("s.semantic = ?", f.Status)
+		q.add("s.semantic = ?", f.Status)
 	default:
 		return nil, "", Invalid("status", "must be open, won or lost, not %q", f.Status)
 	}
 	if f.ManagerID != nil {
-		add("d.manager_id = ?", *f.ManagerID)
+		q.add("d.manager_id = ?", *f.ManagerID)
 	}
 	if f.ContactID != nil {
-		add("d.contact_id = ?", *f.ContactID)
+		q.add("d.contact_id = ?", *f.ContactID)
 	}
 	if f.CompanyID != nil {
-		add("d.company_id = ?", *f.CompanyID)
+		q.add("d.company_id = ?", *f.CompanyID)
 	}
-	if f.Cursor != "" {
-		before, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil || before <= 0 {
-			return nil, "", Invalid("cursor", "not a cursor this API returned")
-		}
-		add("d.id "+order(f.Oldest).cmp+" ?", before)
+	tail, args, err := q.page("d.id", f.Cursor, f.Oldest, f.Limit)
+	if err != nil {
+		return nil, "", err
 	}
-	args = append(args, f.Limit+1)
-	rows, err := s.pool.Query(ctx, `SELECT `+dealColumns+dealFrom+` WHERE `+where+` ORDER BY d.id `+order(f.Oldest).dir+` LIMIT $`+strconv.Itoa(len(args)), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+dealColumns+dealFrom+tail, args...)
 	if err != nil {
 		return nil, "", translate(err, "deals")
 	}
@@ -217,33 +209,6 @@ func (s *Store) Deals(ctx context.Context, f DealFilter) ([]Deal, string, error)
 		return nil, "", translate(err, "deals")
 	}
 	return page(deals, f.Limit, func(d Deal) int64 { return d.ID })
-}
-
-// sortOrder is a list's direction: newest first (by id, descending) or
-// oldest first; the cursor continues in it.
-type sortOrder struct{ dir, cmp string }
-
-func order(oldest bool) sortOrder {
-	if oldest {
-		return sortOrder{"ASC", ">"}
-	}
-	return sortOrder{"DESC", "<"}
-}
-
-func pageSize(n int) int {
-	if n <= 0 {
-		return 50
-	}
-	return min(n, MaxPage)
-}
-
-// page cuts a list fetched with one extra item into a page and a cursor.
-func page[T any](items []T, limit int, id func(T) int64) ([]T, string, error) {
-	if len(items) <= limit {
-		return items, "", nil
-	}
-	items = items[:limit]
-	return items, strconv.FormatInt(id(items[len(items)-1]), 10), nil
 }
 
 // UpdateDeal changes a deal's fields (not its stage: MoveDeal). Errors:

@@ -3,7 +3,6 @@ package crm
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,45 +37,31 @@ func scanLead(row pgx.Row) (Lead, error) {
 // Leads lists leads matching f, newest first, and the cursor of the next
 // page ("" on the last). Errors: EINVALID for a bad cursor or status.
 func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, string, error) {
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
-	if f.Limit > MaxPage {
-		f.Limit = MaxPage
-	}
-	where, args := "TRUE", []any{}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where += " AND " + cond + "$" + strconv.Itoa(len(args))
-	}
+	f.Limit = pageSize(f.Limit)
+	q := newListQuery("TRUE")
 	if f.Status != "" {
 		if !validStatus(f.Status) {
 			return nil, "", Invalid("status", "unknown status %q", f.Status)
 		}
-		add("status = ", f.Status)
+		q.add("status = ?", f.Status)
 	}
 	if f.ManagerID != nil {
-		add("manager_id = ", *f.ManagerID)
+		q.add("manager_id = ?", *f.ManagerID)
 	}
 	if f.Phone != "" {
-		add("phones @> ", []string{f.Phone})
+		q.add("phones @> ?", []string{f.Phone})
 	}
 	if f.Email != "" {
-		add("emails @> ", []string{f.Email})
+		q.add("emails @> ?", []string{f.Email})
 	}
 	if f.Queue {
-		where += " AND manager_id IS NULL AND status IN ('new', 'in_progress')"
+		q.raw("manager_id IS NULL AND status IN ('new', 'in_progress')")
 	}
-	if f.Cursor != "" {
-		before, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil || before <= 0 {
-			return nil, "", Invalid("cursor", "not a cursor this API returned")
-		}
-		add("id "+order(f.Oldest).cmp+" ", before)
+	tail, args, err := q.page("id", f.Cursor, f.Oldest, f.Limit)
+	if err != nil {
+		return nil, "", err
 	}
-	args = append(args, f.Limit+1)
-	rows, err := s.pool.Query(ctx, `SELECT `+leadColumns+` FROM leads WHERE `+where+
-		` ORDER BY id `+order(f.Oldest).dir+` LIMIT $`+strconv.Itoa(len(args)), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+leadColumns+` FROM leads`+tail, args...)
 	if err != nil {
 		return nil, "", translate(err, "leads")
 	}
@@ -84,12 +69,7 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, string, error)
 	if err != nil {
 		return nil, "", translate(err, "leads")
 	}
-	next := ""
-	if len(leads) > f.Limit {
-		leads = leads[:f.Limit]
-		next = strconv.FormatInt(leads[len(leads)-1].ID, 10)
-	}
-	return leads, next, nil
+	return page(leads, f.Limit, func(l Lead) int64 { return l.ID })
 }
 
 // Lead returns a lead with its touches, activities and latest assignment.
