@@ -17,11 +17,10 @@ import (
 	"time"
 
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/crm/api"
 	"github.com/leadd/leadd/crm/documents"
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/ingest/mail"
-	"github.com/leadd/leadd/ingest/robokassa"
+	"github.com/leadd/leadd/payments/robokassa"
 	"github.com/leadd/leadd/routing"
 	"gopkg.in/yaml.v3"
 )
@@ -82,7 +81,7 @@ type Config struct {
 		Linger time.Duration `yaml:"linger"`
 	} `yaml:"processor"`
 	API struct {
-		Tokens []api.Token `yaml:"tokens"`
+		Tokens []crm.Token `yaml:"tokens"`
 	} `yaml:"api"`
 	// Seed is created at start only on a database with no managers.
 	Seed struct {
@@ -320,7 +319,7 @@ func (c *Config) Validate() []error {
 	if len(c.API.Tokens) == 0 {
 		bad("api.tokens", "at least one token is needed to use the API")
 	}
-	errs = append(errs, api.ValidateTokens("api.tokens", c.API.Tokens)...)
+	errs = append(errs, crm.ValidateTokens("api.tokens", c.API.Tokens)...)
 	for i := range c.Seed.Managers {
 		if err := c.Seed.Managers[i].Validate(); err != nil {
 			var e *crm.Error

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/crm/api"
 	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest"
+	"github.com/leadd/leadd/web/httperr"
 )
 
 // Call states: each is its own inbox event, and they fold into one touch.
@@ -153,7 +153,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		result = "rejected_" + crm.ErrorCode(err)
 		h.log.Warn("call event rejected", "provider", name, "code", crm.ErrorCode(err), "err", err)
-		api.WriteError(w, r, h.log, err)
+		httperr.Write(w, r, h.log, err)
 	}
 	ingest.Accepted.WithLabelValues(source, result).Inc()
 	ingest.AcceptSeconds.WithLabelValues(source).Observe(time.Since(start).Seconds())
@@ -195,7 +195,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, name string, p 
 	if len(calls) == 0 {
 		result = "ignored"
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"event_ids": ids})
+	httperr.WriteJSON(w, http.StatusOK, map[string]any{"event_ids": ids})
 	return result, nil
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/crm/api"
+	"github.com/leadd/leadd/web/api"
 )
 
 func (ta *testApp) convert(leadID int64, body map[string]any) crm.Converted {

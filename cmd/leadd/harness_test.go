@@ -23,7 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/leadd/leadd/configs"
-	"github.com/leadd/leadd/crm/api"
+	"github.com/leadd/leadd/web/api"
 	"github.com/leadd/leadd/crm/crmtest"
 )
 

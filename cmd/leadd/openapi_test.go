@@ -18,7 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/crm/api"
+	"github.com/leadd/leadd/web/api"
 )
 
 func TestTheOpenAPIDocumentIsServedWithoutAToken(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/crm/api"
-	"github.com/leadd/leadd/ingest/robokassa"
+	"github.com/leadd/leadd/web/api"
+	"github.com/leadd/leadd/payments/robokassa"
 )
 
 // testShop is a Robokassa shop with receipts, moving paid deals to the

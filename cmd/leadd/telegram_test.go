@@ -12,8 +12,8 @@ import (
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/dedupe"
-	"github.com/leadd/leadd/ingest/telegram"
-	"github.com/leadd/leadd/ingest/telegram/telegramtest"
+	"github.com/leadd/leadd/notify/telegram"
+	"github.com/leadd/leadd/notify/telegram/telegramtest"
 )
 
 // tgApp is the daemon with the managers' bot and the outbox deliverer

@@ -22,9 +22,9 @@ import (
 	"time"
 
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/crm/api"
 	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest"
+	"github.com/leadd/leadd/web/httperr"
 )
 
 // Inbox is where accepted events go.
@@ -67,10 +67,10 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	result, err := h.accept(w, r, name, form, ok)
 	if err != nil {
 		result = "rejected_" + crm.ErrorCode(err)
-		if s := api.Status(err); s == http.StatusTooManyRequests || s >= 500 {
+		if s := httperr.Status(err); s == http.StatusTooManyRequests || s >= 500 {
 			h.log.Warn("form rejected", "form", name, "code", crm.ErrorCode(err), "err", err)
 		}
-		api.WriteError(w, r, h.log, err)
+		httperr.Write(w, r, h.log, err)
 	}
 	ingest.Accepted.WithLabelValues(source, result).Inc()
 	ingest.AcceptSeconds.WithLabelValues(source).Observe(time.Since(start).Seconds())
@@ -124,7 +124,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, name string, fo
 		http.Redirect(w, r, h.thankYouURL(name, form), http.StatusSeeOther)
 		return result, nil
 	}
-	api.WriteJSON(w, http.StatusAccepted, map[string]string{"event_id": id})
+	httperr.WriteJSON(w, http.StatusAccepted, map[string]string{"event_id": id})
 	return result, nil
 }
 
@@ -324,11 +324,11 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request, form Form) bool {
 func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
 	form, ok := h.cfg.Forms[r.PathValue("form")]
 	if !ok {
-		api.WriteError(w, r, h.log, crm.Errorf(crm.ENOTFOUND, "no form named %q", r.PathValue("form")))
+		httperr.Write(w, r, h.log, crm.Errorf(crm.ENOTFOUND, "no form named %q", r.PathValue("form")))
 		return
 	}
 	if !h.cors(w, r, form) {
-		api.WriteError(w, r, h.log, crm.Errorf(crm.EFORBIDDEN, "origin %q may not post this form", r.Header.Get("Origin")))
+		httperr.Write(w, r, h.log, crm.Errorf(crm.EFORBIDDEN, "origin %q may not post this form", r.Header.Get("Origin")))
 		return
 	}
 	w.Header().Set("Access-Control-Allow-Methods", "POST, OPTIONS")

@@ -10,7 +10,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/ingest/telegram/telegramtest"
+	"github.com/leadd/leadd/notify/telegram/telegramtest"
 )
 
 // TestTelegramClassify reads the Bot API's error envelope, through the

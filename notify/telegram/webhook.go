@@ -11,7 +11,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/crm/api"
+	"github.com/leadd/leadd/web/httperr"
 )
 
 // Webhook serves Telegram's webhook for one bot: each POST carries one
@@ -23,17 +23,17 @@ func Webhook(secret string, handle func(context.Context, tgbotapi.Update) error,
 	return func(w http.ResponseWriter, r *http.Request) {
 		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
-			api.WriteError(w, r, log, crm.Errorf(crm.EUNAUTHORIZED, "X-Telegram-Bot-Api-Secret-Token does not match"))
+			httperr.Write(w, r, log, crm.Errorf(crm.EUNAUTHORIZED, "X-Telegram-Bot-Api-Secret-Token does not match"))
 			return
 		}
 		var u tgbotapi.Update
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&u); err != nil {
-			api.WriteError(w, r, log, &crm.Error{Code: crm.EMALFORMED, Message: "not a Telegram update: " + err.Error()})
+			httperr.Write(w, r, log, &crm.Error{Code: crm.EMALFORMED, Message: "not a Telegram update: " + err.Error()})
 			return
 		}
 		if err := handle(r.Context(), u); err != nil {
 			log.Error("telegram webhook update not taken; Telegram will send it again", "update_id", u.UpdateID, "err", err)
-			api.WriteError(w, r, log, crm.Errorf(crm.EUNAVAILABLE, "the update was not taken; send it again"))
+			httperr.Write(w, r, log, crm.Errorf(crm.EUNAVAILABLE, "the update was not taken; send it again"))
 			return
 		}
 		w.WriteHeader(http.StatusOK)

@@ -1,7 +1,8 @@
-// Package api is Leadd's REST API v1 and the HTTP conventions every
-// handler shares: JSON bodies, coded errors mapped to statuses by one
-// table, bearer tokens.
-package api
+// Package httperr is the one JSON error envelope every HTTP handler shares
+// (the API, the hooks, the payment callbacks) and the one table mapping
+// Leadd's error codes to HTTP statuses. It is a leaf: it imports only crm,
+// so an adapter writing an error pulls in no surface.
+package httperr
 
 import (
 	"encoding/json"
@@ -40,9 +41,9 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// WriteError answers with err as {"error": {"code", "message", "field"}}.
+// Write answers with err as {"error": {"code", "message", "field"}}.
 // Internal errors are logged and their detail is not shown.
-func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+func Write(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var body errorBody
 	var e *crm.Error
 	if errors.As(err, &e) {

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/crm/api"
+	"github.com/leadd/leadd/web/httperr"
 )
 
 // Store is what Robokassa needs of the core.
@@ -82,7 +82,7 @@ func (h *Handler) Result(w http.ResponseWriter, r *http.Request) {
 	}
 	p, first, err := h.store.MarkPaid(r.Context(), id, outSum, h.cfg.PaidStage, raw)
 	if err != nil {
-		status, msg := api.Status(err), err.Error()
+		status, msg := httperr.Status(err), err.Error()
 		var e *crm.Error
 		if !errors.As(err, &e) {
 			msg = "internal error" // Robokassa repeats the notice
@@ -115,7 +115,7 @@ type LinkAnswer struct {
 // only their own deals; with receipts on, the amount must be the lines'
 // total and the deal in roubles. Errors: ENOTFOUND, EFORBIDDEN, EINVALID,
 // EMALFORMED.
-func (h *Handler) CreateLink(r *http.Request, p api.Principal) (int, any, error) {
+func (h *Handler) CreateLink(r *http.Request, p crm.Principal) (int, any, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return 0, nil, crm.Errorf(crm.ENOTFOUND, "deal not found")
