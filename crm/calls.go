@@ -225,9 +225,18 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 	now := l.Now()
 	client := d.Phone
 	if in.Call.State == "ringing" && d.Direction == "in" && !d.ended() && managerID != nil {
-		if err := Enqueue(ctx, tx, "call.incoming", "call.incoming:"+key, map[string]any{
-			on: id, "manager_id": *managerID, "contact_id": contactID, "phone": client,
-			"line": d.Line, "returning": contactID != nil, "call_id": d.ID}); err != nil {
+		ring := CallIncoming{ManagerID: *managerID, ContactID: contactID, Phone: client,
+			Line: d.Line, Returning: contactID != nil, CallID: d.ID}
+		ring.LeadID, ring.DealID = leadOrDeal(on, id)
+		if err := Enqueue(ctx, tx, "call.incoming:"+key, ring); err != nil {
+			return err
+		}
+	}
+	if d.ended() && d.Direction == "in" && !d.Answered {
+		missed := CallMissed{CallID: d.ID, ManagerID: managerID, ContactID: contactID, Phone: client, Line: d.Line,
+			Disposition: d.Disposition, At: now}
+		missed.LeadID, missed.DealID = leadOrDeal(on, id)
+		if err := Enqueue(ctx, tx, "call.missed:"+key, missed); err != nil {
 			return err
 		}
 	}
@@ -235,6 +244,9 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 		if _, err := tx.Exec(ctx, `UPDATE leads SET status = 'in_progress', sla_due_at = NULL, status_changed_at = $2,
 			updated_at = $2 WHERE id = $1`, leadID, now); err != nil {
 			return translate(err, "lead")
+		}
+		if err := enqueueStatus(ctx, tx, leadID, StatusNew, StatusInProgress, managerID, now); err != nil {
+			return err
 		}
 	}
 	if managerID == nil {
@@ -284,4 +296,12 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 		return translate(err, "call-back")
 	}
 	return nil
+}
+
+// leadOrDeal puts id where on says the call landed.
+func leadOrDeal(on string, id int64) (lead, deal *int64) {
+	if on == "deal_id" {
+		return nil, &id
+	}
+	return &id, nil
 }

@@ -119,8 +119,8 @@ func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by 
 		if _, err := tx.Exec(ctx, `UPDATE activities SET deal_id = $2, contact_id = $3 WHERE lead_id = $1`, leadID, out.DealID, *contactID); err != nil {
 			return translate(err, "activities")
 		}
-		return Enqueue(ctx, tx, "lead.converted", fmt.Sprintf("lead.converted:%d", leadID),
-			map[string]any{"lead_id": leadID, "deal_id": out.DealID, "contact_id": out.ContactID, "company_id": out.CompanyID, "manager_id": l.ManagerID})
+		return Enqueue(ctx, tx, fmt.Sprintf("lead.converted:%d", leadID),
+			LeadConverted{LeadID: leadID, DealID: out.DealID, ContactID: out.ContactID, CompanyID: out.CompanyID, ManagerID: l.ManagerID})
 	})
 	return out, err
 }

@@ -136,9 +136,11 @@ func createDeal(ctx context.Context, tx pgx.Tx, in DealInput, leadID, by *int64,
 	if err != nil {
 		return 0, translate(err, "deal")
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO deal_stage_history (deal_id, to_stage_id, at, by_manager_id) VALUES ($1, $2, $3, $4)`,
-		id, st.ID, now, by)
-	return id, translate(err, "deal history")
+	if _, err = tx.Exec(ctx, `INSERT INTO deal_stage_history (deal_id, to_stage_id, at, by_manager_id) VALUES ($1, $2, $3, $4)`,
+		id, st.ID, now, by); err != nil {
+		return 0, translate(err, "deal history")
+	}
+	return id, Enqueue(ctx, tx, "deal.created:"+strconv.FormatInt(id, 10), DealCreated{DealID: id, ManagerID: in.ManagerID, LeadID: leadID})
 }
 
 func nilIfEmpty(s *string) *string {
@@ -297,8 +299,8 @@ func (s *Store) MoveDeal(ctx context.Context, id int64, stage, lossReason string
 		if err := s.Automation.schedule(ctx, tx, moved, now); err != nil {
 			return err
 		}
-		return Enqueue(ctx, tx, "deal.stage_changed", "deal.stage:"+strconv.FormatInt(id, 10)+":"+strconv.FormatInt(now.UnixNano(), 10),
-			map[string]any{"deal_id": id, "pipeline": p.Key, "to": to.Key, "semantic": to.Semantic})
+		return Enqueue(ctx, tx, "deal.stage:"+strconv.FormatInt(id, 10)+":"+strconv.FormatInt(now.UnixNano(), 10),
+			DealStageChanged{DealID: id, Pipeline: p.Key, To: to.Key, Semantic: to.Semantic})
 	})
 	if err != nil {
 		return Deal{}, err

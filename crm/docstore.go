@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -100,7 +101,11 @@ func createDocument(ctx context.Context, tx pgx.Tx, dealID int64, typ string, m 
 	err = tx.QueryRow(ctx, `INSERT INTO documents (deal_id, type, number, version, date, total, pdf, created_at)
 		VALUES ($1, $2, $3, $4, $5::date, (SELECT sum(total) FROM deal_lines WHERE deal_id = $1), $6, $7) RETURNING id`,
 		dealID, typ, d.Number, d.Version, d.Date.Format(time.DateOnly), pdf, now).Scan(&id)
-	return id, translate(err, "document "+d.Number)
+	if err != nil {
+		return 0, translate(err, "document "+d.Number)
+	}
+	return id, Enqueue(ctx, tx, "document.created:"+strconv.FormatInt(id, 10),
+		DocumentCreated{DocumentID: id, DealID: dealID, Type: typ, Number: d.Number})
 }
 
 // (an unknown type; a deal without lines), the maker's errors.

@@ -50,7 +50,7 @@ func (s *Store) AssignLead(ctx context.Context, leadID, managerID int64, by *int
 
 // recordAssignmentManual records a person's assignment: no SLA clock.
 func recordAssignmentManual(ctx context.Context, tx pgx.Tx, leadID int64, contactID *int64, a Assignment, now time.Time) error {
-	if err := recordAssignment(ctx, tx, leadID, contactID, a, now, "lead.assigned"); err != nil {
+	if err := recordAssignment(ctx, tx, leadID, contactID, a, now); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, `UPDATE leads SET sla_due_at = NULL WHERE id = $1`, leadID)

@@ -55,15 +55,15 @@ func ReassignOverdue(ctx context.Context, tx pgx.Tx, now time.Time, assigner Ass
 			}
 		}
 		a.Reason = "SLA: not taken in time; " + a.Reason
-		if err := recordAssignment(ctx, tx, d.id, d.contact, a, now, "lead.assigned"); err != nil {
+		if err := recordAssignment(ctx, tx, d.id, d.contact, a, now); err != nil {
 			return 0, err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE leads SET hops = hops + 1 WHERE id = $1`, d.id); err != nil {
 			return 0, translate(err, "lead")
 		}
-		payload := map[string]any{"lead_id": d.id, "from_manager_id": d.manager, "to_manager_id": a.ManagerID,
-			"hop": d.hops + 1, "queued": a.ManagerID == nil, "reason": a.Reason}
-		if err := Enqueue(ctx, tx, "supervisor.sla_missed", fmt.Sprintf("sla_missed:%d:%d", d.id, d.hops+1), payload); err != nil {
+		payload := SLAMissed{LeadID: d.id, FromManagerID: d.manager, ToManagerID: a.ManagerID,
+			Hop: d.hops + 1, Queued: a.ManagerID == nil, Reason: a.Reason}
+		if err := Enqueue(ctx, tx, fmt.Sprintf("sla_missed:%d:%d", d.id, d.hops+1), payload); err != nil {
 			return 0, err
 		}
 	}
@@ -82,24 +82,16 @@ func RemindOverdue(ctx context.Context, tx pgx.Tx, now time.Time, limit int) (in
 	if err != nil {
 		return 0, translate(err, "overdue activities")
 	}
-	type reminder struct {
-		ID        int64     `json:"activity_id"`
-		Type      string    `json:"type"`
-		Subject   string    `json:"subject"`
-		LeadID    *int64    `json:"lead_id"`
-		ManagerID int64     `json:"manager_id"`
-		DueAt     time.Time `json:"due_at"`
-	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (reminder, error) {
-		var x reminder
-		err := r.Scan(&x.ID, &x.Type, &x.Subject, &x.LeadID, &x.ManagerID, &x.DueAt)
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ActivityOverdue, error) {
+		var x ActivityOverdue
+		err := r.Scan(&x.ActivityID, &x.Type, &x.Subject, &x.LeadID, &x.ManagerID, &x.DueAt)
 		return x, err
 	})
 	if err != nil {
 		return 0, translate(err, "overdue activities")
 	}
 	for _, x := range list {
-		if err := Enqueue(ctx, tx, "activity.overdue", fmt.Sprintf("overdue:%d:%d", x.ID, x.DueAt.Unix()), x); err != nil {
+		if err := Enqueue(ctx, tx, fmt.Sprintf("overdue:%d:%d", x.ActivityID, x.DueAt.Unix()), x); err != nil {
 			return 0, err
 		}
 	}
@@ -142,9 +134,9 @@ func EnqueueDigests(ctx context.Context, tx pgx.Tx, now time.Time, hour int) (in
 			return n, translate(err, "digest")
 		}
 		date := local.Format(time.DateOnly)
-		tag, err := tx.Exec(ctx, `INSERT INTO outbox (kind, idempotency_key, payload) VALUES ('manager.digest', $1, $2)
+		tag, err := tx.Exec(ctx, `INSERT INTO outbox (kind, idempotency_key, payload) VALUES ($3, $1, $2)
 			ON CONFLICT (idempotency_key) DO NOTHING`, fmt.Sprintf("digest:%d:%s", m.id, date),
-			map[string]any{"manager_id": m.id, "date": date, "today": today, "overdue": overdue})
+			ManagerDigest{ManagerID: m.id, Date: date, Today: today, Overdue: overdue}, KindManagerDigest)
 		if err != nil {
 			return n, translate(err, "digest")
 		}

@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -65,19 +64,19 @@ func (l *Lander) Land(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 	}
 	// A client's message goes to their manager, who can answer it from
 	// their own Telegram.
-	payload := map[string]any{"manager_id": *landing.ManagerID, "telegram_id": in.TelegramID, "text": in.Text, "name": in.Name,
-		"event_id": eventID}
+	payload := MessengerMessage{ManagerID: *landing.ManagerID, TelegramID: in.TelegramID, Text: in.Text, Name: in.Name,
+		EventID: eventID}
 	if landing.LeadID != 0 {
-		payload["lead_id"] = landing.LeadID
+		payload.LeadID = &landing.LeadID
 	}
 	if landing.DealID != 0 {
-		payload["deal_id"] = landing.DealID
+		payload.DealID = &landing.DealID
 	}
 	key := "messenger.message:" + eventID
 	if eventID == "" {
 		key += in.At.String()
 	}
-	return landing, Enqueue(ctx, tx, "messenger.message", key, payload)
+	return landing, Enqueue(ctx, tx, key, payload)
 }
 
 func (l *Lander) land(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound) (Landing, error) {
@@ -216,6 +215,10 @@ func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 			SELECT 'call', 'Call back: new lead', id, $15, $16, $27, $19 FROM l WHERE $16::bigint IS NOT NULL
 			RETURNING id, lead_id),
 		o AS (INSERT INTO outbox (kind, idempotency_key, payload)
+			SELECT 'lead.created', 'lead.created:' || l.id,
+				jsonb_build_object('lead_id', l.id, 'manager_id', $16::bigint, 'status', $1::text)
+			FROM l
+			UNION ALL
 			SELECT 'lead.assigned', 'lead.assigned:' || c.lead_id || ':' || $16::bigint || ':' || $28::bigint,
 				jsonb_build_object('lead_id', c.lead_id, 'manager_id', $16::bigint, 'activity_id', c.id, 'due_at', $27::timestamptz,
 					'rule', $17::text, 'strategy', $24::text, 'returning', $15::bigint IS NOT NULL)
@@ -260,7 +263,7 @@ func (s *Store) ContactFor(ctx context.Context, ids []string) (contactID, ownerI
 
 // recordAssignment writes a decision: the hop, the lead's manager and SLA
 // clock, its call (made, moved or cancelled), and the manager's notice.
-func recordAssignment(ctx context.Context, tx pgx.Tx, leadID int64, contactID *int64, a Assignment, now time.Time, notice string) error {
+func recordAssignment(ctx context.Context, tx pgx.Tx, leadID int64, contactID *int64, a Assignment, now time.Time) error {
 	if _, err := tx.Exec(ctx, `INSERT INTO assignments (lead_id, manager_id, rule, strategy, candidates, reason, at, by_manager_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, leadID, a.ManagerID, a.Rule, a.Strategy, nonNil(a.Candidates), a.Reason, now, a.ByManagerID); err != nil {
 		return translate(err, "assignment")
@@ -294,25 +297,13 @@ func recordAssignment(ctx context.Context, tx pgx.Tx, leadID int64, contactID *i
 			return translate(err, "activity")
 		}
 	}
-	payload := map[string]any{"lead_id": leadID, "manager_id": *a.ManagerID, "due_at": a.DueAt, "rule": a.Rule,
-		"strategy": a.Strategy, "returning": contactID != nil}
+	payload := LeadAssigned{LeadID: leadID, ManagerID: *a.ManagerID, DueAt: a.DueAt, Rule: a.Rule,
+		Strategy: a.Strategy, Returning: contactID != nil}
 	if activityID != 0 {
-		payload["activity_id"] = activityID
+		payload.ActivityID = &activityID
 	}
-	key := fmt.Sprintf("%s:%d:%d:%d", notice, leadID, *a.ManagerID, now.UnixNano())
-	return Enqueue(ctx, tx, notice, key, payload)
-}
-
-// Enqueue writes a side effect to the outbox in the caller's transaction.
-// The key makes a repeated decision one message, not two.
-func Enqueue(ctx context.Context, tx pgx.Tx, kind, key string, payload any) error {
-	b, err := json.Marshal(payload)
-	if err != nil {
-		return fmt.Errorf("outbox %s: %w", kind, err)
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO outbox (kind, idempotency_key, payload) VALUES ($1, $2, $3)
-		ON CONFLICT (idempotency_key) DO NOTHING`, kind, key, b)
-	return translate(err, "outbox message")
+	key := fmt.Sprintf("%s:%d:%d:%d", KindLeadAssigned, leadID, *a.ManagerID, now.UnixNano())
+	return Enqueue(ctx, tx, key, payload)
 }
 
 // attachAnswerable attaches a touch to an open lead; a letter or a
@@ -361,8 +352,8 @@ func (l *Lander) attachToDeal(ctx context.Context, tx pgx.Tx, deal openLead, con
 		WHERE NOT EXISTS (SELECT 1 FROM activities WHERE deal_id = $3 AND type = $1 AND done_at IS NULL)`,
 		kind, subject, deal.ID, contactID, *deal.ManagerID, now.Add(l.SLA), now)
 	if err == nil {
-		err = Enqueue(ctx, tx, "deal.touch", fmt.Sprintf("deal.touch:%d:%s", deal.ID, deref(eventRef(eventID))+now.String()),
-			map[string]any{"deal_id": deal.ID, "manager_id": *deal.ManagerID, "channel": in.Channel, "text": touchText(in)})
+		err = Enqueue(ctx, tx, fmt.Sprintf("deal.touch:%d:%s", deal.ID, deref(eventRef(eventID))+now.String()),
+			DealTouch{DealID: deal.ID, ManagerID: *deal.ManagerID, Channel: in.Channel, Text: touchText(in)})
 	}
 	return landing, translate(err, "activity")
 }

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -158,7 +159,8 @@ func (s *Store) SetLeadStatus(ctx context.Context, id int64, status, junkReason 
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var cur string
-		if err := tx.QueryRow(ctx, `SELECT status FROM leads WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
+		var manager *int64
+		if err := tx.QueryRow(ctx, `SELECT status, manager_id FROM leads WHERE id = $1 FOR UPDATE`, id).Scan(&cur, &manager); err != nil {
 			return translate(err, "lead")
 		}
 		switch {
@@ -176,6 +178,9 @@ func (s *Store) SetLeadStatus(ctx context.Context, id int64, status, junkReason 
 		if _, err := tx.Exec(ctx, `UPDATE leads SET status = $2, junk_reason = $3, updated_at = $4, status_changed_at = $4,
 			sla_due_at = NULL WHERE id = $1`, id, status, reason, now); err != nil {
 			return translate(err, "lead")
+		}
+		if err := enqueueStatus(ctx, tx, id, cur, status, manager, now); err != nil {
+			return err
 		}
 		if status == StatusJunk {
 			return closeLead(ctx, tx, id, now, "cancelled: lead closed as junk")
@@ -274,4 +279,10 @@ func (s *Store) AddNote(ctx context.Context, leadID int64, text string, by *int6
 		RETURNING id, channel, kind, source, at, text, data, event_id::text`, leadID, s.now(), strings.TrimSpace(text), by).
 		Scan(&t.ID, &t.Channel, &t.Kind, &t.Source, &t.At, &t.Text, &t.Data, &t.EventID)
 	return t, translate(err, "lead")
+}
+
+// enqueueStatus tells the outbox a lead went from one status to another.
+func enqueueStatus(ctx context.Context, tx pgx.Tx, id int64, from, to string, manager *int64, now time.Time) error {
+	return Enqueue(ctx, tx, fmt.Sprintf("lead.status:%d:%s:%d", id, to, now.UnixNano()),
+		LeadStatusChanged{LeadID: id, From: from, To: to, ManagerID: manager})
 }

@@ -128,9 +128,9 @@ func (s *Store) MarkPaid(ctx context.Context, invID int64, outSum, paidStage str
 		if err := tx.QueryRow(ctx, `SELECT manager_id FROM deals WHERE id = $1`, p.DealID).Scan(&managerID); err != nil {
 			return translate(err, "deal")
 		}
-		return Enqueue(ctx, tx, "payment.received", "payment.received:"+strconv.FormatInt(p.ID, 10), map[string]any{
-			"deal_id": p.DealID, "manager_id": managerID, "amount": p.Amount, "currency": p.Currency,
-			"inv_id": p.InvID, "provider": p.Provider, "moved_to": moved})
+		return Enqueue(ctx, tx, "payment.received:"+strconv.FormatInt(p.ID, 10), PaymentReceived{PaymentID: p.ID,
+			DealID: p.DealID, ManagerID: managerID, Amount: p.Amount, Currency: p.Currency,
+			InvID: p.InvID, Provider: p.Provider, MovedTo: moved})
 	})
 	if err != nil {
 		return Payment{}, false, err
@@ -185,8 +185,8 @@ func (s *Store) moveOnPayment(ctx context.Context, tx pgx.Tx, id int64, stage st
 	if err := s.Automation.schedule(ctx, tx, moved, now); err != nil {
 		return nil, err
 	}
-	if err := Enqueue(ctx, tx, "deal.stage_changed", "deal.stage:"+strconv.FormatInt(id, 10)+":"+strconv.FormatInt(now.UnixNano(), 10),
-		map[string]any{"deal_id": id, "pipeline": p.Key, "to": to.Key, "semantic": to.Semantic}); err != nil {
+	if err := Enqueue(ctx, tx, "deal.stage:"+strconv.FormatInt(id, 10)+":"+strconv.FormatInt(now.UnixNano(), 10),
+		DealStageChanged{DealID: id, Pipeline: p.Key, To: to.Key, Semantic: to.Semantic}); err != nil {
 		return nil, err
 	}
 	return &to.Key, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -102,6 +101,19 @@ func (s *Store) TelegramRecipient(ctx context.Context, managerID int64) (Recipie
 	return r, translate(err, "manager")
 }
 
+// TelegramAdmins returns the active admins and supervisors with a
+// linked, reachable chat: who hears of the system's own troubles (a
+// webhook endpoint disabled).
+func (s *Store) TelegramAdmins(ctx context.Context) ([]Recipient, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+recipientColumns+` WHERE role IN ('admin', 'supervisor') AND active
+		AND telegram_chat_id IS NOT NULL AND unreachable_at IS NULL ORDER BY id`)
+	if err != nil {
+		return nil, translate(err, "admins")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Recipient, error) { return scanRecipient(r) })
+	return out, translate(err, "admins")
+}
+
 // TelegramSupervisors returns the active supervisors with a linked,
 // reachable chat.
 func (s *Store) TelegramSupervisors(ctx context.Context) ([]Recipient, error) {
@@ -114,56 +126,11 @@ func (s *Store) TelegramSupervisors(ctx context.Context) ([]Recipient, error) {
 	return out, translate(err, "supervisors")
 }
 
-// OutboxMessage is one side effect waiting to leave.
-type OutboxMessage struct {
-	ID        int64
-	Kind      string
-	Key       string
-	Payload   json.RawMessage
-	Attempts  int // including this one
-	CreatedAt time.Time
-}
-
-// ClaimOutbox leases up to limit due outbox rows, oldest due first: each
-// is hidden from other claimers for lease and its attempt counted, so a
-// crash before it is settled retries it after the lease (at least once).
-func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxMessage, error) {
-	now := s.now()
-	rows, err := s.pool.Query(ctx, `WITH due AS (
-			SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1
-			ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-		UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = $3 FROM due WHERE o.id = due.id
-		RETURNING o.id, o.kind, o.idempotency_key, o.payload, o.attempts, o.created_at`, now, limit, now.Add(lease))
-	if err != nil {
-		return nil, translate(err, "outbox")
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxMessage, error) {
-		var m OutboxMessage
-		err := r.Scan(&m.ID, &m.Kind, &m.Key, &m.Payload, &m.Attempts, &m.CreatedAt)
-		return m, err
-	})
-	return out, translate(err, "outbox")
-}
-
-// SettleOutbox marks a row done. note, when not empty, says why nothing
-// (or not everything) was sent, and is kept as its last_error.
-func (s *Store) SettleOutbox(ctx context.Context, id int64, note string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE outbox SET delivered_at = $2, last_error = nullif($3, '') WHERE id = $1`, id, s.now(), note)
-	return translate(err, "outbox")
-}
-
-// RetryOutbox puts a row back for another attempt at at.
-func (s *Store) RetryOutbox(ctx context.Context, id int64, at time.Time, lastErr string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1 AND delivered_at IS NULL`,
-		id, at, lastErr)
-	return translate(err, "outbox")
-}
-
 // MarkTelegramUnreachable records that Telegram refuses to deliver to a
 // manager (they blocked the bot, or the chat is gone). With notify, in
 // the same transaction, the supervisors are told through the outbox
 // (supervisor.manager_unreachable, once per manager and outbox row) and
-// the row is settled with the reason.
+// Telegram's delivery of the row is settled with the reason.
 func (s *Store) MarkTelegramUnreachable(ctx context.Context, managerID int64, row *OutboxMessage, reason string) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.now()
@@ -175,16 +142,37 @@ func (s *Store) MarkTelegramUnreachable(ctx context.Context, managerID int64, ro
 		if row == nil {
 			return nil
 		}
-		var payload map[string]any
-		_ = json.Unmarshal(row.Payload, &payload)
-		notice := map[string]any{"manager_id": managerID, "manager_name": name, "reason": reason,
-			"kind": row.Kind, "outbox_id": row.ID, "lead_id": payload["lead_id"], "deal_id": payload["deal_id"]}
-		if err := Enqueue(ctx, tx, "supervisor.manager_unreachable", fmt.Sprintf("unreachable:%d:%d", managerID, row.ID), notice); err != nil {
+		notice := ManagerUnreachable{ManagerID: managerID, ManagerName: name, Reason: reason, Kind: row.Kind, OutboxID: row.ID}
+		notice.LeadID, notice.DealID = aboutOf(row)
+		if err := Enqueue(ctx, tx, fmt.Sprintf("unreachable:%d:%d", managerID, row.ID), notice); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE outbox SET delivered_at = $2, last_error = $3 WHERE id = $1`, row.ID, now, "unreachable: "+reason)
-		return translate(err, "outbox")
+		return settleOutbox(ctx, tx, ConsumerTelegram, row.ID, "unreachable: "+reason, now)
 	})
+}
+
+// aboutOf is the lead and the deal an outbox row is about, when its kind
+// names them.
+func aboutOf(m *OutboxMessage) (lead, deal *int64) {
+	v, err := m.Decode()
+	if err != nil {
+		return nil, nil
+	}
+	switch p := v.(type) {
+	case LeadAssigned:
+		return &p.LeadID, nil
+	case CallIncoming:
+		return p.LeadID, p.DealID
+	case ActivityOverdue:
+		return p.LeadID, nil
+	case DealTouch:
+		return nil, &p.DealID
+	case MessengerMessage:
+		return p.LeadID, p.DealID
+	case PaymentReceived:
+		return nil, &p.DealID
+	}
+	return nil, nil
 }
 
 // TelegramSent reports whether an outbox row already reached a chat.
@@ -322,9 +310,12 @@ func (s *Store) RecordMessengerReply(ctx context.Context, r MessengerReply) (tou
 		}
 		// The manager is talking with the client: a new lead is taken, and
 		// the SLA clock stops.
-		_, err = tx.Exec(ctx, `UPDATE leads SET status = 'in_progress', sla_due_at = NULL, status_changed_at = $2, updated_at = $2
+		tag, err = tx.Exec(ctx, `UPDATE leads SET status = 'in_progress', sla_due_at = NULL, status_changed_at = $2, updated_at = $2
 			WHERE id = $1 AND status = 'new'`, lead, now)
-		return translate(err, "lead")
+		if err != nil || tag.RowsAffected() == 0 || lead == nil {
+			return translate(err, "lead")
+		}
+		return enqueueStatus(ctx, tx, *lead, StatusNew, StatusInProgress, t.ManagerID, now)
 	})
 	return touchID, err
 }

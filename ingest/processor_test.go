@@ -152,8 +152,8 @@ func TestCrashBetweenClaimAndCommitProcessesOnceOnRestart(t *testing.T) {
 	if n := f.db.Count(t, `SELECT count(*) FROM activities`); n != 2 {
 		t.Errorf("%d activities after restart, want 2", n)
 	}
-	if n := f.db.Count(t, `SELECT count(*) FROM outbox`); n != 2 {
-		t.Errorf("%d outbox messages after restart, want 2", n)
+	if n := f.db.Count(t, `SELECT count(*) FROM outbox`); n != 4 {
+		t.Errorf("%d outbox messages after restart, want 4 (each lead's lead.created and lead.assigned)", n)
 	}
 	// The identity locks the crashed batch held were released.
 	if n := len(f.rds.Client.Keys(context.Background(), f.rds.Prefix+"lock:*").Val()); n != 0 {

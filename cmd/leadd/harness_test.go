@@ -23,8 +23,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/leadd/leadd/configs"
-	"github.com/leadd/leadd/web/api"
 	"github.com/leadd/leadd/crm/crmtest"
+	"github.com/leadd/leadd/web/api"
 )
 
 const adminToken = "dev-admin-token"

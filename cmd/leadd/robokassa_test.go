@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/web/api"
 	"github.com/leadd/leadd/payments/robokassa"
+	"github.com/leadd/leadd/web/api"
 )
 
 // testShop is a Robokassa shop with receipts, moving paid deals to the

@@ -18,15 +18,14 @@ import (
 
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/web/api"
 	"github.com/leadd/leadd/crm/documents"
 	"github.com/leadd/leadd/crm/scheduler"
 	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest"
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/ingest/mail"
-	"github.com/leadd/leadd/payments/robokassa"
 	"github.com/leadd/leadd/notify/telegram"
+	"github.com/leadd/leadd/payments/robokassa"
 	"github.com/leadd/leadd/routing"
 	"github.com/leadd/leadd/telephony"
 	"github.com/leadd/leadd/telephony/asterisk"
@@ -34,6 +33,7 @@ import (
 	"github.com/leadd/leadd/telephony/mango"
 	"github.com/leadd/leadd/telephony/twilio"
 	"github.com/leadd/leadd/telephony/zadarma"
+	"github.com/leadd/leadd/web/api"
 )
 
 // app is the wired daemon: the HTTP handler and the workers behind it.
@@ -149,6 +149,10 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 			return nil, fmt.Errorf("telegram: %w", err)
 		}
 		a.deliverer = &telegram.Deliverer{Store: store, Client: client, Log: log}
+		if err := a.deliverer.Register(ctx); err != nil {
+			a.close()
+			return nil, err
+		}
 		bot := &telegram.Bot{Store: store, Client: client, Cadence: cfg.Cadence(), Log: log, PollTimeout: c.Poll}
 		var ownToken *telegram.Company // a company bot with a token of its own
 		if c.Company || c.CompanyToken != "" {
@@ -172,6 +176,13 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 			}
 		case c.Updates:
 			a.bot, a.company = bot, ownToken
+		}
+	}
+	if cfg.Telegram.Token == "" {
+		// Nobody sends to Telegram: its deliveries would only pile up.
+		if err := store.RetireConsumer(ctx, crm.ConsumerTelegram); err != nil {
+			a.close()
+			return nil, err
 		}
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -217,6 +228,10 @@ func newRedis(cfg configs.Config) (*redis.Client, error) {
 	return redis.NewClient(opts), nil
 }
 
+// outboxKeep is how long the outbox keeps a row every consumer is done
+// with: a manager may reply to a client's message that long after.
+const outboxKeep = 90 * 24 * time.Hour
+
 // jobs are the periodic jobs, each run once per tick across replicas.
 func (a *app) jobs(cfg configs.Config) []scheduler.Job {
 	count := func(what string, n int, err error) (string, error) {
@@ -248,8 +263,12 @@ func (a *app) jobs(cfg configs.Config) []scheduler.Job {
 			}},
 		{Name: "prune", Spec: "0 17 * * * *", Tick: time.Hour,
 			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
-				tag, err := tx.Exec(ctx, `DELETE FROM scheduler_runs WHERE tick < $1`, now.Add(-48*time.Hour))
-				return count("pruned runs", int(tag.RowsAffected()), err)
+				runs, err := scheduler.Prune(ctx, tx, now.Add(-48*time.Hour))
+				if err != nil {
+					return "", err
+				}
+				rows, err := crm.PruneOutbox(ctx, tx, now.Add(-outboxKeep))
+				return count("pruned scheduler runs and outbox rows", runs+rows, err)
 			}},
 	}
 }

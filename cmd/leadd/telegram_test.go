@@ -38,6 +38,9 @@ func startTelegram(t *testing.T) *tgApp {
 	d := &telegram.Deliverer{Store: ta.store, Client: client, Log: testLogger(t), Poll: 50 * time.Millisecond,
 		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second}
 	bot := &telegram.Bot{Store: ta.store, Client: client, Cadence: ta.cfg.Cadence(), Log: testLogger(t), PollTimeout: time.Second}
+	if err := d.Register(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() { _ = d.Run(ctx); done <- struct{}{} }()
@@ -351,8 +354,9 @@ func TestTelegramDeliveryRetries(t *testing.T) {
 	var attempts int
 	var lastErr *string
 	waitFor(t, "the row to settle", func() bool {
-		return ta.db.Pool.QueryRow(context.Background(), `SELECT attempts, last_error FROM outbox
-			WHERE kind = 'lead.assigned' AND payload->>'lead_id' = $1 AND delivered_at IS NOT NULL`,
+		return ta.db.Pool.QueryRow(context.Background(), `SELECT d.attempts, d.last_error FROM outbox o
+			JOIN outbox_deliveries d ON d.outbox_id = o.id AND d.consumer = 'telegram'
+			WHERE o.kind = 'lead.assigned' AND o.payload->>'lead_id' = $1 AND d.delivered_at IS NOT NULL`,
 			strconv.FormatInt(lead, 10)).Scan(&attempts, &lastErr) == nil
 	})
 	if attempts != 3 || lastErr != nil {
@@ -385,8 +389,8 @@ func TestTelegramBlocked(t *testing.T) {
 	if n := ta.count(`SELECT count(*) FROM managers WHERE id = $1 AND unreachable_at IS NOT NULL`, mgr); n != 1 {
 		t.Errorf("the manager is not marked unreachable")
 	}
-	if n := ta.count(`SELECT count(*) FROM outbox WHERE kind = 'lead.assigned' AND delivered_at IS NOT NULL
-		AND last_error LIKE 'unreachable:%'`); n != 1 {
+	if n := ta.count(`SELECT count(*) FROM outbox o JOIN outbox_deliveries d ON d.outbox_id = o.id AND d.consumer = 'telegram'
+		WHERE o.kind = 'lead.assigned' AND d.delivered_at IS NOT NULL AND d.last_error LIKE 'unreachable:%'`); n != 1 {
 		t.Errorf("the card's row is not settled as unreachable")
 	}
 	// The manager writes again: reachable.

@@ -95,3 +95,12 @@ func (s *Scheduler) RunTick(ctx context.Context, job Job, tick time.Time) (bool,
 	}
 	return ran, nil
 }
+
+// Prune deletes the record of ticks before before; it returns how many.
+func Prune(ctx context.Context, tx pgx.Tx, before time.Time) (int, error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM scheduler_runs WHERE tick < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("prune scheduler runs: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -2,7 +2,6 @@ package telegram
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -17,15 +16,18 @@ import (
 
 // Store is what the deliverer and the bot need of the CRM.
 type Store interface {
-	ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]crm.OutboxMessage, error)
-	SettleOutbox(ctx context.Context, id int64, note string) error
-	RetryOutbox(ctx context.Context, id int64, at time.Time, lastErr string) error
+	RegisterConsumer(ctx context.Context, consumer string, kinds []string) error
+	ClaimOutbox(ctx context.Context, consumer string, limit int, lease time.Duration) ([]crm.OutboxMessage, error)
+	SettleOutbox(ctx context.Context, consumer string, id int64, note string) error
+	RetryOutbox(ctx context.Context, consumer string, id int64, at time.Time, lastErr string) error
+	DeadOutbox(ctx context.Context, consumer string, id int64, lastErr string) error
 	MarkTelegramUnreachable(ctx context.Context, managerID int64, row *crm.OutboxMessage, reason string) error
 	MarkTelegramReachable(ctx context.Context, managerID int64) error
 	TelegramSent(ctx context.Context, outboxID, chatID int64) (bool, error)
 	RecordTelegramSent(ctx context.Context, outboxID, chatID int64, messageID int) error
 	TelegramRecipient(ctx context.Context, managerID int64) (crm.Recipient, error)
 	TelegramSupervisors(ctx context.Context) ([]crm.Recipient, error)
+	TelegramAdmins(ctx context.Context) ([]crm.Recipient, error)
 	LinkTelegram(ctx context.Context, code string, chatID int64) (crm.Manager, error)
 	ManagerByTelegram(ctx context.Context, chatID int64) (crm.Manager, error)
 	UpdateManager(ctx context.Context, id int64, p crm.ManagerPatch) (crm.Manager, error)
@@ -42,17 +44,24 @@ type Store interface {
 
 var _ Store = (*crm.Store)(nil)
 
+// Kinds are the outbox kinds the deliverer reads (as consumer
+// crm.ConsumerTelegram); other kinds never reach it.
+var Kinds = []string{crm.KindLeadAssigned, crm.KindCallIncoming, crm.KindActivityOverdue, crm.KindManagerDigest,
+	crm.KindDealTouch, crm.KindMessengerMessage, crm.KindPaymentReceived, crm.KindSLAMissed, crm.KindManagerUnreachable,
+	crm.KindWebhookDisabled}
+
 // Deliverer sends the outbox to Telegram, at least once: a row is sent,
-// then marked (telegram_sent per chat, then delivered_at), so a crash in
-// between resends that one message and nothing else. Each send is logged
-// with the row's idempotency key.
+// then marked (telegram_sent per chat, then its telegram delivery), so a
+// crash in between resends that one message and nothing else. Each send
+// is logged with the row's idempotency key.
 //
-// A row is settled (delivered_at set) when every message it makes has
-// gone, or when it makes none: a kind that is not for Telegram
-// (deal.stage_changed, lead.converted — other consumers' business), a
-// manager with no chat linked or marked unreachable, a lead handed on
-// before its card left. last_error then says why nothing was sent, so
-// the row leaves the queue and still explains itself.
+// Its deliveries are its own (crm.ConsumerTelegram): settling, retrying
+// or giving up a row hides it from no other consumer. A row is settled
+// when every message it makes has gone, or when it makes none: a manager
+// with no chat linked or marked unreachable, a lead handed on before its
+// card left. last_error then says why nothing was sent, so the row leaves
+// the queue and still explains itself. After MaxAttempts failures it is
+// a dead letter.
 type Deliverer struct {
 	Store  Store
 	Client *Client
@@ -61,9 +70,12 @@ type Deliverer struct {
 	Batch      int           // rows claimed at once (20)
 	Workers    int           // rows sent in parallel (8); the limiter paces them
 	Poll       time.Duration // how often to look when idle (1s)
-	Lease      time.Duration // a claimed row is hidden this long (2m)
+	Lease      time.Duration // a claimed row is hidden this long (20s): a crashed replica's rows move on within it
 	Backoff    time.Duration // first retry after a failure (5s), doubling
 	MaxBackoff time.Duration // up to (10m)
+	// MaxAttempts makes a row that failed this often a dead letter (50:
+	// about eight hours of a Telegram that keeps failing).
+	MaxAttempts int
 }
 
 func (d *Deliverer) defaults() {
@@ -77,7 +89,10 @@ func (d *Deliverer) defaults() {
 		d.Poll = time.Second
 	}
 	if d.Lease <= 0 {
-		d.Lease = 2 * time.Minute
+		d.Lease = 20 * time.Second
+	}
+	if d.MaxAttempts <= 0 {
+		d.MaxAttempts = 50
 	}
 	if d.Backoff <= 0 {
 		d.Backoff = 5 * time.Second
@@ -90,9 +105,19 @@ func (d *Deliverer) defaults() {
 	}
 }
 
+// Register makes the outbox keep Telegram's deliveries of Kinds from
+// now on; Run does it too, but a caller that must not miss a row written
+// right after start calls it first.
+func (d *Deliverer) Register(ctx context.Context) error {
+	return d.Store.RegisterConsumer(ctx, crm.ConsumerTelegram, Kinds)
+}
+
 // Run delivers until ctx ends; it returns nil then.
 func (d *Deliverer) Run(ctx context.Context) error {
 	d.defaults()
+	if err := d.Register(ctx); err != nil {
+		return err
+	}
 	for {
 		n, err := d.DeliverDue(ctx)
 		if ctx.Err() != nil {
@@ -113,7 +138,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 // many it claimed.
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 	d.defaults()
-	rows, err := d.Store.ClaimOutbox(ctx, d.Batch, d.Lease)
+	rows, err := d.Store.ClaimOutbox(ctx, crm.ConsumerTelegram, d.Batch, d.Lease)
 	if err != nil {
 		return 0, err
 	}
@@ -143,7 +168,7 @@ func (d *Deliverer) deliver(ctx context.Context, m crm.OutboxMessage) error {
 	if err != nil {
 		if crm.ErrorCode(err) == crm.ENOTFOUND {
 			log.Warn("telegram: nothing to tell", "reason", err.Error())
-			return d.Store.SettleOutbox(ctx, m.ID, "gone: "+err.Error())
+			return d.Store.SettleOutbox(ctx, crm.ConsumerTelegram, m.ID, "gone: "+err.Error())
 		}
 		return d.retry(ctx, log, m, d.backoff(m.Attempts), err.Error())
 	}
@@ -198,12 +223,16 @@ func (d *Deliverer) deliver(ctx context.Context, m crm.OutboxMessage) error {
 			notes = append(notes, fmt.Sprintf("rejected for manager %d: %s", o.to.ManagerID, f.reason))
 		}
 	}
-	return d.Store.SettleOutbox(ctx, m.ID, strings.Join(notes, "; "))
+	return d.Store.SettleOutbox(ctx, crm.ConsumerTelegram, m.ID, strings.Join(notes, "; "))
 }
 
 func (d *Deliverer) retry(ctx context.Context, log *slog.Logger, m crm.OutboxMessage, after time.Duration, reason string) error {
+	if m.Attempts >= d.MaxAttempts {
+		log.Error("telegram: giving up, a dead letter", "reason", reason)
+		return d.Store.DeadOutbox(ctx, crm.ConsumerTelegram, m.ID, reason)
+	}
 	log.Warn("telegram: will retry", "after", after.String(), "reason", reason)
-	return d.Store.RetryOutbox(ctx, m.ID, time.Now().Add(after), reason)
+	return d.Store.RetryOutbox(ctx, crm.ConsumerTelegram, m.ID, time.Now().Add(after), reason)
 }
 
 // backoff doubles from Backoff up to MaxBackoff, with a little jitter so
@@ -219,51 +248,25 @@ func (d *Deliverer) backoff(attempts int) time.Duration {
 
 func forSupervisors(kind string) bool { return strings.HasPrefix(kind, "supervisor.") }
 
-// payload holds the fields of every kind the deliverer renders.
-type payload struct {
-	LeadID        *int64     `json:"lead_id"`
-	DealID        *int64     `json:"deal_id"`
-	ManagerID     *int64     `json:"manager_id"`
-	ActivityID    *int64     `json:"activity_id"`
-	DueAt         *time.Time `json:"due_at"`
-	Phone         string     `json:"phone"`
-	Line          string     `json:"line"`
-	Returning     bool       `json:"returning"`
-	FromManagerID *int64     `json:"from_manager_id"`
-	ToManagerID   *int64     `json:"to_manager_id"`
-	Hop           int        `json:"hop"`
-	Queued        bool       `json:"queued"`
-	Reason        string     `json:"reason"`
-	Type          string     `json:"type"`
-	Subject       string     `json:"subject"`
-	Date          string     `json:"date"`
-	Today         int        `json:"today"`
-	Overdue       int        `json:"overdue"`
-	Channel       string     `json:"channel"`
-	Text          string     `json:"text"`
-	ManagerName   string     `json:"manager_name"`
-	Kind          string     `json:"kind"`
-	Name          string     `json:"name"`
-	Amount        string     `json:"amount"`
-	Currency      string     `json:"currency"`
-	MovedTo       string     `json:"moved_to"`
-}
-
 // staleRinging: a "who is calling" notice later than this is noise.
 const staleRinging = 5 * time.Minute
 
 // render turns a row into its messages; note says why there are none.
 func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing, string, error) {
-	var p payload
-	if err := json.Unmarshal(m.Payload, &p); err != nil {
+	v, err := m.Decode()
+	if err != nil {
 		return nil, "unreadable payload: " + err.Error(), nil
 	}
-	if forSupervisors(m.Kind) {
-		text, err := d.supervisorText(ctx, m.Kind, p)
+	if forSupervisors(m.Kind) || m.Kind == crm.KindWebhookDisabled {
+		text, err := d.supervisorText(ctx, v)
 		if err != nil || text == "" {
 			return nil, "not for telegram", err
 		}
-		sups, err := d.Store.TelegramSupervisors(ctx)
+		list := d.Store.TelegramSupervisors
+		if m.Kind == crm.KindWebhookDisabled {
+			list = d.Store.TelegramAdmins
+		}
+		sups, err := list(ctx)
 		if err != nil {
 			return nil, "", err
 		}
@@ -276,18 +279,32 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		}
 		return out, "", nil
 	}
-	switch m.Kind {
-	case "lead.assigned", "call.incoming", "activity.overdue", "manager.digest", "deal.touch", "messenger.message", "payment.received":
+	var managerID *int64
+	switch p := v.(type) {
+	case crm.LeadAssigned:
+		managerID = &p.ManagerID
+	case crm.CallIncoming:
+		managerID = &p.ManagerID
+	case crm.ActivityOverdue:
+		managerID = &p.ManagerID
+	case crm.ManagerDigest:
+		managerID = &p.ManagerID
+	case crm.DealTouch:
+		if p.Channel == crm.ChannelMessenger {
+			return nil, "the client's message goes as messenger.message", nil
+		}
+		managerID = &p.ManagerID
+	case crm.MessengerMessage:
+		managerID = &p.ManagerID
+	case crm.PaymentReceived:
+		managerID = p.ManagerID
 	default:
 		return nil, "not for telegram", nil
 	}
-	if m.Kind == "deal.touch" && p.Channel == crm.ChannelMessenger {
-		return nil, "the client's message goes as messenger.message", nil
-	}
-	if p.ManagerID == nil {
+	if managerID == nil {
 		return nil, "no manager", nil
 	}
-	to, err := d.Store.TelegramRecipient(ctx, *p.ManagerID)
+	to, err := d.Store.TelegramRecipient(ctx, *managerID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -299,12 +316,9 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 	}
 	loc := location(to.TimeZone)
 	o := outgoing{to: to}
-	switch m.Kind {
-	case "lead.assigned":
-		if p.LeadID == nil {
-			return nil, "no lead", nil
-		}
-		l, err := d.Store.Lead(ctx, *p.LeadID)
+	switch p := v.(type) {
+	case crm.LeadAssigned:
+		l, err := d.Store.Lead(ctx, p.LeadID)
 		if err != nil {
 			return nil, "", err
 		}
@@ -317,7 +331,7 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		} else {
 			o.text = "New lead for you\n" + o.text
 		}
-	case "call.incoming":
+	case crm.CallIncoming:
 		if time.Since(m.CreatedAt) > staleRinging {
 			return nil, "stale: the call is over", nil
 		}
@@ -333,35 +347,31 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		if p.Line != "" {
 			o.text += "\nLine " + p.Line
 		}
-	case "activity.overdue":
+	case crm.ActivityOverdue:
 		o.text = "⏰ Overdue: " + p.Subject
-		if p.DueAt != nil {
-			o.text += "\nWas due " + p.DueAt.In(loc).Format("02.01 15:04")
-		}
+		o.text += "\nWas due " + p.DueAt.In(loc).Format("02.01 15:04")
 		if p.LeadID != nil {
 			o.text += fmt.Sprintf("\nLead #%d", *p.LeadID)
 		}
-		if p.ActivityID != nil {
-			kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-				tgbotapi.NewInlineKeyboardButtonData("Done", cbDone+":"+id(*p.ActivityID))))
-			o.markup = &kb
-		}
-	case "manager.digest":
+		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
+			tgbotapi.NewInlineKeyboardButtonData("Done", cbDone+":"+id(p.ActivityID))))
+		o.markup = &kb
+	case crm.ManagerDigest:
 		o.text = fmt.Sprintf("Good morning! %s\nDue today: %d\nOverdue: %d\n/today · /overdue", p.Date, p.Today, p.Overdue)
-	case "deal.touch":
-		o.text = fmt.Sprintf("💬 Deal #%d: a new %s\n%s", deref(p.DealID), p.Channel, clip(p.Text, 600))
-	case "messenger.message":
+	case crm.DealTouch:
+		o.text = fmt.Sprintf("💬 Deal #%d: a new %s\n%s", p.DealID, p.Channel, clip(p.Text, 600))
+	case crm.MessengerMessage:
 		o.text = messengerText(p)
-	case "payment.received":
-		o.text = fmt.Sprintf("💰 Paid: deal #%d, %s %s", deref(p.DealID), p.Amount, p.Currency)
-		if p.MovedTo != "" {
-			o.text += "\nThe deal moved to " + p.MovedTo
+	case crm.PaymentReceived:
+		o.text = fmt.Sprintf("💰 Paid: deal #%d, %s %s", p.DealID, p.Amount, p.Currency)
+		if p.MovedTo != nil {
+			o.text += "\nThe deal moved to " + *p.MovedTo
 		}
 	}
 	return []outgoing{o}, "", nil
 }
 
-func (d *Deliverer) supervisorText(ctx context.Context, kind string, p payload) (string, error) {
+func (d *Deliverer) supervisorText(ctx context.Context, v crm.OutboxKind) (string, error) {
 	name := func(id *int64) string {
 		if id == nil {
 			return "nobody"
@@ -371,15 +381,15 @@ func (d *Deliverer) supervisorText(ctx context.Context, kind string, p payload) 
 		}
 		return fmt.Sprintf("manager %d", *id)
 	}
-	switch kind {
-	case "supervisor.sla_missed":
+	switch p := v.(type) {
+	case crm.SLAMissed:
 		to := name(p.ToManagerID)
 		if p.Queued {
 			to = "the queue"
 		}
 		return fmt.Sprintf("⚠️ Lead #%d was not taken in time by %s; now with %s (hop %d)\n%s",
-			deref(p.LeadID), name(p.FromManagerID), to, p.Hop, p.Reason), nil
-	case "supervisor.manager_unreachable":
+			p.LeadID, name(p.FromManagerID), to, p.Hop, p.Reason), nil
+	case crm.ManagerUnreachable:
 		what := p.Kind
 		if p.LeadID != nil {
 			what += fmt.Sprintf(" for lead #%d", *p.LeadID)
@@ -387,6 +397,9 @@ func (d *Deliverer) supervisorText(ctx context.Context, kind string, p payload) 
 			what += fmt.Sprintf(" for deal #%d", *p.DealID)
 		}
 		return fmt.Sprintf("⚠️ %s cannot be reached in Telegram (%s).\nNot delivered: %s", p.ManagerName, p.Reason, what), nil
+	case crm.WebhookDisabled:
+		return fmt.Sprintf("⚠️ Вебхук #%d отключён: %s\nОшибки с %s: %s\nВключить снова: PATCH /api/v1/webhooks/%d {\"enabled\": true}",
+			p.EndpointID, p.URL, p.FailingSince.UTC().Format("02.01.2006 15:04 UTC"), p.Reason, p.EndpointID), nil
 	}
 	return "", nil
 }
@@ -401,7 +414,7 @@ func deref(p *int64) int64 {
 // messengerText is a client's message as their manager sees it: who,
 // about which lead or deal, what they wrote, and how to answer. Telegram
 // allows 4096 characters; the CRM keeps the whole text.
-func messengerText(p payload) string {
+func messengerText(p crm.MessengerMessage) string {
 	name := p.Name
 	if name == "" {
 		name = "A client"
