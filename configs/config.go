@@ -113,6 +113,19 @@ type Config struct {
 	// Registry fills a company's requisites by INN (DaData's API); off
 	// while url or token is empty.
 	Registry documents.RegistryConfig `yaml:"registry"`
+	// Webhooks are how outgoing webhooks are sent; admins subscribe the
+	// endpoints through the API (/api/v1/webhooks).
+	Webhooks struct {
+		// AllowPrivate lets an endpoint be a private or loopback address
+		// (10.0.0.0/8, 127.0.0.1, …). Off in production: a webhook must
+		// not be a way into the daemon's own network.
+		AllowPrivate bool `yaml:"allow_private"`
+		// Timeout: a 2xx answer within it counts as delivered (15s).
+		Timeout time.Duration `yaml:"timeout"`
+		// DisableAfter: an endpoint failing this long is disabled and the
+		// admins are told (72h, the length of the retry schedule).
+		DisableAfter time.Duration `yaml:"disable_after"`
+	} `yaml:"webhooks"`
 }
 
 // Telephony is the PBX connections; a provider is on when its section is
@@ -164,6 +177,8 @@ func Default() Config {
 	c.Processor.Poll = 250 * time.Millisecond
 	c.Processor.Linger = 5 * time.Millisecond
 	c.Telegram.Updates = true
+	c.Webhooks.Timeout = 15 * time.Second
+	c.Webhooks.DisableAfter = 72 * time.Hour
 	return c
 }
 
@@ -303,6 +318,12 @@ func (c *Config) Validate() []error {
 	errs = append(errs, c.VATRates.Validate("vat_rates")...)
 	errs = append(errs, c.Documents.Validate("documents")...)
 	errs = append(errs, c.SMTP.Validate("smtp")...)
+	if t := c.Webhooks.Timeout; t < time.Second || t > time.Minute {
+		bad("webhooks.timeout", "must be between 1s and 1m, not %s", t)
+	}
+	if c.Webhooks.DisableAfter < time.Hour {
+		bad("webhooks.disable_after", "must be at least 1h, not %s", c.Webhooks.DisableAfter)
+	}
 	errs = append(errs, crm.ValidateRules("automation", c.Automation, c.Pipelines)...)
 	if c.Processor.Workers < 1 {
 		bad("processor.workers", "must be at least 1")

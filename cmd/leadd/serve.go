@@ -25,6 +25,7 @@ import (
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/ingest/mail"
 	"github.com/leadd/leadd/notify/telegram"
+	"github.com/leadd/leadd/notify/webhook"
 	"github.com/leadd/leadd/payments/robokassa"
 	"github.com/leadd/leadd/routing"
 	"github.com/leadd/leadd/telephony"
@@ -48,6 +49,7 @@ type app struct {
 	asterisk   *asterisk.Client // nil unless configured
 	mailboxes  []*mail.Client
 	deliverer  *telegram.Deliverer // nil without a Telegram token
+	webhooks   *webhook.Service
 	bot        *telegram.Bot
 	company    *telegram.Company // its own poller when telegram.company_token is set
 	log        *slog.Logger
@@ -135,7 +137,8 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	if cfg.Registry.Enabled() {
 		registry = documents.NewRegistry(cfg.Registry, store)
 	}
-	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs, Registry: registry, Package: cfg.Documents.Package, Mailer: mailer}, log)
+	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs, Registry: registry, Package: cfg.Documents.Package, Mailer: mailer,
+		WebhooksAllowPrivate: cfg.Webhooks.AllowPrivate}, log)
 	apiServer.Register(mux)
 	if cfg.Robokassa.Enabled() {
 		rk := robokassa.New(cfg.Robokassa, store, log)
@@ -178,6 +181,12 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 			a.bot, a.company = bot, ownToken
 		}
 	}
+	if err := store.SyncWebhookConsumer(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.webhooks = &webhook.Service{Store: store, Log: log, AllowPrivate: cfg.Webhooks.AllowPrivate,
+		Timeout: cfg.Webhooks.Timeout, DisableAfter: cfg.Webhooks.DisableAfter}
 	if cfg.Telegram.Token == "" {
 		// Nobody sends to Telegram: its deliveries would only pile up.
 		if err := store.RetireConsumer(ctx, crm.ConsumerTelegram); err != nil {
@@ -232,6 +241,10 @@ func newRedis(cfg configs.Config) (*redis.Client, error) {
 // with: a manager may reply to a client's message that long after.
 const outboxKeep = 90 * 24 * time.Hour
 
+// webhookKeep is how long a webhook message and its attempts are kept
+// (and can be replayed).
+const webhookKeep = 30 * 24 * time.Hour
+
 // jobs are the periodic jobs, each run once per tick across replicas.
 func (a *app) jobs(cfg configs.Config) []scheduler.Job {
 	count := func(what string, n int, err error) (string, error) {
@@ -268,7 +281,11 @@ func (a *app) jobs(cfg configs.Config) []scheduler.Job {
 					return "", err
 				}
 				rows, err := crm.PruneOutbox(ctx, tx, now.Add(-outboxKeep))
-				return count("pruned scheduler runs and outbox rows", runs+rows, err)
+				if err != nil {
+					return "", err
+				}
+				msgs, err := crm.PruneWebhooks(ctx, tx, now.Add(-webhookKeep))
+				return count("pruned scheduler runs, outbox rows and webhook messages", runs+rows+msgs, err)
 			}},
 	}
 }
@@ -336,6 +353,7 @@ func (a *app) runWorkers(ctx context.Context) error {
 	if a.deliverer != nil {
 		g.Go(func() error { return a.deliverer.Run(ctx) })
 	}
+	g.Go(func() error { return a.webhooks.Run(ctx) })
 	if a.bot != nil {
 		g.Go(func() error { return a.bot.Run(ctx) })
 	}

@@ -74,6 +74,14 @@ type Store interface {
 	FillCompany(ctx context.Context, id int64, p crm.Party) (crm.Filled, error)
 	CreateDocumentPackage(ctx context.Context, dealID int64, types []string, m crm.DocumentMaker) ([]crm.Document, error)
 	RecordDocumentSent(ctx context.Context, documentID, managerID int64) (crm.Activity, error)
+	Webhooks(ctx context.Context) ([]crm.WebhookEndpoint, error)
+	Webhook(ctx context.Context, id int64) (crm.WebhookEndpoint, error)
+	CreateWebhook(ctx context.Context, in crm.WebhookInput) (crm.WebhookEndpoint, error)
+	UpdateWebhook(ctx context.Context, id int64, in crm.WebhookInput) (crm.WebhookEndpoint, error)
+	DeleteWebhook(ctx context.Context, id int64) error
+	RotateWebhookSecret(ctx context.Context, id int64) (crm.WebhookEndpoint, error)
+	WebhookAttempts(ctx context.Context, endpointID, before int64, limit int) ([]crm.WebhookAttempt, error)
+	ReplayWebhook(ctx context.Context, endpointID int64, from, to time.Time) (int, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -102,6 +110,8 @@ type Options struct {
 	Mailer DocumentMailer
 	// Registry fills companies' requisites by INN; nil: lookups are off.
 	Registry crm.PartyFinder
+	// WebhooksAllowPrivate lets webhook endpoints be private addresses.
+	WebhooksAllowPrivate bool
 }
 
 // New returns the API over store, answering the given tokens.
@@ -178,6 +188,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/deals/{id}/documents/package", s.createDocumentPackage)
 	mux.HandleFunc("GET /api/v1/deals/{id}/documents/zip", s.dealDocumentsZip) // a ZIP, not JSON
 	s.route(mux, "POST /api/v1/documents/{id}/send", s.sendDocument)
+	s.route(mux, "GET /api/v1/webhooks", s.listWebhooks)
+	s.route(mux, "POST /api/v1/webhooks", s.createWebhook)
+	s.route(mux, "GET /api/v1/webhooks/{id}", s.getWebhook)
+	s.route(mux, "PATCH /api/v1/webhooks/{id}", s.patchWebhook)
+	s.route(mux, "DELETE /api/v1/webhooks/{id}", s.deleteWebhook)
+	s.route(mux, "POST /api/v1/webhooks/{id}/rotate", s.rotateWebhook)
+	s.route(mux, "GET /api/v1/webhooks/{id}/deliveries", s.webhookDeliveries)
+	s.route(mux, "POST /api/v1/webhooks/{id}/replay", s.replayWebhook)
 }
 
 func (s *Server) route(mux *http.ServeMux, pattern string, h handler) {
