@@ -20,6 +20,7 @@ import (
 	"github.com/leadd/leadd/crm/documents"
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/ingest/mail"
+	outmail "github.com/leadd/leadd/notify/mail"
 	"github.com/leadd/leadd/payments/robokassa"
 	"github.com/leadd/leadd/routing"
 	"gopkg.in/yaml.v3"
@@ -68,7 +69,7 @@ type Config struct {
 	// deal's lines: our requisites, the templates and the numbering.
 	Documents documents.Config `yaml:"documents"`
 	// SMTP is the server documents are e-mailed through; off without a host.
-	SMTP documents.SMTPConfig `yaml:"smtp"`
+	SMTP outmail.SMTPConfig `yaml:"smtp"`
 	// Automation are the stage rules: on entering a stage, an activity or
 	// a tunnel into another pipeline, each at most once per deal.
 	Automation []crm.Rule `yaml:"automation"`

@@ -2,6 +2,11 @@ package crm
 
 import (
 	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // CreateDocumentPackage makes one document of each type, in order, each
@@ -36,19 +41,142 @@ func (s *Store) CreateDocumentPackage(ctx context.Context, dealID int64, types [
 	return out, nil
 }
 
-// RecordDocumentSent records on a document's deal that it was e-mailed: a
-// done email activity of managerID, outcome "sent", subject «Отправлен
-// документ <number>», with the deal's contact. Errors: ENOTFOUND (the
-// document).
-func (s *Store) RecordDocumentSent(ctx context.Context, documentID, managerID int64) (Activity, error) {
-	now := s.now()
-	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO activities (type, subject, deal_id, contact_id, manager_id, due_at, done_at, outcome, created_at)
-		SELECT 'email', 'Отправлен документ ' || doc.number, d.id, d.contact_id, $2, $3, $3, 'sent', $3
-		FROM documents doc JOIN deals d ON d.id = doc.deal_id WHERE doc.id = $1
-		RETURNING id`, documentID, managerID, now).Scan(&id)
-	if err != nil {
-		return Activity{}, translate(err, "document")
+// DocumentSend is documents of a deal e-mailed to one address, through
+// the outbox: queued when asked, then sent (the SMTP server took it) or
+// failed (it would not, or kept refusing), with why.
+type DocumentSend struct {
+	ID          int64      `json:"id"`
+	DealID      int64      `json:"deal_id"`
+	DocumentIDs []int64    `json:"document_ids"`
+	ContactID   *int64     `json:"contact_id"`
+	To          string     `json:"to"`
+	ManagerID   *int64     `json:"manager_id"`
+	State       string     `json:"state"` // queued, sent, failed
+	Attempts    int        `json:"attempts"`
+	LastError   *string    `json:"last_error"`
+	ActivityID  *int64     `json:"activity_id"`
+	CreatedAt   time.Time  `json:"created_at"`
+	SentAt      *time.Time `json:"sent_at"`
+}
+
+// The states of a send.
+const (
+	SendQueued = "queued"
+	SendSent   = "sent"
+	SendFailed = "failed"
+)
+
+const (
+	sendFields = `id, deal_id, document_ids, contact_id, to_address, manager_id, state, attempts, last_error,
+	activity_id, created_at, sent_at`
+	sendColumns = sendFields + ` FROM document_sends`
+)
+
+func scanSend(r pgx.Row) (DocumentSend, error) {
+	var x DocumentSend
+	err := r.Scan(&x.ID, &x.DealID, &x.DocumentIDs, &x.ContactID, &x.To, &x.ManagerID, &x.State, &x.Attempts, &x.LastError,
+		&x.ActivityID, &x.CreatedAt, &x.SentAt)
+	return x, err
+}
+
+// QueueDocumentSend files a send of documents of one deal and, in the same
+// transaction, its document.email outbox row: the mail consumer sends it.
+// Errors: EINVALID (no documents, one not the deal's, no address).
+func (s *Store) QueueDocumentSend(ctx context.Context, in DocumentSend) (DocumentSend, error) {
+	if len(in.DocumentIDs) == 0 {
+		return DocumentSend{}, Invalid("document_ids", "a send needs a document")
 	}
-	return s.Activity(ctx, id)
+	if strings.TrimSpace(in.To) == "" {
+		return DocumentSend{}, Invalid("email", "a send needs an address")
+	}
+	var out DocumentSend
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var theirs int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM documents WHERE id = ANY ($1) AND deal_id = $2`,
+			in.DocumentIDs, in.DealID).Scan(&theirs); err != nil {
+			return translate(err, "documents")
+		}
+		if theirs != len(in.DocumentIDs) {
+			return Invalid("document_ids", "every document of a send must be deal %d's", in.DealID)
+		}
+		var err error
+		out, err = scanSend(tx.QueryRow(ctx, `INSERT INTO document_sends (deal_id, document_ids, contact_id, to_address, manager_id,
+				state, created_at) VALUES ($1, $2, $3, $4, $5, 'queued', $6)
+			RETURNING `+sendFields,
+			in.DealID, in.DocumentIDs, in.ContactID, in.To, in.ManagerID, s.now()))
+		if err != nil {
+			return translate(err, "document send")
+		}
+		return Enqueue(ctx, tx, "document.email:"+strconv.FormatInt(out.ID, 10), DocumentEmail{SendID: out.ID})
+	})
+	return out, err
+}
+
+// DocumentSendByID returns a send. Errors: ENOTFOUND.
+func (s *Store) DocumentSendByID(ctx context.Context, id int64) (DocumentSend, error) {
+	x, err := scanSend(s.pool.QueryRow(ctx, `SELECT `+sendColumns+` WHERE id = $1`, id))
+	return x, translate(err, "document send")
+}
+
+// MarkDocumentSent records that the server took a send's letter: the send
+// is sent, a done email activity of its manager is on the deal (outcome
+// "sent", subject «Отправлен документ <numbers>»), and the mail consumer's
+// delivery of outboxID is settled — in one transaction. A send already
+// sent changes nothing. Errors: ENOTFOUND.
+func (s *Store) MarkDocumentSent(ctx context.Context, sendID, outboxID int64) (DocumentSend, error) {
+	var out DocumentSend
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		now := s.now()
+		x, err := scanSend(tx.QueryRow(ctx, `SELECT `+sendColumns+` WHERE id = $1 FOR UPDATE`, sendID))
+		if err != nil {
+			return translate(err, "document send")
+		}
+		if x.State == SendQueued {
+			var activity *int64
+			if x.ManagerID != nil {
+				if err := tx.QueryRow(ctx, `INSERT INTO activities (type, subject, deal_id, contact_id, manager_id, due_at, done_at, outcome, created_at)
+					SELECT 'email', 'Отправлен документ ' || string_agg(doc.number, ', ' ORDER BY doc.id), d.id, d.contact_id, $3, $4, $4, 'sent', $4
+					FROM documents doc JOIN deals d ON d.id = doc.deal_id WHERE doc.id = ANY ($1) AND d.id = $2
+					GROUP BY d.id, d.contact_id RETURNING id`, x.DocumentIDs, x.DealID, *x.ManagerID, now).Scan(&activity); err != nil {
+					return translate(err, "activity")
+				}
+			}
+			if _, err := tx.Exec(ctx, `UPDATE document_sends SET state = 'sent', sent_at = $2, activity_id = $3, last_error = NULL
+				WHERE id = $1`, sendID, now, activity); err != nil {
+				return translate(err, "document send")
+			}
+		}
+		if err := settleOutbox(ctx, tx, ConsumerMail, outboxID, "", now); err != nil {
+			return err
+		}
+		out, err = scanSend(tx.QueryRow(ctx, `SELECT `+sendColumns+` WHERE id = $1`, sendID))
+		return translate(err, "document send")
+	})
+	return out, err
+}
+
+// FailDocumentSend records a failed attempt of a send: with retryAt it
+// waits for another (the mail consumer's delivery of outboxID comes back
+// then); without, the send is failed and the delivery a dead letter.
+func (s *Store) FailDocumentSend(ctx context.Context, sendID, outboxID int64, reason string, retryAt *time.Time) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		now := s.now()
+		state := SendQueued
+		if retryAt == nil {
+			state = SendFailed
+		}
+		if _, err := tx.Exec(ctx, `UPDATE document_sends SET attempts = attempts + 1, last_error = $2, state = $3
+			WHERE id = $1 AND state = 'queued'`, sendID, clipText(reason, 500), state); err != nil {
+			return translate(err, "document send")
+		}
+		var err error
+		if retryAt != nil {
+			_, err = tx.Exec(ctx, `UPDATE outbox_deliveries SET next_attempt_at = $3, last_error = $4
+				WHERE consumer = $1 AND outbox_id = $2`, ConsumerMail, outboxID, *retryAt, reason)
+		} else {
+			_, err = tx.Exec(ctx, `UPDATE outbox_deliveries SET dead_at = $3, last_error = $4
+				WHERE consumer = $1 AND outbox_id = $2`, ConsumerMail, outboxID, now, reason)
+		}
+		return translate(err, "outbox delivery")
+	})
 }

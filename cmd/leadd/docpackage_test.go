@@ -11,11 +11,12 @@ import (
 	"net/mail"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/crm/documents"
-	"github.com/leadd/leadd/crm/documents/smtptest"
+	outmail "github.com/leadd/leadd/notify/mail"
+	"github.com/leadd/leadd/notify/mail/smtptest"
 )
 
 // dealToSend is a deal of manager 1 with a line, for a contact with the
@@ -104,19 +105,42 @@ func TestDocumentPackageMakesTheSetAndItsZip(t *testing.T) {
 	}
 }
 
+// waitSent waits until a send has left the queue, and returns it.
+func (ta *testApp) waitSent(id int64) crm.DocumentSend {
+	ta.t.Helper()
+	var send crm.DocumentSend
+	waitFor(ta.t, "the letter to leave", func() bool {
+		if s := ta.api("GET", fmt.Sprint("/api/v1/document-sends/", id), nil, &send); s != 200 {
+			ta.t.Fatalf("GET the send: %d", s)
+		}
+		return send.State != crm.SendQueued
+	})
+	return send
+}
+
 func TestDocumentSendEmailsThePDFAndRecordsAnActivity(t *testing.T) {
 	t.Parallel()
 	sink := smtptest.New(t)
 	ta := startApp(t, func(c *configs.Config) {
 		withDocuments(c)
-		c.SMTP = documents.SMTPConfig{Host: sink.Host, Port: sink.Port, From: `"ООО «Ромашка»" <docs@romashka.test>`}
+		c.SMTP = outmail.SMTPConfig{Host: sink.Host, Port: sink.Port, From: `"ООО «Ромашка»" <docs@romashka.test>`}
 	})
 	d := ta.dealToSend("anna@example.ru", "anna.home@example.ru")
 	doc := ta.makeDocument(d.ID, "invoice")
 	pdf := ta.documentPDF(doc.ID)
+	var queued crm.DocumentSend
+	if s := ta.api("POST", fmt.Sprint("/api/v1/documents/", doc.ID, "/send"), nil, &queued); s != 202 ||
+		queued.State != crm.SendQueued || queued.To != "anna@example.ru" || queued.ActivityID != nil {
+		t.Fatalf("send: %d %+v, want 202 and the send queued", s, queued)
+	}
+	sent := ta.waitSent(queued.ID)
+	if sent.State != crm.SendSent || sent.SentAt == nil || sent.ActivityID == nil {
+		t.Fatalf("the send after the server took it: %+v", sent)
+	}
 	var a crm.Activity
-	if s := ta.api("POST", fmt.Sprint("/api/v1/documents/", doc.ID, "/send"), nil, &a); s != 200 {
-		t.Fatalf("send: %d %+v", s, a)
+	if err := ta.db.Pool.QueryRow(t.Context(), `SELECT type, subject, done_at, outcome, manager_id FROM activities WHERE id = $1`,
+		*sent.ActivityID).Scan(&a.Type, &a.Subject, &a.DoneAt, &a.Outcome, &a.ManagerID); err != nil {
+		t.Fatal(err)
 	}
 	subject := "Отправлен документ " + doc.Number
 	if a.Type != "email" || a.Subject != subject || a.DoneAt == nil || a.Outcome == nil || *a.Outcome != "sent" || a.ManagerID != 1 {
@@ -182,6 +206,35 @@ func TestDocumentSendEmailsThePDFAndRecordsAnActivity(t *testing.T) {
 	}
 	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE deal_id = $1 AND type = 'email'`, bare.ID); n != 0 || len(sink.Messages()) != 1 {
 		t.Errorf("a refused send left %d activities, %d messages", n, len(sink.Messages()))
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM document_sends WHERE deal_id = $1`, bare.ID); n != 0 {
+		t.Errorf("a refused send left %d sends queued", n)
+	}
+}
+
+func TestDocumentSendAnswersAtOnceWhileTheMailServerIsDown(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, func(c *configs.Config) {
+		withDocuments(c)
+		// Nothing listens on port 9 of this host: every attempt fails.
+		c.SMTP = outmail.SMTPConfig{Host: "127.0.0.1", Port: 9, From: "docs@romashka.test", Timeout: 2 * time.Second}
+	})
+	d := ta.dealToSend("anna@example.ru")
+	doc := ta.makeDocument(d.ID, "invoice")
+	var queued crm.DocumentSend
+	if s := ta.api("POST", fmt.Sprint("/api/v1/documents/", doc.ID, "/send"), nil, &queued); s != 202 || queued.State != crm.SendQueued {
+		t.Fatalf("send with the server down: %d %+v, want 202 queued", s, queued)
+	}
+	waitFor(t, "the first attempt to fail", func() bool {
+		return ta.db.Count(t, `SELECT count(*) FROM document_sends WHERE id = $1 AND attempts >= 1 AND last_error IS NOT NULL`, queued.ID) == 1
+	})
+	var send crm.DocumentSend
+	ta.api("GET", fmt.Sprint("/api/v1/document-sends/", queued.ID), nil, &send)
+	if send.State != crm.SendQueued || send.LastError == nil || send.ActivityID != nil {
+		t.Errorf("after a failed attempt: %+v, want still queued (to be retried) with the error and no activity", send)
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE deal_id = $1 AND type = 'email'`, d.ID); n != 0 {
+		t.Errorf("%d email activities for a letter the server never took", n)
 	}
 }
 

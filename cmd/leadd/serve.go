@@ -24,6 +24,7 @@ import (
 	"github.com/leadd/leadd/ingest"
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/ingest/mail"
+	outmail "github.com/leadd/leadd/notify/mail"
 	"github.com/leadd/leadd/notify/telegram"
 	"github.com/leadd/leadd/notify/webhook"
 	"github.com/leadd/leadd/payments/robokassa"
@@ -50,6 +51,7 @@ type app struct {
 	mailboxes  []*mail.Client
 	deliverer  *telegram.Deliverer // nil without a Telegram token
 	webhooks   *webhook.Service
+	mail       *outmail.Consumer // nil without an SMTP server
 	bot        *telegram.Bot
 	company    *telegram.Company // its own poller when telegram.company_token is set
 	log        *slog.Logger
@@ -129,15 +131,21 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		docs = r
 	}
 	store.Automation.Documents = docs
-	var mailer api.DocumentMailer // a nil interface while sending is off
 	if cfg.SMTP.Enabled() {
-		mailer = documents.NewMailer(cfg.SMTP)
+		a.mail = &outmail.Consumer{Store: store, Mailer: outmail.NewMailer(cfg.SMTP), Log: log}
+		if err := a.mail.Register(ctx); err != nil {
+			a.close()
+			return nil, err
+		}
+	} else if err := store.RetireConsumer(ctx, crm.ConsumerMail); err != nil {
+		a.close()
+		return nil, err
 	}
 	var registry crm.PartyFinder // a nil interface while lookups are off
 	if cfg.Registry.Enabled() {
 		registry = documents.NewRegistry(cfg.Registry, store)
 	}
-	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs, Registry: registry, Package: cfg.Documents.Package, Mailer: mailer,
+	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs, Registry: registry, Package: cfg.Documents.Package, SendMail: a.mail != nil,
 		WebhooksAllowPrivate: cfg.Webhooks.AllowPrivate}, log)
 	apiServer.Register(mux)
 	if cfg.Robokassa.Enabled() {
@@ -354,6 +362,9 @@ func (a *app) runWorkers(ctx context.Context) error {
 		g.Go(func() error { return a.deliverer.Run(ctx) })
 	}
 	g.Go(func() error { return a.webhooks.Run(ctx) })
+	if a.mail != nil {
+		g.Go(func() error { return a.mail.Run(ctx) })
+	}
 	if a.bot != nil {
 		g.Go(func() error { return a.bot.Run(ctx) })
 	}

@@ -71,9 +71,11 @@ type Store interface {
 	CreateDocument(ctx context.Context, dealID int64, typ string, m crm.DocumentMaker) (crm.Document, error)
 	Documents(ctx context.Context, dealID int64) ([]crm.Document, error)
 	DocumentPDF(ctx context.Context, id int64) (crm.Document, []byte, error)
+	Document(ctx context.Context, id int64) (crm.Document, error)
 	FillCompany(ctx context.Context, id int64, p crm.Party) (crm.Filled, error)
 	CreateDocumentPackage(ctx context.Context, dealID int64, types []string, m crm.DocumentMaker) ([]crm.Document, error)
-	RecordDocumentSent(ctx context.Context, documentID, managerID int64) (crm.Activity, error)
+	QueueDocumentSend(ctx context.Context, in crm.DocumentSend) (crm.DocumentSend, error)
+	DocumentSendByID(ctx context.Context, id int64) (crm.DocumentSend, error)
 	Webhooks(ctx context.Context) ([]crm.WebhookEndpoint, error)
 	Webhook(ctx context.Context, id int64) (crm.WebhookEndpoint, error)
 	CreateWebhook(ctx context.Context, in crm.WebhookInput) (crm.WebhookEndpoint, error)
@@ -106,8 +108,8 @@ type Options struct {
 	// Package is the documents POST /deals/{id}/documents/package makes;
 	// empty: documents.DefaultPackage.
 	Package []string
-	// Mailer e-mails documents; nil: sending is off (503).
-	Mailer DocumentMailer
+	// SendMail: documents can be e-mailed (smtp.host is set); off: 503.
+	SendMail bool
 	// Registry fills companies' requisites by INN; nil: lookups are off.
 	Registry crm.PartyFinder
 	// WebhooksAllowPrivate lets webhook endpoints be private addresses.
@@ -188,6 +190,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/deals/{id}/documents/package", s.createDocumentPackage)
 	mux.HandleFunc("GET /api/v1/deals/{id}/documents/zip", s.dealDocumentsZip) // a ZIP, not JSON
 	s.route(mux, "POST /api/v1/documents/{id}/send", s.sendDocument)
+	s.route(mux, "GET /api/v1/document-sends/{id}", s.getDocumentSend)
 	s.route(mux, "GET /api/v1/webhooks", s.listWebhooks)
 	s.route(mux, "POST /api/v1/webhooks", s.createWebhook)
 	s.route(mux, "GET /api/v1/webhooks/{id}", s.getWebhook)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"archive/zip"
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,11 +10,6 @@ import (
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/documents"
 )
-
-// DocumentMailer e-mails a message; *documents.Mailer is one.
-type DocumentMailer interface {
-	Send(ctx context.Context, msg documents.Message) error
-}
 
 // maxZipDocuments bounds one ZIP download.
 const maxZipDocuments = 50
@@ -158,29 +152,23 @@ func documentFileName(doc crm.Document) string {
 	return doc.Type + "-" + n + "-v" + strconv.Itoa(doc.Version) + ".pdf"
 }
 
-// documentTitles name documents in Russian in an e-mail.
-var documentTitles = map[string]string{
-	crm.DocQuote:    "Коммерческое предложение",
-	crm.DocInvoice:  "Счёт на оплату",
-	crm.DocContract: "Договор",
-	crm.DocAct:      "Акт",
-}
-
 // sendDocument e-mails a document's PDF to the deal's contact at their
-// first e-mail and records a done email activity on the deal: 200 with the
-// activity. 503 when no SMTP server is configured, 422 naming email when
-// the deal's contact has none (or the deal has no contact), 422 naming
-// manager_id when neither the deal nor the caller has a manager to record
-// it for, 503 when the server refuses; nothing is recorded unless sent.
+// first e-mail, through the outbox: 202 at once with the send, queued.
+// The mail consumer sends it; when the server takes it the send is sent
+// and a done email activity is on the deal (GET /api/v1/document-sends/{id}
+// shows where it stands). 503 when no SMTP server is configured, 422
+// naming email when the deal's contact has none (or the deal has no
+// contact), 422 naming manager_id when neither the deal nor the caller
+// has a manager to record it for; nothing is queued then.
 func (s *Server) sendDocument(r *http.Request, p Principal) (int, any, error) {
-	if s.opts.Mailer == nil {
+	if !s.opts.SendMail {
 		return 0, nil, crm.Errorf(crm.EUNAVAILABLE, "sending documents is off: set smtp.host in the configuration")
 	}
 	id, err := pathID(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	doc, pdf, err := s.store.DocumentPDF(r.Context(), id)
+	doc, err := s.store.Document(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -208,26 +196,34 @@ func (s *Server) sendDocument(r *http.Request, p Principal) (int, any, error) {
 	if manager == nil {
 		return 0, nil, crm.Invalid("manager_id", "deal %d has no manager to record the e-mail for", d.ID)
 	}
-	title := documentTitles[doc.Type]
-	msg := documents.Message{
-		To:      c.Emails[0],
-		Subject: fmt.Sprintf("%s № %s от %s", title, doc.Number, ruDate(doc.Date)),
-		Body: fmt.Sprintf("Здравствуйте, %s!\n\nНаправляем вам документ «%s № %s от %s» по сделке «%s». Документ во вложении, в формате PDF.\n\nС уважением,\nотдел продаж\n",
-			c.Name, title, doc.Number, ruDate(doc.Date), d.Title),
-		Attachments: []documents.Attachment{{Name: documentFileName(doc), ContentType: "application/pdf", Data: pdf}},
-	}
-	if err := s.opts.Mailer.Send(r.Context(), msg); err != nil {
-		s.log.Warn("document not sent", "document_id", doc.ID, "deal_id", d.ID, "err", err)
-		return 0, nil, crm.Errorf(crm.EUNAVAILABLE, "the mail server did not take document %s: %v", doc.Number, err)
-	}
-	a, err := s.store.RecordDocumentSent(r.Context(), doc.ID, *manager)
+	send, err := s.store.QueueDocumentSend(r.Context(), crm.DocumentSend{DealID: d.ID, DocumentIDs: []int64{doc.ID},
+		ContactID: &c.ID, To: c.Emails[0], ManagerID: manager})
 	if err != nil {
-		// Sent but not recorded: say so loudly, the client got the mail.
-		s.log.Error("document sent but not recorded", "document_id", doc.ID, "deal_id", d.ID, "err", err)
 		return 0, nil, err
 	}
-	s.log.Info("document sent", "document_id", doc.ID, "deal_id", d.ID, "contact_id", c.ID, "activity_id", a.ID)
-	return http.StatusOK, a, nil
+	s.log.Info("document queued for sending", "document_id", doc.ID, "deal_id", d.ID, "contact_id", c.ID, "send_id", send.ID)
+	return http.StatusAccepted, send, nil
+}
+
+// getDocumentSend shows where a send stands: queued, sent (with its
+// activity) or failed (with why).
+func (s *Server) getDocumentSend(r *http.Request, p Principal) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	send, err := s.store.DocumentSendByID(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	d, err := s.store.Deal(r.Context(), send.DealID)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := own(p, d.ManagerID, "document send "+strconv.FormatInt(id, 10)); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, send, nil
 }
 
 // ruDate writes YYYY-MM-DD as DD.MM.YYYY.

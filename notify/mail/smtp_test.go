@@ -1,4 +1,4 @@
-package documents
+package mail
 
 import (
 	"bytes"
@@ -7,12 +7,12 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net/mail"
+	netmail "net/mail"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/leadd/leadd/crm/documents/smtptest"
+	"github.com/leadd/leadd/notify/mail/smtptest"
 )
 
 func TestMailerSendsAPDFAttachment(t *testing.T) {
@@ -71,16 +71,13 @@ func TestSMTPConfigValidate(t *testing.T) {
 			t.Errorf("no problem names %s: %v", key, all)
 		}
 	}
-	if errs := CheckPackage("documents.package", []string{"invoice", "waybill", "invoice"}); len(errs) != 2 {
-		t.Errorf("package: %v", errs)
-	}
 }
 
 // parseMessage checks the headers of a multipart/mixed message and returns
 // its text and its attachments by file name.
 func parseMessage(t *testing.T, data []byte, subject string) (string, map[string][]byte) {
 	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	msg, err := netmail.ReadMessage(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package documents
+package mail
 
 import (
 	"bytes"
@@ -12,36 +12,13 @@ import (
 	"mime"
 	"mime/multipart"
 	"net"
-	"net/mail"
+	netmail "net/mail"
 	"net/smtp"
 	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/leadd/leadd/crm"
 )
-
-// DefaultPackage is the set of documents a legal entity gets in one call
-// when documents.package is not given: an invoice, a contract, an act.
-var DefaultPackage = []string{crm.DocInvoice, crm.DocContract, crm.DocAct}
-
-// CheckPackage returns a problem per unknown or repeated type of a
-// documents.package list, each naming its key under prefix.
-func CheckPackage(prefix string, types []string) []error {
-	var errs []error
-	seen := map[string]bool{}
-	for i, t := range types {
-		switch {
-		case !known(t):
-			errs = append(errs, fmt.Errorf("%s[%d]: unknown document type %q; the types are %v", prefix, i, t, crm.DocumentTypes))
-		case seen[t]:
-			errs = append(errs, fmt.Errorf("%s[%d]: %q is named twice", prefix, i, t))
-		}
-		seen[t] = true
-	}
-	return errs
-}
 
 // SMTPConfig is the server documents are e-mailed through. Sending is off
 // until Host is given.
@@ -80,7 +57,7 @@ func (c *SMTPConfig) Validate(prefix string) []error {
 	if c.Port < 1 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("%s.port: must be between 1 and 65535, not %d", prefix, c.Port))
 	}
-	if _, err := mail.ParseAddress(c.From); err != nil {
+	if _, err := netmail.ParseAddress(c.From); err != nil {
 		errs = append(errs, fmt.Errorf("%s.from: an address is required (%q: %v)", prefix, c.From, err))
 	}
 	if (c.Username == "") != (c.Password == "") {
@@ -119,11 +96,11 @@ func NewMailer(cfg SMTPConfig) *Mailer {
 
 // Send delivers a message. Errors: the server's, as they come.
 func (m *Mailer) Send(ctx context.Context, msg Message) error {
-	from, err := mail.ParseAddress(m.cfg.From)
+	from, err := netmail.ParseAddress(m.cfg.From)
 	if err != nil {
 		return fmt.Errorf("smtp: from: %w", err)
 	}
-	to, err := mail.ParseAddress(msg.To)
+	to, err := netmail.ParseAddress(msg.To)
 	if err != nil {
 		return fmt.Errorf("smtp: to %q: %w", msg.To, err)
 	}
@@ -195,7 +172,7 @@ func (m *Mailer) dialogue(c *smtp.Client, from, to string, data []byte) error {
 // in UTF-8 and base64 attachments; the subject and names are RFC 2047
 // encoded words, attachment names also RFC 2231 parameters. Lines end in
 // CRLF.
-func Compose(from, to *mail.Address, msg Message, date time.Time) ([]byte, error) {
+func Compose(from, to *netmail.Address, msg Message, date time.Time) ([]byte, error) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	id := make([]byte, 12)
