@@ -172,73 +172,16 @@ func attach(ctx context.Context, tx pgx.Tx, lead openLead, eventID string, in *I
 	return translate(err, "touch")
 }
 
-// open files the touch as a new lead: routing decides first, then one
-// statement writes the lead with its manager and SLA clock, the touch, the
-// person's open-lead identities, the assignment, the call and the
-// manager's notice — one round trip on the hot path of intake.
+// open files the touch as a new lead, the way a batch does (openMany):
+// routing decides, then the lead with its manager and SLA clock, the
+// touch, the person's open-lead identities, the assignment, the call and
+// the outbox's notices are written together.
 func (l *Lander) open(ctx context.Context, tx pgx.Tx, eventID string, in *Inbound, ids []string, who person) (Landing, error) {
-	contactID, ownerID := who.contact, who.manager
-	var err error
-	now := l.Now()
-	status, junk := StatusNew, (*string)(nil)
-	var a Assignment
-	if in.JunkReason != "" {
-		status, junk, ids = StatusJunk, &in.JunkReason, nil // junk holds no identity
-	} else {
-		if a, err = l.Assigner.Assign(ctx, AssignRequest{Inbound: in, Returning: contactID != nil, OwnerID: ownerID}); err != nil {
-			return Landing{}, fmt.Errorf("assign a new lead: %w", err)
-		}
-		if a.DueAt.IsZero() {
-			a.DueAt = now.Add(l.SLA)
-		}
-		if a.Deadline.IsZero() {
-			a.Deadline = a.DueAt
-		}
-	}
-	var deadline *time.Time
-	if a.ManagerID != nil {
-		deadline = &a.Deadline
-	}
-	ev := eventRef(eventID)
-	var id int64
-	err = tx.QueryRow(ctx, `WITH l AS (
-			INSERT INTO leads (status, junk_reason, channel, source, name, phones, raw_phones, emails, comment, utm,
-				page_url, referrer, fields, consent, contact_id, manager_id, rule, sla_due_at, created_at, updated_at, status_changed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $19)
-			RETURNING id),
-		t AS (INSERT INTO touches (lead_id, event_id, channel, source, at, text, data, call_key, message_id, contact_id)
-			SELECT id, $20, $3, $4, $21, $29, $22, $30, $31, $15 FROM l),
-		i AS (INSERT INTO lead_identities (identity, lead_id) SELECT unnest($23::text[]), id FROM l),
-		a AS (INSERT INTO assignments (lead_id, manager_id, rule, strategy, candidates, reason, at)
-			SELECT id, $16, $17, $24, $25, $26, $19 FROM l WHERE $1 = 'new'),
-		c AS (INSERT INTO activities (type, subject, lead_id, contact_id, manager_id, due_at, created_at)
-			SELECT 'call', 'Call back: new lead', id, $15, $16, $27, $19 FROM l WHERE $16::bigint IS NOT NULL
-			RETURNING id, lead_id),
-		o AS (INSERT INTO outbox (kind, idempotency_key, payload)
-			SELECT 'lead.created', 'lead.created:' || l.id,
-				jsonb_build_object('lead_id', l.id, 'manager_id', $16::bigint, 'status', $1::text)
-			FROM l
-			UNION ALL
-			SELECT 'lead.assigned', 'lead.assigned:' || c.lead_id || ':' || $16::bigint || ':' || $28::bigint,
-				jsonb_build_object('lead_id', c.lead_id, 'manager_id', $16::bigint, 'activity_id', c.id, 'due_at', $27::timestamptz,
-					'rule', $17::text, 'strategy', $24::text, 'returning', $15::bigint IS NOT NULL)
-			FROM c)
-		SELECT id FROM l`,
-		status, junk, in.Channel, in.Source, in.Name, nonNil(in.Phones), nonNil(in.RawPhones), nonNil(in.Emails), in.Text, jsonObject(in.UTM),
-		in.PageURL, in.Referrer, jsonObject(in.Fields), in.Consent, contactID, a.ManagerID, a.Rule, deadline, now,
-		ev, in.At, touchData(in), nonNil(ids),
-		a.Strategy, nonNil(a.Candidates), a.Reason, a.DueAt, now.UnixNano(), touchText(in), callKey(in), messageID(in),
-	).Scan(&id)
+	landings, err := l.openMany(ctx, tx, []opening{{eventID: eventID, in: in, ids: ids, who: who}})
 	if err != nil {
-		// A unique violation on lead_identities is the constraint behind
-		// "one person, one open lead": another transaction opened a lead
-		// for this person first, and the retry attaches to it.
-		return Landing{}, translate(err, "open lead for this person")
+		return Landing{}, err
 	}
-	if status == StatusJunk {
-		return Landing{Outcome: LandedJunk, LeadID: id}, nil
-	}
-	return Landing{Outcome: LandedNewLead, LeadID: id, ManagerID: a.ManagerID}, nil
+	return landings[0], nil
 }
 
 // contactFor finds the known person behind any of the identities, and

@@ -50,6 +50,7 @@ CGO_ENABLED=0 "$GO" build -ldflags "-s -w -X main.version=$(git describe --alway
 
 echo "bench: fresh database $DB, Redis db $REDIS_DB keys $PREFIX*"
 psql_ -d postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" -c "CREATE DATABASE \"$DB\""
+psql_ -d "$DB" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" 2>/dev/null && psql_ -d "$DB" -c "SELECT pg_stat_statements_reset()" >/dev/null 2>&1 || true
 redis-cli -n "$REDIS_DB" --scan --pattern "$PREFIX*" | xargs -r redis-cli -n "$REDIS_DB" del >/dev/null
 
 # The demo configuration, quieter, with its own Redis keys.
@@ -58,6 +59,13 @@ sed -e 's/^\(\s*level:\s*\)info/\1warn/' -e "s/^\(\s*prefix:\s*\)\"leadd:\"/\1\"
   configs/leadd.yaml >"$tmp/leadd.yaml"
 grep -q 'level: warn' "$tmp/leadd.yaml" && grep -q "prefix: \"$PREFIX\"" "$tmp/leadd.yaml" \
   || { echo "bench: could not adapt configs/leadd.yaml (log.level, redis.prefix)" >&2; exit 1; }
+
+# The machine's limits are measured beside Leadd, on a database of their own
+# with the same schema (cmd/leadbench/baseline.go).
+BASE_DB="${DB}_base"
+BASE_URL="postgres://postgres@127.0.0.1:5432/$BASE_DB?sslmode=disable"
+psql_ -d postgres -c "DROP DATABASE IF EXISTS \"$BASE_DB\" WITH (FORCE)" -c "CREATE DATABASE \"$BASE_DB\""
+DATABASE_URL="$BASE_URL" REDIS_URL="$REDIS_URL_BENCH" bin/leadd migrate --config "$tmp/leadd.yaml" >/dev/null
 
 while port_busy "$PORT"; do PORT=$((PORT + 1)); done
 ADDR="127.0.0.1:$PORT"
@@ -82,17 +90,26 @@ out=".run/bench-$(date +%Y%m%d-%H%M%S).txt"
 rc=0
 for mode in $MODES; do
   case $mode in
-    max) rate=0 ;;
-    fixed) rate=$RATE ;;
+    max) rate=0; base=(-base-db "$BASE_URL") ;;
+    fixed) rate=$RATE; base=() ;;
     *) echo "bench: unknown mode $mode (max, fixed)" >&2; exit 2 ;;
   esac
   "$tmp/leadbench" -url "http://$ADDR" -db "$DB_URL" -pid "$pid" -n "$N" -c "$C" -rate "$rate" \
-    -contacts "$CONTACTS" -returning "$RETURNING" | tee -a "$out" || rc=1
+    -contacts "$CONTACTS" -returning "$RETURNING" "${base[@]}" | tee -a "$out" || rc=1
   # What autovacuum would do within a minute, done now so the next run does
   # not depend on when it happens to wake (see docs/benchmarks.md).
   psql_ -d "$DB" -c "VACUUM ANALYZE"
 done
 
+psql_ -d postgres -c "DROP DATABASE IF EXISTS \"$BASE_DB\" WITH (FORCE)"
+if [ -n "${BENCH_STATEMENTS:-}" ]; then
+  echo "bench: the processing statements (pg_stat_statements, by total time)" | tee -a "$out"
+  psql_ -d "$DB" -P format=aligned -P footer=off -c "SELECT calls, round(total_exec_time::numeric) AS total_ms,
+      round((total_exec_time / calls)::numeric, 3) AS ms_per_call, rows,
+      left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS statement
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND query !~* '^(create|alter|vacuum|analyze|--)' ORDER BY total_exec_time DESC LIMIT 12" 2>/dev/null | tee -a "$out" || true
+fi
 if grep -qE '"level":"(ERROR|WARN)"' .run/bench-leadd.log; then
   echo "bench: the daemon logged warnings or errors (first five):"
   grep -E '"level":"(ERROR|WARN)"' .run/bench-leadd.log | head -n 5

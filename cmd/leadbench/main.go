@@ -38,6 +38,9 @@ type options struct {
 	seed      uint64
 	title     string
 	targets   targets
+	baseDB    string        // a database with Leadd's schema for the machine's limits ("" skips them)
+	baseTime  time.Duration // how long each limit is measured
+	baseConns int           // connections for the limits
 }
 
 // targets are the figures the issue asks for; the report checks each one
@@ -82,6 +85,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.targets.processRate, "target-process", 1500, "target processed events/s at -rate 0")
 	fs.DurationVar(&o.targets.acceptP99, "target-p99", 20*time.Millisecond, "target accept p99 at a fixed rate")
 	fs.Float64Var(&o.targets.rssMB, "target-rss", 150, "target peak daemon RSS, MB")
+	fs.StringVar(&o.baseDB, "base-db", "", "a migrated database of its own for measuring the INSERT ceiling and the naive transaction (empty: skip)")
+	fs.DurationVar(&o.baseTime, "base-time", 5*time.Second, "how long each limit is measured")
+	fs.IntVar(&o.baseConns, "base-conns", 16, "connections for the limits (the daemon's database.max_conns)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -133,6 +139,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if seeded > 0 {
 		progress("seeded %d contacts", seeded)
 	}
+	var base *baselines
+	if o.baseDB != "" {
+		b, err := measureBaselines(ctx, o.baseDB, o.contacts, o.returning, o.baseConns, o.baseTime, progress)
+		if err != nil {
+			return err
+		}
+		base = &b
+	}
 	plan, err := newPlan(ctx, pool, o)
 	if err != nil {
 		return err
@@ -147,6 +161,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	posted := post(ctx, o, plan)
 	afterPost := mon.snapshot(ctx)
+	var postEnd time.Time
+	if err := pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&postEnd); err != nil {
+		return fmt.Errorf("database clock: %w", err)
+	}
 	progress("posted: %d accepted, %d failed in %s; waiting for processing",
 		posted.accepted, posted.failed(), posted.elapsed.Round(time.Millisecond))
 
@@ -162,14 +180,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		daemon[name] = h.minus(metricsBefore[name])
 	}
 
-	res, err := measure(ctx, pool, plan, posted)
+	res, err := measure(ctx, pool, plan, posted, postEnd)
 	if err != nil {
 		return err
 	}
 	r := report{
 		opts: o, plan: plan, posted: posted, processed: res, waitedOut: !waited,
 		seeded: seeded, rss: mon.rss(), postCPU: afterPost.since(begin), processCPU: afterProcess.since(afterPost),
-		totalCPU: afterProcess.since(begin), daemon: daemon,
+		totalCPU: afterProcess.since(begin), daemon: daemon, base: base,
 	}
 	r.print(stdout)
 	if !waited || posted.failed() > 0 || res.processed < posted.accepted || res.complete < res.processed {

@@ -61,7 +61,11 @@ type processedResult struct {
 	misLinked int
 
 	firstReceived, lastReceived, lastProcessed time.Time
-	p50, p90, p99, max                         time.Duration
+	// drained: events processed after the last post was answered, and
+	// when the first of them was; their rate is processing on its own.
+	drained            int
+	postEnd            time.Time
+	p50, p90, p99, max time.Duration
 }
 
 // throughput is events per second from the first accepted post to the
@@ -76,8 +80,19 @@ func (r processedResult) throughput() float64 {
 
 func (r processedResult) span() time.Duration { return r.lastProcessed.Sub(r.firstReceived) }
 
-func measure(ctx context.Context, pool *pgxpool.Pool, p *plan, got posted) (processedResult, error) {
-	var r processedResult
+// drainRate is events per second after the posting ended: the backlog
+// processed with nothing else asking for the machine, as the naive
+// transaction is measured. 0 when too little was left to tell.
+func (r processedResult) drainRate() float64 {
+	span := r.lastProcessed.Sub(r.postEnd).Seconds()
+	if r.drained < 500 || span <= 0 {
+		return 0
+	}
+	return float64(r.drained) / span
+}
+
+func measure(ctx context.Context, pool *pgxpool.Pool, p *plan, got posted, postEnd time.Time) (processedResult, error) {
+	r := processedResult{postEnd: postEnd}
 	if len(got.ids) == 0 {
 		return r, nil
 	}
@@ -106,9 +121,10 @@ func measure(ctx context.Context, pool *pgxpool.Pool, p *plan, got posted) (proc
 			percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),
 			percentile_cont(0.9) WITHIN GROUP (ORDER BY ms),
 			percentile_cont(0.99) WITHIN GROUP (ORDER BY ms),
-			max(ms)
-		FROM e`, got.ids, got.returning).Scan(&r.total, &r.processed, &r.created, &r.attached, &r.other, &r.complete,
-		&r.returning, &r.recognised, &r.misLinked, &first, &lastRecv, &lastProc, &p50, &p90, &p99, &mx)
+			max(ms),
+			count(*) FILTER (WHERE processed_at > $3)
+		FROM e`, got.ids, got.returning, postEnd).Scan(&r.total, &r.processed, &r.created, &r.attached, &r.other, &r.complete,
+		&r.returning, &r.recognised, &r.misLinked, &first, &lastRecv, &lastProc, &p50, &p90, &p99, &mx, &r.drained)
 	if err != nil {
 		return r, fmt.Errorf("measure: %w", err)
 	}

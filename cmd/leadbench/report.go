@@ -20,6 +20,7 @@ type report struct {
 
 	postCPU, processCPU, totalCPU cpuUse
 	daemon                        map[string]histogram // deltas over the run
+	base                          *baselines           // the machine's limits, measured in this run
 }
 
 func (r report) print(w io.Writer) {
@@ -60,6 +61,10 @@ func (r report) print(w io.Writer) {
 	line("  returning  %d of %d known callers landed on their contact's lead with the contact's manager; %d new callers wrongly linked to a contact",
 		pr.recognised, pr.returning, pr.misLinked)
 	line("  rate       %.0f events/s (%d from the first accept to the last processed, %s)", pr.throughput(), pr.processed, secs(pr.span()))
+	if d := pr.drainRate(); d > 0 {
+		line("  drain      %.0f events/s (%d processed after the last post was answered, %s: processing on its own)",
+			d, pr.drained, secs(pr.lastProcessed.Sub(pr.postEnd)))
+	}
 	line("  latency    p50 %s   p90 %s   p99 %s   max %s", ms(pr.p50), ms(pr.p90), ms(pr.p99), ms(pr.max))
 	line("             (processed_at is the processing transaction's start: the commit comes up to one batch later)")
 	if h, ok := r.daemon["leadd_process_lag_seconds"]; ok && h.count > 0 {
@@ -89,6 +94,20 @@ func (r report) print(w io.Writer) {
 	row("idle", func(u cpuUse) float64 { return u.idle })
 	line("  %-38s %6.1fs   %7.1fs   %8.1fs", "wall", r.postCPU.wall.Seconds(), r.processCPU.wall.Seconds(), r.totalCPU.wall.Seconds())
 	line("")
+
+	if b := r.base; b != nil && o.rate == 0 {
+		line("the machine's limits, measured in this run (%d connections, the same Postgres, Leadd's tables)", b.conns)
+		line("  insert ceiling              %6.0f rows/s   (single-row INSERT of an inbox-sized row, one commit each)", b.insert)
+		line("  naive lead transaction      %6.0f events/s (look up the caller, insert lead + call, bump a counter, commit)", b.naive)
+		proc := pr.drainRate()
+		if proc == 0 {
+			proc = pr.throughput()
+		}
+		line("ratio accepted/insert-ceiling %.2f", acceptRate/b.insert)
+		line("ratio processed/naive-transaction %.2f", proc/b.naive)
+		line("ratio processed-end-to-end/naive-transaction %.2f   (processing while sharing the machine with intake)", pr.throughput()/b.naive)
+		line("")
+	}
 
 	line("targets (this machine)")
 	t := o.targets
