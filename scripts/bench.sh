@@ -8,7 +8,9 @@
 # Knobs: BENCH_N (events per run, 20000), BENCH_C (connections, 64),
 # BENCH_RATE (the fixed rate, 1000), BENCH_CONTACTS (10000),
 # BENCH_RETURNING (0.3), BENCH_DB (leadd_bench), BENCH_PORT (18080),
-# BENCH_REDIS_URL (redis://127.0.0.1:6379/8), BENCH_MODES ("max fixed").
+# BENCH_REDIS_URL (redis://127.0.0.1:6379/8), BENCH_MODES ("max fixed"),
+# BENCH_STATEMENTS=1 (pg_stat_statements' top statements, where the server
+# loads it), BENCH_PROFILE=1 (a CPU profile of the daemon).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,7 +72,9 @@ DATABASE_URL="$BASE_URL" REDIS_URL="$REDIS_URL_BENCH" bin/leadd migrate --config
 while port_busy "$PORT"; do PORT=$((PORT + 1)); done
 ADDR="127.0.0.1:$PORT"
 echo "bench: starting bin/leadd on $ADDR (log: .run/bench-leadd.log)"
-DATABASE_URL="$DB_URL" REDIS_URL="$REDIS_URL_BENCH" LEADD_HTTP_ADDR="$ADDR" \
+DEBUG_ADDR=""
+[ -z "${BENCH_PROFILE:-}" ] || DEBUG_ADDR="127.0.0.1:$((PORT + 1000))"
+DATABASE_URL="$DB_URL" REDIS_URL="$REDIS_URL_BENCH" LEADD_HTTP_ADDR="$ADDR" LEADD_DEBUG_ADDR="$DEBUG_ADDR" \
   bin/leadd serve --config "$tmp/leadd.yaml" >.run/bench-leadd.log 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
@@ -88,12 +92,18 @@ out=".run/bench-$(date +%Y%m%d-%H%M%S).txt"
 } | tee "$out"
 
 rc=0
+rm -f .run/bench-*.pprof
 for mode in $MODES; do
   case $mode in
     max) rate=0; base=(-base-db "$BASE_URL") ;;
     fixed) rate=$RATE; base=() ;;
     *) echo "bench: unknown mode $mode (max, fixed)" >&2; exit 2 ;;
   esac
+  if [ -n "$DEBUG_ADDR" ]; then
+    # A CPU profile of the daemon over the run's busiest seconds.
+    (sleep "${BENCH_PROFILE_DELAY:-12}"; curl -s -o ".run/bench-$mode.pprof" "http://$DEBUG_ADDR/debug/pprof/profile?seconds=${BENCH_PROFILE_SECONDS:-8}") &
+    profiler=$!
+  fi
   "$tmp/leadbench" -url "http://$ADDR" -db "$DB_URL" -pid "$pid" -n "$N" -c "$C" -rate "$rate" \
     -contacts "$CONTACTS" -returning "$RETURNING" "${base[@]}" | tee -a "$out" || rc=1
   # What autovacuum would do within a minute, done now so the next run does
@@ -102,6 +112,12 @@ for mode in $MODES; do
 done
 
 psql_ -d postgres -c "DROP DATABASE IF EXISTS \"$BASE_DB\" WITH (FORCE)"
+[ -z "${profiler:-}" ] || wait "$profiler" 2>/dev/null || true
+for p in .run/bench-*.pprof; do
+  [ -s "$p" ] || continue
+  echo "bench: where leadd's CPU went ($p, top 15 by cumulative time)" | tee -a "$out"
+  "$GO" tool pprof -top -cum -nodecount=15 bin/leadd "$p" 2>/dev/null | tail -n 16 | tee -a "$out"
+done
 if [ -n "${BENCH_STATEMENTS:-}" ]; then
   echo "bench: the processing statements (pg_stat_statements, by total time)" | tee -a "$out"
   psql_ -d "$DB" -P format=aligned -P footer=off -c "SELECT calls, round(total_exec_time::numeric) AS total_ms,

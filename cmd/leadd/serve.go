@@ -402,6 +402,7 @@ func serve(ctx context.Context, cfg configs.Config, path string, log *slog.Logge
 		return srv.Shutdown(sctx)
 	})
 	g.Go(func() error { return a.runWorkers(gctx) })
+	g.Go(func() error { return debugServer(gctx, log) })
 	g.Go(func() error {
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
