@@ -80,6 +80,9 @@ type Config struct {
 		// Linger waits this long after a new event for more to arrive, so
 		// a busy intake makes full batches (0: process at once).
 		Linger time.Duration `yaml:"linger"`
+		// MaxAttempts: an event that fails this many times is given up
+		// as failed (GET /api/v1/inbox/failed, a metric, a notice).
+		MaxAttempts int `yaml:"max_attempts"`
 	} `yaml:"processor"`
 	API struct {
 		Tokens []crm.Token `yaml:"tokens"`
@@ -177,6 +180,7 @@ func Default() Config {
 	c.Processor.Batch = 50
 	c.Processor.Poll = 250 * time.Millisecond
 	c.Processor.Linger = 5 * time.Millisecond
+	c.Processor.MaxAttempts = 10
 	c.Telegram.Updates = true
 	c.Webhooks.Timeout = 15 * time.Second
 	c.Webhooks.DisableAfter = 72 * time.Hour
@@ -328,6 +332,9 @@ func (c *Config) Validate() []error {
 	errs = append(errs, crm.ValidateRules("automation", c.Automation, c.Pipelines)...)
 	if c.Processor.Workers < 1 {
 		bad("processor.workers", "must be at least 1")
+	}
+	if c.Processor.MaxAttempts < 1 || c.Processor.MaxAttempts > 100 {
+		bad("processor.max_attempts", "must be between 1 and 100")
 	}
 	if c.Processor.Batch < 1 || c.Processor.Batch > 500 {
 		bad("processor.batch", "must be between 1 and 500")

@@ -3,6 +3,10 @@ package crm
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,13 +52,56 @@ func Invalid(field, format string, args ...any) *Error {
 	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// ErrorCode returns the code of an *Error in err's chain, or EINTERNAL.
+// ErrorCode returns the code of an *Error in err's chain, or of the
+// class of a database error (see AsError), or EINTERNAL.
 func ErrorCode(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
+	if e := AsError(err); e != nil {
 		return e.Code
 	}
 	return EINTERNAL
+}
+
+// AsError returns the *Error in err's chain; failing that, it classifies
+// what the database said once, for every caller: a value it cannot store
+// (data exceptions, class 22) is EINVALID, one past a size limit (an
+// index row, a column) ETOOLARGE, a database that cannot be reached or
+// is shutting down EUNAVAILABLE. Anything else is nil: an internal error.
+func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch {
+		case pg.Code == "54000" || pg.Code == "22001":
+			return &Error{Code: ETOOLARGE, Field: pg.ColumnName, Message: "a value is too large to store: " + pg.Message}
+		case strings.HasPrefix(pg.Code, "22"):
+			return &Error{Code: EINVALID, Field: pg.ColumnName, Message: "a value cannot be stored: " + pg.Message}
+		case strings.HasPrefix(pg.Code, "08"), strings.HasPrefix(pg.Code, "57P"), pg.Code == "53300":
+			return Unavailable()
+		}
+		return nil
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) || pgconn.SafeToRetry(err) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		return Unavailable()
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return Unavailable()
+	}
+	return nil
+}
+
+// Unavailable is the EUNAVAILABLE error of a database that cannot be
+// reached: the caller should try again shortly.
+func Unavailable() *Error {
+	return &Error{Code: EUNAVAILABLE, Message: "the database is unavailable; try again in a few seconds"}
 }
 
 // translate turns driver errors into coded errors once, at the storage

@@ -7,6 +7,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// MaxCapacity is the largest cap on a manager's open new leads.
+const MaxCapacity = 100000
+
 const managerColumns = `m.id, m.name, m.role, m.time_zone, m.active, m.telegram_chat_id, m.away, m.weight, m.capacity,
 	m.hours, m.time_off, coalesce(l.open, 0), coalesce(l.open_new, 0), m.created_at`
 
@@ -48,8 +51,8 @@ func (m *Manager) Validate() error {
 	if m.Weight < 0 || m.Weight > 1000 {
 		return Invalid("weight", "must be between 0 and 1000")
 	}
-	if m.Capacity != nil && *m.Capacity < 1 {
-		return Invalid("capacity", "must be at least 1, or null for no cap")
+	if m.Capacity != nil && (*m.Capacity < 1 || *m.Capacity > MaxCapacity) {
+		return Invalid("capacity", "must be between 1 and %d, or null for no cap", MaxCapacity)
 	}
 	if m.TimeOff == nil {
 		m.TimeOff = []TimeOff{}

@@ -36,6 +36,7 @@ const (
 	KindSLAMissed          = "supervisor.sla_missed"
 	KindManagerUnreachable = "supervisor.manager_unreachable"
 	KindWebhookDisabled    = "admin.webhook_disabled"
+	KindInboxFailed        = "supervisor.inbox_failed"
 )
 
 // LeadCreated: a lead was opened (by intake, the API or an import).
@@ -214,6 +215,16 @@ type WebhookDisabled struct {
 	FailingSince time.Time `json:"failing_since"`
 }
 
+// InboxFailed: an inbound event still failed after its retries; it waits
+// in GET /api/v1/inbox/failed for someone to look and retry it.
+type InboxFailed struct {
+	EventID  string `json:"event_id"`
+	Source   string `json:"source"`
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error"`
+}
+
+func (InboxFailed) OutboxKind() string        { return KindInboxFailed }
 func (LeadCreated) OutboxKind() string        { return KindLeadCreated }
 func (LeadAssigned) OutboxKind() string       { return KindLeadAssigned }
 func (LeadStatusChanged) OutboxKind() string  { return KindLeadStatusChanged }
@@ -253,6 +264,7 @@ var decoders = map[string]func([]byte) (OutboxKind, error){
 	KindSLAMissed:          decodeAs[SLAMissed],
 	KindManagerUnreachable: decodeAs[ManagerUnreachable],
 	KindWebhookDisabled:    decodeAs[WebhookDisabled],
+	KindInboxFailed:        decodeAs[InboxFailed],
 }
 
 func decodeAs[T OutboxKind](b []byte) (OutboxKind, error) {

@@ -65,7 +65,7 @@ func (n Normalizer) Phones(raw string) (valid, invalid []string) {
 // not an e-mail address. "Ivan <IVAN@Example.RU>" gives "ivan@example.ru".
 func Email(raw string) (string, bool) {
 	s := strings.TrimSpace(raw)
-	if s == "" {
+	if s == "" || len(s) > 1000 {
 		return "", false
 	}
 	addr, err := mail.ParseAddress(s)
@@ -74,7 +74,8 @@ func Email(raw string) (string, bool) {
 	}
 	e := strings.ToLower(addr.Address)
 	at := strings.LastIndexByte(e, '@')
-	if at <= 0 || !strings.Contains(e[at+1:], ".") || strings.HasSuffix(e, ".") {
+	// 254 is the longest address SMTP carries (RFC 5321).
+	if at <= 0 || len(e) > 254 || !strings.Contains(e[at+1:], ".") || strings.HasSuffix(e, ".") {
 		return "", false
 	}
 	return e, true

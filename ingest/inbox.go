@@ -75,9 +75,16 @@ func (b *Inbox) Close() {
 // Accept stores the event durably and returns its id. A delivery seen
 // before (same source and external id) returns the first one's id and
 // duplicate = true, and stores nothing. hash identifies the request body:
-// the same key with another body is refused. Errors: ECONFLICT for a key
-// reused with another body, EUNAVAILABLE after Close.
+// the same key with another body is refused. Errors: EINVALID or
+// ETOOLARGE for an event that fails Event.Check, ECONFLICT for a key
+// reused with another body, EUNAVAILABLE after Close or while Postgres
+// cannot be reached.
 func (b *Inbox) Accept(ctx context.Context, ev *Event, hash []byte) (id string, duplicate bool, err error) {
+	// Accepted means processable: what the processor would choke on is
+	// refused here, before it can share a commit with anyone.
+	if err := ev.Check(); err != nil {
+		return "", false, err
+	}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return "", false, fmt.Errorf("accept event: %w", err)
@@ -144,8 +151,21 @@ func (b *Inbox) write(group []*acceptReq) {
 		inserted, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	}
 	if err != nil {
-		for _, r := range group {
-			r.res <- acceptRes{err: fmt.Errorf("accept event: %w", err)}
+		switch {
+		case crm.ErrorCode(err) == crm.EUNAVAILABLE:
+			for _, r := range group {
+				r.res <- acceptRes{err: fmt.Errorf("accept event: %w: %w", crm.Unavailable(), err)}
+			}
+		case len(group) > 1:
+			// One member spoiled the statement: each goes alone, so the
+			// failure stays with the one that caused it.
+			for _, r := range group {
+				b.write([]*acceptReq{r})
+			}
+		default:
+			for _, r := range group {
+				r.res <- acceptRes{err: fmt.Errorf("accept event: %w", err)}
+			}
 		}
 		return
 	}

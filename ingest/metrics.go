@@ -23,6 +23,9 @@ var (
 		Name: "leadd_process_lag_seconds", Help: "Time from acceptance to committed processing.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	})
+	failedTotal = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "leadd_inbox_failed_total", Help: "Inbox events that still failed after their retries (see GET /api/v1/inbox/failed).",
+	})
 	batchSize = promauto.NewHistogram(prometheus.HistogramOpts{
 		Name: "leadd_process_batch_events", Help: "Events per processing transaction.",
 		Buckets: []float64{1, 2, 5, 10, 20, 50, 100},

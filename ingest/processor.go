@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -134,20 +135,34 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 
-	mine, held := p.lock(ctx, batch)
-	defer func() {
-		if len(held) > 0 {
+	mine, held := p.lock(ctx, tx, batch)
+	if len(held) > 0 {
+		stop := p.Locks.Keep(ctx, p.Owner, held)
+		defer func() {
+			stop()
 			if err := p.Locks.Unlock(context.WithoutCancel(ctx), p.Owner, held); err != nil {
-				p.Log.Warn("release identity locks", "err", err)
+				p.Log.Debug("release identity locks", "err", err)
 			}
-		}
-	}()
+		}()
+	}
 	ready := make([]claimed, 0, len(batch))
+	var later []string
 	for _, c := range batch {
-		if mine != nil && !all(c.ev.Touch.Identities(), mine) {
-			continue // another processor is on this person; theirs first
+		if !all(c.ev.Touch.Identities(), mine) {
+			// Another processor is on this person (or was, and died: its
+			// locks end within their TTL). Theirs first; this one steps
+			// back a moment so the next claim takes the rows behind it
+			// instead of spinning on it.
+			later = append(later, c.id)
+			continue
 		}
 		ready = append(ready, c)
+	}
+	if len(later) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE inbox SET next_attempt_at = now() + make_interval(secs => $2) WHERE id = ANY($1::uuid[])`,
+			later, p.stepBack().Seconds()); err != nil {
+			return 0, fmt.Errorf("step back: %w", err)
+		}
 	}
 	results, err := p.landAll(ctx, tx, ready)
 	if err != nil {
@@ -155,6 +170,18 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 	}
 	if err := markResults(ctx, tx, results); err != nil {
 		return 0, err
+	}
+	failed := 0
+	for i, r := range results {
+		if r.outcome != "failed" {
+			continue
+		}
+		failed++
+		c := ready[i]
+		n := crm.InboxFailed{EventID: c.id, Source: c.ev.Source, Attempts: c.attempts + 1, Error: r.lastErr}
+		if err := crm.EnqueueInboxFailed(ctx, tx, n, time.Now()); err != nil {
+			return 0, err
+		}
 	}
 	if p.beforeCommit != nil {
 		if err := p.beforeCommit(); err != nil {
@@ -165,24 +192,24 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("commit: %w", err)
 	}
 	batchSize.Observe(float64(len(results)))
+	failedTotal.Add(float64(failed))
 	now := time.Now()
 	for i, r := range results {
 		processed.WithLabelValues(r.outcome).Inc()
 		if r.done {
-			processSeconds.Observe(now.Sub(batch[i].receivedAt).Seconds())
+			processSeconds.Observe(now.Sub(ready[i].receivedAt).Seconds())
 		}
 	}
 	return len(batch), nil
 }
 
 // lock takes, in one round trip, the identity locks of every person in
-// the batch that no other processor holds. It returns them as a set (nil:
-// no locks in use, every event may go) and as a list to release. Without
-// Redis every event goes: the database constraint decides.
-func (p *Processor) lock(ctx context.Context, batch []claimed) (map[string]bool, []string) {
-	if p.Locks == nil {
-		return nil, nil
-	}
+// the batch that no other processor holds, and returns them as a set and
+// as a list of Redis locks to release. Without Redis (none configured, or
+// unreachable) it takes Postgres advisory locks of the transaction
+// instead, without waiting: two processors never land the same person at
+// once, so they never wait on each other's rows in opposite orders.
+func (p *Processor) lock(ctx context.Context, tx pgx.Tx, batch []claimed) (map[string]bool, []string) {
 	seen := map[string]bool{}
 	var ids []string
 	for _, c := range batch {
@@ -193,16 +220,47 @@ func (p *Processor) lock(ctx context.Context, batch []claimed) (map[string]bool,
 			}
 		}
 	}
-	got, err := p.Locks.Acquire(ctx, p.Owner, ids)
-	if err != nil {
-		p.Log.Warn("identity locks unavailable; relying on the database", "err", err)
+	if len(ids) == 0 {
 		return nil, nil
 	}
-	mine := make(map[string]bool, len(got))
-	for _, id := range got {
-		mine[id] = true
+	if p.Locks != nil {
+		got, err := p.Locks.Acquire(ctx, p.Owner, ids)
+		if err == nil {
+			return set(got), got
+		}
+		// The Redis client says so once per outage; not once per batch.
+		p.Log.Debug("identity locks unavailable; taking them in Postgres", "err", err)
 	}
-	return mine, got
+	sort.Strings(ids)
+	rows, err := tx.Query(ctx, `SELECT id FROM unnest($1::text[]) WITH ORDINALITY AS u(id, n)
+		WHERE pg_try_advisory_xact_lock(hashtextextended(id, 7317)) ORDER BY n`, ids)
+	if err != nil {
+		p.Log.Warn("identity locks in Postgres unavailable; relying on the constraint", "err", err)
+		return set(ids), nil
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		p.Log.Warn("identity locks in Postgres unavailable; relying on the constraint", "err", err)
+		return set(ids), nil
+	}
+	return set(got), nil
+}
+
+func set(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// stepBack is how long an event whose person is busy waits before it is
+// claimed again.
+func (p *Processor) stepBack() time.Duration {
+	if p.Locks != nil && p.Locks.TTL > 0 {
+		return min(p.Locks.TTL/4, time.Second)
+	}
+	return 250 * time.Millisecond
 }
 
 func all(ids []string, set map[string]bool) bool {

@@ -6,6 +6,8 @@ package telephony
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -92,6 +94,11 @@ func (in *Intake) Accept(ctx context.Context, provider string, c Call) (string, 
 	if err := c.Validate(); err != nil {
 		return "", false, err
 	}
+	if crm.CheckText("call_id", c.ID, crm.MaxKey-16) != nil {
+		// Every event of the call must still name the same call.
+		sum := sha256.Sum256([]byte(c.ID))
+		c.ID = "sha256:" + hex.EncodeToString(sum[:])
+	}
 	client, line := c.From, c.To
 	if c.Direction == "out" {
 		client, line = c.To, c.From
@@ -116,6 +123,9 @@ func (in *Intake) Accept(ctx context.Context, provider string, c Call) (string, 
 		return "", false, crm.Invalid("from", "the client's number is missing (a hidden number?)")
 	}
 	ev := &ingest.Event{ID: ingest.NewID(now), Source: "call:" + provider, ExternalID: c.ID + ":" + c.State, Touch: touch}
+	// A PBX sends what it sends, again and again: what Leadd cannot store
+	// as given is made storable, and the event says so.
+	ev.Clean()
 	return in.Inbox.Accept(ctx, ev, nil)
 }
 

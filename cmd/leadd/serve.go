@@ -99,10 +99,13 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		}
 	}, 4)
 	host, _ := os.Hostname()
-	locks := &ingest.IdentityLocks{Client: a.rdb, Prefix: cfg.Redis.Prefix, TTL: 30 * time.Second}
+	// Identity locks live seconds and are extended while their batch runs:
+	// a process killed mid-batch holds nobody up for longer than this.
+	locks := &ingest.IdentityLocks{Client: a.rdb, Prefix: cfg.Redis.Prefix, TTL: 3 * time.Second}
 	for i := range cfg.Processor.Workers {
 		a.processors = append(a.processors, &ingest.Processor{Pool: store.Pool(), Lander: lander, Locks: locks, Log: log,
-			Owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), i), Batch: cfg.Processor.Batch, Poll: cfg.Processor.Poll, Linger: cfg.Processor.Linger, Wake: wake})
+			Owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), i), Batch: cfg.Processor.Batch, Poll: cfg.Processor.Poll,
+			Linger: cfg.Processor.Linger, Wake: wake, MaxAttempts: cfg.Processor.MaxAttempts})
 	}
 	a.scheduler = scheduler.New(store.Pool(), a.jobs(cfg), log, nil)
 

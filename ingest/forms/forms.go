@@ -4,11 +4,13 @@
 package forms
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net"
@@ -144,14 +146,27 @@ func (h *Handler) event(r *http.Request, name string, form Form, values map[stri
 		}
 		return "", ""
 	}
-	_, nameValue := pick(form.Fields.Name)
-	in.Name = dedupe.Name(nameValue)
+	nameKey, nameValue := pick(form.Fields.Name)
 	phoneKey, phone := pick(form.Fields.Phone)
-	in.Phones, in.RawPhones = h.norm.Phones(phone)
 	emailKey, email := pick(form.Fields.Email)
+	commentKey, comment := pick(form.Fields.Comment)
+	for _, f := range []struct {
+		key, value string
+		max        int
+	}{{nameKey, nameValue, crm.MaxName}, {phoneKey, phone, crm.MaxPhoneText}, {emailKey, email, crm.MaxEmail * 4}, {commentKey, comment, crm.MaxText}} {
+		if err := crm.CheckText(f.key, f.value, f.max); err != nil {
+			return nil, err
+		}
+	}
+	in.Name = dedupe.Name(nameValue)
+	in.Phones, in.RawPhones = h.norm.Phones(phone)
 	in.Emails = dedupe.Emails(email)
-	_, in.Text = pick(form.Fields.Comment)
-	in.Text = strings.TrimSpace(in.Text)
+	for _, e := range in.Emails {
+		if err := crm.CheckText(emailKey, e, crm.MaxEmail); err != nil {
+			return nil, err
+		}
+	}
+	in.Text = strings.TrimSpace(comment)
 
 	if len(in.Phones) == 0 && len(in.Emails) == 0 {
 		switch {
@@ -187,6 +202,20 @@ func (h *Handler) event(r *http.Request, name string, form Form, values map[stri
 			in.Referrer = v
 		default:
 			in.Fields[k] = v
+			continue
+		}
+		if err := crm.CheckText(k, v, crm.MaxURL); err != nil {
+			return nil, err
+		}
+	}
+	for k, v := range in.Fields {
+		if err := crm.CheckText(k, v, crm.MaxFieldValue); err != nil {
+			return nil, err
+		}
+	}
+	if in.PageURL == "" {
+		if err := crm.CheckText("Referer", r.Header.Get("Referer"), crm.MaxURL); err != nil {
+			return nil, err
 		}
 	}
 	if in.PageURL == "" {
@@ -206,8 +235,8 @@ func (h *Handler) event(r *http.Request, name string, form Form, values map[stri
 	ev.ExternalID = r.Header.Get("Idempotency-Key")
 	if ev.ExternalID == "" {
 		ev.ExternalID = ev.ID
-	} else if len(ev.ExternalID) > 255 {
-		return nil, crm.Invalid("Idempotency-Key", "must be at most 255 characters")
+	} else if err := crm.CheckText("Idempotency-Key", ev.ExternalID, crm.MaxKey); err != nil {
+		return nil, err
 	}
 	return ev, nil
 }
@@ -227,8 +256,15 @@ func readValues(w http.ResponseWriter, r *http.Request, limit int64) (map[string
 	values := map[string]string{}
 	switch ct {
 	case "application/json":
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, tooLarge(err)
+		}
+		if crm.JSONDepth(b) > crm.MaxJSONDepth {
+			return nil, &crm.Error{Code: crm.ETOOLARGE, Field: "body", Message: fmt.Sprintf("nests deeper than %d levels", crm.MaxJSONDepth)}
+		}
 		var obj map[string]any
-		dec := json.NewDecoder(r.Body)
+		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.UseNumber()
 		if err := dec.Decode(&obj); err != nil {
 			return nil, tooLarge(err)
@@ -245,10 +281,16 @@ func readValues(w http.ResponseWriter, r *http.Request, limit int64) (map[string
 				values[k] = string(b)
 			}
 		}
-		return values, nil
+		return values, checkValues(values)
 	case "multipart/form-data":
 		if err := r.ParseMultipartForm(limit); err != nil {
+			if strings.Contains(err.Error(), "too large") {
+				return nil, crm.Errorf(crm.ETOOLARGE, "the form has too many parts")
+			}
 			return nil, tooLarge(err)
+		}
+		if n := len(r.MultipartForm.Value) + len(r.MultipartForm.File); n > crm.MaxFields {
+			return nil, &crm.Error{Code: crm.ETOOLARGE, Field: "body", Message: fmt.Sprintf("has %d parts; at most %d", n, crm.MaxFields)}
 		}
 	case "application/x-www-form-urlencoded", "":
 		if err := r.ParseForm(); err != nil {
@@ -260,7 +302,27 @@ func readValues(w http.ResponseWriter, r *http.Request, limit int64) (map[string
 	for k, vs := range r.PostForm {
 		values[k] = strings.Join(vs, ", ")
 	}
-	return values, nil
+	return values, checkValues(values)
+}
+
+// checkValues refuses what no field of a lead could keep: more than
+// crm.MaxFields fields (413), a name or a value with broken UTF-8 or a
+// NUL byte (422, naming the field), a value past crm.MaxText (413).
+// Each field's own limit is checked when it is mapped.
+func checkValues(values map[string]string) error {
+	if len(values) > crm.MaxFields {
+		return &crm.Error{Code: crm.ETOOLARGE, Field: "body", Message: fmt.Sprintf("has %d fields; at most %d", len(values), crm.MaxFields)}
+	}
+	for k, v := range values {
+		name, _ := crm.CleanText(k, crm.MaxFieldKey)
+		if err := crm.CheckText(name, k, crm.MaxFieldKey); err != nil {
+			return err
+		}
+		if err := crm.CheckText(k, v, crm.MaxText); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // isTildaProbe recognises the post Tilda sends when a webhook is set up.

@@ -61,13 +61,18 @@ func parse(raw []byte, mb *Mailbox, norm dedupe.Normalizer, now time.Time, env e
 		in.At = now
 	}
 	person(&in, l, mb, form, norm)
-	return &ingest.Event{
+	ev := &ingest.Event{
 		ID:         ingest.NewID(now),
 		Source:     "mail:" + mb.Name,
 		ExternalID: externalID(l.messageID, raw),
 		Raw:        l.raw(len(raw), env),
 		Touch:      in,
 	}
+	// A letter is what it is: what Leadd cannot store as written (a NUL,
+	// broken UTF-8, a 10,000-character Message-ID) is made storable, and
+	// the event says so.
+	ev.Clean()
+	return ev
 }
 
 // person fills who the letter is from. The sender's address and name come

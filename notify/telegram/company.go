@@ -98,6 +98,11 @@ func (c *Company) message(ctx context.Context, msg *tgbotapi.Message) error {
 	raw, _ := json.Marshal(msg)
 	ev := &ingest.Event{ID: ingest.NewID(time.Now()), Source: Source,
 		ExternalID: strconv.FormatInt(chat, 10) + ":" + strconv.Itoa(msg.MessageID), Raw: raw, Touch: in}
+	// Telegram sends an update again until it is taken: what Leadd cannot
+	// store as written is made storable (and the event says so), and an
+	// update still refused is recorded and acknowledged, not asked for
+	// forever.
+	ev.Clean()
 	_, dup, err := c.Inbox.Accept(ctx, ev, nil)
 	result := "accepted"
 	switch {
@@ -107,6 +112,11 @@ func (c *Company) message(ctx context.Context, msg *tgbotapi.Message) error {
 		result = "duplicate"
 	}
 	ingest.Accepted.WithLabelValues(Source, result).Inc()
+	if code := crm.ErrorCode(err); err != nil && code != crm.EUNAVAILABLE && code != crm.EINTERNAL {
+		c.log().Error("telegram client message refused; acknowledged so Telegram stops sending it",
+			"telegram_id", chat, "external_id", ev.ExternalID, "code", code, "err", err)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("accept telegram message %s: %w", ev.ExternalID, err)
 	}

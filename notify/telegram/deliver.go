@@ -48,7 +48,7 @@ var _ Store = (*crm.Store)(nil)
 // crm.ConsumerTelegram); other kinds never reach it.
 var Kinds = []string{crm.KindLeadAssigned, crm.KindCallIncoming, crm.KindActivityOverdue, crm.KindManagerDigest,
 	crm.KindDealTouch, crm.KindMessengerMessage, crm.KindPaymentReceived, crm.KindSLAMissed, crm.KindManagerUnreachable,
-	crm.KindWebhookDisabled}
+	crm.KindWebhookDisabled, crm.KindInboxFailed}
 
 // Deliverer sends the outbox to Telegram, at least once: a row is sent,
 // then marked (telegram_sent per chat, then its telegram delivery), so a
@@ -397,6 +397,10 @@ func (d *Deliverer) supervisorText(ctx context.Context, v crm.OutboxKind) (strin
 			what += fmt.Sprintf(" for deal #%d", *p.DealID)
 		}
 		return fmt.Sprintf("⚠️ %s cannot be reached in Telegram (%s).\nNot delivered: %s", p.ManagerName, p.Reason, what), nil
+	case crm.InboxFailed:
+		return fmt.Sprintf("⚠️ Входящее событие не удалось обработать после %d попыток (%s).\nОшибка: %s\n"+
+			"Событие %s: GET /api/v1/inbox/failed, повторить — POST /api/v1/inbox/%s/retry",
+			p.Attempts, p.Source, clip(p.Error, 500), p.EventID, p.EventID), nil
 	case crm.WebhookDisabled:
 		return fmt.Sprintf("⚠️ Вебхук #%d отключён: %s\nОшибки с %s: %s\nВключить снова: PATCH /api/v1/webhooks/%d {\"enabled\": true}",
 			p.EndpointID, p.URL, p.FailingSince.UTC().Format("02.01.2006 15:04 UTC"), p.Reason, p.EndpointID), nil

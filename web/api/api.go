@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/dedupe"
@@ -84,6 +86,8 @@ type Store interface {
 	RotateWebhookSecret(ctx context.Context, id int64) (crm.WebhookEndpoint, error)
 	WebhookAttempts(ctx context.Context, endpointID, before int64, limit int) ([]crm.WebhookAttempt, error)
 	ReplayWebhook(ctx context.Context, endpointID int64, from, to time.Time) (int, error)
+	FailedEvents(ctx context.Context, cursor string, limit int) ([]crm.FailedEvent, string, error)
+	RetryEvent(ctx context.Context, id string) (crm.FailedEvent, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -199,6 +203,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/webhooks/{id}/rotate", s.rotateWebhook)
 	s.route(mux, "GET /api/v1/webhooks/{id}/deliveries", s.webhookDeliveries)
 	s.route(mux, "POST /api/v1/webhooks/{id}/replay", s.replayWebhook)
+	s.route(mux, "GET /api/v1/inbox/failed", s.listFailedEvents)
+	s.route(mux, "POST /api/v1/inbox/{id}/retry", s.retryEvent)
 }
 
 func (s *Server) route(mux *http.ServeMux, pattern string, h handler) {
@@ -448,16 +454,38 @@ func optionalID(v, field string) (*int64, error) {
 	return &id, nil
 }
 
-// decode reads a JSON body of at most 1 MiB, refusing unknown fields.
+// maxBody is the largest JSON body the API reads.
+const maxBody = 1 << 20
+
+// decode reads a JSON body of at most 1 MiB, refusing unknown fields and
+// what Leadd cannot store (crm.CheckBody).
 func decode(r *http.Request, v any) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return &crm.Error{Code: crm.EMALFORMED, Message: "cannot read the body: " + err.Error()}
+	}
+	if len(b) > maxBody {
+		return crm.Errorf(crm.ETOOLARGE, "the body is larger than %d bytes", maxBody)
 	}
 	return strictUnmarshal(b, v)
 }
 
+// strictUnmarshal decodes a JSON body into v, refusing unknown fields,
+// broken UTF-8, deep nesting and what crm.CheckBody refuses.
 func strictUnmarshal(b []byte, v any) error {
+	if !utf8.Valid(b) {
+		return crm.Invalid("body", "is not valid UTF-8")
+	}
+	if crm.JSONDepth(b) > crm.MaxJSONDepth {
+		return &crm.Error{Code: crm.ETOOLARGE, Field: "body", Message: fmt.Sprintf("nests deeper than %d levels", crm.MaxJSONDepth)}
+	}
+	if err := strictDecode(b, v); err != nil {
+		return err
+	}
+	return crm.CheckBody(v)
+}
+
+func strictDecode(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -6,7 +6,6 @@ package httperr
 
 import (
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 
@@ -45,15 +44,21 @@ type errorBody struct {
 // Internal errors are logged and their detail is not shown.
 func Write(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var body errorBody
-	var e *crm.Error
-	if errors.As(err, &e) {
+	if e := crm.AsError(err); e != nil {
 		body.Error.Code, body.Error.Message, body.Error.Field = e.Code, e.Message, e.Field
 	} else {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		body.Error.Code, body.Error.Message = crm.EINTERNAL, "internal error"
 	}
-	if body.Error.Code == crm.EUNAUTHORIZED {
+	switch body.Error.Code {
+	case crm.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="leadd"`)
+	case crm.EUNAVAILABLE:
+		// A client (a form service, a PBX) that sees 503 and Retry-After
+		// comes back; a 500 some of them take as final.
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "5")
+		}
 	}
 	WriteJSON(w, statusOf[body.Error.Code], body)
 }
