@@ -26,20 +26,7 @@ func TestAnEventThatFailsForGoodIsListedCountedToldAndRetried(t *testing.T) {
 			api.Token{Name: "boss", Token: "boss-token-123", Role: api.RoleSupervisor})
 	})
 	before := failedCount(t)
-	// Past the door nothing like this gets in; put in by hand, it stands
-	// for whatever the processor cannot land (here: an identity past the
-	// index's row limit).
-	long := rand.Text() // not compressible: an index keeps it whole
-	for len(long) < 3000 {
-		long += rand.Text()
-	}
-	long += "@example.ru"
-	id := "01a24ac1-0000-7000-8000-000000000001"
-	ta.db.Exec(t, `INSERT INTO inbox (id, source, external_id, event) VALUES ($1, 'form:contact', 'by-hand', $2)`, id,
-		fmt.Sprintf(`{"id":%q,"source":"form:contact","external_id":"by-hand","touch":{"channel":"form","source":"contact","at":"2026-12-06T09:00:00Z","emails":[%q]}}`, id, long))
-	waitFor(t, "the event to fail for good", func() bool {
-		return ta.db.Count(t, `SELECT count(*) FROM inbox WHERE outcome = 'failed'`) == 1
-	})
+	id := ta.failForGood()
 	ta.db.Exec(t, `UPDATE inbox SET next_attempt_at = now() WHERE id = $1`, id) // the backoff, skipped
 
 	var page struct {
@@ -83,6 +70,25 @@ func TestAnEventThatFailsForGoodIsListedCountedToldAndRetried(t *testing.T) {
 	if res := ta.do("POST", "/api/v1/inbox/not-an-id/retry", "", nil, "Authorization: Bearer "+adminToken); res.Status != 404 {
 		t.Errorf("retrying no event answered %d, want 404", res.Status)
 	}
+}
+
+// failForGood puts in, by hand, an event the processor cannot land (an
+// identity past the index's row limit: past the door nothing like it gets
+// in) and waits until it has failed for good. It returns its id.
+func (ta *testApp) failForGood() string {
+	ta.t.Helper()
+	long := rand.Text() // not compressible: an index keeps it whole
+	for len(long) < 3000 {
+		long += rand.Text()
+	}
+	long += "@example.ru"
+	id := "01a24ac1-0000-7000-8000-000000000001"
+	ta.db.Exec(ta.t, `INSERT INTO inbox (id, source, external_id, event) VALUES ($1, 'form:contact', 'by-hand', $2)`, id,
+		fmt.Sprintf(`{"id":%q,"source":"form:contact","external_id":"by-hand","touch":{"channel":"form","source":"contact","at":"2026-12-06T09:00:00Z","emails":[%q]}}`, id, long))
+	waitFor(ta.t, "the event to fail for good", func() bool {
+		return ta.db.Count(ta.t, `SELECT count(*) FROM inbox WHERE id = $1 AND outcome = 'failed'`, id) == 1
+	})
+	return id
 }
 
 func failedCount(t *testing.T) float64 {

@@ -25,6 +25,7 @@ func TestEveryOutboxKindProducedDecodesIntoItsType(t *testing.T) {
 	ta := startApp(t, func(c *configs.Config) {
 		withDocuments(c)
 		c.SMTP = outmail.SMTPConfig{Host: sink.Host, Port: sink.Port, From: "docs@romashka.test"}
+		c.Processor.MaxAttempts = 1
 	})
 	ctx := context.Background()
 	tx := func(f func(pgx.Tx) error) {
@@ -112,6 +113,10 @@ func TestEveryOutboxKindProducedDecodesIntoItsType(t *testing.T) {
 		At: time.Now(), Error: "connection refused"}}, time.Nanosecond); err != nil {
 		t.Fatal(err)
 	}
+
+	// An event the processor cannot land fails for good at once here
+	// (supervisor.inbox_failed).
+	ta.failForGood()
 
 	rows, err := ta.db.Pool.Query(ctx, `SELECT id, kind, payload FROM outbox ORDER BY id`)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/dedupe"
+	"github.com/leadd/leadd/ingest"
 	"github.com/leadd/leadd/routing"
 )
 
@@ -68,7 +69,7 @@ func route(ctx context.Context, cfg configs.Config, in io.Reader, out io.Writer,
 		return err
 	}
 	defer store.Close()
-	rdb, err := newRedis(cfg)
+	rdb, err := newRedis(cfg, &ingest.RedisBreaker{Log: slog.Default()})
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,7 @@ import (
 type app struct {
 	store      *crm.Store
 	rdb        *redis.Client
+	breaker    *ingest.RedisBreaker
 	router     *routing.Router
 	inbox      *ingest.Inbox
 	handler    http.Handler
@@ -81,7 +82,8 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	} else if n > 0 {
 		log.Info("seeded demo managers", "count", n)
 	}
-	if a.rdb, err = newRedis(cfg); err != nil {
+	a.breaker = &ingest.RedisBreaker{Cooldown: time.Second, Log: log}
+	if a.rdb, err = newRedis(cfg, a.breaker); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -236,16 +238,20 @@ func providers(cfg configs.Telephony) map[string]telephony.Provider {
 	return ps
 }
 
-func newRedis(cfg configs.Config) (*redis.Client, error) {
+func newRedis(cfg configs.Config, breaker *ingest.RedisBreaker) (*redis.Client, error) {
 	opts, err := redis.ParseURL(cfg.Redis.URL)
 	if err != nil {
 		return nil, fmt.Errorf("redis.url: %w", err)
 	}
 	// Redis only speeds things up: when it is gone, give up on it fast
-	// rather than hold a request or a batch.
+	// rather than hold a request or a batch — no retries, short timeouts,
+	// and a breaker that stops calling it for a second after it failed.
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
-	opts.MaxRetries = 1
-	return redis.NewClient(opts), nil
+	opts.PoolTimeout = 300 * time.Millisecond
+	opts.MaxRetries = -1
+	c := redis.NewClient(opts)
+	c.AddHook(breaker)
+	return c, nil
 }
 
 // outboxKeep is how long the outbox keeps a row every consumer is done
@@ -428,20 +434,42 @@ func serve(ctx context.Context, cfg configs.Config, path string, log *slog.Logge
 	return err
 }
 
-// readyz answers 200 when Postgres and Redis answer, 503 otherwise, with
-// the state of each.
+// readyz answers whether this replica can accept: 200 when Postgres
+// answers (Redis down makes it "Degraded", still 200: intake goes on
+// without Redis, and a load balancer must not drain every replica for
+// it), 503 when Postgres does not. Each dependency is asked at once, in
+// parallel, with its own timeout, so one slow is not blamed on another.
 func (a *app) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	checks := map[string]string{"postgres": "ok", "redis": "ok"}
-	status := http.StatusOK
-	if err := a.store.Ping(ctx); err != nil {
-		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
+	type result struct {
+		name string
+		err  error
 	}
-	if err := a.rdb.Ping(ctx).Err(); err != nil {
-		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
+	results := make(chan result, 2)
+	ask := func(name string, timeout time.Duration, ping func(context.Context) error) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		results <- result{name, ping(ctx)}
 	}
-	body := map[string]any{"status": http.StatusText(status), "checks": checks}
+	go ask("postgres", 2*time.Second, a.store.Ping)
+	go ask("redis", 500*time.Millisecond, func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() })
+	checks := map[string]string{}
+	status, state := http.StatusOK, "OK"
+	for range 2 {
+		res := <-results
+		switch {
+		case res.err == nil:
+			checks[res.name] = "ok"
+		case res.name == "postgres":
+			checks[res.name] = "down: " + res.err.Error()
+			status, state = http.StatusServiceUnavailable, "Service Unavailable"
+		default:
+			checks[res.name] = "degraded: " + res.err.Error()
+			if status == http.StatusOK {
+				state = "Degraded"
+			}
+		}
+	}
+	body := map[string]any{"status": state, "checks": checks}
 	// Mailboxes are detail: one being down must not take intake out of
 	// the load balancer.
 	if len(a.mailboxes) > 0 {
