@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -130,6 +131,24 @@ type Config struct {
 		// admins are told (72h, the length of the retry schedule).
 		DisableAfter time.Duration `yaml:"disable_after"`
 	} `yaml:"webhooks"`
+	// Console is the browser console served under "/".
+	Console Console `yaml:"console"`
+}
+
+// Console is the browser console's sign-in and display settings.
+type Console struct {
+	// SessionTTL is how long a session lives unused (sliding).
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// LoginLinkTTL is how long a manager's one-time login link works.
+	LoginLinkTTL time.Duration `yaml:"login_link_ttl"`
+	// PublicURL is the console's address as people reach it, for the
+	// links the bot sends (/login); "" sends the path alone.
+	PublicURL string `yaml:"public_url"`
+	// TrustedProxies are the networks (CIDR) whose X-Forwarded-Proto
+	// https makes the session cookie Secure.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// TimeZone shows times to viewers without one of their own.
+	TimeZone string `yaml:"time_zone"`
 }
 
 // Telephony is the PBX connections; a provider is on when its section is
@@ -166,6 +185,9 @@ func Default() Config {
 	var c Config
 	c.HTTP.Addr = ":8080"
 	c.HTTP.ShutdownTimeout = 15 * time.Second
+	c.Console.SessionTTL = 24 * time.Hour
+	c.Console.LoginLinkTTL = 15 * time.Minute
+	c.Console.TimeZone = "Europe/Moscow"
 	c.Database.URL = "postgres://postgres@127.0.0.1:5432/leadd?sslmode=disable"
 	c.Database.MaxConns = 16
 	c.Redis.URL = "redis://127.0.0.1:6379/0"
@@ -287,6 +309,25 @@ func (c *Config) Validate() []error {
 	}
 	if c.HTTP.Addr == "" {
 		bad("http.addr", "is required")
+	}
+	if c.Console.SessionTTL < time.Minute {
+		bad("console.session_ttl", "must be at least 1m")
+	}
+	if c.Console.LoginLinkTTL < time.Minute || c.Console.LoginLinkTTL > 24*time.Hour {
+		bad("console.login_link_ttl", "must be between 1m and 24h")
+	}
+	if _, err := time.LoadLocation(c.Console.TimeZone); err != nil || c.Console.TimeZone == "" {
+		bad("console.time_zone", "unknown time zone %q", c.Console.TimeZone)
+	}
+	for i, n := range c.Console.TrustedProxies {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			bad(fmt.Sprintf("console.trusted_proxies[%d]", i), "must be a network like 10.0.0.0/8, not %q", n)
+		}
+	}
+	if u := c.Console.PublicURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || pu.Scheme == "" || pu.Host == "" {
+			bad("console.public_url", "must be an absolute URL like https://crm.example.ru, not %q", u)
+		}
 	}
 	if c.Database.URL == "" {
 		bad("database.url", "is required (or DATABASE_URL)")

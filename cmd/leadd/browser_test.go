@@ -171,6 +171,12 @@ func contactPage(action, referrerPolicy string) http.Handler {
 // installs one: there a missing browser must fail, not skip.
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return startBrowserFor(t, 60*time.Second)
+}
+
+// startBrowserFor is startBrowser bounded to d, for longer walks.
+func startBrowserFor(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
 	path := findBrowser()
 	if path == "" {
 		if os.Getenv("CI") != "" {
@@ -178,7 +184,7 @@ func startBrowser(t *testing.T) context.Context {
 		}
 		t.Skip("no chromium, chromium-browser or google-chrome in PATH")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),

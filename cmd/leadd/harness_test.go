@@ -71,6 +71,7 @@ func startAppOn(t *testing.T, db *crmtest.DB, rds *crmtest.Redis, edit func(*con
 	ta.stop = cancel
 	go func() { ta.done <- a.runWorkers(ctx) }()
 	t.Cleanup(func() {
+		a.console.Stop() // the console's live streams would hold Close
 		ta.srv.Close()
 		cancel()
 		<-ta.done

@@ -19,6 +19,7 @@ import (
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/documents"
+	"github.com/leadd/leadd/crm/imports"
 	"github.com/leadd/leadd/crm/scheduler"
 	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest"
@@ -36,6 +37,7 @@ import (
 	"github.com/leadd/leadd/telephony/twilio"
 	"github.com/leadd/leadd/telephony/zadarma"
 	"github.com/leadd/leadd/web/api"
+	"github.com/leadd/leadd/web/console"
 )
 
 // app is the wired daemon: the HTTP handler and the workers behind it.
@@ -55,6 +57,7 @@ type app struct {
 	mail       *outmail.Consumer // nil without an SMTP server
 	bot        *telegram.Bot
 	company    *telegram.Company // its own poller when telegram.company_token is set
+	console    *console.Server
 	log        *slog.Logger
 }
 
@@ -151,8 +154,17 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		registry = documents.NewRegistry(cfg.Registry, store)
 	}
 	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs, Registry: registry, Package: cfg.Documents.Package, SendMail: a.mail != nil,
-		WebhooksAllowPrivate: cfg.Webhooks.AllowPrivate}, log)
+		WebhooksAllowPrivate: cfg.Webhooks.AllowPrivate,
+		LoginLinkTTL:         cfg.Console.LoginLinkTTL}, log)
 	apiServer.Register(mux)
+	if a.console, err = console.New(store, console.Options{Tokens: apiServer.PrincipalOf, SessionTTL: cfg.Console.SessionTTL,
+		TrustedProxies: cfg.Console.TrustedProxies, TimeZone: cfg.Console.TimeZone, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(),
+		VAT: cfg.VATRates, Phones: norm, Documents: docs, Package: cfg.Documents.Package, Registry: registry,
+		Importer: &imports.Importer{Store: store, Phones: norm}}, log); err != nil {
+		a.close()
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	a.console.Register(mux)
 	if cfg.Robokassa.Enabled() {
 		rk := robokassa.New(cfg.Robokassa, store, log)
 		rk.Register(mux) // POST and GET /hooks/payments/robokassa
@@ -169,7 +181,8 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 			a.close()
 			return nil, err
 		}
-		bot := &telegram.Bot{Store: store, Client: client, Cadence: cfg.Cadence(), Log: log, PollTimeout: c.Poll}
+		bot := &telegram.Bot{Store: store, Client: client, Cadence: cfg.Cadence(), Log: log, PollTimeout: c.Poll,
+			ConsoleURL: cfg.Console.PublicURL, LoginTTL: cfg.Console.LoginLinkTTL}
 		var ownToken *telegram.Company // a company bot with a token of its own
 		if c.Company || c.CompanyToken != "" {
 			company := &telegram.Company{Inbox: a.inbox, Client: client, Phones: norm, Log: log, PollTimeout: c.Poll}
@@ -395,6 +408,7 @@ func serve(ctx context.Context, cfg configs.Config, path string, log *slog.Logge
 	srv := &http.Server{Addr: cfg.HTTP.Addr, Handler: a.handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 
+	srv.RegisterOnShutdown(a.console.Stop) // live streams must not hold the drain
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		log.Info("listening", "addr", cfg.HTTP.Addr, "version", version)

@@ -33,6 +33,10 @@ type Bot struct {
 	// bot's Client (one token for both), chats not linked to a manager are
 	// clients' and it takes them.
 	Company *Company
+	// ConsoleURL is the console's address for the link /login answers
+	// with ("" gives the path alone); LoginTTL how long the link works.
+	ConsoleURL string
+	LoginTTL   time.Duration
 }
 
 // Run polls for updates and handles them until ctx ends; it returns nil
@@ -73,7 +77,7 @@ const (
 		"for a link code and send it here as /start <code>."
 	badCode = "Sorry, this link code is not valid: it is unknown, already used or expired. " +
 		"Ask your administrator for a new one."
-	help = "/today — what is due today\n/overdue — what is overdue\n/away — take no new leads\n/back — take leads again"
+	help = "/today — what is due today\n/overdue — what is overdue\n/away — take no new leads\n/back — take leads again\n/login — a link that signs you in to the console"
 )
 
 func (b *Bot) reply(ctx context.Context, chat int64, text string, markup *tgbotapi.InlineKeyboardMarkup) {
@@ -145,6 +149,8 @@ func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) error {
 		return nil
 	}
 	switch cmd {
+	case "/login":
+		b.loginLink(ctx, chat, m)
 	case "/today":
 		b.list(ctx, chat, m, "today")
 	case "/overdue":
@@ -469,4 +475,26 @@ func (b *Bot) convertForCompany(ctx context.Context, m crm.Manager, chat, leadID
 		return
 	}
 	b.reply(ctx, chat, fmt.Sprintf("🤝 Lead #%d qualified for %s: deal #%d.", leadID, name, conv.DealID), nil)
+}
+
+// loginLink answers /login with a one-time link into the console.
+func (b *Bot) loginLink(ctx context.Context, chat int64, m crm.Manager) {
+	code, err := b.Store.CreateLoginCode(ctx, m.ID, b.LoginTTL)
+	if err != nil {
+		b.Log.Error("telegram login link", "manager_id", m.ID, "err", err)
+		b.reply(ctx, chat, "Sorry, no link right now; try again in a minute.", nil)
+		return
+	}
+	ttl := b.LoginTTL
+	if ttl <= 0 {
+		ttl = crm.LoginLinkTTL
+	}
+	url := strings.TrimRight(b.ConsoleURL, "/") + "/login/" + code
+	b.Log.Info("telegram login link sent", "manager_id", m.ID)
+	msg := tgbotapi.NewMessage(chat, fmt.Sprintf("Your console sign-in link (works once, for %d minutes):\n%s", int(ttl.Minutes()), url))
+	// A link preview would fetch the link, and so spend it.
+	msg.DisableWebPagePreview = true
+	if _, err := b.Client.send(ctx, chat, msg); err != nil {
+		b.Log.Warn("telegram reply", "err", err)
+	}
 }

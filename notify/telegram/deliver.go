@@ -40,6 +40,7 @@ type Store interface {
 	MessengerThreadOf(ctx context.Context, chatID int64, messageID int) (crm.MessengerThread, error)
 	MessengerReplied(ctx context.Context, chatID int64, messageID int) (bool, error)
 	RecordMessengerReply(ctx context.Context, r crm.MessengerReply) (int64, error)
+	CreateLoginCode(ctx context.Context, managerID int64, ttl time.Duration) (string, error)
 }
 
 var _ Store = (*crm.Store)(nil)

@@ -88,6 +88,8 @@ type Store interface {
 	ReplayWebhook(ctx context.Context, endpointID int64, from, to time.Time) (int, error)
 	FailedEvents(ctx context.Context, cursor string, limit int) ([]crm.FailedEvent, string, error)
 	RetryEvent(ctx context.Context, id string) (crm.FailedEvent, error)
+	CreateLoginCode(ctx context.Context, managerID int64, ttl time.Duration) (string, error)
+	EndManagerSessions(ctx context.Context, managerID int64) (int, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -118,6 +120,9 @@ type Options struct {
 	Registry crm.PartyFinder
 	// WebhooksAllowPrivate lets webhook endpoints be private addresses.
 	WebhooksAllowPrivate bool
+	// LoginLinkTTL is how long a console login link works (crm.LoginLinkTTL
+	// when zero).
+	LoginLinkTTL time.Duration
 }
 
 // New returns the API over store, answering the given tokens.
@@ -185,6 +190,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "GET /api/v1/managers/{id}/calendar", s.calendarURL)
 	s.route(mux, "GET /api/v1/calendar/free", s.freeSlots)
 	s.route(mux, "POST /api/v1/managers/{id}/telegram-link", s.telegramLink)
+	s.route(mux, "POST /api/v1/managers/{id}/login-link", s.loginLink)
+	s.route(mux, "DELETE /api/v1/managers/{id}/sessions", s.endSessions)
 	mux.HandleFunc("POST /api/v1/import", s.importFile)   // long: its own deadlines, multipart
 	mux.HandleFunc("GET /api/v1/export/{kind}", s.export) // streams a file, not JSON
 	s.route(mux, "POST /api/v1/activities/{id}/complete", s.completeActivity)

@@ -1,0 +1,192 @@
+package crm
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// BoardFilter selects the deals of a Kanban board.
+type BoardFilter struct {
+	Pipeline  string // key; "" for the default pipeline
+	ManagerID *int64
+	Channel   string    // the channel of the lead the deal came from
+	From, To  time.Time // created within (zero: open-ended)
+}
+
+// BoardColumn is a stage of the board: how many deals it holds, their sum
+// (in the deals' currencies added as numbers) and the first cards.
+type BoardColumn struct {
+	Stage Stage
+	Count int
+	Sum   string
+	Cards []BoardCard
+	More  bool // more cards than shown
+}
+
+// BoardCard is a deal as a board's card shows it.
+type BoardCard struct {
+	ID          int64
+	Title       string
+	Stage       string
+	Amount      string
+	Currency    string
+	ManagerID   *int64
+	Client      string // the company's name, else the contact's
+	NextAt      *time.Time
+	NextSubject *string
+}
+
+// BoardCardsShown is how many cards a column shows at first and per "more".
+const BoardCardsShown = 50
+
+// boardPipeline returns the filtered pipeline. Errors: ENOTFOUND.
+func (s *Store) boardPipeline(ctx context.Context, key string) (Pipeline, error) {
+	ps, err := s.Pipelines(ctx)
+	if err != nil {
+		return Pipeline{}, err
+	}
+	for _, p := range ps {
+		if (key == "" && p.Default) || p.Key == key {
+			return p, nil
+		}
+	}
+	if key == "" && len(ps) > 0 {
+		return ps[0], nil
+	}
+	return Pipeline{}, Errorf(ENOTFOUND, "pipeline %q not found", key)
+}
+
+func (f BoardFilter) where(pipelineID int64) *listQuery {
+	q := newListQuery("TRUE")
+	q.add("d.pipeline_id = ?", pipelineID)
+	if f.ManagerID != nil {
+		q.add("d.manager_id = ?", *f.ManagerID)
+	}
+	if f.Channel != "" {
+		q.add("EXISTS (SELECT 1 FROM leads l WHERE l.id = d.lead_id AND l.channel = ?)", f.Channel)
+	}
+	if !f.From.IsZero() {
+		q.add("d.created_at >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		q.add("d.created_at < ?", f.To)
+	}
+	return q
+}
+
+const boardCardColumns = `d.id, d.title, s.key, d.amount::text, d.currency, d.manager_id,
+	coalesce(co.name, c.name, ''), na.due_at, na.subject`
+
+const boardCardFrom = ` FROM deals d JOIN stages s ON s.id = d.stage_id
+	LEFT JOIN contacts c ON c.id = d.contact_id LEFT JOIN companies co ON co.id = d.company_id
+	LEFT JOIN LATERAL (SELECT a.due_at, a.subject FROM activities a WHERE a.deal_id = d.id AND a.done_at IS NULL
+		ORDER BY a.due_at LIMIT 1) na ON TRUE`
+
+func scanBoardCard(r pgx.CollectableRow) (BoardCard, error) {
+	var c BoardCard
+	err := r.Scan(&c.ID, &c.Title, &c.Stage, &c.Amount, &c.Currency, &c.ManagerID, &c.Client, &c.NextAt, &c.NextSubject)
+	return c, err
+}
+
+// Board returns a pipeline's columns: every stage with its count, sum and
+// first BoardCardsShown cards, newest first. Errors: ENOTFOUND.
+func (s *Store) Board(ctx context.Context, f BoardFilter) ([]BoardColumn, error) {
+	p, err := s.boardPipeline(ctx, f.Pipeline)
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]BoardColumn, len(p.Stages))
+	byID := map[int64]int{}
+	for i, st := range p.Stages {
+		cols[i] = BoardColumn{Stage: st, Sum: "0"}
+		byID[st.ID] = i
+	}
+	q := f.where(p.ID)
+	rows, err := s.pool.Query(ctx, `SELECT d.stage_id, count(*), sum(d.amount)::text FROM deals d WHERE `+q.where+` GROUP BY d.stage_id`, q.args...)
+	if err != nil {
+		return nil, translate(err, "board")
+	}
+	var stageID int64
+	var n int
+	var sum string
+	if _, err := pgx.ForEachRow(rows, []any{&stageID, &n, &sum}, func() error {
+		if i, ok := byID[stageID]; ok {
+			cols[i].Count, cols[i].Sum = n, sum
+		}
+		return nil
+	}); err != nil {
+		return nil, translate(err, "board")
+	}
+	q = f.where(p.ID)
+	q.raw("d.stage_id = st.id")
+	args := append(q.args, p.ID, BoardCardsShown+1)
+	rows, err = s.pool.Query(ctx, `SELECT st.id, x.* FROM stages st CROSS JOIN LATERAL (
+			SELECT `+boardCardColumns+boardCardFrom+` WHERE `+q.where+` ORDER BY d.id DESC LIMIT $`+itoa(len(args))+`) x
+		WHERE st.pipeline_id = $`+itoa(len(args)-1), args...)
+	if err != nil {
+		return nil, translate(err, "board")
+	}
+	cards, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct {
+		stage int64
+		card  BoardCard
+	}, error) {
+		var x struct {
+			stage int64
+			card  BoardCard
+		}
+		c := &x.card
+		err := r.Scan(&x.stage, &c.ID, &c.Title, &c.Stage, &c.Amount, &c.Currency, &c.ManagerID, &c.Client, &c.NextAt, &c.NextSubject)
+		return x, err
+	})
+	if err != nil {
+		return nil, translate(err, "board")
+	}
+	for _, x := range cards {
+		i := byID[x.stage]
+		if len(cols[i].Cards) == BoardCardsShown {
+			cols[i].More = true
+			continue
+		}
+		cols[i].Cards = append(cols[i].Cards, x.card)
+	}
+	return cols, nil
+}
+
+// BoardCards returns the next cards of one column, older than before (all
+// from the newest when 0), at most limit. Errors: ENOTFOUND.
+func (s *Store) BoardCards(ctx context.Context, f BoardFilter, stage string, before int64, limit int) ([]BoardCard, error) {
+	p, err := s.boardPipeline(ctx, f.Pipeline)
+	if err != nil {
+		return nil, err
+	}
+	q := f.where(p.ID)
+	q.add("s.key = ?", stage)
+	if before > 0 {
+		q.add("d.id < ?", before)
+	}
+	args := append(q.args, pageSize(limit))
+	rows, err := s.pool.Query(ctx, `SELECT `+boardCardColumns+boardCardFrom+` WHERE `+q.where+` ORDER BY d.id DESC LIMIT $`+itoa(len(args)), args...)
+	if err != nil {
+		return nil, translate(err, "board")
+	}
+	out, err := pgx.CollectRows(rows, scanBoardCard)
+	return out, translate(err, "board")
+}
+
+// WeekActivities lists open and done activities due in [from, to) — a
+// manager's (as owner or participant) or everyone's — by due time.
+func (s *Store) WeekActivities(ctx context.Context, managerID *int64, from, to time.Time) ([]Activity, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, type, subject, lead_id, manager_id, due_at, done_at, outcome FROM activities
+		WHERE due_at >= $2 AND due_at < $3 AND ($1::bigint IS NULL OR manager_id = $1)
+		ORDER BY due_at, id LIMIT 500`, managerID, from, to)
+	if err != nil {
+		return nil, translate(err, "activities")
+	}
+	out, err := pgx.CollectRows(rows, scanActivity)
+	return out, translate(err, "activities")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

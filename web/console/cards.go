@@ -1,0 +1,24 @@
+package console
+
+// registerCards adds the record pages and their forms.
+func (s *Server) registerCards() {
+	s.page("GET /leads/{id}", "lead", s.leadCard)
+	s.action("POST /leads/{id}/take", s.takeLead)
+	s.action("POST /leads/{id}/no-answer", s.noAnswer)
+	s.action("POST /leads/{id}/reschedule", s.reschedule)
+	s.action("POST /leads/{id}/note", s.addNote)
+	s.action("POST /leads/{id}/assign", s.reassign)
+	s.action("POST /leads/{id}/convert", s.convert)
+	s.action("POST /leads/{id}/junk", s.junk)
+	s.page("GET /deals", "board", s.board)
+	s.page("GET /deals/list", "deals", s.dealList)
+	s.mux.HandleFunc("GET /deals/column", s.sessionHandler(s.boardColumn))
+	s.mux.HandleFunc("GET /deals/export", s.sessionHandler(s.exportDeals))
+	s.page("GET /deals/{id}", "deal", s.dealCard)
+	s.action("POST /deals/{id}/stage", s.moveDeal)
+	s.action("POST /deals/{id}/lines", s.addLine)
+	s.action("POST /deals/{id}/lines/{line}", s.updateLine)
+	s.action("POST /deals/{id}/lines/{line}/delete", s.deleteLine)
+	s.action("POST /deals/{id}/documents", s.makeDocument)
+	s.mux.HandleFunc("GET /documents/{id}/pdf", s.sessionHandler(s.documentPDF))
+}

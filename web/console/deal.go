@@ -1,0 +1,323 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/leadd/leadd/crm"
+)
+
+// dealFor loads the deal of the address if the viewer may see it: a
+// supervisor or admin any, a manager their own. Errors: ENOTFOUND,
+// EFORBIDDEN.
+func (s *Server) dealFor(r *http.Request, v *viewer) (crm.Deal, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return crm.Deal{}, err
+	}
+	d, err := s.store.Deal(r.Context(), id)
+	if err != nil {
+		return crm.Deal{}, err
+	}
+	if !v.P.SeesAll() && (d.ManagerID == nil || v.P.ManagerID == nil || *d.ManagerID != *v.P.ManagerID) {
+		return crm.Deal{}, crm.Errorf(crm.EFORBIDDEN, "deal %d is another manager's", id)
+	}
+	return d, nil
+}
+
+func dealPath(id int64) string { return "/deals/" + strconv.FormatInt(id, 10) }
+
+// dealData is the deal card.
+type dealData struct {
+	Deal       crm.Deal
+	Pipeline   crm.Pipeline
+	Contact    *crm.Contact
+	Company    *crm.Company
+	Lines      []crm.Line
+	Products   []crm.Product
+	VAT        []string
+	Documents  []crm.Document
+	DocTypes   []string
+	Docs       bool
+	History    []crm.StageMove
+	Activities []crm.Activity
+	Timeline   []timelineItem
+	Payments   []crm.Payment
+	Net, Tax   string
+}
+
+func (s *Server) dealCard(r *http.Request, v *viewer) (any, error) {
+	deal, err := s.dealFor(r, v)
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	d := dealData{Deal: deal, Docs: s.opts.Documents != nil, DocTypes: []string{"quote", "invoice", "contract", "act"}}
+	ps, err := s.store.Pipelines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.Key == deal.Pipeline {
+			d.Pipeline = p
+		}
+	}
+	if deal.ContactID != nil {
+		c, err := s.store.Contact(ctx, *deal.ContactID)
+		if err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
+			return nil, err
+		}
+		if err == nil {
+			d.Contact = &c
+		}
+	}
+	if deal.CompanyID != nil {
+		c, err := s.store.Company(ctx, *deal.CompanyID)
+		if err != nil && crm.ErrorCode(err) != crm.ENOTFOUND {
+			return nil, err
+		}
+		if err == nil {
+			d.Company = &c
+		}
+	}
+	if d.Lines, err = s.store.Lines(ctx, deal.ID); err != nil {
+		return nil, err
+	}
+	d.Net, d.Tax = lineTotals(d.Lines)
+	if d.Products, err = s.store.Products(ctx, "", false); err != nil {
+		return nil, err
+	}
+	for k := range s.opts.VAT {
+		d.VAT = append(d.VAT, k)
+	}
+	sort.Strings(d.VAT)
+	if d.Documents, err = s.store.Documents(ctx, deal.ID); err != nil {
+		return nil, err
+	}
+	if d.History, err = s.store.DealHistory(ctx, deal.ID); err != nil {
+		return nil, err
+	}
+	if d.Activities, err = s.store.DealActivities(ctx, deal.ID); err != nil {
+		return nil, err
+	}
+	touches, err := s.store.DealTouches(ctx, deal.ID)
+	if err != nil {
+		return nil, err
+	}
+	d.Timeline = timeline(touches, nil, nil)
+	if d.Payments, err = s.store.DealPayments(ctx, deal.ID); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// lineTotals sums the lines' net and VAT exactly, in kopecks.
+func lineTotals(lines []crm.Line) (net, tax string) {
+	var n, t int64
+	for _, l := range lines {
+		n += kopecks(l.Net)
+		t += kopecks(l.VATAmount)
+	}
+	return fromKopecks(n), fromKopecks(t)
+}
+
+func kopecks(s string) int64 {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	frac = (frac + "00")[:2]
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	k := w*100 + f
+	if neg {
+		k = -k
+	}
+	return k
+}
+
+func fromKopecks(k int64) string {
+	sign := ""
+	if k < 0 {
+		sign, k = "-", -k
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, k/100, k%100)
+}
+
+// moveDeal moves the deal to a stage (lost asks for the reason).
+func (s *Server) moveDeal(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
+	d, err := s.dealFor(r, v)
+	if err != nil {
+		return "", err
+	}
+	back := localPath(r.PostFormValue("back"))
+	if back == "/" {
+		back = dealPath(d.ID)
+	}
+	stage := r.PostFormValue("stage")
+	if _, err := s.store.MoveDeal(r.Context(), d.ID, stage, r.PostFormValue("loss_reason"), v.P.ManagerID); err != nil {
+		return back, err
+	}
+	return back, nil
+}
+
+var decimalRe = regexp.MustCompile(`^\d{1,12}([.,]\d{1,4})?$`)
+
+// decimal reads a number as people type it ("1 200,50") into the store's
+// form ("1200.50"); empty stays nil.
+func decimal(v *viewer, field, raw string) (*string, error) {
+	raw = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(strings.TrimSpace(raw))
+	if raw == "" {
+		return nil, nil
+	}
+	if !decimalRe.MatchString(raw) {
+		return nil, crm.Invalid(field, "%s", v.T("form.bad_number"))
+	}
+	out := strings.Replace(raw, ",", ".", 1)
+	return &out, nil
+}
+
+// lineInput reads a line's form.
+func lineInput(r *http.Request, v *viewer) (crm.LineInput, error) {
+	var in crm.LineInput
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  **string
+	}{{"quantity", &in.Quantity}, {"price", &in.Price}, {"discount", &in.Discount}} {
+		if *f.dst, err = decimal(v, f.name, r.PostFormValue(f.name)); err != nil {
+			return in, err
+		}
+	}
+	if vat := r.PostFormValue("vat"); vat != "" {
+		in.VAT = &vat
+	}
+	if name := strings.TrimSpace(r.PostFormValue("name")); name != "" {
+		in.Name = &name
+	}
+	return in, nil
+}
+
+func (s *Server) addLine(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
+	d, err := s.dealFor(r, v)
+	if err != nil {
+		return "", err
+	}
+	back := dealPath(d.ID) + "#lines"
+	in, err := lineInput(r, v)
+	if err != nil {
+		return back, err
+	}
+	if p := r.PostFormValue("product_id"); p != "" {
+		id, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || id <= 0 {
+			return back, crm.Invalid("product_id", "%s", v.T("form.pick_product"))
+		}
+		in.ProductID = &id
+	} else if in.Name == nil {
+		return back, crm.Invalid("product_id", "%s", v.T("form.pick_product"))
+	}
+	if in.Quantity == nil {
+		one := "1"
+		in.Quantity = &one
+	}
+	if _, err := s.store.AddLine(r.Context(), d.ID, in, s.opts.VAT); err != nil {
+		return back, err
+	}
+	s.flash(w, r, v.T("deal.line_added"), false)
+	return back, nil
+}
+
+func (s *Server) updateLine(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
+	d, err := s.dealFor(r, v)
+	if err != nil {
+		return "", err
+	}
+	back := dealPath(d.ID) + "#lines"
+	lineID, err := pathID(r, "line")
+	if err != nil {
+		return "", err
+	}
+	in, err := lineInput(r, v)
+	if err != nil {
+		return back, err
+	}
+	if _, err := s.store.UpdateLine(r.Context(), d.ID, lineID, in, s.opts.VAT); err != nil {
+		return back, err
+	}
+	s.flash(w, r, v.T("deal.line_saved"), false)
+	return back, nil
+}
+
+func (s *Server) deleteLine(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
+	d, err := s.dealFor(r, v)
+	if err != nil {
+		return "", err
+	}
+	lineID, err := pathID(r, "line")
+	if err != nil {
+		return "", err
+	}
+	if err := s.store.DeleteLine(r.Context(), d.ID, lineID); err != nil {
+		return dealPath(d.ID) + "#lines", err
+	}
+	return dealPath(d.ID) + "#lines", nil
+}
+
+// makeDocument makes the next version of a quote, invoice, contract or
+// act, or the configured package.
+func (s *Server) makeDocument(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
+	d, err := s.dealFor(r, v)
+	if err != nil {
+		return "", err
+	}
+	back := dealPath(d.ID) + "#documents"
+	if s.opts.Documents == nil {
+		return back, crm.Errorf(crm.EUNAVAILABLE, "%s", v.T("deal.docs_off"))
+	}
+	typ := r.PostFormValue("type")
+	if typ == "package" {
+		docs, err := s.store.CreateDocumentPackage(r.Context(), d.ID, s.opts.Package, s.opts.Documents)
+		if err != nil {
+			return back, err
+		}
+		s.flash(w, r, fmt.Sprintf("%s: %d", v.T("deal.package_made"), len(docs)), false)
+		return back, nil
+	}
+	doc, err := s.store.CreateDocument(r.Context(), d.ID, typ, s.opts.Documents)
+	if err != nil {
+		return back, err
+	}
+	s.flash(w, r, v.DocType(doc.Type)+" № "+doc.Number+" — "+v.T("deal.doc_made"), false)
+	return back, nil
+}
+
+// documentPDF opens a document of a deal the viewer may see.
+func (s *Server) documentPDF(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	doc, pdf, err := s.store.DocumentPDF(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	deal, err := s.store.Deal(r.Context(), doc.DealID)
+	if err != nil {
+		return err
+	}
+	if !v.P.SeesAll() && (deal.ManagerID == nil || v.P.ManagerID == nil || *deal.ManagerID != *v.P.ManagerID) {
+		return crm.Errorf(crm.EFORBIDDEN, "document %d is of another manager's deal", id)
+	}
+	name := doc.Type + "-" + doc.Number + "-v" + strconv.Itoa(doc.Version) + ".pdf"
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%d.pdf"; filename*=UTF-8''%s`, doc.Type, doc.ID, url.PathEscape(name)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, _ = w.Write(pdf)
+	return nil
+}

@@ -1,0 +1,188 @@
+package console
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadd/leadd/crm"
+)
+
+const nbsp = "\u00a0"
+
+var currencySigns = map[string]string{"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br", "CNY": "¥"}
+
+// Money formats a decimal string in the viewer's locale: "1 275 833,33 ₽"
+// in Russian, "1,275,833.33 ₽" in English.
+func (v *viewer) Money(amount, currency string) string {
+	return formatMoney(amount, currency, v.Lang)
+}
+
+// Rub formats an amount in roubles.
+func (v *viewer) Rub(amount string) string { return formatMoney(amount, "RUB", v.Lang) }
+
+func formatMoney(amount, currency, lang string) string {
+	if amount == "" {
+		amount = "0"
+	}
+	neg := strings.HasPrefix(amount, "-")
+	amount = strings.TrimPrefix(amount, "-")
+	whole, frac, _ := strings.Cut(amount, ".")
+	frac = (frac + "00")[:2]
+	if whole == "" {
+		whole = "0"
+	}
+	sep, dec := nbsp, ","
+	if lang == "en" {
+		sep, dec = ",", "."
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteString("−")
+	}
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(c)
+	}
+	b.WriteString(dec + frac)
+	sign := currencySigns[currency]
+	if sign == "" {
+		sign = currency
+	}
+	if sign != "" {
+		b.WriteString(nbsp + sign)
+	}
+	return b.String()
+}
+
+// Number formats a decimal quantity without trailing zeros: "1,5".
+func (v *viewer) Number(s string) string {
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if v.Lang != "en" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+var ruMonths = []string{"января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"}
+
+// Time formats a moment in the viewer's zone: "06.12.2026 14:05".
+func (v *viewer) Time(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(v.Loc)
+	if v.Lang == "en" {
+		return t.Format("Jan 2, 2006 15:04")
+	}
+	return t.Format("02.01.2006 15:04")
+}
+
+// TimeP formats an optional moment.
+func (v *viewer) TimeP(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return v.Time(*t)
+}
+
+// Clock is the time of day only: "14:05".
+func (v *viewer) Clock(t time.Time) string { return t.In(v.Loc).Format("15:04") }
+
+// Date formats a day: «6 декабря 2026 г.» in Russian.
+func (v *viewer) Date(t time.Time) string {
+	t = t.In(v.Loc)
+	if v.Lang == "en" {
+		return t.Format("January 2, 2006")
+	}
+	return fmt.Sprintf("%d %s %d г.", t.Day(), ruMonths[t.Month()-1], t.Year())
+}
+
+// DateISO formats a YYYY-MM-DD day as 06.12.2026.
+func (v *viewer) DateISO(s string) string {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return s
+	}
+	if v.Lang == "en" {
+		return d.Format("Jan 2, 2006")
+	}
+	return d.Format("02.01.2006")
+}
+
+// ISO is a moment for <time datetime> and the script.
+func (v *viewer) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Local is a moment for <input type=datetime-local> in the viewer's zone.
+func (v *viewer) Local(t time.Time) string { return t.In(v.Loc).Format("2006-01-02T15:04") }
+
+// Ago is how long ago t was, shortly: "12 мин", "3 ч 5 мин", "2 дн".
+func (v *viewer) Ago(t time.Time) string { return v.Duration(v.Now.Sub(t)) }
+
+// Duration formats a span shortly.
+func (v *viewer) Duration(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	m := int(d.Minutes())
+	unit := func(ru, en string) string {
+		if v.Lang == "en" {
+			return en
+		}
+		return ru
+	}
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + nbsp + unit("с", "s")
+	case m < 60:
+		return strconv.Itoa(m) + nbsp + unit("мин", "min")
+	case m < 24*60:
+		s := strconv.Itoa(m/60) + nbsp + unit("ч", "h")
+		if m%60 != 0 {
+			s += " " + strconv.Itoa(m%60) + nbsp + unit("мин", "min")
+		}
+		return s
+	}
+	return strconv.Itoa(m/(24*60)) + nbsp + unit("дн", "d")
+}
+
+// Seconds formats a call's length: "2:05".
+func (v *viewer) Seconds(n int) string { return fmt.Sprintf("%d:%02d", n/60, n%60) }
+
+// Overdue reports whether a moment has passed.
+func (v *viewer) Overdue(t time.Time) bool { return t.Before(v.Now) }
+
+// Late reports whether a queued lead waited past its SLA.
+func (v *viewer) Late(l crm.QueueLead) bool { return l.SLADueAt != nil && l.SLADueAt.Before(v.Now) }
+
+// Phone formats an E.164 Russian number for reading: +7 917 400-00-01.
+func (v *viewer) Phone(p string) string {
+	if len(p) == 12 && strings.HasPrefix(p, "+7") {
+		return "+7" + nbsp + p[2:5] + nbsp + p[5:8] + "-" + p[8:10] + "-" + p[10:12]
+	}
+	return p
+}
+
+// ManagerName names a manager by id ("—" for none).
+func (v *viewer) ManagerName(id *int64) string {
+	if id == nil {
+		return v.T("nobody")
+	}
+	if v.names == nil {
+		v.names = map[int64]string{}
+		if ms, err := v.s.store.Managers(v.ctx); err == nil {
+			for _, m := range ms {
+				v.names[m.ID] = m.Name
+			}
+		}
+	}
+	if n, ok := v.names[*id]; ok {
+		return n
+	}
+	return "#" + strconv.FormatInt(*id, 10)
+}

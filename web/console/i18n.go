@@ -1,0 +1,165 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/leadd/leadd/crm"
+)
+
+// lang is the viewer's language: ?lang=en or ?lang=ru (remembered in a
+// cookie), else the cookie, else Russian.
+func (s *Server) lang(w http.ResponseWriter, r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "ru" || l == "en" {
+		s.setCookie(w, r, langCookie, l, 365*24*time.Hour, false)
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "en" || c.Value == "ru") {
+		return c.Value
+	}
+	return "ru"
+}
+
+// T translates a catalogue key; an unknown key is shown as itself (a test
+// checks that every key the templates use is in the catalogue).
+func (v *viewer) T(key string) string {
+	m, ok := catalogue[key]
+	if !ok {
+		return key
+	}
+	if v.Lang == "en" {
+		return m[1]
+	}
+	return m[0]
+}
+
+// Channel names a channel.
+func (v *viewer) Channel(c string) string { return v.T("channel." + c) }
+
+// Status names a lead status.
+func (v *viewer) Status(st string) string { return v.T("status." + st) }
+
+// Junk names a junk reason.
+func (v *viewer) Junk(r string) string { return v.T("junk." + r) }
+
+// Loss names a loss reason; one the catalogue lacks is shown as it is.
+func (v *viewer) Loss(r string) string {
+	if _, ok := catalogue["loss."+r]; ok {
+		return v.T("loss." + r)
+	}
+	return r
+}
+
+// DocType names a document type.
+func (v *viewer) DocType(t string) string { return v.T("doc." + t) }
+
+// ActivityType names an activity type.
+func (v *viewer) ActivityType(t string) string { return v.T("activity." + t) }
+
+// Outcome names an activity's outcome.
+func (v *viewer) Outcome(o string) string {
+	if _, ok := catalogue["outcome."+o]; ok {
+		return v.T("outcome." + o)
+	}
+	return o
+}
+
+// VATName names a VAT rate by its key: "22 %", "без НДС".
+func (v *viewer) VATName(key string) string {
+	rate, ok := v.s.opts.VAT[key]
+	if !ok {
+		return key
+	}
+	if rate == "" {
+		return v.T("vat.none")
+	}
+	return rate + nbsp + "%"
+}
+
+// Subject shows an activity's subject; those the core writes in English
+// are put in Russian.
+func (v *viewer) Subject(s string) string {
+	if v.Lang == "en" {
+		return s
+	}
+	if ru, ok := subjects[s]; ok {
+		return ru
+	}
+	var n int
+	if _, err := fmt.Sscanf(s, "Call again (attempt %d)", &n); err == nil {
+		return fmt.Sprintf("Позвонить снова (попытка %d)", n)
+	}
+	return s
+}
+
+var subjects = map[string]string{
+	"Answer the letter":                "Ответить на письмо",
+	"Answer the message":               "Ответить на сообщение",
+	"Call back: a request on the deal": "Перезвонить: запрос по сделке",
+	"Call back: new lead":              "Перезвонить: новый лид",
+	"Missed call: call back":           "Пропущенный звонок: перезвонить",
+}
+
+// Role names a role.
+func (v *viewer) Role(r string) string { return v.T("role." + r) }
+
+// fieldLabels name the fields errors point at.
+var fieldLabels = map[string][2]string{
+	"token": {"Токен", "Token"}, "quantity": {"Количество", "Quantity"}, "price": {"Цена", "Price"},
+	"discount": {"Скидка", "Discount"}, "vat": {"НДС", "VAT"}, "name": {"Название", "Name"},
+	"inn": {"ИНН", "INN"}, "company.inn": {"ИНН", "INN"}, "company.name": {"Название компании", "Company name"},
+	"junk_reason": {"Причина", "Reason"}, "loss_reason": {"Причина проигрыша", "Loss reason"},
+	"stage": {"Стадия", "Stage"}, "at": {"Новое время", "New time"}, "text": {"Текст заметки", "Note text"},
+	"manager_id": {"Менеджер", "Manager"}, "product_id": {"Товар", "Product"}, "type": {"Тип документа", "Document type"},
+	"file": {"Файл", "File"}, "length": {"Длительность", "Length"}, "managers": {"Менеджеры", "Managers"},
+}
+
+// errorText is an error the person can act on, in their language.
+func (v *viewer) errorText(err error) string {
+	var e *crm.Error
+	if !errors.As(err, &e) {
+		return v.T("error.internal")
+	}
+	msg := e.Message
+	for en, ru := range knownMessages {
+		if strings.Contains(msg, en) && v.Lang != "en" {
+			msg = ru
+			break
+		}
+	}
+	if e.Field == "" {
+		return msg
+	}
+	label := e.Field
+	if l, ok := fieldLabels[e.Field]; ok {
+		label = l[0]
+		if v.Lang == "en" {
+			label = l[1]
+		}
+	}
+	if v.Lang == "en" {
+		return "Check “" + label + "”: " + msg
+	}
+	return "Проверьте поле «" + label + "»: " + msg
+}
+
+// knownMessages put the core's usual refusals in Russian.
+var knownMessages = map[string]string{
+	"is closed":         "лид уже закрыт: его нельзя изменить",
+	"already":           "это уже сделано",
+	"without lines":     "в сделке нет позиций: добавьте товар или услугу, затем сделайте документ",
+	"no lines":          "в сделке нет позиций: добавьте товар или услугу, затем сделайте документ",
+	"documents are off": "документы выключены: укажите documents.seller в конфигурации",
+	"must be a decimal": "введите число, например 1200,50",
+	"not a valid INN":   "ИНН неверен: 10 цифр для организации или 12 для ИП, с верной контрольной суммой",
+	"checksum":          "ИНН неверен: проверьте цифры (контрольная сумма не сходится)",
+	"a loss reason":     "выберите причину проигрыша",
+	"unknown stage":     "такой стадии нет в воронке",
+	"must not be empty": "заполните поле",
+	"is required":       "заполните поле",
+	"not active":        "менеджер не активен",
+	"merged":            "запись уже объединена",
+}

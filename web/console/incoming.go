@@ -1,0 +1,150 @@
+package console
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/leadd/leadd/crm"
+)
+
+// incomingData is the start page: counters, the new leads (the viewer's,
+// or the department's for supervisors) and the unassigned queue.
+type incomingData struct {
+	Counters crm.Counters
+	Leads    []crm.QueueLead
+	More     bool
+	Queue    []crm.QueueLead
+	After    int64 // the live stream sends leads after this id
+	SLA      int   // seconds
+}
+
+const queueShown = 100
+
+func (s *Server) incoming(r *http.Request, v *viewer) (any, error) {
+	ctx := r.Context()
+	d := incomingData{SLA: int(s.opts.SLA.Seconds())}
+	var err error
+	// The newest id first: a lead landing while the page is read is sent
+	// by the stream rather than lost between the two.
+	if d.After, err = s.store.LastLeadID(ctx); err != nil {
+		return nil, err
+	}
+	if d.Counters, err = s.counters(r, v); err != nil {
+		return nil, err
+	}
+	if d.Leads, err = s.store.NewLeads(ctx, s.scope(v), 0, queueShown+1); err != nil {
+		return nil, err
+	}
+	if len(d.Leads) > queueShown {
+		d.Leads, d.More = d.Leads[:queueShown], true
+	}
+	if d.Queue, err = s.store.QueuedLeads(ctx, 50); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// scope is whose records a list shows: nil (everyone's) for supervisors
+// and admins, the manager's own otherwise.
+func (s *Server) scope(v *viewer) *int64 {
+	if v.P.SeesAll() {
+		return nil
+	}
+	return v.P.ManagerID
+}
+
+func (s *Server) counters(r *http.Request, v *viewer) (crm.Counters, error) {
+	if id := s.scope(v); id != nil {
+		return s.store.Counters(r.Context(), *id)
+	}
+	return s.store.DepartmentCounters(r.Context(), v.Loc)
+}
+
+// events streams the incoming page's live updates (server-sent events):
+// "lead" with each new lead's row, "counters" when they change. It looks
+// for new leads every Options.Live, by an indexed query, so it works the
+// same on every replica.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	v := s.viewerOf(w, r)
+	if !v.Signed() {
+		http.Error(w, v.T("error.signin"), http.StatusUnauthorized)
+		return
+	}
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	if id, err := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64); err == nil && id > after {
+		after = id
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: 3000\n\n")
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	tick := time.NewTicker(s.opts.Live)
+	defer tick.Stop()
+	// A stream ends after a while; the browser reconnects with its last id.
+	end := time.NewTimer(10 * time.Minute)
+	defer end.Stop()
+	var last crm.Counters
+	first, ticks := true, 0
+	for {
+		leads, err := s.store.NewLeads(r.Context(), s.scope(v), after, 50)
+		if err != nil {
+			if r.Context().Err() == nil {
+				s.log.Warn("console events", "err", err)
+			}
+			return
+		}
+		for _, l := range leads {
+			var buf bytes.Buffer
+			if err := s.pages["incoming"].t.ExecuteTemplate(&buf, "queue-row", queueRow{V: v, L: l}); err != nil {
+				s.log.Error("console events render", "err", err)
+				return
+			}
+			b, _ := json.Marshal(map[string]any{"id": l.ID, "name": l.Name, "html": string(unescapePlus(buf.Bytes()))})
+			fmt.Fprintf(w, "id: %d\nevent: lead\ndata: %s\n\n", l.ID, b)
+			after = l.ID
+		}
+		if c, err := s.counters(r, v); err == nil && (first || c != last || len(leads) > 0) {
+			b, _ := json.Marshal(c)
+			fmt.Fprintf(w, "event: counters\ndata: %s\n\n", b)
+			last, first = c, false
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.stop:
+			return
+		case <-end.C:
+			return
+		case <-tick.C:
+			v.Now = s.opts.Now()
+			ticks++
+			if ticks%15 == 0 && !s.stillSigned(r) {
+				return // signed out, or an admin ended the session
+			}
+		}
+	}
+}
+
+// stillSigned reports whether the request's session is still live.
+func (s *Server) stillSigned(r *http.Request) bool {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return false
+	}
+	_, err = s.store.SessionByToken(r.Context(), c.Value, 0)
+	return err == nil
+}
