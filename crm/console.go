@@ -127,3 +127,23 @@ func (s *Store) DealPayments(ctx context.Context, dealID int64) ([]Payment, erro
 	})
 	return out, translate(err, "payments")
 }
+
+// SLAMisses lists new leads whose first call is past its SLA, the longest
+// late first.
+func (s *Store) SLAMisses(ctx context.Context, limit int) ([]QueueLead, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+queueColumns+` FROM leads
+		WHERE status = 'new' AND sla_due_at IS NOT NULL AND sla_due_at < $1 ORDER BY sla_due_at LIMIT $2`, s.now(), pageSize(limit))
+	if err != nil {
+		return nil, translate(err, "leads")
+	}
+	out, err := pgx.CollectRows(rows, scanQueueLead)
+	return out, translate(err, "leads")
+}
+
+// MergeBy returns who made a merge (nil: an admin token or an import).
+// Errors: ENOTFOUND.
+func (s *Store) MergeBy(ctx context.Context, id int64) (*int64, error) {
+	var by *int64
+	err := s.pool.QueryRow(ctx, `SELECT by_manager_id FROM merges WHERE id = $1`, id).Scan(&by)
+	return by, translate(err, "merge")
+}

@@ -254,6 +254,40 @@ func TestConsoleInBrowser(t *testing.T) {
 		shoot(t, tab, dir, "deals-list")
 	})
 
+	t.Run("an admin signs in by token and every other page opens and fits a phone", func(t *testing.T) {
+		tab := personTab(t, browser)
+		if err := chromedp.Do(tab, chromedp.Navigate(base+"/login"), chromedp.SendKeys(chromedp.CSS(`#token`), adminToken),
+			chromedp.Submit(chromedp.CSS(`#token`)), chromedp.WaitVisible(chromedp.CSS(`#queue-table`))); err != nil {
+			t.Fatalf("sign in by token: %v", err)
+		}
+		var d crm.Deal
+		ta.api("GET", fmt.Sprintf("/api/v1/deals/%d", dealID), nil, &d)
+		if d.ContactID == nil || d.CompanyID == nil {
+			t.Fatalf("the deal has no contact or company: %+v", d)
+		}
+		for _, p := range []struct{ name, path, want string }{
+			{"clients", "/clients?q=" + url.QueryEscape("8 (917) 555-12-34"), "Ольга Петрова"},
+			{"clients-inn", "/clients?q=7701234560", "ООО «Вектор»"},
+			{"contact", fmt.Sprintf("/contacts/%d", *d.ContactID), "Ольга Петрова"},
+			{"company", fmt.Sprintf("/companies/%d", *d.CompanyID), "7701234560"},
+			{"work", "/work", "Календарь недели"},
+			{"team", "/team", "Анна Смирнова"},
+			{"import", "/clients/import", "Проверить файл"},
+			{"deals-en", "/deals/list?lang=en", "Deals"},
+		} {
+			res, err := chromedp.Run(tab, chromedp.NavigateResponse(base+p.path))
+			if err != nil || res.Status != 200 {
+				t.Errorf("%s: %v %v", p.path, res, err)
+				continue
+			}
+			if body := text(t, tab, `main`); !strings.Contains(body, p.want) {
+				t.Errorf("%s does not show %q", p.path, p.want)
+			}
+			shoot(t, tab, dir, p.name)
+		}
+		chromedp.Do(tab, chromedp.Navigate(base+"/?lang=ru"))
+	})
+
 	t.Run("a manager cannot open another manager's lead", func(t *testing.T) {
 		var leads struct {
 			Items []crm.Lead `json:"items"`

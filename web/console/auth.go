@@ -37,6 +37,7 @@ type viewer struct {
 	s     *Server
 	ctx   context.Context
 	names map[int64]string
+	q     url.Values
 }
 
 // Signed reports whether a person is signed in.
@@ -100,7 +101,7 @@ func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value s
 // viewerOf reads the session cookie (if any), the language and the time
 // zone. A missing or dead session leaves the viewer signed out.
 func (s *Server) viewerOf(w http.ResponseWriter, r *http.Request) *viewer {
-	v := &viewer{s: s, ctx: r.Context(), Path: r.URL.Path, Now: s.opts.Now(), Loc: s.loc, Lang: s.lang(w, r)}
+	v := &viewer{s: s, ctx: r.Context(), Path: r.URL.Path, q: r.URL.Query(), Now: s.opts.Now(), Loc: s.loc, Lang: s.lang(w, r)}
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		ses, err := s.store.SessionByToken(r.Context(), c.Value, s.opts.SessionTTL)
 		if err == nil {
@@ -377,6 +378,9 @@ func (s *Server) action(pattern string, h actionFunc) {
 			return
 		}
 		to, err := h(w, r, v)
+		if err == errRendered {
+			return // the action answered with a page of its own
+		}
 		if err != nil {
 			switch crm.ErrorCode(err) {
 			case crm.EINVALID, crm.ECONFLICT, crm.EUNAVAILABLE, crm.EMALFORMED, crm.ETOOLARGE:
@@ -402,6 +406,10 @@ func (s *Server) action(pattern string, h actionFunc) {
 }
 
 var errCSRF = &crm.Error{Code: crm.EFORBIDDEN, Message: "csrf"}
+
+// errRendered is what an action returns when it answered with a page
+// itself (an import's report) rather than a redirect.
+var errRendered = errors.New("rendered")
 
 func isCSRF(err error) bool {
 	var e *crm.Error

@@ -21,4 +21,18 @@ func (s *Server) registerCards() {
 	s.action("POST /deals/{id}/lines/{line}/delete", s.deleteLine)
 	s.action("POST /deals/{id}/documents", s.makeDocument)
 	s.mux.HandleFunc("GET /documents/{id}/pdf", s.sessionHandler(s.documentPDF))
+	s.page("GET /clients", "clients", s.clients)
+	s.page("GET /contacts/{id}", "contact", s.contactCard)
+	s.page("GET /companies/{id}", "company", s.companyCard)
+	s.action("POST /clients/merge", s.merge)
+	s.action("POST /merges/{id}/undo", s.undoMerge)
+	s.page("GET /clients/import", "import", s.importPage)
+	s.action("POST /clients/import", s.importFile)
+
+	s.page("GET /work", "work", s.work)
+	s.action("POST /activities/{id}/complete", s.completeActivity)
+
+	s.page("GET /team", "team", s.team)
+	s.action("POST /team/{id}/sessions/end", s.endSessions)
+	s.action("POST /team/{id}/away", s.setAway)
 }

@@ -88,6 +88,8 @@ type Store interface {
 	DocumentPDF(ctx context.Context, id int64) (crm.Document, []byte, error)
 	FreeSlots(ctx context.Context, ids []int64, length time.Duration, from, to time.Time) ([]crm.Slot, error)
 	WeekActivities(ctx context.Context, managerID *int64, from, to time.Time) ([]crm.Activity, error)
+	SLAMisses(ctx context.Context, limit int) ([]crm.QueueLead, error)
+	MergeBy(ctx context.Context, id int64) (*int64, error)
 }
 
 var _ Store = (*crm.Store)(nil)

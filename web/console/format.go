@@ -186,3 +186,34 @@ func (v *viewer) ManagerName(id *int64) string {
 	}
 	return "#" + strconv.FormatInt(*id, 10)
 }
+
+var ruWeekdays = []string{"Вс", "Пн", "Вт", "Ср", "Чт", "Пт", "Сб"}
+
+// Weekday names a calendar day: «Пн, 7 дек.».
+func (v *viewer) Weekday(t time.Time) string {
+	t = t.In(v.Loc)
+	if v.Lang == "en" {
+		return t.Format("Mon, Jan 2")
+	}
+	return fmt.Sprintf("%s, %d %s", ruWeekdays[t.Weekday()], t.Day(), ruMonths[t.Month()-1])
+}
+
+var weekdayKeys = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+// HoursText shows working hours: "пн 09:00-18:00, вт …", or around the clock.
+func (v *viewer) HoursText(h crm.Hours) string {
+	if len(h) == 0 {
+		return v.T("team.always")
+	}
+	var parts []string
+	for i, k := range weekdayKeys {
+		if span, ok := h[k]; ok && span != "" {
+			day := ruWeekdays[(i+1)%7]
+			if v.Lang == "en" {
+				day = k
+			}
+			parts = append(parts, day+" "+span)
+		}
+	}
+	return strings.Join(parts, ", ")
+}

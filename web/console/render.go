@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,8 +71,14 @@ var funcs = template.FuncMap{
 		}
 		return *p
 	},
-	"add": func(a, b int) int { return a + b },
-	"ptr": func(id int64) *int64 { return &id },
+	"add":  func(a, b int) int { return a + b },
+	"ptr":  func(id int64) *int64 { return &id },
+	"list": func(xs ...int) []int { return xs },
+	"acts": func(v view, items []crm.Activity) actsView { return actsView{V: v.viewer, Items: items} },
+	"mergeBox": func(v view, kind string, id int64, back string) mergeView {
+		m, _ := strconv.ParseInt(v.q.Get("merged"), 10, 64)
+		return mergeView{V: v.viewer, Kind: kind, ID: id, Back: back, Merged: m}
+	},
 	"card": func(v view, c crm.BoardCard, p crm.Pipeline, back string) cardView {
 		return cardView{V: v.viewer, C: c, Stages: p.Stages, Reasons: p.LossReasons, Back: back}
 	},
@@ -215,4 +222,19 @@ type cardView struct {
 	Stages  []crm.Stage
 	Reasons []string
 	Back    string
+}
+
+// actsView is a list of activities with complete buttons.
+type actsView struct {
+	V     *viewer
+	Items []crm.Activity
+}
+
+// mergeView is a record's merge form, and the undo of a merge just made.
+type mergeView struct {
+	V      *viewer
+	Kind   string
+	ID     int64
+	Back   string
+	Merged int64
 }
