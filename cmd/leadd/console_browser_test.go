@@ -80,7 +80,7 @@ func text(t *testing.T, tab context.Context, sel string) string {
 
 // TestConsoleInBrowser works the console as its people do, in Chromium.
 func TestConsoleInBrowser(t *testing.T) {
-	browser := startBrowserFor(t, 4*time.Minute)
+	browser := startBrowserFor(t, 8*time.Minute)
 	ta := startApp(t, withDocuments)
 	dir := screenshots(t)
 	t.Logf("screenshots in %s", dir)
