@@ -32,8 +32,8 @@ func BenchmarkPages(b *testing.B) {
 	ctx := context.Background()
 	if err := db.Store.ReconcilePipelines(ctx, []crm.Pipeline{{Key: "sales", Name: "Продажи", Default: true,
 		LossReasons: []string{"price", "other"}, Stages: []crm.Stage{
-			{Key: "new", Name: "Новая"}, {Key: "needs", Name: "Потребности"}, {Key: "proposal", Name: "КП"},
-			{Key: "invoice", Name: "Счёт"}, {Key: "payment", Name: "Оплата"},
+			{Key: "new", Name: "Новая", Semantic: "progress"}, {Key: "needs", Name: "Потребности", Semantic: "progress"}, {Key: "proposal", Name: "КП", Semantic: "progress"},
+			{Key: "invoice", Name: "Счёт", Semantic: "progress"}, {Key: "payment", Name: "Оплата", Semantic: "progress"},
 			{Key: "won", Name: "Успех", Semantic: "won"}, {Key: "lost", Name: "Провал", Semantic: "lost"}}}}); err != nil {
 		b.Fatal(err)
 	}
