@@ -73,6 +73,13 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, string, error)
 	return page(leads, f.Limit, func(l Lead) int64 { return l.ID })
 }
 
+// LeadSummary returns a lead as the lead list shows it: without its
+// touches, activities and assignment (one query). Errors: ENOTFOUND.
+func (s *Store) LeadSummary(ctx context.Context, id int64) (Lead, error) {
+	l, err := scanLead(s.pool.QueryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id = $1`, id))
+	return l, translate(err, "lead")
+}
+
 // Lead returns a lead with its touches, activities and latest assignment.
 // Errors: ENOTFOUND.
 func (s *Store) Lead(ctx context.Context, id int64) (Lead, error) {

@@ -315,8 +315,10 @@ type WebhookEvent struct {
 // FanOutWebhooks files each event as a message to every endpoint
 // subscribed to its type (an enabled one's to send, a disabled one's
 // skipped, replayable) and settles the webhooks consumer's deliveries of
-// the rows done, in one transaction. A repeat files nothing twice.
-func (s *Store) FanOutWebhooks(ctx context.Context, events []WebhookEvent, done []int64) error {
+// the rows done, in one transaction. A repeat files nothing twice. The
+// messages to send come back already claimed (their first attempt, for
+// lease from now), so the caller sends them at once without claiming.
+func (s *Store) FanOutWebhooks(ctx context.Context, events []WebhookEvent, done []int64, now time.Time, lease time.Duration) ([]WebhookMessage, error) {
 	ids := make([]int64, len(events))
 	types := make([]string, len(events))
 	bodies := make([]string, len(events))
@@ -324,15 +326,26 @@ func (s *Store) FanOutWebhooks(ctx context.Context, events []WebhookEvent, done 
 	for i, e := range events {
 		ids[i], types[i], bodies[i], at[i] = e.OutboxID, e.Type, e.Body, e.CreatedAt
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	var out []WebhookMessage
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if len(events) > 0 {
-			if _, err := tx.Exec(ctx, `INSERT INTO webhook_messages (msg_id, endpoint_id, outbox_id, event_type, body, created_at,
-					status, next_attempt_at)
-				SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, x.outbox_id, x.type, x.body, x.at,
-					CASE WHEN e.enabled THEN 'pending' ELSE 'skipped' END, '-infinity'
-				FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) AS x (outbox_id, type, body, at)
-				JOIN webhook_endpoints e ON x.type = ANY (e.events)
-				ON CONFLICT (endpoint_id, outbox_id, event_type) DO NOTHING`, ids, types, bodies, at); err != nil {
+			rows, err := tx.Query(ctx, `WITH m AS (
+					INSERT INTO webhook_messages (msg_id, endpoint_id, outbox_id, event_type, body, created_at,
+						status, attempts, next_attempt_at)
+					SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, x.outbox_id, x.type, x.body, x.at,
+						CASE WHEN e.enabled THEN 'pending' ELSE 'skipped' END, CASE WHEN e.enabled THEN 1 ELSE 0 END, $5
+					FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) AS x (outbox_id, type, body, at)
+					JOIN webhook_endpoints e ON x.type = ANY (e.events)
+					ON CONFLICT (endpoint_id, outbox_id, event_type) DO NOTHING
+					RETURNING id, msg_id, endpoint_id, event_type, body, attempts, created_at, status)
+				SELECT m.id, m.msg_id, m.endpoint_id, e.url, m.event_type, m.body, m.attempts, m.created_at, e.secret,
+					CASE WHEN e.previous_expires_at > $6 THEN coalesce(e.previous_secret, '') ELSE '' END
+				FROM m JOIN webhook_endpoints e ON e.id = m.endpoint_id WHERE m.status = 'pending' ORDER BY m.id`,
+				ids, types, bodies, at, now.Add(lease), now)
+			if err != nil {
+				return translate(err, "webhook messages")
+			}
+			if out, err = pgx.CollectRows(rows, scanWebhookMessage); err != nil {
 				return translate(err, "webhook messages")
 			}
 		}
@@ -340,6 +353,14 @@ func (s *Store) FanOutWebhooks(ctx context.Context, events []WebhookEvent, done 
 			WHERE consumer = 'webhooks' AND outbox_id = ANY ($1)`, done, s.now())
 		return translate(err, "outbox deliveries")
 	})
+	return out, err
+}
+
+func scanWebhookMessage(r pgx.CollectableRow) (WebhookMessage, error) {
+	var m WebhookMessage
+	err := r.Scan(&m.ID, &m.MsgID, &m.EndpointID, &m.URL, &m.EventType, &m.Body, &m.Attempts, &m.CreatedAt,
+		&m.Secret, &m.PreviousSecret)
+	return m, err
 }
 
 // WebhookMessage is a message claimed for sending, with what signs it.
@@ -371,12 +392,7 @@ func (s *Store) ClaimWebhookMessages(ctx context.Context, now time.Time, limit i
 	if err != nil {
 		return nil, translate(err, "webhook messages")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WebhookMessage, error) {
-		var m WebhookMessage
-		err := r.Scan(&m.ID, &m.MsgID, &m.EndpointID, &m.URL, &m.EventType, &m.Body, &m.Attempts, &m.CreatedAt,
-			&m.Secret, &m.PreviousSecret)
-		return m, err
-	})
+	out, err := pgx.CollectRows(rows, scanWebhookMessage)
 	return out, translate(err, "webhook messages")
 }
 
@@ -432,22 +448,34 @@ func (s *Store) RecordWebhookResults(ctx context.Context, rs []WebhookResult, di
 		}
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// A message whose endpoint was deleted meanwhile is gone: its
+		// attempt has nothing to be recorded on.
 		if _, err := tx.Exec(ctx, `INSERT INTO webhook_attempts (message_id, endpoint_id, attempt, at, status, response_code, error, duration_ms)
-			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::timestamptz[], $5::text[], $6::int[], $7::text[], $8::int[])`,
+			SELECT x.* FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::timestamptz[], $5::text[], $6::int[], $7::text[], $8::int[])
+				AS x (message_id, endpoint_id, attempt, at, status, response_code, error, duration_ms)
+			WHERE EXISTS (SELECT 1 FROM webhook_messages m WHERE m.id = x.message_id)`,
 			msg, ep, attempt, at, status, code, errs, ms); err != nil {
 			return translate(err, "webhook attempts")
 		}
-		if _, err := tx.Exec(ctx, `UPDATE webhook_messages m SET
+		if _, err := tx.Exec(ctx, `WITH x AS (SELECT * FROM unnest($1::bigint[], $2::bool[], $3::timestamptz[], $4::timestamptz[], $5::text[])
+				AS x (id, ok, at, next, err) ORDER BY id)
+			UPDATE webhook_messages m SET
 				status = CASE WHEN x.ok THEN 'delivered' WHEN x.next IS NULL THEN 'failed' ELSE 'pending' END,
 				delivered_at = CASE WHEN x.ok THEN x.at END,
 				next_attempt_at = coalesce(x.next, m.next_attempt_at),
 				last_error = CASE WHEN x.ok THEN NULL ELSE x.err END
-			FROM unnest($1::bigint[], $2::bool[], $3::timestamptz[], $4::timestamptz[], $5::text[]) AS x (id, ok, at, next, err)
-			WHERE m.id = x.id AND m.status = 'pending'`, msg, ok, at, next, errs); err != nil {
+			FROM x WHERE m.id = x.id AND m.status = 'pending'`, msg, ok, at, next, errs); err != nil {
 			return translate(err, "webhook messages")
 		}
-		for id, h := range health {
-			if err := endpointHealth(ctx, tx, id, h, disableAfter); err != nil {
+		// In id order: two recorders at once lock endpoints alike, never
+		// crosswise.
+		ids := make([]int64, 0, len(health))
+		for id := range health {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			if err := endpointHealth(ctx, tx, id, health[id], disableAfter); err != nil {
 				return err
 			}
 		}

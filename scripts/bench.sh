@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The first benchmark (docs/benchmarks.md): a fresh database, the daemon on
-# a free local port with logs at warn, and cmd/leadbench run twice against
-# it — as fast as it accepts, then at a fixed 1,000 posts/s — printing both
-# reports (also kept in .run/bench-*.txt). Postgres and Redis must answer
+# a free local port with logs at warn, and cmd/leadbench run against it —
+# as fast as it accepts, again with three webhook endpoints subscribed to
+# every event (a local receiver in leadbench), then at a fixed 1,000
+# posts/s — printing the reports (also kept in .run/bench-*.txt) and how
+# the webhook fan-out changed processed/s. Postgres and Redis must answer
 # (`make bench` runs scripts/services.sh first).
 #
 # Knobs: BENCH_N (events per run, 20000), BENCH_C (connections, 64),
 # BENCH_RATE (the fixed rate, 1000), BENCH_CONTACTS (10000),
 # BENCH_RETURNING (0.3), BENCH_DB (leadd_bench), BENCH_PORT (18080),
-# BENCH_REDIS_URL (redis://127.0.0.1:6379/8), BENCH_MODES ("max fixed"),
+# BENCH_REDIS_URL (redis://127.0.0.1:6379/8), BENCH_MODES ("max webhooks fixed"),
+# BENCH_WEBHOOKS (endpoints in the webhooks mode, 3),
 # BENCH_STATEMENTS=1 (pg_stat_statements' top statements, where the server
 # loads it), BENCH_PROFILE=1 (a CPU profile of the daemon).
 set -euo pipefail
@@ -20,7 +23,8 @@ C=${BENCH_C:-64}
 RATE=${BENCH_RATE:-1000}
 CONTACTS=${BENCH_CONTACTS:-10000}
 RETURNING=${BENCH_RETURNING:-0.3}
-MODES=${BENCH_MODES:-max fixed}
+MODES=${BENCH_MODES:-max webhooks fixed}
+HOOKS=${BENCH_WEBHOOKS:-3}
 DB=${BENCH_DB:-leadd_bench}
 DB_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable"
 REDIS_URL_BENCH=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/8}
@@ -93,11 +97,14 @@ out=".run/bench-$(date +%Y%m%d-%H%M%S).txt"
 
 rc=0
 rm -f .run/bench-*.pprof
+declare -A processed=()
 for mode in $MODES; do
+  hooks=0
   case $mode in
     max) rate=0; base=(-base-db "$BASE_URL") ;;
+    webhooks) rate=0; hooks=$HOOKS; base=() ;;
     fixed) rate=$RATE; base=() ;;
-    *) echo "bench: unknown mode $mode (max, fixed)" >&2; exit 2 ;;
+    *) echo "bench: unknown mode $mode (max, webhooks, fixed)" >&2; exit 2 ;;
   esac
   if [ -n "$DEBUG_ADDR" ]; then
     # A CPU profile of the daemon over the run's busiest seconds.
@@ -105,7 +112,9 @@ for mode in $MODES; do
     profiler=$!
   fi
   "$tmp/leadbench" -url "http://$ADDR" -db "$DB_URL" -pid "$pid" -n "$N" -c "$C" -rate "$rate" \
-    -contacts "$CONTACTS" -returning "$RETURNING" "${base[@]}" | tee -a "$out" || rc=1
+    -contacts "$CONTACTS" -returning "$RETURNING" -webhooks "$hooks" "${base[@]}" | tee -a "$out" "$tmp/run.txt" || rc=1
+  processed[$mode]=$(sed -n 's/^  rate *\([0-9]*\) events\/s.*/\1/p' "$tmp/run.txt" | tail -n 1)
+  rm -f "$tmp/run.txt"
   # What autovacuum would do within a minute, done now so the next run does
   # not depend on when it happens to wake (see docs/benchmarks.md).
   psql_ -d "$DB" -c "VACUUM ANALYZE"
@@ -126,6 +135,14 @@ if [ -n "${BENCH_STATEMENTS:-}" ]; then
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
       AND query !~* '^(create|alter|vacuum|analyze|--)' ORDER BY total_exec_time DESC LIMIT 12" 2>/dev/null | tee -a "$out" || true
 fi
+if [ -n "${processed[max]:-}" ] && [ -n "${processed[webhooks]:-}" ]; then
+  awk -v a="${processed[max]}" -v b="${processed[webhooks]}" -v n="$HOOKS" 'BEGIN {
+    d = 100 * (b - a) / a
+    printf "webhook fan-out: processed %d events/s without webhooks, %d with %d endpoints on every event (%+.1f%%): %s\n",
+      a, b, n, d, (d >= -10 ? "within 10%" : "MORE THAN 10% SLOWER")
+  }' | tee -a "$out"
+fi
+
 if grep -qE '"level":"(ERROR|WARN)"' .run/bench-leadd.log; then
   echo "bench: the daemon logged warnings or errors (first five):"
   grep -E '"level":"(ERROR|WARN)"' .run/bench-leadd.log | head -n 5

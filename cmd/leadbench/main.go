@@ -37,6 +37,8 @@ type options struct {
 	wait      time.Duration
 	seed      uint64
 	title     string
+	webhooks  int    // endpoints subscribed to every event during the run
+	token     string // an admin token, for the webhooks
 	targets   targets
 	baseDB    string        // a database with Leadd's schema for the machine's limits ("" skips them)
 	baseTime  time.Duration // how long each limit is measured
@@ -81,6 +83,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait for the events to be processed")
 	fs.Uint64Var(&o.seed, "seed", 0, "random seed (0: from the clock)")
 	fs.StringVar(&o.title, "title", "", "title of the report (default: from the mode)")
+	fs.IntVar(&o.webhooks, "webhooks", 0, "webhook endpoints (at a local receiver) subscribed to every event during the run")
+	fs.StringVar(&o.token, "token", envOr("LEADD_TOKEN", "dev-admin-token"), "an admin API token, for -webhooks")
 	fs.Float64Var(&o.targets.acceptRate, "target-accept", 3000, "target accepted posts/s at -rate 0")
 	fs.Float64Var(&o.targets.processRate, "target-process", 1500, "target processed events/s at -rate 0")
 	fs.DurationVar(&o.targets.acceptP99, "target-p99", 20*time.Millisecond, "target accept p99 at a fixed rate")
@@ -111,6 +115,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.title = "max throughput (-rate 0)"
 		if o.rate > 0 {
 			o.title = fmt.Sprintf("fixed rate (-rate %g)", o.rate)
+		}
+		if o.webhooks > 0 {
+			o.title += fmt.Sprintf(", %d webhook endpoints subscribed to every event", o.webhooks)
 		}
 	}
 	return o, nil
@@ -154,6 +161,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	progress("posting %d events (%d from known contacts) to %s/hooks/forms/%s, %d connections, rate %s",
 		len(plan.posts), plan.returningCount(), o.url, o.form, o.c, rateString(o.rate))
 
+	var hk *hooks
+	if o.webhooks > 0 {
+		if hk, err = startHooks(ctx, o.url, o.token, o.webhooks); err != nil {
+			return fmt.Errorf("webhooks: %w", err)
+		}
+		defer hk.stop(context.WithoutCancel(ctx))
+		progress("%d webhook endpoints at %s subscribed to every event", o.webhooks, hk.url)
+	}
+
 	mon := newMonitor(pool, o.pid)
 	mon.sampleRSS(ctx, 50*time.Millisecond)
 	metricsBefore := scrape(ctx, o.url, daemonMetrics(o.form))
@@ -188,6 +204,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		opts: o, plan: plan, posted: posted, processed: res, waitedOut: !waited,
 		seeded: seeded, rss: mon.rss(), postCPU: afterPost.since(begin), processCPU: afterProcess.since(afterPost),
 		totalCPU: afterProcess.since(begin), daemon: daemon, base: base,
+	}
+	if hk != nil {
+		r.hooksAtProcessed = hk.received.Load()
+		r.hooksDrain = hk.drain(ctx, 3*time.Second, time.Minute)
+		r.hooksTotal = hk.received.Load()
 	}
 	r.print(stdout)
 	if !waited || posted.failed() > 0 || res.processed < posted.accepted || res.complete < res.processed {

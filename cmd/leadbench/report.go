@@ -21,6 +21,11 @@ type report struct {
 	postCPU, processCPU, totalCPU cpuUse
 	daemon                        map[string]histogram // deltas over the run
 	base                          *baselines           // the machine's limits, measured in this run
+
+	// With -webhooks: deliveries the receiver had when the last event was
+	// processed, in all, and how long the rest took to arrive.
+	hooksAtProcessed, hooksTotal int64
+	hooksDrain                   time.Duration
 }
 
 func (r report) print(w io.Writer) {
@@ -74,6 +79,13 @@ func (r report) print(w io.Writer) {
 		line("  batches    %.0f transactions, %.1f events each on average", h.count, h.mean())
 	}
 	line("")
+
+	if o.webhooks > 0 {
+		line("webhooks (%d endpoints at a local receiver, every event)", o.webhooks)
+		line("  delivered  %d when the last event was processed; %d in all, the last %s later (%.0f deliveries/s over the run)",
+			r.hooksAtProcessed, r.hooksTotal, secs(r.hooksDrain), float64(r.hooksTotal)/(pr.span()+r.hooksDrain).Seconds())
+		line("")
+	}
 
 	if o.pid != 0 {
 		line("daemon memory")

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -28,10 +29,10 @@ type Store interface {
 	ClaimOutbox(ctx context.Context, consumer string, limit int, lease time.Duration) ([]crm.OutboxMessage, error)
 	RetryOutbox(ctx context.Context, consumer string, id int64, at time.Time, lastErr string) error
 	DeadOutbox(ctx context.Context, consumer string, id int64, lastErr string) error
-	FanOutWebhooks(ctx context.Context, events []crm.WebhookEvent, done []int64) error
+	FanOutWebhooks(ctx context.Context, events []crm.WebhookEvent, done []int64, now time.Time, lease time.Duration) ([]crm.WebhookMessage, error)
 	ClaimWebhookMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]crm.WebhookMessage, error)
 	RecordWebhookResults(ctx context.Context, rs []crm.WebhookResult, disableAfter time.Duration) error
-	Lead(ctx context.Context, id int64) (crm.Lead, error)
+	LeadSummary(ctx context.Context, id int64) (crm.Lead, error)
 	Deal(ctx context.Context, id int64) (crm.Deal, error)
 	Payment(ctx context.Context, invID int64) (crm.Payment, error)
 	Activity(ctx context.Context, id int64) (crm.Activity, error)
@@ -149,6 +150,7 @@ func (s *Service) FanOutDue(ctx context.Context) (int, error) {
 	}
 	var events []crm.WebhookEvent
 	done := make([]int64, 0, len(rows))
+	seen := map[string]any{}
 	for _, m := range rows {
 		v, err := m.Decode()
 		if err != nil {
@@ -160,7 +162,7 @@ func (s *Service) FanOutDue(ctx context.Context) (int, error) {
 		}
 		types := crm.WebhookEventsOf(v)
 		if len(types) > 0 {
-			data, err := s.data(ctx, v)
+			data, err := s.data(ctx, v, seen)
 			if err != nil {
 				s.Log.Warn("webhook: record not read, will retry", "outbox_id", m.ID, "kind", m.Kind, "err", err)
 				if err := s.Store.RetryOutbox(ctx, crm.ConsumerWebhooks, m.ID, s.Now().Add(5*time.Second), err.Error()); err != nil {
@@ -178,23 +180,50 @@ func (s *Service) FanOutDue(ctx context.Context) (int, error) {
 		}
 		done = append(done, m.ID)
 	}
-	return len(rows), s.Store.FanOutWebhooks(ctx, events, done)
+	msgs, err := s.Store.FanOutWebhooks(ctx, events, done, s.Now(), s.Lease)
+	if err != nil {
+		return len(rows), err
+	}
+	// The new messages come claimed: their first attempt goes now.
+	return len(rows), s.sendAll(ctx, msgs)
 }
 
-// data is the record an event is about, as the API shows it; when the
-// record is gone (merged, deleted), the event's own payload.
-func (s *Service) data(ctx context.Context, v crm.OutboxKind) (any, error) {
+// data is the record an event is about, as the API lists it (a lead
+// without its touches: the lead list's shape); when the record is gone
+// (merged, deleted), the event's own payload. seen keeps what this batch
+// already read: a new lead is lead.created and lead.assigned at once.
+func (s *Service) data(ctx context.Context, v crm.OutboxKind, seen map[string]any) (any, error) {
+	key := ""
+	switch p := v.(type) {
+	case crm.LeadCreated:
+		key = fmt.Sprint("lead:", p.LeadID)
+	case crm.LeadAssigned:
+		key = fmt.Sprint("lead:", p.LeadID)
+	case crm.DealCreated:
+		key = fmt.Sprint("deal:", p.DealID)
+	}
+	if rec, ok := seen[key]; ok && key != "" {
+		return rec, nil
+	}
+	rec, err := s.record(ctx, v)
+	if err == nil && key != "" {
+		seen[key] = rec
+	}
+	return rec, err
+}
+
+func (s *Service) record(ctx context.Context, v crm.OutboxKind) (any, error) {
 	var rec any
 	var err error
 	switch p := v.(type) {
 	case crm.LeadCreated:
-		rec, err = s.Store.Lead(ctx, p.LeadID)
+		rec, err = s.Store.LeadSummary(ctx, p.LeadID)
 	case crm.LeadAssigned:
-		rec, err = s.Store.Lead(ctx, p.LeadID)
+		rec, err = s.Store.LeadSummary(ctx, p.LeadID)
 	case crm.LeadStatusChanged:
-		rec, err = s.Store.Lead(ctx, p.LeadID)
+		rec, err = s.Store.LeadSummary(ctx, p.LeadID)
 	case crm.LeadConverted:
-		rec, err = s.Store.Lead(ctx, p.LeadID)
+		rec, err = s.Store.LeadSummary(ctx, p.LeadID)
 	case crm.DealCreated:
 		rec, err = s.Store.Deal(ctx, p.DealID)
 	case crm.DealStageChanged:
@@ -222,6 +251,14 @@ func (s *Service) SendDue(ctx context.Context) (int, error) {
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
+	return len(msgs), s.sendAll(ctx, msgs)
+}
+
+// sendAll posts claimed messages in parallel and records how each went.
+func (s *Service) sendAll(ctx context.Context, msgs []crm.WebhookMessage) error {
+	if len(msgs) == 0 {
+		return nil
+	}
 	results := make([]crm.WebhookResult, len(msgs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.Workers)
@@ -233,9 +270,9 @@ func (s *Service) SendDue(ctx context.Context) (int, error) {
 	}
 	_ = g.Wait()
 	if ctx.Err() != nil {
-		return len(msgs), nil // the lease brings them back
+		return nil // the lease brings them back
 	}
-	return len(msgs), s.Store.RecordWebhookResults(ctx, results, s.DisableAfter)
+	return s.Store.RecordWebhookResults(ctx, results, s.DisableAfter)
 }
 
 // send posts one message once.
