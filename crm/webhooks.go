@@ -329,13 +329,16 @@ func (s *Store) FanOutWebhooks(ctx context.Context, events []WebhookEvent, done 
 	var out []WebhookMessage
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if len(events) > 0 {
-			rows, err := tx.Query(ctx, `WITH m AS (
+			// The endpoints are read FOR KEY SHARE: one deleted meanwhile
+			// is waited for and skipped, not a foreign-key error.
+			rows, err := tx.Query(ctx, `WITH e AS (SELECT id, events, enabled FROM webhook_endpoints FOR KEY SHARE),
+				m AS (
 					INSERT INTO webhook_messages (msg_id, endpoint_id, outbox_id, event_type, body, created_at,
 						status, attempts, next_attempt_at)
 					SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, x.outbox_id, x.type, x.body, x.at,
 						CASE WHEN e.enabled THEN 'pending' ELSE 'skipped' END, CASE WHEN e.enabled THEN 1 ELSE 0 END, $5
 					FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) AS x (outbox_id, type, body, at)
-					JOIN webhook_endpoints e ON x.type = ANY (e.events)
+					JOIN e ON x.type = ANY (e.events)
 					ON CONFLICT (endpoint_id, outbox_id, event_type) DO NOTHING
 					RETURNING id, msg_id, endpoint_id, event_type, body, attempts, created_at, status)
 				SELECT m.id, m.msg_id, m.endpoint_id, e.url, m.event_type, m.body, m.attempts, m.created_at, e.secret,
@@ -448,6 +451,12 @@ func (s *Store) RecordWebhookResults(ctx context.Context, rs []WebhookResult, di
 		}
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The messages in id order first: a message claimed twice (its
+		// lease ran out mid-send) is recorded by one at a time, never
+		// crosswise.
+		if _, err := tx.Exec(ctx, `SELECT id FROM webhook_messages WHERE id = ANY ($1) ORDER BY id FOR UPDATE`, msg); err != nil {
+			return translate(err, "webhook messages")
+		}
 		// A message whose endpoint was deleted meanwhile is gone: its
 		// attempt has nothing to be recorded on.
 		if _, err := tx.Exec(ctx, `INSERT INTO webhook_attempts (message_id, endpoint_id, attempt, at, status, response_code, error, duration_ms)
