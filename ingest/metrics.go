@@ -26,6 +26,9 @@ var (
 	failedTotal = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "leadd_inbox_failed_total", Help: "Inbox events that still failed after their retries (see GET /api/v1/inbox/failed).",
 	})
+	steppedBack = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "leadd_process_stepped_back_total", Help: "Events put back for a moment because another processor held their person.",
+	})
 	batchSize = promauto.NewHistogram(prometheus.HistogramOpts{
 		Name: "leadd_process_batch_events", Help: "Events per processing transaction.",
 		Buckets: []float64{1, 2, 5, 10, 20, 50, 100},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,6 +38,8 @@ type Processor struct {
 	// beforeCommit is a test hook: it runs after landing and before the
 	// commit; an error aborts the batch as a crash would.
 	beforeCommit func() error
+	// steppedBack counts events put back because their person was busy.
+	steppedBack atomic.Int64
 }
 
 // Run processes events until ctx ends; a batch in flight is finished
@@ -163,6 +166,8 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 			later, p.stepBack().Seconds()); err != nil {
 			return 0, fmt.Errorf("step back: %w", err)
 		}
+		p.steppedBack.Add(int64(len(later)))
+		steppedBack.Add(float64(len(later)))
 	}
 	results, err := p.landAll(ctx, tx, ready)
 	if err != nil {
