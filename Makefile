@@ -6,7 +6,7 @@ CONFIG  ?= configs/leadd.yaml
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadd?sslmode=disable
 export REDIS_URL    ?= redis://127.0.0.1:6379/0
 
-.PHONY: run build test services test-services bench vet docker
+.PHONY: run build test services test-services bench vet docker fuzz
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "-s -w -X main.version=$(VERSION)" -o bin/leadd ./cmd/leadd
@@ -24,6 +24,17 @@ test-services:
 test: test-services
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
+
+# fuzz runs every fuzz target for FUZZTIME each (their seed corpora, in
+# testdata/fuzz and the f.Add calls, also run in plain `make test`).
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 bench: services build
 	scripts/bench.sh

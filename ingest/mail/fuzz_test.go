@@ -36,6 +36,9 @@ func FuzzParse(f *testing.F) {
 		if n := utf8.RuneCountInString(in.Text); n > maxText+10 {
 			t.Errorf("text of %d characters", n)
 		}
+		if err := ev.Check(); err != nil {
+			t.Errorf("the inbox would refuse the letter's event (accepted must mean processable): %v", err)
+		}
 		if ev.ExternalID == "" || !utf8.ValidString(ev.ExternalID) || strings.ContainsRune(ev.ExternalID, 0) {
 			t.Errorf("external id %q: Postgres would refuse it", ev.ExternalID)
 		}
