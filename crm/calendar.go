@@ -3,7 +3,9 @@ package crm
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -72,15 +74,39 @@ func uniq(ids []int64) []int64 {
 	return slices.Compact(out)
 }
 
-// CalendarToken returns the secret of a manager's calendar feed, making
-// one the first time. Errors: ENOTFOUND.
-func (s *Store) CalendarToken(ctx context.Context, managerID int64) (string, error) {
+// SecretHash is how a secret (a calendar feed's address, a Telegram link
+// code) is stored: the hex SHA-256, so that only its holder knows it.
+func SecretHash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// RotateCalendarSecret makes a new secret for a manager's calendar feed and
+// returns it; the old address stops working. Only its hash is kept, so the
+// secret is shown this once. Errors: ENOTFOUND.
+func (s *Store) RotateCalendarSecret(ctx context.Context, managerID int64) (string, error) {
 	b := make([]byte, 20)
-	_, _ = rand.Read(b)
-	var token string
-	err := s.pool.QueryRow(ctx, `UPDATE managers SET calendar_token = coalesce(calendar_token, $2) WHERE id = $1
-		RETURNING calendar_token`, managerID, hex.EncodeToString(b)).Scan(&token)
-	return token, translate(err, "manager")
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("calendar secret: %w", err)
+	}
+	secret := hex.EncodeToString(b)
+	tag, err := s.pool.Exec(ctx, `UPDATE managers SET calendar_secret_hash = $2, calendar_secret_at = $3 WHERE id = $1`,
+		managerID, SecretHash(secret), s.now())
+	if err != nil {
+		return "", translate(err, "manager")
+	}
+	if tag.RowsAffected() == 0 {
+		return "", Errorf(ENOTFOUND, "manager not found")
+	}
+	return secret, nil
+}
+
+// CalendarSecretAt is when a manager's calendar secret was made; nil when
+// the manager has none. Errors: ENOTFOUND.
+func (s *Store) CalendarSecretAt(ctx context.Context, managerID int64) (*time.Time, error) {
+	var at *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT calendar_secret_at FROM managers WHERE id = $1`, managerID).Scan(&at)
+	return at, translate(err, "manager")
 }
 
 // CalendarEvent is an activity as a calendar shows it.
@@ -101,7 +127,7 @@ type CalendarEvent struct {
 // ahead. Errors: ENOTFOUND for an unknown secret.
 func (s *Store) CalendarFeed(ctx context.Context, token string) (Manager, []CalendarEvent, error) {
 	var id int64
-	if err := s.pool.QueryRow(ctx, `SELECT id FROM managers WHERE calendar_token = $1`, token).Scan(&id); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT id FROM managers WHERE calendar_secret_hash = $1`, SecretHash(token)).Scan(&id); err != nil {
 		return Manager{}, nil, translate(err, "calendar")
 	}
 	m, err := s.Manager(ctx, id)

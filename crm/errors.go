@@ -25,6 +25,12 @@ const (
 	ERATELIMITED  = "rate_limited"
 	EUNAVAILABLE  = "unavailable"
 	EINTERNAL     = "internal"
+
+	// EOWNEDELSEWHERE: a manager's input names another manager's client;
+	// the message names only that manager (409, as a conflict).
+	EOWNEDELSEWHERE = "owned_elsewhere"
+	// EMETHOD: a route that does not serve the request's method (405).
+	EMETHOD = "method_not_allowed"
 )
 
 // Error is an error the caller can fix or act on: it carries a code, a

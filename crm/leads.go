@@ -259,8 +259,8 @@ func (s *Store) UpdateLead(ctx context.Context, id int64, p LeadPatch) (Lead, er
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE leads SET name = coalesce($2, name), comment = coalesce($3, comment),
 			fields = CASE WHEN $4::jsonb IS NULL THEN fields
-				ELSE jsonb_strip_nulls(fields || (SELECT jsonb_object_agg(k, CASE WHEN v = '' THEN NULL ELSE to_jsonb(v) END)
-					FROM jsonb_each_text($4::jsonb) AS e(k, v))) END,
+				ELSE jsonb_strip_nulls(fields || coalesce((SELECT jsonb_object_agg(k, CASE WHEN v = '' THEN NULL ELSE to_jsonb(v) END)
+					FROM jsonb_each_text($4::jsonb) AS e(k, v)), '{}')) END,
 			updated_at = $5
 		WHERE id = $1`, id, p.Name, p.Comment, fields, s.now())
 	if err != nil {

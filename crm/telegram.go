@@ -15,7 +15,8 @@ import (
 const LinkCodeTTL = 24 * time.Hour
 
 // CreateLinkCode makes a one-time code the manager sends to the bot
-// ("/start <code>") to link their private chat. Errors: ENOTFOUND.
+// ("/start <code>") to link their private chat. Only its hash is kept: the
+// code is shown this once. Errors: ENOTFOUND.
 func (s *Store) CreateLinkCode(ctx context.Context, managerID int64) (string, error) {
 	b := make([]byte, 10)
 	if _, err := rand.Read(b); err != nil {
@@ -23,8 +24,8 @@ func (s *Store) CreateLinkCode(ctx context.Context, managerID int64) (string, er
 	}
 	code := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 	now := s.now()
-	_, err := s.pool.Exec(ctx, `INSERT INTO telegram_link_codes (code, manager_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-		code, managerID, now, now.Add(LinkCodeTTL))
+	_, err := s.pool.Exec(ctx, `INSERT INTO telegram_link_codes (code_hash, manager_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		SecretHash(code), managerID, now, now.Add(LinkCodeTTL))
 	if err != nil {
 		if ErrorCode(translate(err, "")) == EINVALID {
 			return "", Errorf(ENOTFOUND, "manager not found")
@@ -43,8 +44,8 @@ func (s *Store) LinkTelegram(ctx context.Context, code string, chatID int64) (Ma
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.now()
 		err := tx.QueryRow(ctx, `UPDATE telegram_link_codes SET used_at = $2, chat_id = $3
-			WHERE code = $1 AND used_at IS NULL AND expires_at > $2 RETURNING manager_id`,
-			strings.ToLower(strings.TrimSpace(code)), now, chatID).Scan(&managerID)
+			WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING manager_id`,
+			SecretHash(strings.ToLower(strings.TrimSpace(code))), now, chatID).Scan(&managerID)
 		if err != nil {
 			return translate(err, "link code")
 		}

@@ -23,7 +23,7 @@ func TestTheCalendarFeedParsesAndShowsMeetingsAndCalls(t *testing.T) {
 		t.Fatalf("meeting: %d", s)
 	}
 	var feed struct{ Path string }
-	if s := ta.api("GET", "/api/v1/managers/2/calendar", nil, &feed); s != 200 {
+	if s := ta.api("POST", "/api/v1/managers/2/calendar", nil, &feed); s != 201 {
 		t.Fatalf("calendar address: %d", s)
 	}
 	res := ta.do("GET", feed.Path, "", nil) // no token: the address is the secret
@@ -45,7 +45,7 @@ func TestTheCalendarFeedParsesAndShowsMeetingsAndCalls(t *testing.T) {
 		t.Errorf("event %q %v–%v", summary, start, end)
 	}
 	// The organiser's feed has the meeting and the lead's call.
-	ta.api("GET", "/api/v1/managers/1/calendar", nil, &feed)
+	ta.api("POST", "/api/v1/managers/1/calendar", nil, &feed)
 	cal, err = ical.NewDecoder(bytes.NewReader(ta.do("GET", feed.Path, "", nil).Body)).Decode()
 	if err != nil || len(cal.Events()) < 1 {
 		t.Errorf("organiser's feed: %v, %d events", err, len(cal.Events()))

@@ -38,6 +38,7 @@ import (
 	"github.com/leadd/leadd/telephony/zadarma"
 	"github.com/leadd/leadd/web/api"
 	"github.com/leadd/leadd/web/console"
+	"github.com/leadd/leadd/web/httperr"
 )
 
 // app is the wired daemon: the HTTP handler and the workers behind it.
@@ -225,7 +226,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.Handler())
-	a.handler = mux
+	a.handler = httperr.Guard(mux, log)
 	return a, nil
 }
 

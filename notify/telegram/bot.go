@@ -253,8 +253,9 @@ func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 }
 
 // mayAct: a manager acts on their own leads, a supervisor on any.
+// The rule is the one of crm/authz.go.
 func mayAct(m crm.Manager, managerID *int64) bool {
-	return m.Role == crm.RoleSupervisor || m.Role == crm.RoleAdmin || (managerID != nil && *managerID == m.ID)
+	return crm.MayTouch(crm.PrincipalOf(m), crm.Write, managerID)
 }
 
 func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64) {

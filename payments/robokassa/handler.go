@@ -21,6 +21,8 @@ type Store interface {
 	Lines(ctx context.Context, dealID int64) ([]crm.Line, error)
 	CreatePayment(ctx context.Context, dealID int64, amount string) (crm.Payment, error)
 	MarkPaid(ctx context.Context, invID int64, outSum, paidStage string, raw map[string]string) (crm.Payment, bool, error)
+	// Authorize is the one authorization rule (crm/authz.go).
+	Authorize(ctx context.Context, p crm.Principal, access crm.Access, refs ...crm.Ref) error
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -126,12 +128,12 @@ func (h *Handler) CreateLink(r *http.Request, p crm.Principal) (int, any, error)
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
 		return 0, nil, crm.Errorf(crm.EMALFORMED, "the body is not JSON: %v", err)
 	}
+	if err := h.store.Authorize(r.Context(), p, crm.Write, crm.Path(crm.KindDeal, id)); err != nil {
+		return 0, nil, err
+	}
 	d, err := h.store.Deal(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
-	}
-	if !p.SeesAll() && (d.ManagerID == nil || p.ManagerID == nil || *d.ManagerID != *p.ManagerID) {
-		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "deal %d is another manager's", id)
 	}
 	if d.Currency != "RUB" {
 		return 0, nil, crm.Invalid("currency", "Robokassa takes roubles; deal %d is in %s", id, d.Currency)

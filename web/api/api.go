@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -66,7 +65,8 @@ type Store interface {
 	UpdateLine(ctx context.Context, dealID, lineID int64, in crm.LineInput, rates crm.VATRates) (crm.Line, error)
 	DeleteLine(ctx context.Context, dealID, lineID int64) error
 	CreateActivity(ctx context.Context, in crm.ActivityInput) (crm.Activity, error)
-	CalendarToken(ctx context.Context, managerID int64) (string, error)
+	RotateCalendarSecret(ctx context.Context, managerID int64) (string, error)
+	CalendarSecretAt(ctx context.Context, managerID int64) (*time.Time, error)
 	CalendarFeed(ctx context.Context, token string) (crm.Manager, []crm.CalendarEvent, error)
 	FreeSlots(ctx context.Context, ids []int64, length time.Duration, from, to time.Time) ([]crm.Slot, error)
 	CreateLinkCode(ctx context.Context, managerID int64) (string, error)
@@ -90,6 +90,10 @@ type Store interface {
 	RetryEvent(ctx context.Context, id string) (crm.FailedEvent, error)
 	CreateLoginCode(ctx context.Context, managerID int64, ttl time.Duration) (string, error)
 	EndManagerSessions(ctx context.Context, managerID int64) (int, error)
+
+	// The one authorization rule (crm/authz.go): every handler asks it.
+	Authorize(ctx context.Context, p crm.Principal, access crm.Access, refs ...crm.Ref) error
+	AuthorizeReach(ctx context.Context, p crm.Principal, access crm.Access, reach ...crm.Reach) error
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -187,7 +191,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "PATCH /api/v1/deals/{id}/lines/{line}", s.patchLine)
 	s.route(mux, "DELETE /api/v1/deals/{id}/lines/{line}", s.deleteLine)
 	s.route(mux, "POST /api/v1/activities", s.createActivity)
-	s.route(mux, "GET /api/v1/managers/{id}/calendar", s.calendarURL)
+	s.route(mux, "GET /api/v1/managers/{id}/calendar", s.calendarState)
+	s.route(mux, "POST /api/v1/managers/{id}/calendar", s.rotateCalendar)
 	s.route(mux, "GET /api/v1/calendar/free", s.freeSlots)
 	s.route(mux, "POST /api/v1/managers/{id}/telegram-link", s.telegramLink)
 	s.route(mux, "POST /api/v1/managers/{id}/login-link", s.loginLink)
@@ -215,12 +220,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 }
 
 func (s *Server) route(mux *http.ServeMux, pattern string, h handler) {
-	write := !strings.HasPrefix(pattern, "GET ")
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.auth.principal(r)
-		if err == nil && write && p.Role == RoleIntegration {
-			err = crm.Errorf(crm.EFORBIDDEN, "an integration token reads only")
-		}
+		p, err := s.principal(r)
 		if err != nil {
 			WriteError(w, r, s.log, err)
 			return
@@ -232,6 +233,44 @@ func (s *Server) route(mux *http.ServeMux, pattern string, h handler) {
 		}
 		WriteJSON(w, status, body)
 	})
+}
+
+// principal authenticates the request and asks the rule whether its
+// principal may make a request of this method at all (an integration
+// token reads only).
+func (s *Server) principal(r *http.Request) (Principal, error) {
+	p, err := s.auth.principal(r)
+	if err != nil {
+		return Principal{}, err
+	}
+	return p, s.store.Authorize(r.Context(), p, accessOf(r))
+}
+
+// accessOf is what a request does: GET and HEAD read, the rest write.
+func accessOf(r *http.Request) crm.Access {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return crm.Read
+	}
+	return crm.Write
+}
+
+// allow asks the rule whether p may touch the records r names.
+func (s *Server) allow(r *http.Request, p Principal, refs ...crm.Ref) error {
+	return s.store.Authorize(r.Context(), p, accessOf(r), refs...)
+}
+
+// allowReach asks the rule whether p may name the people in reach.
+func (s *Server) allowReach(r *http.Request, p Principal, reach ...crm.Reach) error {
+	return s.store.AuthorizeReach(r.Context(), p, accessOf(r), reach...)
+}
+
+// refs joins the records several fields name.
+func refs(lists ...[]crm.Ref) []crm.Ref {
+	var out []crm.Ref
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
 }
 
 // page is a list answer.
@@ -288,11 +327,10 @@ func (s *Server) listLeads(r *http.Request, p Principal) (int, any, error) {
 		}
 		f.Email = e
 	}
-	if !p.SeesAll() && !f.Queue {
-		if f.ManagerID != nil && *f.ManagerID != *p.ManagerID {
-			return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager sees only their own leads")
+	if !f.Queue { // the queue is every manager's to see
+		if f.ManagerID, err = crm.Scope(p, f.ManagerID, "manager_id"); err != nil {
+			return 0, nil, err
 		}
-		f.ManagerID = p.ManagerID
 	}
 	leads, next, err := s.store.Leads(r.Context(), f)
 	if err != nil {
@@ -306,15 +344,10 @@ func (s *Server) lead(r *http.Request, p Principal) (crm.Lead, error) {
 	if err != nil {
 		return crm.Lead{}, err
 	}
-	l, err := s.store.Lead(r.Context(), id)
-	if err != nil {
+	if err := s.allow(r, p, crm.Path(crm.KindLead, id)); err != nil {
 		return crm.Lead{}, err
 	}
-	queued := l.ManagerID == nil && l.Open()
-	if !p.SeesAll() && !queued && (l.ManagerID == nil || *l.ManagerID != *p.ManagerID) {
-		return crm.Lead{}, crm.Errorf(crm.EFORBIDDEN, "lead %d is another manager's", id)
-	}
-	return l, nil
+	return s.store.Lead(r.Context(), id)
 }
 
 func (s *Server) getLead(r *http.Request, p Principal) (int, any, error) {
@@ -385,7 +418,7 @@ func (s *Server) listManagers(r *http.Request, _ Principal) (int, any, error) {
 }
 
 func (s *Server) createManager(r *http.Request, p Principal) (int, any, error) {
-	if p.Role != RoleAdmin && p.Role != RoleSupervisor {
+	if !p.Supervises() {
 		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "only an admin or a supervisor adds managers")
 	}
 	m := crm.Manager{Active: true}
@@ -415,20 +448,26 @@ func (s *Server) counters(r *http.Request, p Principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if id == nil {
-		if p.ManagerID == nil {
-			return 0, nil, crm.Invalid("manager_id", "is required")
-		}
-		id = p.ManagerID
-	}
-	if !p.SeesAll() && *id != *p.ManagerID {
-		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager sees only their own counters")
+	if id, err = ownScope(p, id); err != nil {
+		return 0, nil, err
 	}
 	c, err := s.store.Counters(r.Context(), *id)
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, c, nil
+}
+
+// ownScope is the one manager whose counters or activities are asked
+// for: the principal's own when none is named.
+func ownScope(p Principal, id *int64) (*int64, error) {
+	if id == nil {
+		id = p.ManagerID
+	}
+	if id == nil {
+		return nil, crm.Invalid("manager_id", "is required")
+	}
+	return crm.Scope(p, id, "manager_id")
 }
 
 // oldest reads sort=newest (the default) or sort=oldest.

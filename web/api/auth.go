@@ -49,9 +49,9 @@ func newAuthenticator(tokens []Token) *authenticator {
 }
 
 func (a *authenticator) principal(r *http.Request) (Principal, error) {
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || tok == "" {
+	// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" is Bearer.
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return Principal{}, crm.Errorf(crm.EUNAUTHORIZED, "send Authorization: Bearer <token>")
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))

@@ -19,8 +19,11 @@ func (s *Server) createActivity(r *http.Request, p Principal) (int, any, error) 
 	if in.ManagerID == 0 && p.ManagerID != nil {
 		in.ManagerID = *p.ManagerID
 	}
-	if !p.SeesAll() && in.ManagerID != *p.ManagerID {
-		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager plans their own activities (and invites others)")
+	// A manager plans their own activities, on their own leads and deals,
+	// and invites colleagues (participants name managers, not clients).
+	if err := s.allow(r, p, refs(crm.Named(crm.KindManager, "manager_id", &in.ManagerID),
+		crm.Named(crm.KindLead, "lead_id", in.LeadID), crm.Named(crm.KindDeal, "deal_id", in.DealID))...); err != nil {
+		return 0, nil, err
 	}
 	a, err := s.store.CreateActivity(r.Context(), in)
 	if err != nil {
@@ -29,21 +32,39 @@ func (s *Server) createActivity(r *http.Request, p Principal) (int, any, error) 
 	return http.StatusCreated, a, nil
 }
 
-// calendarURL gives a manager the secret address of their feed, to add to
-// their calendar app.
-func (s *Server) calendarURL(r *http.Request, p Principal) (int, any, error) {
+// calendarState says whether a manager has a calendar feed and since
+// when; the address itself was shown once, when it was made.
+func (s *Server) calendarState(r *http.Request, p Principal) (int, any, error) {
 	id, err := pathID(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	if !p.SeesAll() && id != *p.ManagerID {
-		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager has their own calendar only")
+	if err := s.allow(r, p, crm.Path(crm.KindManager, id)); err != nil {
+		return 0, nil, err
 	}
-	token, err := s.store.CalendarToken(r.Context(), id)
+	at, err := s.store.CalendarSecretAt(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]string{"path": "/calendar/" + token + ".ics"}, nil
+	return http.StatusOK, map[string]any{"active": at != nil, "since": at}, nil
+}
+
+// rotateCalendar makes a new secret address of a manager's feed, to add to
+// their calendar app; an older address stops working. The manager
+// themself or an admin may.
+func (s *Server) rotateCalendar(r *http.Request, p Principal) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.allow(r, p, crm.Ref{Kind: crm.KindSecret, ID: id}); err != nil {
+		return 0, nil, err
+	}
+	secret, err := s.store.RotateCalendarSecret(r.Context(), id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, map[string]string{"path": "/calendar/" + secret + ".ics"}, nil
 }
 
 // freeSlots: GET /api/v1/calendar/free?managers=1,2&duration=60m&from=&to=

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/leadd/leadd/crm"
@@ -33,6 +34,11 @@ func (s *Server) createLead(r *http.Request, p Principal) (int, any, error) {
 			field = "email"
 		}
 		return 0, nil, crm.Invalid(field, "a phone or an e-mail is required to reach the person")
+	}
+	// A person who is another manager's client stays theirs: no touch,
+	// nothing of them in the answer.
+	if err := s.allowReach(r, p, crm.Reach{Field: "phone", Phones: in.Phones}, crm.Reach{Field: "email", Emails: in.Emails}); err != nil {
+		return 0, nil, err
 	}
 	landing, err := s.store.LandNow(r.Context(), s.opts.Lander, &in)
 	if err != nil {
@@ -95,6 +101,9 @@ func (s *Server) convertLead(r *http.Request, p Principal) (int, any, error) {
 	if err := decode(r, &c); err != nil {
 		return 0, nil, err
 	}
+	if err := s.allowReach(r, p, companyReach("company", c.Company)...); err != nil {
+		return 0, nil, err
+	}
 	out, err := s.store.ConvertLead(r.Context(), l.ID, c, p.ManagerID)
 	if err != nil {
 		return 0, nil, err
@@ -131,12 +140,37 @@ func (s *Server) listPipelines(r *http.Request, _ Principal) (int, any, error) {
 	return http.StatusOK, newPage(ps, ""), nil
 }
 
-// own checks that a manager acts on their own record.
-func own(p Principal, managerID *int64, what string) error {
-	if p.SeesAll() || (managerID != nil && *managerID == *p.ManagerID) {
+// companyReach is the organisation a company input names: by INN, and
+// by name as conversion finds one (a name matches a company without an
+// INN when an INN is given).
+func companyReach(prefix string, in *crm.CompanyInput) []crm.Reach {
+	if in == nil {
 		return nil
 	}
-	return crm.Errorf(crm.EFORBIDDEN, "%s is another manager's", what)
+	field := func(f string) string {
+		if prefix == "" {
+			return f
+		}
+		return prefix + "." + f
+	}
+	var out []crm.Reach
+	if in.INN != nil && strings.TrimSpace(*in.INN) != "" {
+		out = append(out, crm.Reach{Field: field("inn"), INNs: []string{strings.TrimSpace(*in.INN)}})
+	}
+	if prefix != "" && in.Name != nil {
+		r := crm.Reach{Field: field("name"), CompanyNames: []string{*in.Name}}
+		if len(out) > 0 {
+			r.INNs = out[0].INNs // only companies without an INN match by name then
+		}
+		out = append(out, r)
+	}
+	if in.Phones != nil {
+		out = append(out, crm.Reach{Field: field("phones"), Phones: *in.Phones})
+	}
+	if in.Emails != nil {
+		out = append(out, crm.Reach{Field: field("emails"), Emails: *in.Emails})
+	}
+	return out
 }
 
 func (s *Server) listDeals(r *http.Request, p Principal) (int, any, error) {
@@ -158,11 +192,11 @@ func (s *Server) listDeals(r *http.Request, p Principal) (int, any, error) {
 	if f.Limit, err = limit(q.Get("limit")); err != nil {
 		return 0, nil, err
 	}
-	if !p.SeesAll() {
-		if f.ManagerID != nil && *f.ManagerID != *p.ManagerID {
-			return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager sees only their own deals")
-		}
-		f.ManagerID = p.ManagerID
+	if f.ManagerID, err = crm.Scope(p, f.ManagerID, "manager_id"); err != nil {
+		return 0, nil, err
+	}
+	if err := s.allow(r, p, refs(crm.Named(crm.KindContact, "contact_id", f.ContactID), crm.Named(crm.KindCompany, "company_id", f.CompanyID))...); err != nil {
+		return 0, nil, err
 	}
 	list, next, err := s.store.Deals(r.Context(), f)
 	if err != nil {
@@ -187,11 +221,16 @@ func (s *Server) deal(r *http.Request, p Principal) (crm.Deal, error) {
 	if err != nil {
 		return crm.Deal{}, err
 	}
-	d, err := s.store.Deal(r.Context(), id)
-	if err != nil {
+	if err := s.allow(r, p, crm.Path(crm.KindDeal, id)); err != nil {
 		return crm.Deal{}, err
 	}
-	return d, own(p, d.ManagerID, "deal "+strconv.FormatInt(id, 10))
+	return s.store.Deal(r.Context(), id)
+}
+
+// dealRefs are the records a deal's input names.
+func dealRefs(in crm.DealInput) []crm.Ref {
+	return refs(crm.Named(crm.KindContact, "contact_id", in.ContactID), crm.Named(crm.KindCompany, "company_id", in.CompanyID),
+		crm.Named(crm.KindManager, "manager_id", in.ManagerID))
 }
 
 func (s *Server) createDeal(r *http.Request, p Principal) (int, any, error) {
@@ -199,7 +238,10 @@ func (s *Server) createDeal(r *http.Request, p Principal) (int, any, error) {
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	if !p.SeesAll() {
+	if err := s.allow(r, p, dealRefs(in)...); err != nil {
+		return 0, nil, err
+	}
+	if in.ManagerID == nil && !p.SeesAll() {
 		in.ManagerID = p.ManagerID
 	}
 	d, err := s.store.CreateDeal(r.Context(), in, p.ManagerID)
@@ -226,8 +268,8 @@ func (s *Server) patchDeal(r *http.Request, p Principal) (int, any, error) {
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	if !p.SeesAll() && in.ManagerID != nil && *in.ManagerID != *p.ManagerID {
-		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager cannot hand a deal to someone else")
+	if err := s.allow(r, p, dealRefs(in)...); err != nil {
+		return 0, nil, err
 	}
 	out, err := s.store.UpdateDeal(r.Context(), d.ID, in)
 	if err != nil {
@@ -325,8 +367,11 @@ func (s *Server) listContacts(r *http.Request, p Principal) (int, any, error) {
 		}
 		f.Email = e
 	}
-	if !p.SeesAll() {
-		f.ManagerID = p.ManagerID
+	if f.ManagerID, err = crm.Scope(p, f.ManagerID, "manager_id"); err != nil {
+		return 0, nil, err
+	}
+	if err := s.allow(r, p, crm.Named(crm.KindCompany, "company_id", f.CompanyID)...); err != nil {
+		return 0, nil, err
 	}
 	list, next, err := s.store.Contacts(r.Context(), f)
 	if err != nil {
@@ -343,7 +388,10 @@ func (s *Server) createContact(r *http.Request, p Principal) (int, any, error) {
 	if err := s.normalizeContact(in.Phones, in.Emails); err != nil {
 		return 0, nil, err
 	}
-	if !p.SeesAll() {
+	if err := s.allowContact(r, p, in); err != nil {
+		return 0, nil, err
+	}
+	if in.ManagerID == nil && !p.SeesAll() {
 		in.ManagerID = p.ManagerID
 	}
 	c, err := s.store.CreateContact(r.Context(), in)
@@ -358,11 +406,28 @@ func (s *Server) contact(r *http.Request, p Principal) (crm.Contact, error) {
 	if err != nil {
 		return crm.Contact{}, err
 	}
-	c, err := s.store.Contact(r.Context(), id)
-	if err != nil {
+	if err := s.allow(r, p, crm.Path(crm.KindContact, id)); err != nil {
 		return crm.Contact{}, err
 	}
-	return c, own(p, c.ManagerID, "contact "+strconv.FormatInt(id, 10))
+	return s.store.Contact(r.Context(), id)
+}
+
+// allowContact asks the rule about what a contact's input names: its
+// company, its manager, and the people its phones and e-mails are.
+func (s *Server) allowContact(r *http.Request, p Principal, in crm.ContactInput) error {
+	if err := s.allow(r, p, refs(crm.Named(crm.KindCompany, "company_id", in.CompanyID),
+		crm.Named(crm.KindManager, "manager_id", in.ManagerID))...); err != nil {
+		return err
+	}
+	return s.allowReach(r, p, crm.Reach{Field: "phones", Phones: derefSlice(in.Phones)},
+		crm.Reach{Field: "emails", Emails: derefSlice(in.Emails)})
+}
+
+func derefSlice(s *[]string) []string {
+	if s == nil {
+		return nil
+	}
+	return *s
 }
 
 func (s *Server) getContact(r *http.Request, p Principal) (int, any, error) {
@@ -385,6 +450,9 @@ func (s *Server) patchContact(r *http.Request, p Principal) (int, any, error) {
 	if err := s.normalizeContact(in.Phones, in.Emails); err != nil {
 		return 0, nil, err
 	}
+	if err := s.allowContact(r, p, in); err != nil {
+		return 0, nil, err
+	}
 	out, err := s.store.UpdateContact(r.Context(), c.ID, in)
 	if err != nil {
 		return 0, nil, err
@@ -405,8 +473,8 @@ func (s *Server) listCompanies(r *http.Request, p Principal) (int, any, error) {
 	if f.Limit, err = limit(q.Get("limit")); err != nil {
 		return 0, nil, err
 	}
-	if !p.SeesAll() {
-		f.ManagerID = p.ManagerID
+	if f.ManagerID, err = crm.Scope(p, f.ManagerID, "manager_id"); err != nil {
+		return 0, nil, err
 	}
 	list, next, err := s.store.Companies(r.Context(), f)
 	if err != nil {
@@ -423,7 +491,10 @@ func (s *Server) createCompany(r *http.Request, p Principal) (int, any, error) {
 	if err := s.normalizeContact(in.Phones, in.Emails); err != nil {
 		return 0, nil, err
 	}
-	if !p.SeesAll() {
+	if err := s.allowCompany(r, p, in); err != nil {
+		return 0, nil, err
+	}
+	if in.ManagerID == nil && !p.SeesAll() {
 		in.ManagerID = p.ManagerID
 	}
 	c, err := s.store.CreateCompany(r.Context(), in)
@@ -438,11 +509,19 @@ func (s *Server) company(r *http.Request, p Principal) (crm.Company, error) {
 	if err != nil {
 		return crm.Company{}, err
 	}
-	c, err := s.store.Company(r.Context(), id)
-	if err != nil {
+	if err := s.allow(r, p, crm.Path(crm.KindCompany, id)); err != nil {
 		return crm.Company{}, err
 	}
-	return c, own(p, c.ManagerID, "company "+strconv.FormatInt(id, 10))
+	return s.store.Company(r.Context(), id)
+}
+
+// allowCompany asks the rule about what a company's input names: its
+// manager, and an INN, phones or e-mails that are another's client's.
+func (s *Server) allowCompany(r *http.Request, p Principal, in crm.CompanyInput) error {
+	if err := s.allow(r, p, crm.Named(crm.KindManager, "manager_id", in.ManagerID)...); err != nil {
+		return err
+	}
+	return s.allowReach(r, p, companyReach("", &in)...)
 }
 
 func (s *Server) getCompany(r *http.Request, p Principal) (int, any, error) {
@@ -463,6 +542,9 @@ func (s *Server) patchCompany(r *http.Request, p Principal) (int, any, error) {
 		return 0, nil, err
 	}
 	if err := s.normalizeContact(in.Phones, in.Emails); err != nil {
+		return 0, nil, err
+	}
+	if err := s.allowCompany(r, p, in); err != nil {
 		return 0, nil, err
 	}
 	out, err := s.store.UpdateCompany(r.Context(), c.ID, in)

@@ -66,7 +66,7 @@ func (s *Server) dealDocumentsZip(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) writeDocumentsZip(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.auth.principal(r)
+	p, err := s.principal(r)
 	if err != nil {
 		return err
 	}
@@ -168,15 +168,15 @@ func (s *Server) sendDocument(r *http.Request, p Principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := s.allow(r, p, crm.Path(crm.KindDocument, id)); err != nil {
+		return 0, nil, err
+	}
 	doc, err := s.store.Document(r.Context(), id)
 	if err != nil {
 		return 0, nil, err
 	}
 	d, err := s.store.Deal(r.Context(), doc.DealID)
 	if err != nil {
-		return 0, nil, err
-	}
-	if err := own(p, d.ManagerID, "document "+strconv.FormatInt(id, 10)); err != nil {
 		return 0, nil, err
 	}
 	if d.ContactID == nil {
@@ -212,15 +212,11 @@ func (s *Server) getDocumentSend(r *http.Request, p Principal) (int, any, error)
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := s.allow(r, p, crm.Path(crm.KindDocumentSend, id)); err != nil {
+		return 0, nil, err
+	}
 	send, err := s.store.DocumentSendByID(r.Context(), id)
 	if err != nil {
-		return 0, nil, err
-	}
-	d, err := s.store.Deal(r.Context(), send.DealID)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := own(p, d.ManagerID, "document send "+strconv.FormatInt(id, 10)); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, send, nil

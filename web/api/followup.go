@@ -25,8 +25,10 @@ func (s *Server) assignLead(r *http.Request, p Principal) (int, any, error) {
 		}
 		body.ManagerID = p.ManagerID // "I take it"
 	}
-	if !p.SeesAll() && (*body.ManagerID != *p.ManagerID || (l.ManagerID != nil && *l.ManagerID != *p.ManagerID)) {
-		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager takes queued leads for themself only")
+	// The lead is the manager's own or queued (s.lead asked); they take
+	// it for themself only.
+	if err := s.allow(r, p, crm.Named(crm.KindManager, "manager_id", body.ManagerID)...); err != nil {
+		return 0, nil, err
 	}
 	out, err := s.store.AssignLead(r.Context(), l.ID, *body.ManagerID, p.ManagerID, s.opts.SLA)
 	if err != nil {
@@ -58,11 +60,11 @@ func (s *Server) patchManager(r *http.Request, p Principal) (int, any, error) {
 	if err := decode(r, &raw); err != nil {
 		return 0, nil, err
 	}
-	if !p.SeesAll() {
-		_, onlyAway := raw["away"]
-		if *p.ManagerID != id || len(raw) != 1 || !onlyAway {
-			return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager changes only their own away switch")
-		}
+	if err := s.allow(r, p, crm.Path(crm.KindManager, id)); err != nil {
+		return 0, nil, err
+	}
+	if _, onlyAway := raw["away"]; !p.SeesAll() && (len(raw) != 1 || !onlyAway) {
+		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager changes only their own away switch")
 	}
 	var patch crm.ManagerPatch
 	b, _ := json.Marshal(raw)
@@ -85,14 +87,8 @@ func (s *Server) listActivities(r *http.Request, p Principal) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	if id == nil {
-		if p.ManagerID == nil {
-			return 0, nil, crm.Invalid("manager_id", "is required")
-		}
-		id = p.ManagerID
-	}
-	if !p.SeesAll() && *id != *p.ManagerID {
-		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "a manager sees only their own activities")
+	if id, err = ownScope(p, id); err != nil {
+		return 0, nil, err
 	}
 	list, err := s.store.Activities(r.Context(), *id, q.Get("due"))
 	if err != nil {
@@ -108,12 +104,8 @@ func (s *Server) completeActivity(r *http.Request, p Principal) (int, any, error
 	if err != nil {
 		return 0, nil, err
 	}
-	a, err := s.store.Activity(r.Context(), id)
-	if err != nil {
+	if err := s.allow(r, p, crm.Path(crm.KindActivity, id)); err != nil {
 		return 0, nil, err
-	}
-	if !p.SeesAll() && a.ManagerID != *p.ManagerID {
-		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "activity %d is another manager's", id)
 	}
 	var c crm.Completion
 	if err := decode(r, &c); err != nil {

@@ -34,11 +34,11 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) importReport(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	p, err := s.auth.principal(r)
+	p, err := s.principal(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	if p.Role != RoleAdmin && p.Role != RoleSupervisor {
+	if !p.Supervises() {
 		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "only an admin or a supervisor imports")
 	}
 	store, ok := s.store.(*crm.Store)
@@ -101,7 +101,7 @@ func (s *Server) importReport(w http.ResponseWriter, r *http.Request) (int, any,
 // the kind's list; a manager exports only their own records, as they list
 // them. The file streams as an attachment.
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {
-	p, err := s.auth.principal(r)
+	p, err := s.principal(r)
 	if err != nil {
 		WriteError(w, r, s.log, err)
 		return
@@ -157,11 +157,8 @@ func (s *Server) exportFilter(r *http.Request, p Principal, kind imports.Kind) (
 	if err != nil {
 		return f, err
 	}
-	if !p.SeesAll() {
-		if manager != nil && *manager != *p.ManagerID {
-			return f, crm.Errorf(crm.EFORBIDDEN, "a manager exports only their own records")
-		}
-		manager = p.ManagerID
+	if manager, err = crm.Scope(p, manager, "manager_id"); err != nil {
+		return f, err
 	}
 	phone, email, err := s.reachFilter(q.Get("phone"), q.Get("email"))
 	if err != nil {
@@ -183,6 +180,9 @@ func (s *Server) exportFilter(r *http.Request, p Principal, kind imports.Kind) (
 		if f.Contacts.CompanyID, err = optionalID(q.Get("company_id"), "company_id"); err != nil {
 			return f, err
 		}
+		if err := s.allow(r, p, crm.Named(crm.KindCompany, "company_id", f.Contacts.CompanyID)...); err != nil {
+			return f, err
+		}
 	case imports.Companies:
 		f.Companies = crm.CompanyFilter{ManagerID: manager, INN: q.Get("inn"), Query: q.Get("q")}
 	case imports.Deals:
@@ -191,6 +191,10 @@ func (s *Server) exportFilter(r *http.Request, p Principal, kind imports.Kind) (
 			return f, err
 		}
 		if f.Deals.CompanyID, err = optionalID(q.Get("company_id"), "company_id"); err != nil {
+			return f, err
+		}
+		if err := s.allow(r, p, refs(crm.Named(crm.KindContact, "contact_id", f.Deals.ContactID),
+			crm.Named(crm.KindCompany, "company_id", f.Deals.CompanyID))...); err != nil {
 			return f, err
 		}
 	default:

@@ -17,7 +17,7 @@ func (s *Server) listProducts(r *http.Request, _ Principal) (int, any, error) {
 }
 
 func (s *Server) createProduct(r *http.Request, p Principal) (int, any, error) {
-	if !p.SeesAll() {
+	if !p.Supervises() {
 		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "the catalog is kept by an admin or a supervisor")
 	}
 	var in crm.ProductInput
@@ -44,7 +44,7 @@ func (s *Server) getProduct(r *http.Request, _ Principal) (int, any, error) {
 }
 
 func (s *Server) patchProduct(r *http.Request, p Principal) (int, any, error) {
-	if !p.SeesAll() {
+	if !p.Supervises() {
 		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "the catalog is kept by an admin or a supervisor")
 	}
 	id, err := pathID(r)

@@ -17,8 +17,8 @@ func (s *Server) mergeCompanies(r *http.Request, p Principal) (int, any, error) 
 
 // merge merges the body's other_id into the path's record.
 func (s *Server) merge(r *http.Request, p Principal, do func(context.Context, int64, int64, *int64) (crm.Merge, error)) (int, any, error) {
-	if !p.SeesAll() {
-		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "only an admin or a supervisor merges")
+	if err := s.allow(r, p, crm.Ref{Kind: crm.KindMerge}); err != nil {
+		return 0, nil, err
 	}
 	keep, err := pathID(r)
 	if err != nil {
@@ -41,8 +41,8 @@ func (s *Server) merge(r *http.Request, p Principal, do func(context.Context, in
 }
 
 func (s *Server) undoMerge(r *http.Request, p Principal) (int, any, error) {
-	if !p.SeesAll() {
-		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "only an admin or a supervisor undoes a merge")
+	if err := s.allow(r, p, crm.Ref{Kind: crm.KindMerge}); err != nil {
+		return 0, nil, err
 	}
 	id, err := pathID(r)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 // telegramLink makes a one-time code the manager sends to the bot as
 // /start <code> to link their chat.
 func (s *Server) telegramLink(r *http.Request, p Principal) (int, any, error) {
-	if p.Role != RoleAdmin && p.Role != RoleSupervisor {
+	if !p.Supervises() {
 		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "only an admin or a supervisor links managers")
 	}
 	id, err := pathID(r)

@@ -25,6 +25,9 @@ var statusOf = map[string]int{
 	crm.ERATELIMITED:  http.StatusTooManyRequests,
 	crm.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	crm.EINTERNAL:     http.StatusInternalServerError,
+
+	crm.EOWNEDELSEWHERE: http.StatusConflict, // another manager's client
+	crm.EMETHOD:         http.StatusMethodNotAllowed,
 }
 
 // Status is the HTTP status for err.
