@@ -101,6 +101,11 @@ func (s *Server) convertLead(r *http.Request, p Principal) (int, any, error) {
 	if err := decode(r, &c); err != nil {
 		return 0, nil, err
 	}
+	if c.Company != nil {
+		if err := s.allow(r, p, crm.Named(crm.KindManager, "company.manager_id", c.Company.ManagerID)...); err != nil {
+			return 0, nil, err
+		}
+	}
 	if err := s.allowReach(r, p, companyReach("company", c.Company)...); err != nil {
 		return 0, nil, err
 	}

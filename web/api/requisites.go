@@ -43,6 +43,9 @@ func (s *Server) lookupRequisites(r *http.Request, p Principal) (int, any, error
 			return 0, nil, err
 		}
 	}
+	if err := s.allowReach(r, p, crm.Reach{Field: "inn", INNs: nonEmpty(strings.TrimSpace(in.INN))}); err != nil {
+		return 0, nil, err
+	}
 	inn, own := strings.TrimSpace(in.INN), ""
 	if c.INN != nil {
 		own = *c.INN
@@ -74,4 +77,12 @@ func (s *Server) lookupRequisites(r *http.Request, p Principal) (int, any, error
 	}
 	s.log.Info("requisites looked up", "company_id", c.ID, "inn", inn, "changed", filled.Changed)
 	return http.StatusOK, lookupAnswer{Filled: filled, Registry: party}, nil
+}
+
+// nonEmpty is a list of s, or none when s is empty.
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }
