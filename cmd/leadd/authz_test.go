@@ -49,20 +49,25 @@ var notRecords = map[string]bool{"kind": true, "token": true, "form": true, "pro
 
 // A field's role in the test.
 const (
-	fLead, fDeal, fContact, fCompany, fActivity, fDocument = "lead", "deal", "contact", "company", "activity", "document"
-	fManager                                               = "manager"   // a manager named as owner: only oneself
-	fMerge                                                 = "merge"     // a merge: supervisors' work
-	fLine                                                  = "line"      // a deal's line
-	fColleague                                             = "colleague" // managers invited: allowed, reaches no client
-	fShared                                                = "shared"    // the catalog: everyone's
-	fNoRecord                                              = "no_record" // a Telegram chat id: not a record of ours
-	fDocuments                                             = "documents" // document ids of the path's deal
-	fPhone                                                 = "phone"     // one phone
-	fPhones                                                = "phones"    // a list of phones
-	fEmail                                                 = "email"     // one e-mail
-	fEmails                                                = "emails"    // a list
-	fINN                                                   = "inn"       // a company's INN
-	fPathRecord                                            = "path"      // resolved by the path's collection
+	fLead      = "lead"
+	fDeal      = "deal"
+	fContact   = "contact"
+	fCompany   = "company"
+	fActivity  = "activity"
+	fDocument  = "document"
+	fManager   = "manager"   // a manager named as owner: only oneself
+	fMerge     = "merge"     // a merge: supervisors' work
+	fAdmin     = "admin"     // the department's settings: no manager's at all
+	fLine      = "line"      // a deal's line
+	fColleague = "colleague" // managers invited: allowed, reaches no client
+	fShared    = "shared"    // the catalog: everyone's
+	fNoRecord  = "no_record" // a Telegram chat id: not a record of ours
+	fDocuments = "documents" // document ids of the path's deal
+	fPhone     = "phone"     // one phone
+	fPhones    = "phones"    // a list of phones
+	fEmail     = "email"     // one e-mail
+	fEmails    = "emails"    // a list
+	fINN       = "inn"       // a company's INN
 )
 
 // classify says what a field names, or "" when the test does not know.
@@ -140,6 +145,8 @@ func collectionKind(path, param string) string {
 				return fMerge
 			case "products":
 				return fShared
+			case "webhooks":
+				return fAdmin
 			}
 		}
 	}
@@ -384,7 +391,7 @@ func (f *fixtures) value(kind, name string, creating bool) any {
 		return f.manager
 	case fLine:
 		return f.line
-	case fMerge:
+	case fMerge, fAdmin:
 		return int64(1)
 	case fDocuments:
 		return fmt.Sprint(f.doc)
@@ -572,6 +579,9 @@ func TestAManagerReachesNoOtherManagersRecordThroughAnyField(t *testing.T) {
 				if e.Error.Code != crm.EOWNEDELSEWHERE || !strings.Contains(e.Error.Message, victimName) {
 					t.Errorf("%s: 409 %+v, want owned_elsewhere naming %s", name, e.Error, victimName)
 				}
+			}
+			if f.kind == fAdmin && res.Status != 403 {
+				t.Errorf("%s: a manager reached the department's settings: %d %s", name, res.Status, excerpt(res.Body))
 			}
 			if res.Status >= 500 {
 				t.Errorf("%s: answered %d %s", name, res.Status, excerpt(res.Body))
