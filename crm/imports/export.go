@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -147,23 +148,30 @@ func (s *csvSheet) close() error {
 	return s.w.Error()
 }
 
-// defuse keeps a spreadsheet from taking a cell for a formula: a name
-// typed into a web form as "=HYPERLINK(…)" stays text. Phones keep their
-// "+".
+// defuse keeps a spreadsheet from taking a cell for a formula (OWASP's
+// CSV injection): a cell starting with =, +, -, @, a tab or a CR gets a
+// leading apostrophe, so a name typed into a web form as "=HYPERLINK(…)"
+// or "-1+1" stays text. Phones ("+79161234567", several joined by ", ")
+// and plain negative numbers keep their sign: a spreadsheet reads no
+// formula in them.
 func defuse(s string) string {
 	if s == "" {
 		return s
 	}
 	switch s[0] {
-	case '=', '@', '\t', '\r':
+	case '=', '@', '\t', '\r', '\n':
 		return "'" + s
 	case '+', '-':
-		if strings.Trim(s, "+-0123456789 ,()") != "" {
+		if !inert.MatchString(s) {
 			return "'" + s
 		}
 	}
 	return s
 }
+
+// inert are the values starting with a sign that are no formula: phones
+// and lists of them, and negative numbers.
+var inert = regexp.MustCompile(`^(\+\d{5,15}(, \+\d{5,15})*|-\d+([.,]\d+)?)$`)
 
 type xlsxSheet struct {
 	f   *excelize.File
@@ -197,6 +205,9 @@ func (s *xlsxSheet) row(cells []any) error {
 	out := make([]any, len(cells))
 	for i, c := range cells {
 		out[i] = c
+		if v, ok := c.(string); ok {
+			out[i] = defuse(v) // a string cell is no formula, but a copy pasted elsewhere may be
+		}
 		if a, ok := c.(amount); ok {
 			out[i] = string(a)
 			// A float keeps 15 digits: bigger sums stay text, exact.

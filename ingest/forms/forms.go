@@ -401,7 +401,7 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) thanks(w http.ResponseWriter, r *http.Request) {
 	if _, ok := h.cfg.Forms[r.PathValue("form")]; !ok {
-		http.NotFound(w, r)
+		httperr.Write(w, r, h.log, crm.Errorf(crm.ENOTFOUND, "no form %q", r.PathValue("form")))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

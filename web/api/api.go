@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -540,5 +541,41 @@ func strictDecode(b []byte, v any) error {
 		}
 		return &crm.Error{Code: crm.EMALFORMED, Message: "cannot read the JSON body: " + err.Error()}
 	}
+	if bytes.Contains(b, []byte(`\u0000`)) { // no text we store may hold a NUL
+		var generic any
+		_ = json.Unmarshal(b, &generic)
+		if field, ok := nulField(generic, ""); ok {
+			return crm.Invalid(field, "must not contain a NUL character")
+		}
+	}
 	return nil
+}
+
+// nulField finds a string holding a NUL in a decoded JSON value and names
+// where it is (company.name, phones[1]).
+func nulField(v any, at string) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return at, strings.ContainsRune(x, 0)
+	case map[string]any:
+		for k, e := range x {
+			name := k
+			if at != "" {
+				name = at + "." + k
+			}
+			if strings.ContainsRune(k, 0) {
+				return name, true
+			}
+			if f, ok := nulField(e, name); ok {
+				return f, true
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if f, ok := nulField(e, fmt.Sprintf("%s[%d]", at, i)); ok {
+				return f, true
+			}
+		}
+	}
+	return "", false
 }

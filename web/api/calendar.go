@@ -170,6 +170,34 @@ func ICalendar(m crm.Manager, events []crm.CalendarEvent, now time.Time) string 
 	return b.String()
 }
 
+// escapeText writes s as an iCalendar TEXT value (RFC 5545 3.3.11):
+// backslashes, semicolons and commas escaped, every line break (CRLF, a
+// bare CR or LF) as \n, and no other control character left — a bare CR
+// in a subject must not start a property of its own in a colleague's feed.
 func escapeText(s string) string {
-	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`).Replace(s)
+	var b strings.Builder
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == '\\' || r == ';' || r == ',':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\r':
+			if i < len(s) && s[i] == '\n' {
+				i++
+			}
+			b.WriteString(`\n`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
