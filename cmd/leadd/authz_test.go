@@ -20,8 +20,8 @@ import (
 
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
-	"github.com/leadd/leadd/crm/documents"
-	"github.com/leadd/leadd/crm/documents/smtptest"
+	outmail "github.com/leadd/leadd/notify/mail"
+	"github.com/leadd/leadd/notify/mail/smtptest"
 	"github.com/leadd/leadd/web/api"
 )
 
@@ -49,25 +49,26 @@ var notRecords = map[string]bool{"kind": true, "token": true, "form": true, "pro
 
 // A field's role in the test.
 const (
-	fLead      = "lead"
-	fDeal      = "deal"
-	fContact   = "contact"
-	fCompany   = "company"
-	fActivity  = "activity"
-	fDocument  = "document"
-	fManager   = "manager"   // a manager named as owner: only oneself
-	fMerge     = "merge"     // a merge: supervisors' work
-	fAdmin     = "admin"     // the department's settings: no manager's at all
-	fLine      = "line"      // a deal's line
-	fColleague = "colleague" // managers invited: allowed, reaches no client
-	fShared    = "shared"    // the catalog: everyone's
-	fNoRecord  = "no_record" // a Telegram chat id: not a record of ours
-	fDocuments = "documents" // document ids of the path's deal
-	fPhone     = "phone"     // one phone
-	fPhones    = "phones"    // a list of phones
-	fEmail     = "email"     // one e-mail
-	fEmails    = "emails"    // a list
-	fINN       = "inn"       // a company's INN
+	fLead         = "lead"
+	fDeal         = "deal"
+	fContact      = "contact"
+	fCompany      = "company"
+	fActivity     = "activity"
+	fDocument     = "document"
+	fDocumentSend = "document_send"
+	fManager      = "manager"   // a manager named as owner: only oneself
+	fMerge        = "merge"     // a merge: supervisors' work
+	fAdmin        = "admin"     // the department's settings: no manager's at all
+	fLine         = "line"      // a deal's line
+	fColleague    = "colleague" // managers invited: allowed, reaches no client
+	fShared       = "shared"    // the catalog: everyone's
+	fNoRecord     = "no_record" // a Telegram chat id: not a record of ours
+	fDocuments    = "documents" // document ids of the path's deal
+	fPhone        = "phone"     // one phone
+	fPhones       = "phones"    // a list of phones
+	fEmail        = "email"     // one e-mail
+	fEmails       = "emails"    // a list
+	fINN          = "inn"       // a company's INN
 )
 
 // classify says what a field names, or "" when the test does not know.
@@ -139,6 +140,8 @@ func collectionKind(path, param string) string {
 				return fActivity
 			case "documents":
 				return fDocument
+			case "document-sends":
+				return fDocumentSend
 			case "managers":
 				return fManager
 			case "merges":
@@ -304,6 +307,7 @@ var exportKinds = map[string]string{"contact_id": "deals", "company_id": "deals"
 type fixtures struct {
 	manager                                       int64
 	lead, contact, company, deal, line, doc, task int64
+	send                                          int64 // the document e-mailed
 	phone, email, inn                             string
 	vat                                           string // a key of the configured VAT rates
 	leadPhone, contactPhone, contactEmail         string
@@ -351,6 +355,7 @@ func (ta *testApp) makeFixtures(manager int64, name string, documents bool) *fix
 	f.line = id("POST", fmt.Sprint("/api/v1/deals/", f.deal, "/lines"), map[string]any{"name": "Станок", "quantity": "1", "price": "100.00", "vat": vatKey(ta.cfg.VATRates)})
 	if documents {
 		f.doc = id("POST", fmt.Sprint("/api/v1/deals/", f.deal, "/documents"), map[string]any{"type": "invoice"})
+		f.send = id("POST", fmt.Sprint("/api/v1/documents/", f.doc, "/send"), nil)
 	}
 	f.task = id("POST", "/api/v1/activities", map[string]any{"type": "task", "subject": name + " (задача)", "manager_id": manager,
 		"lead_id": f.lead, "due_at": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)})
@@ -387,6 +392,8 @@ func (f *fixtures) value(kind, name string, creating bool) any {
 		return f.task
 	case fDocument:
 		return f.doc
+	case fDocumentSend:
+		return f.send
 	case fManager, fColleague:
 		return f.manager
 	case fLine:
@@ -491,6 +498,7 @@ func (ta *testApp) victimState(v *fixtures) string {
 		(SELECT json_agg(x ORDER BY id)::text FROM deal_lines x WHERE deal_id = $4),
 		(SELECT json_agg(x ORDER BY id)::text FROM documents x WHERE deal_id = $4 OR id = $6),
 		(SELECT json_agg(x ORDER BY id)::text FROM payments x WHERE deal_id = $4),
+		(SELECT json_agg(x ORDER BY id)::text FROM document_sends x WHERE deal_id = $4),
 		(SELECT json_agg(x ORDER BY code_hash)::text FROM telegram_link_codes x WHERE manager_id = $7),
 		(SELECT calendar_secret_hash FROM managers WHERE id = $7)))`,
 		v.lead, v.contact, v.company, v.deal, v.task, v.doc, v.manager, ids, v.companyINN).Scan(&s)
@@ -522,7 +530,7 @@ func TestAManagerReachesNoOtherManagersRecordThroughAnyField(t *testing.T) {
 	victim, attacker := victimID, attackerID
 	ta := startApp(t, func(c *configs.Config) {
 		withDocuments(c)
-		c.SMTP = documents.SMTPConfig{Host: sink.Host, Port: sink.Port, From: `"ООО «Ромашка»" <docs@romashka.test>`}
+		c.SMTP = outmail.SMTPConfig{Host: sink.Host, Port: sink.Port, From: `"ООО «Ромашка»" <docs@romashka.test>`}
 		c.Registry.URL, c.Registry.Token, c.Registry.Timeout = registry.URL, "test-token", time.Second
 		c.Robokassa.MerchantLogin, c.Robokassa.Password1, c.Robokassa.Password2, c.Robokassa.Hash = "leadd-demo", "password-one-test", "password-two-test", "sha256"
 		c.API.Tokens = append(c.API.Tokens,

@@ -15,8 +15,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/leadd/leadd/configs"
-	"github.com/leadd/leadd/crm/documents"
-	"github.com/leadd/leadd/crm/documents/smtptest"
+	outmail "github.com/leadd/leadd/notify/mail"
+	"github.com/leadd/leadd/notify/mail/smtptest"
 	"github.com/leadd/leadd/notify/telegram/telegramtest"
 	"github.com/leadd/leadd/web/api"
 )
@@ -47,7 +47,7 @@ func TestNoInputAnswers500AndEveryErrorIsTheEnvelope(t *testing.T) {
 	defer fake.Close()
 	ta := startApp(t, func(c *configs.Config) { // every route served
 		withDocuments(c)
-		c.SMTP = documents.SMTPConfig{Host: sink.Host, Port: sink.Port, From: "docs@romashka.test"}
+		c.SMTP = outmail.SMTPConfig{Host: sink.Host, Port: sink.Port, From: "docs@romashka.test"}
 		c.Robokassa.MerchantLogin, c.Robokassa.Password1, c.Robokassa.Password2, c.Robokassa.Hash = "leadd-demo", "password-one-test", "password-two-test", "sha256"
 		c.Telegram.Token, c.Telegram.Endpoint, c.Telegram.WebhookSecret = telegramtest.Token, fake.Endpoint(), "leadd-webhook-secret-0123"
 		c.Telegram.CompanyToken = telegramtest.Token
