@@ -355,7 +355,9 @@ func (ta *testApp) makeFixtures(manager int64, name string, documents bool) *fix
 	f.line = id("POST", fmt.Sprint("/api/v1/deals/", f.deal, "/lines"), map[string]any{"name": "Станок", "quantity": "1", "price": "100.00", "vat": vatKey(ta.cfg.VATRates)})
 	if documents {
 		f.doc = id("POST", fmt.Sprint("/api/v1/deals/", f.deal, "/documents"), map[string]any{"type": "invoice"})
-		f.send = id("POST", fmt.Sprint("/api/v1/documents/", f.doc, "/send"), nil)
+		if ta.cfg.SMTP.Host != "" {
+			f.send = id("POST", fmt.Sprint("/api/v1/documents/", f.doc, "/send"), nil)
+		}
 	}
 	f.task = id("POST", "/api/v1/activities", map[string]any{"type": "task", "subject": name + " (задача)", "manager_id": manager,
 		"lead_id": f.lead, "due_at": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)})
@@ -631,4 +633,56 @@ func vatKey(rates crm.VATRates) string {
 	}
 	sort.Strings(keys)
 	return keys[0]
+}
+
+// TestAnIntegrationTokenWritesNothing tries every operation of the
+// document with an integration token: every write is refused, and no
+// request — a GET that would mint a secret included — adds or changes a
+// row anywhere.
+func TestAnIntegrationTokenWritesNothing(t *testing.T) {
+	t.Parallel()
+	const integration = "integration-token-01"
+	ta := startApp(t, func(c *configs.Config) {
+		withDocuments(c)
+		c.Robokassa.MerchantLogin, c.Robokassa.Password1, c.Robokassa.Password2, c.Robokassa.Hash = "leadd-demo", "password-one-test", "password-two-test", "sha256"
+		c.API.Tokens = append(c.API.Tokens, api.Token{Name: "site", Token: integration, Role: api.RoleIntegration})
+	})
+	f := ta.makeFixtures(1, "Клиент", true)
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func() string {
+		var s string
+		if err := ta.db.Pool.QueryRow(context.Background(), `SELECT concat_ws('|',
+			(SELECT count(*) FROM leads), (SELECT max(updated_at) FROM leads), (SELECT count(*) FROM contacts), (SELECT max(updated_at) FROM contacts),
+			(SELECT count(*) FROM companies), (SELECT max(updated_at) FROM companies), (SELECT count(*) FROM deals), (SELECT max(updated_at) FROM deals),
+			(SELECT count(*) FROM activities), (SELECT count(*) FILTER (WHERE done_at IS NULL) FROM activities), (SELECT count(*) FROM touches),
+			(SELECT count(*) FROM deal_lines), (SELECT count(*) FROM documents), (SELECT count(*) FROM telegram_link_codes),
+			(SELECT count(*) FROM merges), (SELECT count(*) FROM products), (SELECT count(*) FROM assignments),
+			(SELECT string_agg(coalesce(calendar_secret_hash, '-') || away::text || weight, ',' ORDER BY id) FROM managers))`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	ta.waitProcessed()
+	before := state()
+	n := 0
+	for _, op := range operations(t, doc) {
+		path, body := request(op, field{}, f, f)
+		if strings.Contains(path, "{") {
+			path = pathParam.ReplaceAllString(path, "1")
+		}
+		res := ta.as(integration, op.method, path, body)
+		n++
+		if op.method != "GET" && res.Status != 403 {
+			t.Errorf("%s %s as the integration: %d %s, want 403", op.method, path, res.Status, excerpt(res.Body))
+		}
+		if after := state(); after != before {
+			t.Fatalf("%s %s as the integration wrote: %s → %s", op.method, path, before, after)
+		}
+	}
+	if n < 40 {
+		t.Errorf("only %d operations tried", n)
+	}
 }
