@@ -44,6 +44,10 @@ type Manager struct {
 	TimeZone       string `json:"time_zone" yaml:"time_zone"`
 	Active         bool   `json:"active" yaml:"-"`
 	TelegramChatID *int64 `json:"telegram_chat_id" yaml:"telegram_chat_id"`
+	// TelegramReachable is false once Telegram refused a message to the
+	// manager's chat (the bot blocked, the chat deleted): routing passes
+	// them over until they write to the bot again.
+	TelegramReachable bool `json:"telegram_reachable" yaml:"-"`
 	// Routing: away switch, share in weighted pools, cap on open new
 	// leads (nil: none), working hours (nil: around the clock), time off.
 	Away     bool      `json:"away" yaml:"away"`

@@ -11,7 +11,7 @@ import (
 const MaxCapacity = 100000
 
 const managerColumns = `m.id, m.name, m.role, m.time_zone, m.active, m.telegram_chat_id, m.away, m.weight, m.capacity,
-	m.hours, m.time_off, coalesce(l.open, 0), coalesce(l.open_new, 0), m.created_at`
+	m.hours, m.time_off, coalesce(l.open, 0), coalesce(l.open_new, 0), m.created_at, m.unreachable_at IS NULL`
 
 // managerFrom joins each manager's load: open leads and open new leads.
 const managerFrom = ` FROM managers m LEFT JOIN LATERAL (
@@ -21,7 +21,7 @@ const managerFrom = ` FROM managers m LEFT JOIN LATERAL (
 func scanManager(row pgx.Row) (Manager, error) {
 	var m Manager
 	err := row.Scan(&m.ID, &m.Name, &m.Role, &m.TimeZone, &m.Active, &m.TelegramChatID, &m.Away, &m.Weight, &m.Capacity,
-		&m.Hours, &m.TimeOff, &m.OpenLeads, &m.OpenNewLeads, &m.CreatedAt)
+		&m.Hours, &m.TimeOff, &m.OpenLeads, &m.OpenNewLeads, &m.CreatedAt, &m.TelegramReachable)
 	if m.TimeOff == nil {
 		m.TimeOff = []TimeOff{}
 	}

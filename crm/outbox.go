@@ -130,6 +130,15 @@ func (s *Store) RetryOutbox(ctx context.Context, consumer string, id int64, at t
 	return translate(err, "outbox delivery")
 }
 
+// PostponeOutbox puts consumer's delivery of a row back until at without
+// counting the claim as an attempt: nothing failed, the row only waits its
+// turn (a chat that takes one message a second).
+func (s *Store) PostponeOutbox(ctx context.Context, consumer string, id int64, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE outbox_deliveries SET next_attempt_at = $3, attempts = greatest(attempts - 1, 0)
+		WHERE consumer = $1 AND outbox_id = $2 AND delivered_at IS NULL AND dead_at IS NULL`, consumer, id, at)
+	return translate(err, "outbox delivery")
+}
+
 // DeadOutbox gives up consumer's delivery of a row: it stays, with why,
 // as a dead letter (OutboxDeadLetters) and is not tried again.
 func (s *Store) DeadOutbox(ctx context.Context, consumer string, id int64, lastErr string) error {

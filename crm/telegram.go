@@ -140,6 +140,9 @@ func (s *Store) MarkTelegramUnreachable(ctx context.Context, managerID int64, ro
 			managerID, now).Scan(&name); err != nil {
 			return translate(err, "manager")
 		}
+		if err := queueUntaken(ctx, tx, managerID, now); err != nil {
+			return err
+		}
 		if row == nil {
 			return nil
 		}
@@ -150,6 +153,35 @@ func (s *Store) MarkTelegramUnreachable(ctx context.Context, managerID int64, ro
 		}
 		return settleOutbox(ctx, tx, ConsumerTelegram, row.ID, "unreachable: "+reason, now)
 	})
+}
+
+// queueUntaken moves the new leads a manager has not taken to the queue
+// (supervisors watch it and take or hand them on): a manager Telegram
+// cannot reach would not hear of them, and their SLA would run out first.
+func queueUntaken(ctx context.Context, tx pgx.Tx, managerID int64, now time.Time) error {
+	rows, err := tx.Query(ctx, `SELECT id, contact_id FROM leads WHERE manager_id = $1 AND status = 'new' ORDER BY id FOR UPDATE`, managerID)
+	if err != nil {
+		return translate(err, "leads")
+	}
+	type untaken struct {
+		id      int64
+		contact *int64
+	}
+	leads, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (untaken, error) {
+		var u untaken
+		return u, r.Scan(&u.id, &u.contact)
+	})
+	if err != nil {
+		return translate(err, "leads")
+	}
+	for _, l := range leads {
+		a := Assignment{Strategy: "queue", Candidates: []Candidate{},
+			Reason: "the manager cannot be reached in Telegram: queued for a supervisor"}
+		if err := recordAssignment(ctx, tx, l.id, l.contact, a, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // aboutOf is the lead and the deal an outbox row is about, when its kind

@@ -225,6 +225,8 @@ func unavailable(m *crm.Manager, now time.Time, exclude []int64) (string, bool) 
 		return "had it already", false
 	case m.Away:
 		return "away", false
+	case m.TelegramChatID != nil && !m.TelegramReachable:
+		return "unreachable in Telegram (the chat refused the last message)", false
 	}
 	if m.Capacity != nil && m.OpenNewLeads >= *m.Capacity {
 		return fmt.Sprintf("at capacity (%d of %d new leads)", m.OpenNewLeads, *m.Capacity), false

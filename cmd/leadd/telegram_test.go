@@ -136,8 +136,8 @@ func TestTelegramLeadCard(t *testing.T) {
 	ta.linkAll()
 	lead, mgr := ta.postLead("8 (912) 345-67-89")
 	chat := chatOf(mgr)
-	card := ta.waitMessage(chat, "Lead #"+strconv.FormatInt(lead, 10))
-	for _, want := range []string{"Иван Петров", "+79123456789", `Form "contact"`, "yandex", "Нужен станок", "New customer", "Touches: 1", "new"} {
+	card := ta.waitMessage(chat, "Заявка №"+strconv.FormatInt(lead, 10))
+	for _, want := range []string{"Иван Петров", "+79123456789", "форма «contact»", "yandex", "Нужен станок", "Новый клиент", "новая"} {
 		if !strings.Contains(card.Text, want) {
 			t.Errorf("the card lacks %q:\n%s", want, card.Text)
 		}
@@ -150,17 +150,17 @@ func TestTelegramLeadCard(t *testing.T) {
 	L := strconv.FormatInt(lead, 10)
 
 	// Take.
-	if a := ta.press(chat, card.ID, card.Markup.Find("t:")); a != "Taken." {
+	if a := ta.press(chat, card.ID, card.Markup.Find("t:")); a != "Взято в работу." {
 		t.Errorf("take answered %q", a)
 	}
 	if st := ta.leadStatus(lead); st != crm.StatusInProgress {
 		t.Fatalf("after Take the lead is %s", st)
 	}
 	card = ta.fake.Message(card.ID)
-	if !strings.Contains(card.Text, "in progress") || !strings.Contains(card.Text, "Taken by") || card.Markup.Find("t:") != "" {
+	if !strings.Contains(card.Text, "в работе") || !strings.Contains(card.Text, "Взял в работу") || card.Markup.Find("t:") != "" {
 		t.Errorf("the card after Take:\n%s\n%v", card.Text, card.Markup.Data())
 	}
-	if a := ta.press(chat, card.ID, "t:"+L); a != "Already in progress." {
+	if a := ta.press(chat, card.ID, "t:"+L); a != "Уже в работе." {
 		t.Errorf("take twice answered %q", a)
 	}
 
@@ -183,11 +183,11 @@ func TestTelegramLeadCard(t *testing.T) {
 	if attempt != 3 || due.Before(start.Add(2*time.Hour-time.Minute)) || due.After(time.Now().Add(2*time.Hour+time.Minute)) {
 		t.Errorf("the next call is attempt %d due %s, want 3 in 2h", attempt, due)
 	}
-	if !strings.Contains(card.Text, "No answer") || !strings.Contains(card.Text, "Next call") {
+	if !strings.Contains(card.Text, "Не дозвонились") || !strings.Contains(card.Text, "Следующий звонок") {
 		t.Errorf("the card after No answer:\n%s", card.Text)
 	}
 	// The stale first button records nothing.
-	if a := ta.press(chat, card.ID, first); !strings.Contains(a, "Already") {
+	if a := ta.press(chat, card.ID, first); !strings.Contains(a, "Уже") {
 		t.Errorf("a stale No answer answered %q", a)
 	}
 	if n := ta.count(`SELECT count(*) FROM activities WHERE lead_id = $1 AND outcome = 'no_answer'`, lead); n != 2 {
@@ -196,21 +196,21 @@ func TestTelegramLeadCard(t *testing.T) {
 
 	// Qualified: it asks whether for a person or a company; a person's
 	// deal, once.
-	if a := ta.press(chat, card.ID, card.Markup.Find("q:")); !strings.Contains(a, "person or a company") {
+	if a := ta.press(chat, card.ID, card.Markup.Find("q:")); !strings.Contains(a, "Частное лицо или компания") {
 		t.Errorf("qualified answered %q", a)
 	}
 	card = ta.fake.Message(card.ID)
-	if a := ta.press(chat, card.ID, card.Markup.Find("qp:")); !strings.Contains(a, "Deal #") {
+	if a := ta.press(chat, card.ID, card.Markup.Find("qp:")); !strings.Contains(a, "сделка №") {
 		t.Errorf("qualified for a person answered %q", a)
 	}
 	if n := ta.count(`SELECT count(*) FROM deals WHERE lead_id = $1`, lead); n != 1 {
 		t.Fatalf("%d deals for the lead, want 1", n)
 	}
 	card = ta.fake.Message(card.ID)
-	if !strings.Contains(card.Text, "converted") || !strings.Contains(card.Text, "deal #") || card.Markup != nil {
+	if !strings.Contains(card.Text, "квалифицирована") || !strings.Contains(card.Text, "сделка №") || card.Markup != nil {
 		t.Errorf("the card after Qualified:\n%s\n%v", card.Text, card.Markup.Data())
 	}
-	if a := ta.press(chat, card.ID, "qp:"+L); !strings.Contains(a, "already") {
+	if a := ta.press(chat, card.ID, "qp:"+L); !strings.Contains(a, "уже") {
 		t.Errorf("qualified twice answered %q", a)
 	}
 	if n := ta.count(`SELECT count(*) FROM deals WHERE lead_id = $1`, lead); n != 1 {
@@ -233,21 +233,21 @@ func TestTelegramJunk(t *testing.T) {
 	ta := startTelegram(t)
 	ta.linkAll()
 	lead, mgr := ta.postLead("+7 912 000-11-22")
-	old := ta.waitMessage(chatOf(mgr), "Lead #"+strconv.FormatInt(lead, 10))
+	old := ta.waitMessage(chatOf(mgr), "Заявка №"+strconv.FormatInt(lead, 10))
 
 	// Handed to the other manager: the old card's buttons change nothing.
 	other := 3 - mgr
 	if _, err := ta.store.AssignLead(context.Background(), lead, other, nil, 5*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if a := ta.press(chatOf(mgr), old.ID, old.Markup.Find("t:")); a != "This lead is not yours any more." {
+	if a := ta.press(chatOf(mgr), old.ID, old.Markup.Find("t:")); a != "Эта заявка уже не ваша." {
 		t.Errorf("a press on someone else's lead answered %q", a)
 	}
 	if st := ta.leadStatus(lead); st != crm.StatusNew {
 		t.Fatalf("after a press on someone else's lead it is %s", st)
 	}
 	chat := chatOf(other)
-	card := ta.waitMessage(chat, "Lead #"+strconv.FormatInt(lead, 10))
+	card := ta.waitMessage(chat, "Заявка №"+strconv.FormatInt(lead, 10))
 	ta.press(chat, card.ID, card.Markup.Find("j:"))
 	card = ta.fake.Message(card.ID)
 	if card.Markup.Find("jr:") == "" || card.Markup.Find("b:") == "" {
@@ -261,7 +261,7 @@ func TestTelegramJunk(t *testing.T) {
 	if st != "junk" || reason != "test" {
 		t.Errorf("the lead is %s (%s)", st, reason)
 	}
-	if card = ta.fake.Message(card.ID); !strings.Contains(card.Text, "junk (test)") || card.Markup != nil {
+	if card = ta.fake.Message(card.ID); !strings.Contains(card.Text, "брак (тест)") || card.Markup != nil {
 		t.Errorf("the card after junk:\n%s", card.Text)
 	}
 }
@@ -285,7 +285,7 @@ func TestTelegramLinking(t *testing.T) {
 	}
 	waitFor(t, "five refusals", func() bool { return len(ta.fake.Messages(stranger)) == 5 })
 	for _, m := range ta.fake.Messages(stranger) {
-		if !strings.Contains(m.Text, "administrator") || strings.Contains(m.Text, "Lead") || strings.Contains(m.Text, "+7") || m.Markup != nil {
+		if !strings.Contains(m.Text, "администратор") || strings.Contains(m.Text, "Заявка") || strings.Contains(m.Text, "+7") || m.Markup != nil {
 			t.Errorf("a stranger was told: %q", m.Text)
 		}
 	}
@@ -295,7 +295,7 @@ func TestTelegramLinking(t *testing.T) {
 		t.Fatal(err)
 	}
 	ta.fake.SendText(annaChat, "/start "+code)
-	ta.waitMessage(annaChat, "Hello, "+anna.Name)
+	ta.waitMessage(annaChat, "Здравствуйте, "+anna.Name)
 	if m, err := ta.store.ManagerByTelegram(ctx, annaChat); err != nil || m.ID != anna.ID {
 		t.Fatalf("chat %d is linked to %v (%v)", annaChat, m.ID, err)
 	}
@@ -308,11 +308,11 @@ func TestTelegramLinking(t *testing.T) {
 
 	// /today lists the call with a button to complete it.
 	ta.fake.SendText(annaChat, "/today")
-	list := ta.waitMessage(annaChat, "Due today")
-	if !strings.Contains(list.Text, "lead #"+strconv.FormatInt(lead, 10)) {
+	list := ta.waitMessage(annaChat, "Дела на сегодня")
+	if !strings.Contains(list.Text, "заявка №"+strconv.FormatInt(lead, 10)) {
 		t.Errorf("/today:\n%s", list.Text)
 	}
-	if a := ta.press(annaChat, list.ID, list.Markup.Find("d:")); a != "Done ✓" {
+	if a := ta.press(annaChat, list.ID, list.Markup.Find("d:")); a != "Сделано ✓" {
 		t.Errorf("done answered %q", a)
 	}
 	if n := ta.count(`SELECT count(*) FROM activities WHERE lead_id = $1 AND outcome = 'done'`, lead); n != 1 {
@@ -323,12 +323,12 @@ func TestTelegramLinking(t *testing.T) {
 	}
 
 	ta.fake.SendText(annaChat, "/away")
-	ta.waitMessage(annaChat, "You are away")
+	ta.waitMessage(annaChat, "Вы отошли")
 	if m, _ := ta.store.Manager(ctx, anna.ID); !m.Away {
 		t.Errorf("/away left Anna available")
 	}
 	ta.fake.SendText(annaChat, "/back")
-	ta.waitMessage(annaChat, "Welcome back")
+	ta.waitMessage(annaChat, "С возвращением")
 	if m, _ := ta.store.Manager(ctx, anna.ID); m.Away {
 		t.Errorf("/back left Anna away")
 	}
@@ -343,7 +343,7 @@ func TestTelegramDeliveryRetries(t *testing.T) {
 		telegramtest.Failure{Code: 500, Description: "Internal Server Error"})
 	start := time.Now()
 	lead, mgr := ta.postLead("+7 912 111-22-33")
-	ta.waitMessage(chatOf(mgr), "Lead #"+strconv.FormatInt(lead, 10))
+	ta.waitMessage(chatOf(mgr), "Заявка №"+strconv.FormatInt(lead, 10))
 	if time.Since(start) < time.Second {
 		t.Errorf("the card left %s after a 429 asking for 1s", time.Since(start))
 	}
@@ -382,8 +382,8 @@ func TestTelegramBlocked(t *testing.T) {
 		ta.fake.Block(chatOf(id))
 	}
 	lead, mgr := ta.postLead("+7 912 333-44-55")
-	notice := ta.waitMessage(supChat, "cannot be reached")
-	if !strings.Contains(notice.Text, "lead #"+strconv.FormatInt(lead, 10)) || !strings.Contains(notice.Text, "blocked") {
+	notice := ta.waitMessage(supChat, "недоступен в Telegram")
+	if !strings.Contains(notice.Text, "заявка №"+strconv.FormatInt(lead, 10)) || !strings.Contains(notice.Text, "заблокирован") {
 		t.Errorf("the supervisor was told:\n%s", notice.Text)
 	}
 	if n := ta.count(`SELECT count(*) FROM managers WHERE id = $1 AND unreachable_at IS NOT NULL`, mgr); n != 1 {
@@ -412,7 +412,7 @@ func (ta *tgApp) leadStatus(id int64) string {
 func cardsFor(ms []telegramtest.Message, lead int64) int {
 	n := 0
 	for _, m := range ms {
-		if strings.Contains(m.Text, "Lead #"+strconv.FormatInt(lead, 10)+" ") {
+		if strings.Contains(m.Text, "Заявка №"+strconv.FormatInt(lead, 10)+" ") {
 			n++
 		}
 	}
@@ -513,10 +513,10 @@ func (ma *msgApp) waitIn(fake *telegramtest.Server, chat int64, want string) tel
 // is matched by): a person replies only after seeing it.
 func (ma *msgApp) waitForwarded(chat int64, want string) telegramtest.Message {
 	ma.t.Helper()
-	m := ma.waitIn(ma.managers, chat, "Reply to this message to answer them")
+	m := ma.waitIn(ma.managers, chat, "Ответьте на это сообщение")
 	waitFor(ma.t, "the forward of "+want, func() bool {
 		for _, x := range ma.managers.Messages(chat) {
-			if strings.Contains(x.Text, want) && strings.Contains(x.Text, "Reply to this message") {
+			if strings.Contains(x.Text, want) && strings.Contains(x.Text, "Ответьте на это сообщение") {
 				m = x
 				return true
 			}
@@ -567,7 +567,7 @@ func TestTelegramCompanyBot(t *testing.T) {
 			if channel != crm.ChannelMessenger || name != "Мария Иванова" {
 				t.Errorf("lead: channel %q, name %q", channel, name)
 			}
-			ref := "lead #" + strconv.FormatInt(leadID, 10)
+			ref := "заявка №" + strconv.FormatInt(leadID, 10)
 			first := ma.waitForwarded(chatOf(mgr), "Нужен станок ЧПУ")
 			if !strings.Contains(first.Text, "Мария Иванова") || !strings.Contains(first.Text, ref) {
 				t.Errorf("the forwarded message lacks the name or %s:\n%s", ref, first.Text)
@@ -593,7 +593,7 @@ func TestTelegramCompanyBot(t *testing.T) {
 			// The manager replies to the forwarded message: the client gets it, the lead records it.
 			ma.managers.Write(telegramtest.Incoming{From: chatOf(mgr), Text: "Завтра привезём", ReplyTo: second.ID})
 			ma.waitIn(ma.clients, client, "Завтра привезём")
-			ma.waitIn(ma.managers, chatOf(mgr), "✓ Sent to Мария Иванова ("+ref+")")
+			ma.waitIn(ma.managers, chatOf(mgr), "✓ Отправлено: Мария Иванова ("+ref+")")
 			var kind, text string
 			if err := ma.db.Pool.QueryRow(ctx, `SELECT kind, text FROM touches WHERE lead_id = $1 ORDER BY id DESC LIMIT 1`, leadID).
 				Scan(&kind, &text); err != nil {
@@ -609,13 +609,13 @@ func TestTelegramCompanyBot(t *testing.T) {
 				t.Errorf("answering the client did not take the lead")
 			}
 			// Replying to the lead card works too; replying to anything else explains.
-			card := ma.waitIn(ma.managers, chatOf(mgr), "Lead #"+strconv.FormatInt(leadID, 10))
+			card := ma.waitIn(ma.managers, chatOf(mgr), "Заявка №"+strconv.FormatInt(leadID, 10))
 			ma.waitRecorded(chatOf(mgr), card.ID)
 			ma.managers.Write(telegramtest.Incoming{From: chatOf(mgr), Text: "Уточните адрес", ReplyTo: card.ID})
 			ma.waitIn(ma.clients, client, "Уточните адрес")
-			thanks := ma.waitIn(ma.managers, chatOf(mgr), "✓ Sent")
+			thanks := ma.waitIn(ma.managers, chatOf(mgr), "✓ Отправлено")
 			ma.managers.Write(telegramtest.Incoming{From: chatOf(mgr), Text: "?", ReplyTo: thanks.ID})
-			ma.waitIn(ma.managers, chatOf(mgr), "To answer a client, reply to their message")
+			ma.waitIn(ma.managers, chatOf(mgr), "Чтобы ответить клиенту, ответьте здесь на его сообщение")
 			if n := ma.db.Count(t, `SELECT count(*) FROM touches WHERE lead_id = $1 AND kind = 'outbound'`, leadID); n != 2 {
 				t.Errorf("%d outbound touches, want 2", n)
 			}
@@ -662,7 +662,7 @@ func TestTelegramWebhookChecksTheSecretToken(t *testing.T) {
 		t.Fatalf("the right secret: %d %s", res.Status, res.Body)
 	}
 	msgs := fake.Messages(555001)
-	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "sales team only") {
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "только для отдела продаж") {
 		t.Errorf("a stranger's /start by webhook: %+v", msgs)
 	}
 	if fake.Calls("getUpdates") != 0 {
@@ -677,14 +677,14 @@ func TestTelegramQualifiedForACompanyAsksForItsINNAndName(t *testing.T) {
 	lead, manager := ta.postLead("+7 919 700 00 01")
 	chat := chatOf(manager)
 	card := ta.waitMessage(chat, "+79197000001")
-	if a := ta.press(chat, card.ID, card.Markup.Find("q:")); !strings.Contains(a, "person or a company") {
+	if a := ta.press(chat, card.ID, card.Markup.Find("q:")); !strings.Contains(a, "Частное лицо или компания") {
 		t.Fatalf("qualified answered %q", a)
 	}
 	card = ta.fake.Message(card.ID)
 	ta.press(chat, card.ID, card.Markup.Find("qc:"))
-	prompt := ta.waitMessage(chat, "INN and name")
+	prompt := ta.waitMessage(chat, "ИНН и название")
 	ta.fake.Write(telegramtest.Incoming{From: chat, Text: "7707083893 ООО «Станкосервис»", ReplyTo: prompt.ID})
-	ta.waitMessage(chat, "qualified for ООО «Станкосервис»")
+	ta.waitMessage(chat, "квалифицирована для ООО «Станкосервис»")
 	if n := ta.count(`SELECT count(*) FROM deals d JOIN companies c ON c.id = d.company_id
 		WHERE d.lead_id = $1 AND c.inn = '7707083893' AND c.name = 'ООО «Станкосервис»'`, lead); n != 1 {
 		t.Errorf("%d company deals for the lead, want 1", n)

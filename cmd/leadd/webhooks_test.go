@@ -198,7 +198,7 @@ func TestTelegramAndWebhooksEachKeepTheirOwnDeliveries(t *testing.T) {
 	ta.linkAll()
 	// Telegram alone first: webhooks off.
 	lead, mgr := ta.postLead("+7 912 500-00-01")
-	ta.waitMessage(chatOf(mgr), "Lead #"+strconv.FormatInt(lead, 10))
+	ta.waitMessage(chatOf(mgr), "Заявка №"+strconv.FormatInt(lead, 10))
 
 	// A receiver that fails every time does not hold Telegram back.
 	recv := webhooktest.NewReceiver()
@@ -206,7 +206,7 @@ func TestTelegramAndWebhooksEachKeepTheirOwnDeliveries(t *testing.T) {
 	recv.Answer(func(int) int { return http.StatusInternalServerError })
 	w := ta.subscribe(recv, crm.EventLeadCreated, crm.EventLeadAssigned)
 	lead, mgr = ta.postLead("+7 912 500-00-02")
-	ta.waitMessage(chatOf(mgr), "Lead #"+strconv.FormatInt(lead, 10))
+	ta.waitMessage(chatOf(mgr), "Заявка №"+strconv.FormatInt(lead, 10))
 	waitFor(t, "the failing receiver to be tried", func() bool { return len(recv.Deliveries()) >= 2 })
 	if n := ta.count(`SELECT count(*) FROM webhook_messages WHERE endpoint_id = $1 AND status = 'pending' AND attempts >= 1`, w.ID); n != 2 {
 		t.Errorf("%d webhook messages waiting for a retry, want 2 (lead.created, lead.assigned)", n)
@@ -220,7 +220,7 @@ func TestTelegramAndWebhooksEachKeepTheirOwnDeliveries(t *testing.T) {
 	// Both on and working: each gets its own.
 	recv.Answer(func(int) int { return http.StatusOK })
 	lead, mgr = ta.postLead("+7 912 500-00-03")
-	ta.waitMessage(chatOf(mgr), "Lead #"+strconv.FormatInt(lead, 10))
+	ta.waitMessage(chatOf(mgr), "Заявка №"+strconv.FormatInt(lead, 10))
 	waitFor(t, "the third lead's webhooks", func() bool {
 		for _, d := range recv.Deliveries() {
 			if d.Type == crm.EventLeadCreated && d.Data["id"] == float64(lead) && d.Answered == 200 {

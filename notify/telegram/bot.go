@@ -73,11 +73,11 @@ func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) error {
 func (b *Bot) clientsHere() bool { return b.Company != nil && b.Company.Client == b.Client }
 
 const (
-	refusal = "Hello! This bot works for our sales team only. If you are on the team, ask your administrator " +
-		"for a link code and send it here as /start <code>."
-	badCode = "Sorry, this link code is not valid: it is unknown, already used or expired. " +
-		"Ask your administrator for a new one."
-	help = "/today — what is due today\n/overdue — what is overdue\n/away — take no new leads\n/back — take leads again\n/login — a link that signs you in to the console"
+	refusal = "Здравствуйте! Этот бот работает только для отдела продаж. Если вы в команде, попросите у администратора " +
+		"код привязки и отправьте его сюда так: /start <код>."
+	badCode = "Этот код привязки не подходит: он неизвестен, уже использован или устарел. " +
+		"Попросите у администратора новый."
+	help = "/today — дела на сегодня\n/overdue — просроченные дела\n/away — не получать новые заявки\n/back — снова получать заявки\n/login — ссылка для входа в консоль"
 )
 
 func (b *Bot) reply(ctx context.Context, chat int64, text string, markup *tgbotapi.InlineKeyboardMarkup) {
@@ -115,7 +115,7 @@ func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) error {
 			return nil
 		}
 		b.Log.Info("telegram linked", "manager_id", m.ID, "chat_id", chat)
-		b.reply(ctx, chat, fmt.Sprintf("Hello, %s! This chat now gets your leads and reminders.\n\n%s", m.Name, help), nil)
+		b.reply(ctx, chat, fmt.Sprintf("Здравствуйте, %s! Теперь сюда будут приходить ваши заявки и напоминания.\n\n%s", m.Name, help), nil)
 		return nil
 	}
 	m, err := b.Store.ManagerByTelegram(ctx, chat)
@@ -159,16 +159,16 @@ func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) error {
 		away := cmd == "/away"
 		if _, err := b.Store.UpdateManager(ctx, m.ID, crm.ManagerPatch{Away: &away}); err != nil {
 			b.Log.Error("telegram away", "manager_id", m.ID, "err", err)
-			b.reply(ctx, chat, "Sorry, that did not work; try again in a minute.", nil)
+			b.reply(ctx, chat, "Не получилось, попробуйте через минуту.", nil)
 			return nil
 		}
 		if away {
-			b.reply(ctx, chat, "You are away: no new leads come to you until /back.", nil)
+			b.reply(ctx, chat, "Вы отошли: новые заявки не будут приходить до команды /back.", nil)
 		} else {
-			b.reply(ctx, chat, "Welcome back: new leads come to you again.", nil)
+			b.reply(ctx, chat, "С возвращением: новые заявки снова приходят вам.", nil)
 		}
 	default:
-		b.reply(ctx, chat, fmt.Sprintf("Hello, %s!\n\n%s", m.Name, help), nil)
+		b.reply(ctx, chat, fmt.Sprintf("Здравствуйте, %s!\n\n%s", m.Name, help), nil)
 	}
 	return nil
 }
@@ -179,26 +179,26 @@ func (b *Bot) list(ctx context.Context, chat int64, m crm.Manager, due string) {
 	acts, err := b.Store.Activities(ctx, m.ID, due)
 	if err != nil {
 		b.Log.Error("telegram activities", "manager_id", m.ID, "err", err)
-		b.reply(ctx, chat, "Sorry, the list is not available right now.", nil)
+		b.reply(ctx, chat, "Список сейчас недоступен, попробуйте позже.", nil)
 		return
 	}
 	if len(acts) == 0 {
-		b.reply(ctx, chat, map[string]string{"today": "Nothing else due today.", "overdue": "Nothing overdue."}[due], nil)
+		b.reply(ctx, chat, map[string]string{"today": "На сегодня дел больше нет.", "overdue": "Просроченных дел нет."}[due], nil)
 		return
 	}
 	const most = 20
 	loc := location(m.TimeZone)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s: %d\n", map[string]string{"today": "Due today", "overdue": "Overdue"}[due], len(acts))
+	fmt.Fprintf(&sb, "%s: %d\n", map[string]string{"today": "Дела на сегодня", "overdue": "Просрочено"}[due], len(acts))
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for i, a := range acts {
 		if i == most {
-			fmt.Fprintf(&sb, "… and %d more\n", len(acts)-most)
+			fmt.Fprintf(&sb, "… и ещё %d\n", len(acts)-most)
 			break
 		}
-		line := a.DueAt.In(loc).Format("02.01 15:04") + " " + a.Subject
+		line := ruTime(a.DueAt.In(loc)) + " " + subjectText(a.Subject)
 		if a.LeadID != nil {
-			line += fmt.Sprintf(" (lead #%d)", *a.LeadID)
+			line += fmt.Sprintf(" (заявка №%d)", *a.LeadID)
 		}
 		sb.WriteString("• " + line + "\n")
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✓ "+clip(line, 40), cbDone+":"+id(a.ID))))
@@ -225,24 +225,24 @@ func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 		}
 	}()
 	if q.Message == nil || q.Message.Chat == nil || q.Message.Chat.ID != q.From.ID {
-		p.answer = "This button no longer works."
+		p.answer = "Эта кнопка больше не работает."
 		return
 	}
 	p.chat, p.msgID = q.Message.Chat.ID, q.Message.MessageID
 	m, err := b.Store.ManagerByTelegram(ctx, q.From.ID)
 	if err != nil {
-		p.answer = "This chat is not linked to anyone on the team."
+		p.answer = "Этот чат не привязан ни к кому из команды."
 		return
 	}
 	p.m, p.loc = m, location(m.TimeZone)
 	parts := strings.Split(q.Data, ":")
 	if len(parts) < 2 {
-		p.answer = "This button no longer works."
+		p.answer = "Эта кнопка больше не работает."
 		return
 	}
 	n, err := strconv.ParseInt(parts[1], 10, 64)
 	if err != nil {
-		p.answer = "This button no longer works."
+		p.answer = "Эта кнопка больше не работает."
 		return
 	}
 	if parts[0] == cbDone {
@@ -261,11 +261,11 @@ func mayAct(m crm.Manager, managerID *int64) bool {
 func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64) {
 	l, err := b.Store.Lead(ctx, leadID)
 	if err != nil {
-		p.answer = "This lead is gone."
+		p.answer = "Этой заявки больше нет."
 		return
 	}
 	if !mayAct(p.m, l.ManagerID) {
-		p.answer = "This lead is not yours any more."
+		p.answer = "Эта заявка уже не ваша."
 		b.Log.Info("telegram press refused", "manager_id", p.m.ID, "lead_id", leadID)
 		return
 	}
@@ -273,98 +273,98 @@ func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64
 	stale := func(err error) bool {
 		switch crm.ErrorCode(err) {
 		case crm.ECONFLICT:
-			p.answer = "Already done: nothing changed."
+			p.answer = "Уже сделано, ничего не изменилось."
 		case crm.ENOTFOUND:
-			p.answer = "This lead is gone."
+			p.answer = "Этой заявки больше нет."
 		case crm.EINVALID:
-			p.answer = "This button no longer works."
+			p.answer = "Эта кнопка больше не работает."
 		default:
 			b.Log.Error("telegram action", "lead_id", leadID, "data", p.q.Data, "err", err)
-			p.answer = "Sorry, that did not work; try again."
+			p.answer = "Не получилось, попробуйте ещё раз."
 			return true
 		}
 		b.editCard(ctx, p, leadID, "")
 		return true
 	}
 	if !l.Open() && parts[0] != cbBack {
-		p.answer = "This lead is already " + statusText(l) + ": nothing changed."
+		p.answer = "Заявка уже " + statusText(l) + ", ничего не изменилось."
 		b.editCard(ctx, p, leadID, "")
 		return
 	}
 	switch parts[0] {
 	case cbTake:
 		if l.Status == crm.StatusInProgress {
-			p.answer = "Already in progress."
+			p.answer = "Уже в работе."
 			b.editCard(ctx, p, leadID, "")
 			return
 		}
 		if _, err := b.Store.SetLeadStatus(ctx, leadID, crm.StatusInProgress, ""); err != nil && stale(err) {
 			return
 		}
-		p.answer = "Taken."
-		b.editCard(ctx, p, leadID, fmt.Sprintf("✋ Taken by %s at %s", p.m.Name, at))
+		p.answer = "Взято в работу."
+		b.editCard(ctx, p, leadID, fmt.Sprintf("✋ Взял в работу: %s, %s", p.m.Name, at))
 	case cbNoAnswer:
 		if len(parts) != 3 {
-			p.answer = "This button no longer works."
+			p.answer = "Эта кнопка больше не работает."
 			return
 		}
 		callID, _ := strconv.ParseInt(parts[2], 10, 64)
 		if a, err := b.Store.Activity(ctx, callID); err != nil || a.LeadID == nil || *a.LeadID != leadID {
-			p.answer = "This button no longer works."
+			p.answer = "Эта кнопка больше не работает."
 			return
 		}
 		res, err := b.Store.CompleteActivity(ctx, callID, crm.Completion{Outcome: crm.OutcomeNoAnswer}, b.Cadence)
 		if err != nil && stale(err) {
 			return
 		}
-		footer := fmt.Sprintf("📵 No answer (%s, %s)", p.m.Name, at)
+		footer := fmt.Sprintf("📵 Не дозвонились (%s, %s)", p.m.Name, at)
 		switch {
 		case res.LeadJunk:
-			footer += ": that was the last try, the lead is closed as unreachable"
+			footer += ": это была последняя попытка, заявка закрыта — не дозвониться"
 		case res.Next != nil:
-			footer += ". Next call " + res.Next.DueAt.In(p.loc).Format("02.01 15:04")
+			footer += ". Следующий звонок " + ruTime(res.Next.DueAt.In(p.loc))
 		}
-		p.answer = "No answer recorded."
+		p.answer = "Записано: не дозвонились."
 		b.editCard(ctx, p, leadID, footer)
 	case cbQualified:
-		p.answer = "A person or a company?"
+		p.answer = "Частное лицо или компания?"
 		b.edit(ctx, p, tgbotapi.NewEditMessageReplyMarkup(p.chat, p.msgID, tgbotapi.NewInlineKeyboardMarkup(
 			tgbotapi.NewInlineKeyboardRow(
-				tgbotapi.NewInlineKeyboardButtonData("👤 Person", cbAsPerson+":"+id(leadID)),
-				tgbotapi.NewInlineKeyboardButtonData("🏢 Company", cbAsCompany+":"+id(leadID))),
-			tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("« Back", cbBack+":"+id(leadID))))))
+				tgbotapi.NewInlineKeyboardButtonData("👤 Частное лицо", cbAsPerson+":"+id(leadID)),
+				tgbotapi.NewInlineKeyboardButtonData("🏢 Компания", cbAsCompany+":"+id(leadID))),
+			tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("« Назад", cbBack+":"+id(leadID))))))
 	case cbAsPerson:
 		conv, err := b.Store.ConvertLead(ctx, leadID, crm.Conversion{}, &p.m.ID)
 		if err != nil && stale(err) {
 			return
 		}
-		p.answer = fmt.Sprintf("Deal #%d created.", conv.DealID)
-		b.editCard(ctx, p, leadID, fmt.Sprintf("🤝 Qualified by %s at %s: deal #%d", p.m.Name, at, conv.DealID))
+		p.answer = fmt.Sprintf("Создана сделка №%d.", conv.DealID)
+		b.editCard(ctx, p, leadID, fmt.Sprintf("🤝 Квалифицировал %s, %s: сделка №%d", p.m.Name, at, conv.DealID))
 	case cbAsCompany:
-		p.answer = "Reply with the company's INN and name."
-		prompt := tgbotapi.NewMessage(p.chat, fmt.Sprintf("%s%d: reply to this message with the company's INN and name, "+
-			"for example:\n7707083893 ООО «Станкосервис»", companyPrompt, leadID))
+		p.answer = "Ответьте на это сообщение: ИНН и название компании."
+		prompt := tgbotapi.NewMessage(p.chat, fmt.Sprintf("%s%d: ответьте на это сообщение — ИНН и название компании, "+
+			"например:\n7707083893 ООО «Станкосервис»", companyPrompt, leadID))
 		prompt.ReplyMarkup = tgbotapi.ForceReply{ForceReply: true, InputFieldPlaceholder: "7707083893 ООО «Станкосервис»"}
 		if err := b.Client.request(ctx, p.chat, prompt); err != nil {
 			b.Log.Warn("telegram company prompt", "lead_id", leadID, "err", err)
 		}
 	case cbJunk:
-		p.answer = "Why is it junk?"
+		p.answer = "Почему в брак?"
 		b.edit(ctx, p, tgbotapi.NewEditMessageReplyMarkup(p.chat, p.msgID, junkKeyboard(leadID)))
 	case cbBack:
 		b.editCard(ctx, p, leadID, "")
 	case cbJunkAs:
 		if len(parts) != 3 {
-			p.answer = "This button no longer works."
+			p.answer = "Эта кнопка больше не работает."
 			return
 		}
 		if _, err := b.Store.SetLeadStatus(ctx, leadID, crm.StatusJunk, parts[2]); err != nil && stale(err) {
 			return
 		}
-		p.answer = "Closed as junk."
-		b.editCard(ctx, p, leadID, fmt.Sprintf("🗑 Closed as junk (%s) by %s at %s", parts[2], p.m.Name, at))
+		p.answer = "Закрыто как брак."
+		b.editCard(ctx, p, leadID, fmt.Sprintf("🗑 Закрыто как брак (%s): %s, %s", junkText(parts[2]), p.m.Name, at))
 	default:
-		p.answer = "This button no longer works."
+		p.answer = "Эта кнопка больше не работает."
 	}
 }
 
@@ -391,18 +391,18 @@ func (b *Bot) edit(ctx context.Context, p *press, e tgbotapi.Chattable) {
 func (b *Bot) done(ctx context.Context, p *press, activityID int64) {
 	a, err := b.Store.Activity(ctx, activityID)
 	if err != nil || !mayAct(p.m, &a.ManagerID) {
-		p.answer = "This activity is not yours."
+		p.answer = "Это дело не ваше."
 		return
 	}
 	if _, err := b.Store.CompleteActivity(ctx, activityID, crm.Completion{Outcome: crm.OutcomeDone}, b.Cadence); err != nil {
 		if crm.ErrorCode(err) != crm.ECONFLICT {
 			b.Log.Error("telegram done", "activity_id", activityID, "err", err)
-			p.answer = "Sorry, that did not work; try again."
+			p.answer = "Не получилось, попробуйте ещё раз."
 			return
 		}
-		p.answer = "Already done."
+		p.answer = "Уже сделано."
 	} else {
-		p.answer = "Done ✓"
+		p.answer = "Сделано ✓"
 	}
 	kb := tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}
 	if old := p.q.Message.ReplyMarkup; old != nil {
@@ -423,7 +423,7 @@ func (b *Bot) done(ctx context.Context, p *press, activityID int64) {
 
 // companyPrompt starts the message that asks for a company's requisites;
 // the manager's reply to it names the lead.
-const companyPrompt = "🏢 Lead #"
+const companyPrompt = "🏢 Заявка №"
 
 // companyReply reports whether msg answers a company prompt, and for
 // which lead.
@@ -453,29 +453,29 @@ func (b *Bot) convertForCompany(ctx context.Context, m crm.Manager, chat, leadID
 	}
 	name := strings.Join(fields, " ")
 	if name == "" {
-		b.reply(ctx, chat, "The company needs a name: reply again with the INN and the name.", nil)
+		b.reply(ctx, chat, "Нужно название компании: ответьте ещё раз — ИНН и название.", nil)
 		return
 	}
 	in.Name = &name
 	l, err := b.Store.Lead(ctx, leadID)
 	if err != nil || !mayAct(m, l.ManagerID) {
-		b.reply(ctx, chat, "This lead is not yours any more.", nil)
+		b.reply(ctx, chat, "Эта заявка уже не ваша.", nil)
 		return
 	}
 	conv, err := b.Store.ConvertLead(ctx, leadID, crm.Conversion{Company: &in}, &m.ID)
 	if err != nil {
 		switch crm.ErrorCode(err) {
 		case crm.EINVALID:
-			b.reply(ctx, chat, "That does not look right: "+err.Error()+". Reply again with the INN and the name.", nil)
+			b.reply(ctx, chat, "Что-то не так: "+err.Error()+". Ответьте ещё раз — ИНН и название.", nil)
 		case crm.ECONFLICT:
-			b.reply(ctx, chat, fmt.Sprintf("Lead #%d is already closed: nothing changed.", leadID), nil)
+			b.reply(ctx, chat, fmt.Sprintf("Заявка №%d уже закрыта, ничего не изменилось.", leadID), nil)
 		default:
 			b.Log.Error("telegram convert for a company", "lead_id", leadID, "err", err)
-			b.reply(ctx, chat, "Sorry, that did not work; try again.", nil)
+			b.reply(ctx, chat, "Не получилось, попробуйте ещё раз.", nil)
 		}
 		return
 	}
-	b.reply(ctx, chat, fmt.Sprintf("🤝 Lead #%d qualified for %s: deal #%d.", leadID, name, conv.DealID), nil)
+	b.reply(ctx, chat, fmt.Sprintf("🤝 Заявка №%d квалифицирована для %s: сделка №%d.", leadID, name, conv.DealID), nil)
 }
 
 // loginLink answers /login with a one-time link into the console.
@@ -483,7 +483,7 @@ func (b *Bot) loginLink(ctx context.Context, chat int64, m crm.Manager) {
 	code, err := b.Store.CreateLoginCode(ctx, m.ID, b.LoginTTL)
 	if err != nil {
 		b.Log.Error("telegram login link", "manager_id", m.ID, "err", err)
-		b.reply(ctx, chat, "Sorry, no link right now; try again in a minute.", nil)
+		b.reply(ctx, chat, "Ссылку сейчас не получить, попробуйте через минуту.", nil)
 		return
 	}
 	ttl := b.LoginTTL
@@ -492,7 +492,7 @@ func (b *Bot) loginLink(ctx context.Context, chat int64, m crm.Manager) {
 	}
 	url := strings.TrimRight(b.ConsoleURL, "/") + "/login/" + code
 	b.Log.Info("telegram login link sent", "manager_id", m.ID)
-	msg := tgbotapi.NewMessage(chat, fmt.Sprintf("Your console sign-in link (works once, for %d minutes):\n%s", int(ttl.Minutes()), url))
+	msg := tgbotapi.NewMessage(chat, fmt.Sprintf("Ссылка для входа в консоль (действует один раз, %d минут):\n%s", int(ttl.Minutes()), url))
 	// A link preview would fetch the link, and so spend it.
 	msg.DisableWebPagePreview = true
 	if _, err := b.Client.send(ctx, chat, msg); err != nil {

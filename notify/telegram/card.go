@@ -43,17 +43,17 @@ func openCall(l crm.Lead) *crm.Activity {
 // Plain text: Telegram makes +7… numbers and e-mails tappable itself.
 func cardText(l crm.Lead, loc *time.Location, footer string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Lead #%d — %s\n", l.ID, statusText(l))
+	fmt.Fprintf(&b, "Заявка №%d — %s\n", l.ID, statusText(l))
 	name := l.Name
 	if name == "" {
-		name = "(no name)"
+		name = "(без имени)"
 	}
 	b.WriteString("👤 " + name + "\n")
 	for _, p := range l.Phones {
 		b.WriteString("📞 " + p + "\n")
 	}
 	for _, p := range l.RawPhones {
-		b.WriteString("📞 " + p + " (as typed)\n")
+		b.WriteString("📞 " + p + " (как написал клиент)\n")
 	}
 	for _, e := range l.Emails {
 		b.WriteString("✉️ " + e + "\n")
@@ -66,13 +66,15 @@ func cardText(l crm.Lead, loc *time.Location, footer string) string {
 		b.WriteString("💬 " + clip(c, 600) + "\n")
 	}
 	if l.ContactID != nil {
-		b.WriteString("↩️ Returning customer\n")
+		b.WriteString("↩️ Клиент обращался раньше\n")
 	} else {
-		b.WriteString("🆕 New customer\n")
+		b.WriteString("🆕 Новый клиент\n")
 	}
-	fmt.Fprintf(&b, "Touches: %d\n", len(l.Touches))
+	if n := len(l.Touches); n > 1 {
+		fmt.Fprintf(&b, "Обращений: %d\n", n)
+	}
 	if c := openCall(l); c != nil && l.Open() {
-		fmt.Fprintf(&b, "⏰ Call due %s\n", c.DueAt.In(loc).Format("02.01 15:04"))
+		fmt.Fprintf(&b, "⏰ Позвонить до %s\n", ruTime(c.DueAt.In(loc)))
 	}
 	if footer != "" {
 		b.WriteString("\n" + footer)
@@ -83,16 +85,16 @@ func cardText(l crm.Lead, loc *time.Location, footer string) string {
 func statusText(l crm.Lead) string {
 	switch l.Status {
 	case crm.StatusNew:
-		return "new"
+		return "новая"
 	case crm.StatusInProgress:
-		return "in progress"
+		return "в работе"
 	case crm.StatusConverted:
-		return "qualified, converted to a deal"
+		return "квалифицирована, создана сделка"
 	case crm.StatusJunk:
 		if l.JunkReason != nil {
-			return "junk (" + *l.JunkReason + ")"
+			return "закрыта как брак (" + junkText(*l.JunkReason) + ")"
 		}
-		return "junk"
+		return "закрыта как брак"
 	}
 	return l.Status
 }
@@ -100,15 +102,18 @@ func statusText(l crm.Lead) string {
 func sourceText(l crm.Lead) string {
 	switch l.Channel {
 	case crm.ChannelForm:
-		return fmt.Sprintf("Form %q", l.Source)
+		return "Заявка с сайта (форма «" + l.Source + "»)"
 	case crm.ChannelCall:
-		return "Call to line " + l.Source
+		if l.Source == "" {
+			return "Звонок"
+		}
+		return "Звонок на линию " + l.Source
 	case crm.ChannelMail:
-		return "Letter to " + l.Source
+		return "Письмо на " + l.Source
 	case crm.ChannelMessenger:
-		return "Messenger " + l.Source
+		return "Сообщение в Telegram"
 	case crm.ChannelManual:
-		return "Entered by hand"
+		return "Внесена вручную"
 	}
 	return strings.TrimSpace(l.Channel + " " + l.Source)
 }
@@ -153,14 +158,14 @@ func cardKeyboard(l crm.Lead) *tgbotapi.InlineKeyboardMarkup {
 	}
 	var first []tgbotapi.InlineKeyboardButton
 	if l.Status == crm.StatusNew {
-		first = append(first, tgbotapi.NewInlineKeyboardButtonData("Take", cbTake+":"+id(l.ID)))
+		first = append(first, tgbotapi.NewInlineKeyboardButtonData("Беру", cbTake+":"+id(l.ID)))
 	}
 	if c := openCall(l); c != nil {
-		first = append(first, tgbotapi.NewInlineKeyboardButtonData("No answer", cbNoAnswer+":"+id(l.ID)+":"+id(c.ID)))
+		first = append(first, tgbotapi.NewInlineKeyboardButtonData("Не дозвонился", cbNoAnswer+":"+id(l.ID)+":"+id(c.ID)))
 	}
 	second := tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData("Qualified", cbQualified+":"+id(l.ID)),
-		tgbotapi.NewInlineKeyboardButtonData("Junk ▸", cbJunk+":"+id(l.ID)))
+		tgbotapi.NewInlineKeyboardButtonData("Квалифицировать", cbQualified+":"+id(l.ID)),
+		tgbotapi.NewInlineKeyboardButtonData("В брак ▸", cbJunk+":"+id(l.ID)))
 	rows := [][]tgbotapi.InlineKeyboardButton{second}
 	if len(first) > 0 {
 		rows = [][]tgbotapi.InlineKeyboardButton{first, second}
@@ -170,8 +175,24 @@ func cardKeyboard(l crm.Lead) *tgbotapi.InlineKeyboardMarkup {
 }
 
 // junkLabels name the junk reasons on their buttons.
-var junkLabels = map[string]string{"spam": "Spam", "test": "Test", "job_seeker": "Job seeker",
-	"duplicate": "Duplicate", "unreachable": "Unreachable", "other": "Other"}
+var junkLabels = map[string]string{"spam": "Спам", "test": "Тест", "job_seeker": "Соискатель",
+	"duplicate": "Дубль", "unreachable": "Не дозвониться", "other": "Другое"}
+
+// junkText is a junk reason in words.
+func junkText(reason string) string {
+	if l, ok := junkLabels[reason]; ok {
+		return strings.ToLower(l)
+	}
+	return reason
+}
+
+var ruMonths = [...]string{"января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+	"сентября", "октября", "ноября", "декабря"}
+
+// ruTime is a moment as a Russian reads it in a message: «6 декабря, 11:26».
+func ruTime(t time.Time) string {
+	return fmt.Sprintf("%d %s, %s", t.Day(), ruMonths[t.Month()-1], t.Format("15:04"))
+}
 
 // junkKeyboard is the second keyboard: a reason to close the lead as junk.
 func junkKeyboard(leadID int64) tgbotapi.InlineKeyboardMarkup {
@@ -190,7 +211,7 @@ func junkKeyboard(leadID int64) tgbotapi.InlineKeyboardMarkup {
 	if len(row) > 0 {
 		rows = append(rows, row)
 	}
-	rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("◂ Back", cbBack+":"+id(leadID))))
+	rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("◂ Назад", cbBack+":"+id(leadID))))
 	return tgbotapi.NewInlineKeyboardMarkup(rows...)
 }
 

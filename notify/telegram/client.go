@@ -192,6 +192,14 @@ func (l *Limiter) Wait(ctx context.Context, chat int64) error {
 	return sleep(ctx, time.Until(at))
 }
 
+// Ahead is how long a message to chat would wait for its slot now,
+// without taking it.
+func (l *Limiter) Ahead(chat int64) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Until(l.chats[chat])
+}
+
 // Pause holds a chat back for d (Telegram's retry_after).
 func (l *Limiter) Pause(chat int64, d time.Duration) {
 	l.mu.Lock()

@@ -149,12 +149,12 @@ func (c *Company) inbound(msg *tgbotapi.Message) (crm.Inbound, bool) {
 				in.RawPhones = []string{ct.PhoneNumber}
 			}
 			if in.Text == "" {
-				in.Text = "Shared their phone: " + ct.PhoneNumber
+				in.Text = "Поделился телефоном: " + ct.PhoneNumber
 			}
 			return in, true
 		}
 		// Somebody else's card: what it says, not who the client is.
-		in.Text = strings.TrimSpace("Sent a contact: " + ct.FirstName + " " + ct.LastName + " " + ct.PhoneNumber)
+		in.Text = strings.TrimSpace("Прислал контакт: " + ct.FirstName + " " + ct.LastName + " " + ct.PhoneNumber)
 	}
 	if in.Text == "" {
 		in.Text = attachmentText(msg)

@@ -20,6 +20,7 @@ type Store interface {
 	ClaimOutbox(ctx context.Context, consumer string, limit int, lease time.Duration) ([]crm.OutboxMessage, error)
 	SettleOutbox(ctx context.Context, consumer string, id int64, note string) error
 	RetryOutbox(ctx context.Context, consumer string, id int64, at time.Time, lastErr string) error
+	PostponeOutbox(ctx context.Context, consumer string, id int64, at time.Time) error
 	DeadOutbox(ctx context.Context, consumer string, id int64, lastErr string) error
 	MarkTelegramUnreachable(ctx context.Context, managerID int64, row *crm.OutboxMessage, reason string) error
 	MarkTelegramReachable(ctx context.Context, managerID int64) error
@@ -68,10 +69,14 @@ type Deliverer struct {
 	Client *Client
 	Log    *slog.Logger
 
-	Batch      int           // rows claimed at once (20)
-	Workers    int           // rows sent in parallel (8); the limiter paces them
-	Poll       time.Duration // how often to look when idle (1s)
-	Lease      time.Duration // a claimed row is hidden this long (20s): a crashed replica's rows move on within it
+	Batch   int           // rows claimed at once (20)
+	Workers int           // rows sent in parallel (8); the limiter paces them
+	Poll    time.Duration // how often to look when idle (1s)
+	Lease   time.Duration // a claimed row is hidden this long (20s): a crashed replica's rows move on within it
+	// Hold is the longest a worker waits for a chat's turn (1.5s); a row
+	// whose chat is busier goes back to the outbox until its turn, so one
+	// manager's flood of cards never holds up another manager's card.
+	Hold       time.Duration
 	Backoff    time.Duration // first retry after a failure (5s), doubling
 	MaxBackoff time.Duration // up to (10m)
 	// MaxAttempts makes a row that failed this often a dead letter (50:
@@ -94,6 +99,9 @@ func (d *Deliverer) defaults() {
 	}
 	if d.MaxAttempts <= 0 {
 		d.MaxAttempts = 50
+	}
+	if d.Hold <= 0 {
+		d.Hold = 1500 * time.Millisecond
 	}
 	if d.Backoff <= 0 {
 		d.Backoff = 5 * time.Second
@@ -187,6 +195,11 @@ func (d *Deliverer) deliver(ctx context.Context, m crm.OutboxMessage) error {
 		if sent {
 			log.Info("telegram: already sent to this chat, not again", "manager_id", o.to.ManagerID)
 			continue
+		}
+		if ahead := d.Client.limit.Ahead(chat); ahead > d.Hold {
+			// This chat is busy: the row waits in the outbox, not a worker.
+			log.Debug("telegram: the chat's turn comes later", "manager_id", o.to.ManagerID, "after", ahead.String())
+			return d.Store.PostponeOutbox(ctx, crm.ConsumerTelegram, m.ID, time.Now().Add(ahead))
 		}
 		msg := tgbotapi.NewMessage(chat, o.text)
 		if o.markup != nil {
@@ -328,45 +341,45 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		}
 		o.text, o.markup = cardText(l, loc, ""), cardKeyboard(l)
 		if p.Returning {
-			o.text = "Your returning customer is back\n" + o.text
+			o.text = "Ваш клиент обратился снова\n" + o.text
 		} else {
-			o.text = "New lead for you\n" + o.text
+			o.text = "Новая заявка для вас\n" + o.text
 		}
 	case crm.CallIncoming:
 		if time.Since(m.CreatedAt) > staleRinging {
 			return nil, "stale: the call is over", nil
 		}
-		o.text = "📞 Calling now: " + p.Phone
+		o.text = "📞 Сейчас звонит: " + p.Phone
 		if p.Returning {
-			o.text += " — your returning customer"
+			o.text += " — ваш клиент"
 		}
 		if p.LeadID != nil {
-			o.text += fmt.Sprintf("\nLead #%d", *p.LeadID)
+			o.text += fmt.Sprintf("\nЗаявка №%d", *p.LeadID)
 		} else if p.DealID != nil {
-			o.text += fmt.Sprintf("\nDeal #%d", *p.DealID)
+			o.text += fmt.Sprintf("\nСделка №%d", *p.DealID)
 		}
 		if p.Line != "" {
-			o.text += "\nLine " + p.Line
+			o.text += "\nЛиния " + p.Line
 		}
 	case crm.ActivityOverdue:
-		o.text = "⏰ Overdue: " + p.Subject
-		o.text += "\nWas due " + p.DueAt.In(loc).Format("02.01 15:04")
+		o.text = "⏰ Просрочено: " + subjectText(p.Subject)
+		o.text += "\nСрок был " + ruTime(p.DueAt.In(loc))
 		if p.LeadID != nil {
-			o.text += fmt.Sprintf("\nLead #%d", *p.LeadID)
+			o.text += fmt.Sprintf("\nЗаявка №%d", *p.LeadID)
 		}
 		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-			tgbotapi.NewInlineKeyboardButtonData("Done", cbDone+":"+id(p.ActivityID))))
+			tgbotapi.NewInlineKeyboardButtonData("Сделано", cbDone+":"+id(p.ActivityID))))
 		o.markup = &kb
 	case crm.ManagerDigest:
-		o.text = fmt.Sprintf("Good morning! %s\nDue today: %d\nOverdue: %d\n/today · /overdue", p.Date, p.Today, p.Overdue)
+		o.text = fmt.Sprintf("Доброе утро! %s\nНа сегодня дел: %d\nПросрочено: %d\n/today — дела на сегодня · /overdue — просроченные", p.Date, p.Today, p.Overdue)
 	case crm.DealTouch:
-		o.text = fmt.Sprintf("💬 Deal #%d: a new %s\n%s", p.DealID, p.Channel, clip(p.Text, 600))
+		o.text = fmt.Sprintf("💬 Сделка №%d: %s\n%s", p.DealID, channelWord(p.Channel), clip(p.Text, 600))
 	case crm.MessengerMessage:
 		o.text = messengerText(p)
 	case crm.PaymentReceived:
-		o.text = fmt.Sprintf("💰 Paid: deal #%d, %s %s", p.DealID, p.Amount, p.Currency)
+		o.text = fmt.Sprintf("💰 Оплата: сделка №%d, %s %s", p.DealID, p.Amount, p.Currency)
 		if p.MovedTo != nil {
-			o.text += "\nThe deal moved to " + *p.MovedTo
+			o.text += "\nСделка перешла на этап «" + *p.MovedTo + "»"
 		}
 	}
 	return []outgoing{o}, "", nil
@@ -375,29 +388,29 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 func (d *Deliverer) supervisorText(ctx context.Context, v crm.OutboxKind) (string, error) {
 	name := func(id *int64) string {
 		if id == nil {
-			return "nobody"
+			return "никто"
 		}
 		if r, err := d.Store.TelegramRecipient(ctx, *id); err == nil {
 			return r.Name
 		}
-		return fmt.Sprintf("manager %d", *id)
+		return fmt.Sprintf("менеджер %d", *id)
 	}
 	switch p := v.(type) {
 	case crm.SLAMissed:
-		to := name(p.ToManagerID)
+		to := "передана: " + name(p.ToManagerID)
 		if p.Queued {
-			to = "the queue"
+			to = "передана в очередь"
 		}
-		return fmt.Sprintf("⚠️ Lead #%d was not taken in time by %s; now with %s (hop %d)\n%s",
+		return fmt.Sprintf("⚠️ Заявку №%d не взяли вовремя (%s); %s (передача %d)\n%s",
 			p.LeadID, name(p.FromManagerID), to, p.Hop, p.Reason), nil
 	case crm.ManagerUnreachable:
-		what := p.Kind
+		what := "уведомление"
 		if p.LeadID != nil {
-			what += fmt.Sprintf(" for lead #%d", *p.LeadID)
+			what = fmt.Sprintf("заявка №%d", *p.LeadID)
 		} else if p.DealID != nil {
-			what += fmt.Sprintf(" for deal #%d", *p.DealID)
+			what = fmt.Sprintf("сделка №%d", *p.DealID)
 		}
-		return fmt.Sprintf("⚠️ %s cannot be reached in Telegram (%s).\nNot delivered: %s", p.ManagerName, p.Reason, what), nil
+		return fmt.Sprintf("⚠️ %s недоступен в Telegram (бот заблокирован или чат удалён).\nНе доставлено: %s. Его новые заявки переданы в очередь.", p.ManagerName, what), nil
 	case crm.InboxFailed:
 		return fmt.Sprintf("⚠️ Входящее событие не удалось обработать после %d попыток (%s).\nОшибка: %s\n"+
 			"Событие %s: GET /api/v1/inbox/failed, повторить — POST /api/v1/inbox/%s/retry",
@@ -422,11 +435,42 @@ func deref(p *int64) int64 {
 func messengerText(p crm.MessengerMessage) string {
 	name := p.Name
 	if name == "" {
-		name = "A client"
+		name = "Клиент"
 	}
-	ref := fmt.Sprintf("lead #%d", deref(p.LeadID))
+	ref := fmt.Sprintf("заявка №%d", deref(p.LeadID))
 	if p.DealID != nil {
-		ref = fmt.Sprintf("deal #%d", *p.DealID)
+		ref = fmt.Sprintf("сделка №%d", *p.DealID)
 	}
-	return fmt.Sprintf("💬 %s (Telegram, %s):\n%s\n\n↩️ Reply to this message to answer them.", name, ref, clip(p.Text, 3500))
+	return fmt.Sprintf("💬 %s (Telegram, %s):\n%s\n\n↩️ Ответьте на это сообщение, и клиент получит ответ.", name, ref, clip(p.Text, 3500))
+}
+
+// channelWord names a channel for a person.
+func channelWord(ch string) string {
+	switch ch {
+	case crm.ChannelMail:
+		return "новое письмо"
+	case crm.ChannelCall:
+		return "звонок"
+	case crm.ChannelForm:
+		return "новая заявка с сайта"
+	case crm.ChannelMessenger:
+		return "сообщение"
+	}
+	return "новое обращение"
+}
+
+// subjectText is an activity's subject in Russian: the ones Leadd writes
+// itself are English keys in the database.
+func subjectText(s string) string {
+	switch s {
+	case "Call back: new lead":
+		return "перезвонить по новой заявке"
+	case "Call back: a request on the deal":
+		return "перезвонить по сделке"
+	case "Answer the letter":
+		return "ответить на письмо"
+	case "Answer the message":
+		return "ответить на сообщение"
+	}
+	return s
 }

@@ -12,9 +12,9 @@ import (
 
 // Answers to a manager about their reply to a client.
 const (
-	notAClient    = "To answer a client, reply to their message (or to their lead's card) here."
-	onlyText      = "Only text reaches the client from here for now; write your answer as text."
-	notInTelegram = "This client did not write to us in Telegram, so they cannot be answered here."
+	notAClient    = "Чтобы ответить клиенту, ответьте здесь на его сообщение (или на карточку заявки)."
+	onlyText      = "Пока отсюда клиенту доходит только текст: напишите ответ текстом."
+	notInTelegram = "Этот клиент не писал нам в Telegram, ответить ему отсюда нельзя."
 )
 
 // answerClient sends a manager's reply to the client whose message (or
@@ -28,7 +28,7 @@ func (b *Bot) answerClient(ctx context.Context, m crm.Manager, msg *tgbotapi.Mes
 	if err != nil {
 		if crm.ErrorCode(err) != crm.ENOTFOUND {
 			b.Log.Error("telegram reply thread", "manager_id", m.ID, "err", err)
-			b.reply(ctx, chat, "Sorry, that did not work; send it again in a minute.", nil)
+			b.reply(ctx, chat, "Не получилось, отправьте ещё раз через минуту.", nil)
 			return
 		}
 		b.reply(ctx, chat, notAClient, nil)
@@ -38,7 +38,7 @@ func (b *Bot) answerClient(ctx context.Context, m crm.Manager, msg *tgbotapi.Mes
 	switch {
 	case !mayAct(m, t.ManagerID):
 		b.Log.Info("telegram reply refused", "manager_id", m.ID, "ref", ref)
-		b.reply(ctx, chat, "This client is not yours any more ("+ref+"): nothing was sent.", nil)
+		b.reply(ctx, chat, "Этот клиент уже не ваш ("+ref+"), ничего не отправлено.", nil)
 		return
 	case t.TelegramID == 0:
 		b.reply(ctx, chat, notInTelegram, nil)
@@ -52,7 +52,7 @@ func (b *Bot) answerClient(ctx context.Context, m crm.Manager, msg *tgbotapi.Mes
 	if done, err := b.Store.MessengerReplied(ctx, chat, msg.MessageID); err != nil || done {
 		if err != nil {
 			b.Log.Error("telegram reply check", "manager_id", m.ID, "err", err)
-			b.reply(ctx, chat, "Sorry, that did not work; send it again in a minute.", nil)
+			b.reply(ctx, chat, "Не получилось, отправьте ещё раз через минуту.", nil)
 		}
 		return // a repeated update: the client has it
 	}
@@ -60,18 +60,18 @@ func (b *Bot) answerClient(ctx context.Context, m crm.Manager, msg *tgbotapi.Mes
 	if err != nil {
 		f := classify(err)
 		b.Log.Warn("telegram reply not delivered", "manager_id", m.ID, "ref", ref, "reason", f.reason)
-		why := "Telegram did not take it; send it again in a minute."
+		why := "Telegram не принял сообщение, отправьте ещё раз через минуту."
 		if f.kind == failUnreachable {
 			why = "the client blocked the bot or left Telegram."
 		}
-		b.reply(ctx, chat, "Not delivered to the client: "+why, nil)
+		b.reply(ctx, chat, "Клиенту не доставлено: "+why, nil)
 		return
 	}
 	touch, err := b.Store.RecordMessengerReply(ctx, crm.MessengerReply{Thread: t, ManagerID: m.ID, Text: text,
 		ChatID: chat, MessageID: msg.MessageID, SentID: sent.MessageID})
 	if err != nil {
 		b.Log.Error("telegram reply sent but not recorded", "manager_id", m.ID, "ref", ref, "err", err)
-		b.reply(ctx, chat, "Sent to the client, but not saved in the CRM: please note it there by hand.", nil)
+		b.reply(ctx, chat, "Клиенту отправлено, но в CRM не сохранилось: запишите, пожалуйста, вручную.", nil)
 		return
 	}
 	b.Log.Info("telegram reply sent", "manager_id", m.ID, "ref", ref, "touch_id", touch)
@@ -79,13 +79,13 @@ func (b *Bot) answerClient(ctx context.Context, m crm.Manager, msg *tgbotapi.Mes
 	if name == "" {
 		name = "the client"
 	}
-	b.reply(ctx, chat, fmt.Sprintf("✓ Sent to %s (%s)", name, ref), nil)
+	b.reply(ctx, chat, fmt.Sprintf("✓ Отправлено: %s (%s)", name, ref), nil)
 }
 
 // threadRef names a conversation's lead or deal for a manager.
 func threadRef(t crm.MessengerThread) string {
 	if t.DealID != nil {
-		return fmt.Sprintf("deal #%d", *t.DealID)
+		return fmt.Sprintf("сделка №%d", *t.DealID)
 	}
-	return fmt.Sprintf("lead #%d", deref(t.LeadID))
+	return fmt.Sprintf("заявка №%d", deref(t.LeadID))
 }
