@@ -37,6 +37,9 @@ type Config struct {
 	Database struct {
 		URL      string `yaml:"url"`
 		MaxConns int32  `yaml:"max_conns"`
+		// ReadURL, when set, is a replica the reports read from; default
+		// the main database.
+		ReadURL string `yaml:"read_url"`
 	} `yaml:"database"`
 	Redis struct {
 		URL    string `yaml:"url"`
@@ -133,6 +136,16 @@ type Config struct {
 	} `yaml:"webhooks"`
 	// Console is the browser console served under "/".
 	Console Console `yaml:"console"`
+	// Reports: the weekly summary to supervisors and the pipeline report.
+	Reports struct {
+		// ConsoleURL is the console's address, for the link in the weekly
+		// summary ("https://crm.example.ru"); empty leaves it relative.
+		ConsoleURL string `yaml:"console_url"`
+		// WeeklyHour is the local hour on Monday the summary goes out (9).
+		WeeklyHour int `yaml:"weekly_hour"`
+		// StuckDays: an open deal with no activity this long is stuck (14).
+		StuckDays int `yaml:"stuck_days"`
+	} `yaml:"reports"`
 }
 
 // Console is the browser console's sign-in and display settings.
@@ -198,6 +211,8 @@ func Default() Config {
 	c.FollowUp.SLA = 5 * time.Minute
 	c.FollowUp.Cadence = crm.DefaultCadence
 	c.FollowUp.DigestHour = 9
+	c.Reports.WeeklyHour = 9
+	c.Reports.StuckDays = 14
 	c.Processor.Workers = 4
 	c.Processor.Batch = 50
 	c.Processor.Poll = 250 * time.Millisecond
@@ -231,6 +246,7 @@ func Load(path string) (Config, error) {
 	}
 	for env, dst := range map[string]*string{
 		"DATABASE_URL":            &c.Database.URL,
+		"DATABASE_READ_URL":       &c.Database.ReadURL,
 		"REDIS_URL":               &c.Redis.URL,
 		"LEADD_HTTP_ADDR":         &c.HTTP.Addr,
 		"TELEGRAM_TOKEN":          &c.Telegram.Token,
@@ -358,6 +374,12 @@ func (c *Config) Validate() []error {
 	}
 	if c.FollowUp.DigestHour < 0 || c.FollowUp.DigestHour > 23 {
 		bad("followup.digest_hour", "must be an hour, 0 to 23")
+	}
+	if c.Reports.WeeklyHour < 0 || c.Reports.WeeklyHour > 23 {
+		bad("reports.weekly_hour", "must be an hour, 0 to 23")
+	}
+	if c.Reports.StuckDays < 1 {
+		bad("reports.stuck_days", "must be at least 1")
 	}
 	errs = append(errs, c.Routing.Validate("routing")...)
 	errs = append(errs, crm.ValidatePipelines("pipelines", c.Pipelines)...)

@@ -167,6 +167,8 @@ type DealFilter struct {
 	Oldest    bool // oldest first instead of newest
 	Limit     int
 	Cursor    string
+	// Drill, when set, narrows the list to the deals behind a report's figure.
+	Drill *Drill
 }
 
 // Deals lists deals matching f and the next page's cursor. Errors:
@@ -197,6 +199,11 @@ func (s *Store) Deals(ctx context.Context, f DealFilter) ([]Deal, string, error)
 	}
 	if f.CompanyID != nil {
 		q.add("d.company_id = ?", *f.CompanyID)
+	}
+	if f.Drill != nil {
+		if err := f.Drill.apply(ctx, q, s.pool, "deals"); err != nil {
+			return nil, "", err
+		}
 	}
 	tail, args, err := q.page("d.id", f.Cursor, f.Oldest, f.Limit)
 	if err != nil {

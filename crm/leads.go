@@ -20,6 +20,8 @@ type LeadFilter struct {
 	Oldest    bool   // oldest first instead of newest
 	Limit     int
 	Cursor    string // the next_cursor of the previous page
+	// Drill, when set, narrows the list to the leads behind a report's figure.
+	Drill *Drill
 }
 
 // MaxPage is the most items one list page returns.
@@ -58,11 +60,16 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, string, error)
 	if f.Queue {
 		q.raw("manager_id IS NULL AND status IN ('new', 'in_progress')")
 	}
+	if f.Drill != nil {
+		if err := f.Drill.apply(ctx, q, s.pool, "leads"); err != nil {
+			return nil, "", err
+		}
+	}
 	tail, args, err := q.page("id", f.Cursor, f.Oldest, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+leadColumns+` FROM leads`+tail, args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+leadColumns+` FROM leads l`+tail, args...)
 	if err != nil {
 		return nil, "", translate(err, "leads")
 	}

@@ -265,6 +265,7 @@ var decoders = map[string]func([]byte) (OutboxKind, error){
 	KindManagerUnreachable: decodeAs[ManagerUnreachable],
 	KindWebhookDisabled:    decodeAs[WebhookDisabled],
 	KindInboxFailed:        decodeAs[InboxFailed],
+	KindWeeklySummary:      decodeAs[WeeklySummary],
 }
 
 func decodeAs[T OutboxKind](b []byte) (OutboxKind, error) {

@@ -34,6 +34,9 @@ type Stage struct {
 	Name     string `json:"name" yaml:"name"`
 	Semantic string `json:"semantic" yaml:"semantic"` // progress (default), won, lost
 	Position int    `json:"position" yaml:"-"`
+	// Probability is the percent chance a deal here is won, for the
+	// pipeline report's weighted sum; nil: not given.
+	Probability *int `json:"probability" yaml:"probability"`
 }
 
 // Closed reports whether a deal in this stage is finished.
@@ -93,6 +96,9 @@ func ValidatePipelines(prefix string, ps []Pipeline) []error {
 				bad(sat+".semantic", "must be progress, won or lost, not %q", s.Semantic)
 			}
 			s.Position = j
+			if s.Probability != nil && (*s.Probability < 0 || *s.Probability > 100) {
+				bad(sat+".probability", "must be a percent from 0 to 100, not %d", *s.Probability)
+			}
 		}
 		if progress == 0 {
 			bad(at+".stages", "a pipeline needs at least one stage in progress")
@@ -137,10 +143,10 @@ func (s *Store) ReconcilePipelines(ctx context.Context, ps []Pipeline) error {
 			keep = append(keep, p.Key)
 			stageKeys := []string{}
 			for _, st := range p.Stages {
-				if _, err := tx.Exec(ctx, `INSERT INTO stages (pipeline_id, key, name, semantic, position)
-					VALUES ($1, $2, $3, $4, $5)
-					ON CONFLICT (pipeline_id, key) DO UPDATE SET name = $3, semantic = $4, position = $5`,
-					id, st.Key, st.Name, st.Semantic, st.Position); err != nil {
+				if _, err := tx.Exec(ctx, `INSERT INTO stages (pipeline_id, key, name, semantic, position, probability)
+					VALUES ($1, $2, $3, $4, $5, $6)
+					ON CONFLICT (pipeline_id, key) DO UPDATE SET name = $3, semantic = $4, position = $5, probability = $6`,
+					id, st.Key, st.Name, st.Semantic, st.Position, st.Probability); err != nil {
 					return translate(err, "stage "+p.Key+"."+st.Key)
 				}
 				stageKeys = append(stageKeys, st.Key)
@@ -181,7 +187,7 @@ func (s *Store) Pipelines(ctx context.Context) ([]Pipeline, error) {
 }
 
 func pipelines(ctx context.Context, q Querier) ([]Pipeline, error) {
-	rows, err := q.Query(ctx, `SELECT p.id, p.key, p.name, p.is_default, p.loss_reasons, s.id, s.key, s.name, s.semantic, s.position
+	rows, err := q.Query(ctx, `SELECT p.id, p.key, p.name, p.is_default, p.loss_reasons, s.id, s.key, s.name, s.semantic, s.position, s.probability
 		FROM pipelines p JOIN stages s ON s.pipeline_id = p.id ORDER BY p.position, p.id, s.position`)
 	if err != nil {
 		return nil, translate(err, "pipelines")
@@ -191,7 +197,7 @@ func pipelines(ctx context.Context, q Querier) ([]Pipeline, error) {
 	for rows.Next() {
 		var p Pipeline
 		var st Stage
-		if err := rows.Scan(&p.ID, &p.Key, &p.Name, &p.Default, &p.LossReasons, &st.ID, &st.Key, &st.Name, &st.Semantic, &st.Position); err != nil {
+		if err := rows.Scan(&p.ID, &p.Key, &p.Name, &p.Default, &p.LossReasons, &st.ID, &st.Key, &st.Name, &st.Semantic, &st.Position, &st.Probability); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].ID != p.ID {

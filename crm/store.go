@@ -21,6 +21,7 @@ type Querier interface {
 // Store is the Postgres store of the domain.
 type Store struct {
 	pool *pgxpool.Pool
+	read *pgxpool.Pool // reports' queries, when a replica is configured
 	now  func() time.Time
 
 	// Automation, when set, fires stage rules as deals move.
@@ -55,8 +56,31 @@ func NewStore(pool *pgxpool.Pool, now func() time.Time) *Store {
 // tables (the inbox) in the same database.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
+// OpenReadPool connects the reports to a replica at url; their queries go
+// there from now on. Errors: EINVALID (database.read_url).
+func (s *Store) OpenReadPool(ctx context.Context, url string, maxConns int32) error {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return Invalid("database.read_url", "%v", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("open read database: %w", err)
+	}
+	s.read = pool
+	return nil
+}
+
 // Close closes every connection.
-func (s *Store) Close() { s.pool.Close() }
+func (s *Store) Close() {
+	if s.read != nil {
+		s.read.Close()
+	}
+	s.pool.Close()
+}
 
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }

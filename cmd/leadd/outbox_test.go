@@ -88,6 +88,16 @@ func TestEveryOutboxKindProducedDecodesIntoItsType(t *testing.T) {
 		_, err := crm.EnqueueDigests(ctx, tx, later, 0)
 		return err
 	})
+	// Monday 9:00 in a supervisor's zone: the weekly summary (report.weekly).
+	ta.db.Exec(t, `INSERT INTO managers (name, role, time_zone, telegram_chat_id) VALUES ('Руководитель', 'supervisor', 'UTC', 990001)`)
+	monday := time.Now().UTC().Truncate(24 * time.Hour)
+	for monday.Weekday() != time.Monday {
+		monday = monday.Add(24 * time.Hour)
+	}
+	tx(func(tx pgx.Tx) error {
+		_, err := ta.store.EnqueueWeeklySummaries(ctx, tx, monday.Add(9*time.Hour), crm.WeeklyOptions{Hour: 9, SLA: 5 * time.Minute})
+		return err
+	})
 	// Telegram refuses a manager (supervisor.manager_unreachable).
 	var card crm.OutboxMessage
 	if err := ta.db.Pool.QueryRow(ctx, `SELECT id, kind, idempotency_key, payload, created_at FROM outbox

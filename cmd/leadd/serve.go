@@ -69,6 +69,12 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		return nil, err
 	}
 	a := &app{store: store, log: log}
+	if cfg.Database.ReadURL != "" {
+		if err := store.OpenReadPool(ctx, cfg.Database.ReadURL, cfg.Database.MaxConns); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
 	store.Automation = &crm.Automation{Rules: cfg.Automation}
 	if applied, err := store.Migrate(ctx); err != nil {
 		a.close()
@@ -154,7 +160,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	if cfg.Registry.Enabled() {
 		registry = documents.NewRegistry(cfg.Registry, store)
 	}
-	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs, Registry: registry, Package: cfg.Documents.Package, SendMail: a.mail != nil,
+	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, StuckDays: cfg.Reports.StuckDays, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs, Registry: registry, Package: cfg.Documents.Package, SendMail: a.mail != nil,
 		WebhooksAllowPrivate: cfg.Webhooks.AllowPrivate,
 		LoginLinkTTL:         cfg.Console.LoginLinkTTL}, log)
 	apiServer.Register(mux)
@@ -299,6 +305,12 @@ func (a *app) jobs(cfg configs.Config) []scheduler.Job {
 			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
 				n, err := crm.EnqueueDigests(ctx, tx, now, cfg.FollowUp.DigestHour)
 				return count("digests", n, err)
+			}},
+		{Name: "weekly_summary", Spec: "0 * * * * *", Tick: time.Minute,
+			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
+				n, err := a.store.EnqueueWeeklySummaries(ctx, tx, now, crm.WeeklyOptions{Hour: cfg.Reports.WeeklyHour, SLA: cfg.FollowUp.SLA,
+					BaseURL: cfg.Reports.ConsoleURL})
+				return count("weekly summaries", n, err)
 			}},
 		{Name: "automation", Spec: "*/15 * * * * *", Tick: 15 * time.Second,
 			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {

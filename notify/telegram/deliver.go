@@ -48,7 +48,7 @@ var _ Store = (*crm.Store)(nil)
 
 // Kinds are the outbox kinds the deliverer reads (as consumer
 // crm.ConsumerTelegram); other kinds never reach it.
-var Kinds = []string{crm.KindLeadAssigned, crm.KindCallIncoming, crm.KindActivityOverdue, crm.KindManagerDigest,
+var Kinds = []string{crm.KindWeeklySummary, crm.KindLeadAssigned, crm.KindCallIncoming, crm.KindActivityOverdue, crm.KindManagerDigest,
 	crm.KindDealTouch, crm.KindMessengerMessage, crm.KindPaymentReceived, crm.KindSLAMissed, crm.KindManagerUnreachable,
 	crm.KindWebhookDisabled, crm.KindInboxFailed}
 
@@ -312,6 +312,8 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		managerID = &p.ManagerID
 	case crm.PaymentReceived:
 		managerID = p.ManagerID
+	case crm.WeeklySummary:
+		managerID = &p.ManagerID
 	default:
 		return nil, "not for telegram", nil
 	}
@@ -370,6 +372,8 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
 			tgbotapi.NewInlineKeyboardButtonData("Сделано", cbDone+":"+id(p.ActivityID))))
 		o.markup = &kb
+	case crm.WeeklySummary:
+		o.text = p.Text
 	case crm.ManagerDigest:
 		o.text = fmt.Sprintf("Доброе утро! %s\nНа сегодня дел: %d\nПросрочено: %d\n/today — дела на сегодня · /overdue — просроченные", p.Date, p.Today, p.Overdue)
 	case crm.DealTouch:

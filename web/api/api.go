@@ -101,19 +101,23 @@ var _ Store = (*crm.Store)(nil)
 
 // Server is the REST API v1.
 type Server struct {
-	store Store
-	auth  *authenticator
-	opts  Options
-	log   *slog.Logger
+	store   Store
+	reports Reporter
+	auth    *authenticator
+	opts    Options
+	log     *slog.Logger
 }
 
 // Options are the rules the API applies that come from the configuration.
 type Options struct {
-	Phones  dedupe.Normalizer
-	SLA     time.Duration // a lead assigned by hand: its call is due within this
-	Cadence crm.Cadence   // calls after no answer
-	Lander  *crm.Lander   // leads entered by hand land as intake's do
-	VAT     crm.VATRates  // the rates deal lines may use
+	Phones dedupe.Normalizer
+	SLA    time.Duration // a lead assigned by hand: its call is due within this
+	// StuckDays: the pipeline report's open deal with no activity this
+	// long is stuck (default 14).
+	StuckDays int
+	Cadence   crm.Cadence  // calls after no answer
+	Lander    *crm.Lander  // leads entered by hand land as intake's do
+	VAT       crm.VATRates // the rates deal lines may use
 	// Documents numbers and renders deals' documents; nil: documents are off.
 	Documents crm.DocumentMaker
 	// Package is the documents POST /deals/{id}/documents/package makes;
@@ -132,7 +136,9 @@ type Options struct {
 
 // New returns the API over store, answering the given tokens.
 func New(store Store, tokens []Token, opts Options, log *slog.Logger) *Server {
-	return &Server{store: store, auth: newAuthenticator(tokens), opts: opts, log: log}
+	srv := &Server{store: store, auth: newAuthenticator(tokens), opts: opts, log: log}
+	srv.reports, _ = store.(Reporter)
+	return srv
 }
 
 // Mount adds a handler from outside the package behind the bearer check
@@ -218,6 +224,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/webhooks/{id}/replay", s.replayWebhook)
 	s.route(mux, "GET /api/v1/inbox/failed", s.listFailedEvents)
 	s.route(mux, "POST /api/v1/inbox/{id}/retry", s.retryEvent)
+	if s.reports != nil {
+		s.registerReports(mux)
+	}
 }
 
 func (s *Server) route(mux *http.ServeMux, pattern string, h handler) {
@@ -327,6 +336,9 @@ func (s *Server) listLeads(r *http.Request, p Principal) (int, any, error) {
 			return 0, nil, crm.Invalid("email", "%q is not an e-mail address", v)
 		}
 		f.Email = e
+	}
+	if f.Drill, err = s.drill(r, p); err != nil {
+		return 0, nil, err
 	}
 	if !f.Queue { // the queue is every manager's to see
 		if f.ManagerID, err = crm.Scope(p, f.ManagerID, "manager_id"); err != nil {

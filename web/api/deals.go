@@ -197,6 +197,9 @@ func (s *Server) listDeals(r *http.Request, p Principal) (int, any, error) {
 	if f.Limit, err = limit(q.Get("limit")); err != nil {
 		return 0, nil, err
 	}
+	if f.Drill, err = s.drill(r, p); err != nil {
+		return 0, nil, err
+	}
 	if f.ManagerID, err = crm.Scope(p, f.ManagerID, "manager_id"); err != nil {
 		return 0, nil, err
 	}

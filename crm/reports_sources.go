@@ -1,0 +1,263 @@
+package crm
+
+import (
+	"context"
+	"math/big"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SourcesReport is what each source brought in the period: the leads that
+// arrived from it, what became of them, and the money their deals won.
+type SourcesReport struct {
+	From     time.Time    `json:"from"`
+	To       time.Time    `json:"to"`
+	TimeZone string       `json:"time_zone"`
+	Items    []SourceItem `json:"items"`
+	Total    SourceItem   `json:"total"`
+}
+
+// SourceItem is one source: its utm_source, else channel:form/line/mailbox.
+// Money is in decimal strings. Won counts the won deals of these leads
+// (tunnelled follow-up deals excluded), revenue sums them.
+type SourceItem struct {
+	Source       string            `json:"source"`
+	Kind         string            `json:"kind"` // utm_source or channel
+	Leads        int               `json:"leads"`
+	Junk         int               `json:"junk"`
+	JunkPct      *float64          `json:"junk_pct"`
+	Converted    int               `json:"converted"`
+	Won          int               `json:"won"`
+	Revenue      string            `json:"revenue"`
+	AverageDeal  *string           `json:"average_deal"`
+	LeadToWonPct *float64          `json:"lead_to_won_pct"`
+	Spend        *string           `json:"spend"`         // ad spend for the period, prorated by day
+	CostPerLead  *string           `json:"cost_per_lead"` // spend / leads
+	Links        map[string]string `json:"links"`
+}
+
+// Sources computes the sources report.
+func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, error) {
+	f := rq.Filter
+	out := SourcesReport{From: f.From, To: f.To, TimeZone: rq.Loc.String(), Items: []SourceItem{}}
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		q := newListQuery("TRUE")
+		f.leadCond(q, true)
+		rows, err := tx.Query(ctx, `SELECT l.rep_source, bool_or(l.rep_utm_source IS NOT NULL), count(*),
+				count(*) FILTER (WHERE l.status = 'junk'), count(*) FILTER (WHERE l.status = 'converted')
+			FROM leads l WHERE `+q.where+` GROUP BY 1`, q.args...)
+		if err != nil {
+			return translate(err, "sources")
+		}
+		items := map[string]*SourceItem{}
+		for rows.Next() {
+			it := &SourceItem{Revenue: "0.00", Kind: "channel"}
+			var utm bool
+			if err := rows.Scan(&it.Source, &utm, &it.Leads, &it.Junk, &it.Converted); err != nil {
+				rows.Close()
+				return err
+			}
+			if utm {
+				it.Kind = "utm_source"
+			}
+			items[it.Source] = it
+		}
+		if err := rows.Err(); err != nil {
+			return translate(err, "sources")
+		}
+		// Won deals of these leads, as the drill-down "lead_won" lists them.
+		w := newListQuery("s.semantic = 'won' AND d.source_deal_id IS NULL")
+		f.dealCond(w)
+		if f.Pipeline != "" {
+			w.add("p.key = ?", f.Pipeline)
+		}
+		f.leadCond(w, true)
+		rows, err = tx.Query(ctx, `SELECT l.rep_source, count(*), sum(d.amount)::text
+			FROM deals d JOIN pipelines p ON p.id = d.pipeline_id JOIN stages s ON s.id = d.stage_id JOIN leads l ON l.id = d.lead_id
+			WHERE `+w.where+` GROUP BY 1`, w.args...)
+		if err != nil {
+			return translate(err, "sources")
+		}
+		for rows.Next() {
+			var src, sum string
+			var n int
+			if err := rows.Scan(&src, &n, &sum); err != nil {
+				rows.Close()
+				return err
+			}
+			if it, ok := items[src]; ok {
+				it.Won, it.Revenue = n, sumDecimal(sum)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return translate(err, "sources")
+		}
+		spend, err := adSpend(ctx, tx, f, rq.Loc)
+		if err != nil {
+			return err
+		}
+		total := SourceItem{Source: "Итого", Kind: "total", Revenue: "0.00"}
+		var spendTotal *big.Rat
+		for _, it := range items {
+			sf := f
+			sf.Source = it.Source
+			it.Links = map[string]string{"leads": Drill{Figure: "leads", Filter: sf}.URL(), "junk": Drill{Figure: "junk", Filter: sf}.URL(),
+				"converted": Drill{Figure: "converted", Filter: sf}.URL(), "won": Drill{Figure: "lead_won", Filter: sf}.URL()}
+			it.Links["revenue"] = it.Links["won"]
+			if it.Kind == "utm_source" {
+				if sp, ok := spend[it.Source]; ok {
+					v := formatKopecks(sp)
+					it.Spend, it.CostPerLead = &v, divDecimal(v, it.Leads)
+					if spendTotal == nil {
+						spendTotal = new(big.Rat)
+					}
+					spendTotal.Add(spendTotal, sp)
+				}
+			}
+			it.finish()
+			total.Leads, total.Junk, total.Converted, total.Won = total.Leads+it.Leads, total.Junk+it.Junk, total.Converted+it.Converted, total.Won+it.Won
+			total.Revenue = sumDecimal(total.Revenue, it.Revenue)
+			out.Items = append(out.Items, *it)
+		}
+		if spendTotal != nil {
+			v := formatKopecks(spendTotal)
+			total.Spend = &v
+		}
+		total.Links = map[string]string{"leads": Drill{Figure: "leads", Filter: f}.URL(), "junk": Drill{Figure: "junk", Filter: f}.URL(),
+			"converted": Drill{Figure: "converted", Filter: f}.URL(), "won": Drill{Figure: "lead_won", Filter: f}.URL()}
+		total.Links["revenue"] = total.Links["won"]
+		total.finish()
+		out.Total = total
+		sort.Slice(out.Items, func(i, j int) bool {
+			a, b := out.Items[i], out.Items[j]
+			return a.Leads > b.Leads || a.Leads == b.Leads && a.Source < b.Source
+		})
+		return nil
+	})
+	return out, err
+}
+
+func (it *SourceItem) finish() {
+	it.JunkPct = Percent(it.Junk, it.Leads)
+	it.AverageDeal = divDecimal(it.Revenue, it.Won)
+	it.LeadToWonPct = Percent(it.Won, it.Leads)
+}
+
+// adSpend is each utm_source's spend for the period: each month's amount
+// prorated by the share of the month (in the viewer's zone) the period
+// covers.
+func adSpend(ctx context.Context, tx pgx.Tx, f ReportFilter, loc *time.Location) (map[string]*big.Rat, error) {
+	out := map[string]*big.Rat{}
+	if f.From.IsZero() {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT utm_source, to_char(month, 'YYYY-MM-DD'), amount::text FROM ad_spend
+		WHERE month >= $1::date - 31 AND month <= $2::date`, f.From.In(loc).Format(time.DateOnly), f.To.In(loc).Format(time.DateOnly))
+	if err != nil {
+		return nil, translate(err, "ad spend")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var src, month, amount string
+		if err := rows.Scan(&src, &month, &amount); err != nil {
+			return nil, err
+		}
+		if f.UTMSource != "" && !strings.EqualFold(src, f.UTMSource) {
+			continue
+		}
+		m, _ := time.ParseInLocation(time.DateOnly, month, loc)
+		end := m.AddDate(0, 1, 0)
+		from, to := maxTime(m, f.From), minTime(end, f.To)
+		if !to.After(from) {
+			continue
+		}
+		a, _ := new(big.Rat).SetString(amount)
+		part := a.Mul(a, big.NewRat(int64(to.Sub(from)/time.Second), int64(end.Sub(m)/time.Second)))
+		if out[src] == nil {
+			out[src] = new(big.Rat)
+		}
+		out[src].Add(out[src], part)
+	}
+	return out, translate(rows.Err(), "ad spend")
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// SetAdSpend records a utm_source's spend for a month ("2026-12") and
+// returns it as stored. Errors: EINVALID.
+func (s *Store) SetAdSpend(ctx context.Context, utmSource, month, amount string) (AdSpend, error) {
+	m, err := parseMonth(month)
+	if err != nil {
+		return AdSpend{}, err
+	}
+	utmSource = strings.TrimSpace(utmSource)
+	if utmSource == "" || len(utmSource) > 200 {
+		return AdSpend{}, Invalid("utm_source", "must be a utm_source of at most 200 characters")
+	}
+	if _, err := parseDecimal(amount, "amount", 2); err != nil {
+		return AdSpend{}, err
+	}
+	out := AdSpend{UTMSource: utmSource, Month: month}
+	err = s.pool.QueryRow(ctx, `INSERT INTO ad_spend (utm_source, month, amount, updated_at) VALUES ($1, $2, $3::numeric, $4)
+		ON CONFLICT (utm_source, month) DO UPDATE SET amount = $3::numeric, updated_at = $4 RETURNING amount::text`,
+		utmSource, m, amount, s.now()).Scan(&out.Amount)
+	return out, translate(err, "ad spend")
+}
+
+// AdSpend is one month's spend on a utm_source.
+type AdSpend struct {
+	UTMSource string `json:"utm_source"`
+	Month     string `json:"month"`
+	Amount    string `json:"amount"`
+}
+
+// AdSpends lists the spend entered, newest month first.
+func (s *Store) AdSpends(ctx context.Context) ([]AdSpend, error) {
+	rows, err := s.pool.Query(ctx, `SELECT utm_source, to_char(month, 'YYYY-MM'), amount::text FROM ad_spend ORDER BY month DESC, utm_source`)
+	if err != nil {
+		return nil, translate(err, "ad spend")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AdSpend, error) {
+		var a AdSpend
+		return a, r.Scan(&a.UTMSource, &a.Month, &a.Amount)
+	})
+	if out == nil {
+		out = []AdSpend{}
+	}
+	return out, translate(err, "ad spend")
+}
+
+// parseMonth reads "2026-12" as the first day of that month.
+func parseMonth(v string) (string, error) {
+	m, err := time.Parse("2006-01", v)
+	if err != nil {
+		return "", Invalid("month", "must be a month YYYY-MM, not %q", v)
+	}
+	return m.Format(time.DateOnly), nil
+}
+
+// Tables are the sources as rows with a total row.
+func (r SourcesReport) Tables() []Table {
+	t := Table{Title: "Источники", Columns: []string{"Источник", "Лиды", "Некачественные, %", "Сделки", "Выиграно", "Выручка, ₽",
+		"Средний чек, ₽", "Конверсия лид → успех, %", "Расход, ₽", "Цена лида, ₽"}}
+	for _, it := range append(append([]SourceItem{}, r.Items...), r.Total) {
+		t.Rows = append(t.Rows, []any{it.Source, it.Leads, pct(it.JunkPct), it.Converted, it.Won, Decimal(it.Revenue),
+			dec(it.AverageDeal), pct(it.LeadToWonPct), dec(it.Spend), dec(it.CostPerLead)})
+	}
+	return []Table{t}
+}

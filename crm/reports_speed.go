@@ -1,0 +1,229 @@
+package crm
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SpeedReport is how fast the leads that arrived in the period were first
+// answered — taken, called (answered or not), a letter or message answered
+// — per manager and per channel, against the SLA; and the response-speed
+// curve: leads by their first-response time, with the share of each
+// bucket that was reached and that became a deal.
+type SpeedReport struct {
+	From       time.Time     `json:"from"`
+	To         time.Time     `json:"to"`
+	TimeZone   string        `json:"time_zone"`
+	SLASeconds int           `json:"sla_seconds"`
+	At         time.Time     `json:"at"` // SLA misses of unanswered leads are counted as of this moment
+	Managers   []SpeedRow    `json:"managers"`
+	Channels   []SpeedRow    `json:"channels"`
+	Total      SpeedRow      `json:"total"`
+	Curve      []SpeedBucket `json:"curve"`
+}
+
+// SpeedRow is one manager's, one channel's or the department's speed.
+// Times are seconds from arrival to the first response.
+type SpeedRow struct {
+	ManagerID     *int64            `json:"manager_id,omitempty"`
+	Manager       string            `json:"manager,omitempty"`
+	Channel       string            `json:"channel,omitempty"`
+	Leads         int               `json:"leads"`
+	Responded     int               `json:"responded"`
+	MedianSeconds *int64            `json:"median_seconds"`
+	P90Seconds    *int64            `json:"p90_seconds"`
+	WithinSLA     int               `json:"within_sla"`
+	WithinSLAPct  *float64          `json:"within_sla_pct"`
+	SLAMissed     int               `json:"sla_missed"`
+	Reassigned    int               `json:"reassigned"` // leads handed on at least once
+	Hops          int               `json:"hops"`       // hand-overs in all
+	Links         map[string]string `json:"links"`
+}
+
+// SpeedBucket is one bucket of the response-speed curve.
+type SpeedBucket struct {
+	Key          string            `json:"key"`
+	Name         string            `json:"name"`
+	Leads        int               `json:"leads"`
+	Share        *float64          `json:"share_pct"` // of all leads
+	Reached      int               `json:"reached"`
+	ReachedPct   *float64          `json:"reached_pct"`
+	Converted    int               `json:"converted"`
+	ConvertedPct *float64          `json:"converted_pct"`
+	Links        map[string]string `json:"links"`
+}
+
+// Speed computes the speed report.
+func (s *Store) Speed(ctx context.Context, rq ReportQuery) (SpeedReport, error) {
+	f := rq.Filter
+	at := s.now()
+	out := SpeedReport{From: f.From, To: f.To, TimeZone: rq.Loc.String(), SLASeconds: int(rq.SLA.Seconds()), At: at,
+		Managers: []SpeedRow{}, Channels: []SpeedRow{}, Curve: []SpeedBucket{}}
+	if rq.SLA <= 0 {
+		return out, Invalid("sla", "the speed report needs the SLA")
+	}
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		names, err := managerNames(ctx, tx)
+		if err != nil {
+			return err
+		}
+		q := newListQuery("TRUE")
+		f.leadCond(q, true)
+		sla := len(q.args) + 1
+		args := append(q.args, rq.SLA.String(), at)
+		rows, err := tx.Query(ctx, `SELECT manager_id, channel, GROUPING(manager_id), GROUPING(channel), count(*), count(rs),
+				percentile_disc(0.5) WITHIN GROUP (ORDER BY rs), percentile_disc(0.9) WITHIN GROUP (ORDER BY rs),
+				count(*) FILTER (WHERE first_response_at - created_at <= $`+itoa(sla)+`::interval),
+				count(*) FILTER (WHERE first_response_at - created_at > $`+itoa(sla)+`::interval
+					OR (first_response_at IS NULL AND created_at + $`+itoa(sla)+`::interval <= $`+itoa(sla+1)+`)),
+				count(*) FILTER (WHERE hops > 0), coalesce(sum(hops), 0)
+			FROM (SELECT l.manager_id, l.channel, l.created_at, l.first_response_at, l.hops,
+					CASE WHEN l.first_response_at IS NOT NULL
+						THEN greatest(0, floor(extract(epoch FROM l.first_response_at - l.created_at)))::bigint END AS rs
+				FROM leads l WHERE `+q.where+`) l
+			GROUP BY GROUPING SETS ((manager_id), (channel), ())`, args...)
+		if err != nil {
+			return translate(err, "speed")
+		}
+		for rows.Next() {
+			var r SpeedRow
+			var channel *string
+			var gm, gc int
+			if err := rows.Scan(&r.ManagerID, &channel, &gm, &gc, &r.Leads, &r.Responded, &r.MedianSeconds, &r.P90Seconds,
+				&r.WithinSLA, &r.SLAMissed, &r.Reassigned, &r.Hops); err != nil {
+				rows.Close()
+				return err
+			}
+			r.WithinSLAPct = Percent(r.WithinSLA, r.Leads)
+			rf := f
+			switch {
+			case gm == 0:
+				ref := managerRef(names, r.ManagerID)
+				r.Manager = ref.Name
+				if r.ManagerID != nil {
+					rf.ManagerID = r.ManagerID
+				}
+			case gc == 0:
+				r.Channel = *channel
+				rf.Channel = *channel
+			}
+			if gm == 1 || r.ManagerID != nil {
+				r.Links = speedLinks(rf, rq.SLA, at)
+			}
+			switch {
+			case gm == 0:
+				out.Managers = append(out.Managers, r)
+			case gc == 0:
+				out.Channels = append(out.Channels, r)
+			default:
+				out.Total = r
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return translate(err, "speed")
+		}
+		if out.Total.Links == nil {
+			out.Total.Links = speedLinks(f, rq.SLA, at)
+		}
+		sort.Slice(out.Managers, func(i, j int) bool { return out.Managers[i].Manager < out.Managers[j].Manager })
+		sort.Slice(out.Channels, func(i, j int) bool { return out.Channels[i].Channel < out.Channels[j].Channel })
+		out.Curve, err = speedCurve(ctx, tx, f, out.Total.Leads)
+		return err
+	})
+	return out, err
+}
+
+func speedLinks(f ReportFilter, sla time.Duration, at time.Time) map[string]string {
+	l := map[string]string{}
+	for _, fig := range []string{"leads", "responded", "within_sla", "sla_missed", "reassigned"} {
+		l[fig] = Drill{Figure: fig, Filter: f, SLA: sla, At: at}.URL()
+	}
+	return l
+}
+
+func speedCurve(ctx context.Context, tx pgx.Tx, f ReportFilter, total int) ([]SpeedBucket, error) {
+	q := newListQuery("TRUE")
+	f.leadCond(q, true)
+	rows, err := tx.Query(ctx, `SELECT `+bucketExpr()+`, count(*), count(*) FILTER (WHERE l.reached_at IS NOT NULL),
+			count(*) FILTER (WHERE l.status = 'converted')
+		FROM leads l WHERE `+q.where+` GROUP BY 1`, q.args...)
+	if err != nil {
+		return nil, translate(err, "speed curve")
+	}
+	defer rows.Close()
+	got := map[string][3]int{}
+	for rows.Next() {
+		var k string
+		var n [3]int
+		if err := rows.Scan(&k, &n[0], &n[1], &n[2]); err != nil {
+			return nil, err
+		}
+		got[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "speed curve")
+	}
+	out := make([]SpeedBucket, 0, len(SpeedBuckets))
+	for _, b := range SpeedBuckets {
+		n := got[b.Key]
+		out = append(out, SpeedBucket{Key: b.Key, Name: b.Name, Leads: n[0], Share: Percent(n[0], total),
+			Reached: n[1], ReachedPct: Percent(n[1], n[0]), Converted: n[2], ConvertedPct: Percent(n[2], n[0]),
+			Links: map[string]string{"leads": Drill{Figure: "bucket", Key: b.Key, Filter: f}.URL(),
+				"reached":   Drill{Figure: "bucket_reached", Key: b.Key, Filter: f}.URL(),
+				"converted": Drill{Figure: "bucket_converted", Key: b.Key, Filter: f}.URL()}})
+	}
+	return out, nil
+}
+
+// Tables are the speed per manager (with the total), per channel, and the curve.
+func (r SpeedReport) Tables() []Table {
+	cols := []string{"Лиды", "С ответом", "Медиана, мин", "90-й перцентиль, мин", "В SLA", "В SLA, %", "Нарушений SLA", "Передано", "Передач"}
+	row := func(name string, x SpeedRow) []any {
+		return []any{name, x.Leads, x.Responded, minutes(x.MedianSeconds), minutes(x.P90Seconds), x.WithinSLA, pct(x.WithinSLAPct),
+			x.SLAMissed, x.Reassigned, x.Hops}
+	}
+	m := Table{Title: "Скорость по менеджерам", Columns: append([]string{"Менеджер"}, cols...)}
+	for _, x := range r.Managers {
+		m.Rows = append(m.Rows, row(x.Manager, x))
+	}
+	m.Rows = append(m.Rows, row("Итого", r.Total))
+	c := Table{Title: "Скорость по каналам", Columns: append([]string{"Канал"}, cols...)}
+	for _, x := range r.Channels {
+		c.Rows = append(c.Rows, row(ChannelName(x.Channel), x))
+	}
+	c.Rows = append(c.Rows, row("Итого", r.Total))
+	k := Table{Title: "Кривая скорости ответа", Columns: []string{"Первый ответ", "Лиды", "Доля, %", "Дозвонились", "Дозвонились, %", "Сделки", "Сделки, %"}}
+	for _, b := range r.Curve {
+		k.Rows = append(k.Rows, []any{b.Name, b.Leads, pct(b.Share), b.Reached, pct(b.ReachedPct), b.Converted, pct(b.ConvertedPct)})
+	}
+	return []Table{m, c, k}
+}
+
+// minutes is seconds as minutes with one decimal.
+func minutes(s *int64) any {
+	if s == nil {
+		return nil
+	}
+	return Decimal(formatTenths(*s * 10 / 60))
+}
+
+// ChannelName is a channel as a person reads it.
+func ChannelName(c string) string {
+	switch c {
+	case ChannelForm:
+		return "Форма"
+	case ChannelCall:
+		return "Звонок"
+	case ChannelMail:
+		return "Почта"
+	case ChannelMessenger:
+		return "Мессенджер"
+	case ChannelManual:
+		return "Вручную"
+	}
+	return c
+}
+

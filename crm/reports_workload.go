@@ -1,0 +1,152 @@
+package crm
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// WorkloadReport is each manager's load now — open leads and deals,
+// activities due today (in the manager's own day) and overdue with the
+// oldest — and their work in the period: activities completed, calls made
+// and calls missed.
+type WorkloadReport struct {
+	From     time.Time     `json:"from"`
+	To       time.Time     `json:"to"`
+	TimeZone string        `json:"time_zone"`
+	At       time.Time     `json:"at"`
+	Managers []WorkloadRow `json:"managers"`
+	Total    WorkloadRow   `json:"total"`
+}
+
+// WorkloadRow is one manager's load (or the department's, for the total).
+type WorkloadRow struct {
+	ManagerRef
+	OpenLeads     int               `json:"open_leads"`
+	OpenDeals     int               `json:"open_deals"`
+	DueToday      int               `json:"due_today"`
+	Overdue       int               `json:"overdue"`
+	OldestOverdue *time.Time        `json:"oldest_overdue"`
+	Completed     int               `json:"completed"`
+	CallsMade     int               `json:"calls_made"`
+	CallsMissed   int               `json:"calls_missed"`
+	Links         map[string]string `json:"links"`
+}
+
+// Workload computes the workload report.
+func (s *Store) Workload(ctx context.Context, rq ReportQuery) (WorkloadReport, error) {
+	f := rq.Filter
+	at := s.now()
+	out := WorkloadReport{From: f.From, To: f.To, TimeZone: rq.Loc.String(), At: at, Managers: []WorkloadRow{}}
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		args := []any{f.ManagerID, at, f.From, f.To}
+		rows, err := tx.Query(ctx, `SELECT m.id, m.name, m.time_zone,
+				(SELECT count(*) FROM leads l WHERE l.manager_id = m.id AND l.status IN ('new', 'in_progress')),
+				(SELECT count(*) FROM deals d WHERE d.manager_id = m.id AND d.closed_at IS NULL),
+				(SELECT count(*) FROM activities a WHERE a.manager_id = m.id AND a.done_at IS NULL AND a.due_at < $2),
+				(SELECT min(due_at) FROM activities a WHERE a.manager_id = m.id AND a.done_at IS NULL AND a.due_at < $2),
+				(SELECT count(*) FROM activities a WHERE a.manager_id = m.id AND a.done_at >= $3 AND a.done_at < $4
+					AND a.outcome IN ('done', 'no_answer', 'answered'))
+			FROM managers m
+			WHERE ($1::bigint IS NULL OR m.id = $1) AND (m.active OR EXISTS (SELECT 1 FROM activities a
+				WHERE a.manager_id = m.id AND a.done_at >= $3 AND a.done_at < $4))
+			ORDER BY m.name, m.id`, args...)
+		if err != nil {
+			return translate(err, "workload")
+		}
+		type mgr struct {
+			row WorkloadRow
+			tz  string
+		}
+		ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mgr, error) {
+			var m mgr
+			err := r.Scan(&m.row.ID, &m.row.Name, &m.tz, &m.row.OpenLeads, &m.row.OpenDeals, &m.row.Overdue, &m.row.OldestOverdue,
+				&m.row.Completed)
+			return m, err
+		})
+		if err != nil {
+			return translate(err, "workload")
+		}
+		calls, err := callCounts(ctx, tx, f)
+		if err != nil {
+			return err
+		}
+		total := WorkloadRow{ManagerRef: ManagerRef{Name: "Итого"}}
+		for _, m := range ms {
+			r := m.row
+			loc, err := LoadLocation(m.tz)
+			if err != nil {
+				loc = time.UTC
+			}
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM activities WHERE manager_id = $1 AND done_at IS NULL
+				AND due_at >= $2 AND due_at < $3`, r.ID, at, endOfDay(at, loc)).Scan(&r.DueToday); err != nil {
+				return translate(err, "workload")
+			}
+			c := calls[r.ID]
+			r.CallsMade, r.CallsMissed = c[0], c[1]
+			mf := ReportFilter{ManagerID: idPtr(r.ID)}
+			r.Links = map[string]string{"open_leads": Drill{Figure: "open_leads", Filter: mf}.URL(),
+				"open_deals": Drill{Figure: "open_deals", Filter: mf}.URL()}
+			total.OpenLeads, total.OpenDeals, total.DueToday = total.OpenLeads+r.OpenLeads, total.OpenDeals+r.OpenDeals, total.DueToday+r.DueToday
+			total.Overdue, total.Completed = total.Overdue+r.Overdue, total.Completed+r.Completed
+			total.CallsMade, total.CallsMissed = total.CallsMade+r.CallsMade, total.CallsMissed+r.CallsMissed
+			if r.OldestOverdue != nil && (total.OldestOverdue == nil || r.OldestOverdue.Before(*total.OldestOverdue)) {
+				total.OldestOverdue = r.OldestOverdue
+			}
+			out.Managers = append(out.Managers, r)
+		}
+		out.Total = total
+		return nil
+	})
+	return out, err
+}
+
+// callCounts are each manager's calls in the period: [made, missed] — an
+// outgoing call, and an incoming one that ended unanswered, on their lead
+// or deal.
+func callCounts(ctx context.Context, tx pgx.Tx, f ReportFilter) (map[int64][2]int, error) {
+	out := map[int64][2]int{}
+	if f.From.IsZero() {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT coalesce(l.manager_id, d.manager_id) AS m,
+			count(*) FILTER (WHERE t.data->'call'->>'direction' = 'out'),
+			count(*) FILTER (WHERE t.data->'call'->>'direction' = 'in' AND NOT coalesce((t.data->'call'->>'answered')::boolean, false)
+				AND t.data->'call'->'states' ? 'ended')
+		FROM touches t LEFT JOIN leads l ON l.id = t.lead_id LEFT JOIN deals d ON d.id = t.deal_id
+		WHERE t.channel = 'call' AND t.at >= $1 AND t.at < $2 GROUP BY 1`, f.From, f.To)
+	if err != nil {
+		return nil, translate(err, "calls")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m *int64
+		var c [2]int
+		if err := rows.Scan(&m, &c[0], &c[1]); err != nil {
+			return nil, err
+		}
+		if m != nil {
+			out[*m] = c
+		}
+	}
+	return out, translate(rows.Err(), "calls")
+}
+
+// Tables are the managers with the total row.
+func (r WorkloadReport) Tables() []Table {
+	t := Table{Title: "Загрузка", Columns: []string{"Менеджер", "Открытые лиды", "Открытые сделки", "Дела на сегодня", "Просрочено",
+		"Самое старое просроченное", "Выполнено за период", "Звонков сделано", "Звонков пропущено"}}
+	for _, x := range append(append([]WorkloadRow{}, r.Managers...), r.Total) {
+		var oldest any
+		if x.OldestOverdue != nil {
+			loc, _ := time.LoadLocation(r.TimeZone)
+			if loc == nil {
+				loc = time.UTC
+			}
+			oldest = x.OldestOverdue.In(loc).Format("02.01.2006 15:04")
+		}
+		t.Rows = append(t.Rows, []any{x.Name, x.OpenLeads, x.OpenDeals, x.DueToday, x.Overdue, oldest, x.Completed, x.CallsMade, x.CallsMissed})
+	}
+	return []Table{t}
+}

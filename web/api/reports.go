@@ -1,0 +1,237 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/crm/imports"
+)
+
+// Reporter is what the reports need of the core.
+type Reporter interface {
+	Funnel(ctx context.Context, rq crm.ReportQuery) (crm.FunnelReport, error)
+	PipelineNow(ctx context.Context, rq crm.ReportQuery) (crm.PipelineReport, error)
+	Sources(ctx context.Context, rq crm.ReportQuery) (crm.SourcesReport, error)
+	Speed(ctx context.Context, rq crm.ReportQuery) (crm.SpeedReport, error)
+	Workload(ctx context.Context, rq crm.ReportQuery) (crm.WorkloadReport, error)
+	PlanFact(ctx context.Context, rq crm.ReportQuery) (crm.PlanReport, error)
+	SetPlan(ctx context.Context, p crm.Plan) (crm.Plan, error)
+	Plans(ctx context.Context, month string) ([]crm.Plan, error)
+	SetAdSpend(ctx context.Context, utmSource, month, amount string) (crm.AdSpend, error)
+	AdSpends(ctx context.Context) ([]crm.AdSpend, error)
+	Manager(ctx context.Context, id int64) (crm.Manager, error)
+	Now() time.Time
+}
+
+var _ Reporter = (*crm.Store)(nil)
+
+// registerReports adds the reports' routes.
+func (s *Server) registerReports(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/reports/{name}", s.report) // JSON, CSV or XLSX
+	s.route(mux, "GET /api/v1/plans", s.listPlans)
+	s.route(mux, "PUT /api/v1/plans", s.putPlan)
+	s.route(mux, "GET /api/v1/ad-spend", s.listAdSpend)
+	s.route(mux, "PUT /api/v1/ad-spend", s.putAdSpend)
+}
+
+// ReportRequest reads a report's query — the period in the viewer's time
+// zone, the filters, the format — as the API and the console take it. A
+// manager's figures are their own whatever the query says.
+func ReportRequest(ctx context.Context, st Reporter, q url.Values, p Principal, sla time.Duration, stuckDays int) (crm.ReportQuery, error) {
+	if stuckDays <= 0 {
+		stuckDays = 14
+	}
+	rq := crm.ReportQuery{SLA: sla, StuckDays: stuckDays}
+	loc, err := viewerLocation(ctx, st, q.Get("tz"), p)
+	if err != nil {
+		return rq, err
+	}
+	rq.Loc = loc
+	if rq.Filter, err = crm.ParseReportFilter(q); err != nil {
+		return rq, err
+	}
+	if rq.Filter.From, rq.Filter.To, err = crm.ParsePeriod(q.Get("period"), q.Get("from"), q.Get("to"), loc, st.Now()); err != nil {
+		return rq, err
+	}
+	if v := q.Get("stuck_days"); v != "" {
+		if rq.StuckDays, err = strconv.Atoi(v); err != nil || rq.StuckDays < 1 || rq.StuckDays > 3650 {
+			return rq, crm.Invalid("stuck_days", "must be a number of days, not %q", v)
+		}
+	}
+	if !p.SeesAll() {
+		if rq.Filter.ManagerID != nil && *rq.Filter.ManagerID != *p.ManagerID {
+			return rq, crm.Errorf(crm.EFORBIDDEN, "a manager sees only their own figures")
+		}
+		rq.Filter.ManagerID = p.ManagerID
+	}
+	return rq, nil
+}
+
+// viewerLocation is the time zone a period is read in: tz when given,
+// else the manager's own, else UTC.
+func viewerLocation(ctx context.Context, st Reporter, tz string, p Principal) (*time.Location, error) {
+	if tz != "" {
+		loc, err := crm.LoadLocation(tz)
+		if err != nil {
+			return nil, crm.Invalid("tz", "not a time zone: %q", tz)
+		}
+		return loc, nil
+	}
+	if p.ManagerID != nil {
+		if m, err := st.Manager(ctx, *p.ManagerID); err == nil {
+			if loc, err := crm.LoadLocation(m.TimeZone); err == nil {
+				return loc, nil
+			}
+		}
+	}
+	return time.UTC, nil
+}
+
+// RunReport computes the named report. Errors: ENOTFOUND (no such
+// report), and the report's.
+func RunReport(ctx context.Context, st Reporter, name string, rq crm.ReportQuery) (crm.Tabular, error) {
+	switch name {
+	case "funnel":
+		return st.Funnel(ctx, rq)
+	case "pipeline":
+		return st.PipelineNow(ctx, rq)
+	case "sources":
+		return st.Sources(ctx, rq)
+	case "speed":
+		return st.Speed(ctx, rq)
+	case "workload":
+		return st.Workload(ctx, rq)
+	case "plan":
+		return st.PlanFact(ctx, rq)
+	}
+	return nil, crm.Errorf(crm.ENOTFOUND, "no report %q: %v", name, crm.ReportNames)
+}
+
+// report is GET /api/v1/reports/{name}?from=&to=&…&format=json|csv|xlsx.
+func (s *Server) report(w http.ResponseWriter, r *http.Request) {
+	p, err := s.auth.principal(r)
+	if err != nil {
+		WriteError(w, r, s.log, err)
+		return
+	}
+	q := r.URL.Query()
+	format := q.Get("format")
+	if format == "" {
+		format = "json"
+	}
+	name := r.PathValue("name")
+	if !slices.Contains(crm.ReportNames, name) {
+		WriteError(w, r, s.log, crm.Errorf(crm.ENOTFOUND, "no report %q: %v", name, crm.ReportNames))
+		return
+	}
+	if format != "json" && format != "csv" && format != "xlsx" {
+		WriteError(w, r, s.log, crm.Invalid("format", "must be json, csv or xlsx, not %q", format))
+		return
+	}
+	rq, err := ReportRequest(r.Context(), s.reports, q, p, s.opts.SLA, s.opts.StuckDays)
+	if err != nil {
+		WriteError(w, r, s.log, err)
+		return
+	}
+	rep, err := RunReport(r.Context(), s.reports, name, rq)
+	if err != nil {
+		WriteError(w, r, s.log, err)
+		return
+	}
+	if format == "json" {
+		WriteJSON(w, http.StatusOK, rep)
+		return
+	}
+	w.Header().Set("Content-Type", imports.ContentType(format))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="report-%s-%s.%s"`, name,
+		rq.Filter.From.In(rq.Loc).Format("2006-01-02"), format))
+	if err := imports.WriteTables(w, format, rep.Tables()); err != nil {
+		s.log.Error("report file failed", "report", name, "format", format, "err", err)
+	}
+}
+
+func supervisorOnly(p Principal) error {
+	if p.Role != RoleAdmin && p.Role != RoleSupervisor {
+		return crm.Errorf(crm.EFORBIDDEN, "only supervisors and admins set plans and spend")
+	}
+	return nil
+}
+
+func (s *Server) listPlans(r *http.Request, p Principal) (int, any, error) {
+	list, err := s.reports.Plans(r.Context(), r.URL.Query().Get("month"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if !p.SeesAll() {
+		own := []crm.Plan{}
+		for _, x := range list {
+			if x.ManagerID == *p.ManagerID {
+				own = append(own, x)
+			}
+		}
+		list = own
+	}
+	return http.StatusOK, map[string]any{"items": list}, nil
+}
+
+func (s *Server) putPlan(r *http.Request, p Principal) (int, any, error) {
+	if err := supervisorOnly(p); err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		ManagerID int64  `json:"manager_id"`
+		Month     string `json:"month"`
+		Revenue   string `json:"revenue"`
+		Won       int    `json:"won"`
+	}
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	plan, err := s.reports.SetPlan(r.Context(), crm.Plan{ManagerID: in.ManagerID, Month: in.Month, Revenue: in.Revenue, Won: in.Won, UpdatedBy: p.Name})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, plan, nil
+}
+
+func (s *Server) listAdSpend(r *http.Request, p Principal) (int, any, error) {
+	list, err := s.reports.AdSpends(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"items": list}, nil
+}
+
+func (s *Server) putAdSpend(r *http.Request, p Principal) (int, any, error) {
+	if err := supervisorOnly(p); err != nil {
+		return 0, nil, err
+	}
+	var in crm.AdSpend
+	if err := decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.reports.SetAdSpend(r.Context(), in.UTMSource, in.Month, in.Amount)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+// drill reads a list's drill-down parameters, in the viewer's time zone.
+func (s *Server) drill(r *http.Request, p Principal) (*crm.Drill, error) {
+	q := r.URL.Query()
+	if q.Get("drill") == "" {
+		return nil, nil
+	}
+	loc, err := viewerLocation(r.Context(), s.reports, q.Get("tz"), p)
+	if err != nil {
+		return nil, err
+	}
+	return crm.ParseDrill(q, loc, s.reports.Now())
+}

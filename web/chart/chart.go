@@ -1,0 +1,321 @@
+// Package chart draws the reports' charts as server-side SVG — bars, a
+// funnel and lines — that scale to the page (a viewBox, width 100%), carry
+// a title and a description for screen readers, link each bar to the list
+// behind it, and write numbers as Russians read them. It is pure: values
+// in, markup out; no script, nothing loaded from elsewhere.
+package chart
+
+import (
+	"fmt"
+	"html"
+	"html/template"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Number writes an integer with thin spaces between thousands: "12 345".
+func Number(n int64) string {
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	s := group(strconv.FormatInt(n, 10))
+	if neg {
+		return "−" + s
+	}
+	return s
+}
+
+func group(digits string) string {
+	var b strings.Builder
+	for i, r := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteRune('\u00a0')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Decimal writes a decimal with places fraction digits, a comma and
+// grouped thousands: Decimal(1275833.333, 2) = "1 275 833,33".
+func Decimal(v float64, places int) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "—"
+	}
+	s := strconv.FormatFloat(math.Abs(v), 'f', places, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	out := group(whole)
+	if frac != "" {
+		out += "," + frac
+	}
+	if v < 0 && strings.Trim(s, "0.") != "" {
+		out = "−" + out
+	}
+	return out
+}
+
+// Money writes a decimal string amount in roubles: "1 275 833,33 ₽".
+// A string that is not a number is returned as it is.
+func Money(amount string) string {
+	neg := strings.HasPrefix(amount, "-")
+	a := strings.TrimPrefix(amount, "-")
+	whole, frac, _ := strings.Cut(a, ".")
+	if whole == "" || strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" {
+		return amount
+	}
+	frac = (frac + "00")[:2]
+	s := group(whole) + "," + frac + "\u00a0₽"
+	if neg {
+		s = "−" + s
+	}
+	return s
+}
+
+// Percent writes a percent with one decimal: "12,5 %".
+func Percent(v float64) string { return Decimal(v, 1) + "\u00a0%" }
+
+// Bar is one bar: its label, its value, how the value is written (Number
+// of it when empty), and the list behind it (optional).
+type Bar struct {
+	Label   string
+	Value   float64
+	Display string
+	Link    string
+}
+
+func (b Bar) text() string {
+	if b.Display != "" {
+		return b.Display
+	}
+	return Decimal(b.Value, 0)
+}
+
+// Bars is a horizontal bar chart.
+type Bars struct {
+	Title string
+	Desc  string // what the chart shows, read by screen readers
+	Bars  []Bar
+	Color string // a CSS colour; default a blue
+}
+
+const (
+	width    = 640
+	labelW   = 210
+	valueW   = 120
+	rowH     = 28
+	barH     = 18
+	topPad   = 8
+	fontSize = 13
+)
+
+// SVG draws the chart.
+func (c Bars) SVG() template.HTML {
+	h := topPad*2 + rowH*max(1, len(c.Bars))
+	var b strings.Builder
+	open(&b, c.Title, c.Desc, width, h)
+	top := maxValue(c.Bars)
+	color := c.Color
+	if color == "" {
+		color = "#2f6fde"
+	}
+	if len(c.Bars) == 0 {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" fill="#666">Нет данных за период</text>`, width/2-80, topPad+rowH/2+4, fontSize)
+	}
+	for i, bar := range c.Bars {
+		y := topPad + i*rowH
+		w := scale(bar.Value, top, width-labelW-valueW)
+		linkOpen(&b, bar.Link)
+		fmt.Fprintf(&b, `<g><title>%s: %s</title>`, esc(bar.Label), esc(bar.text()))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" text-anchor="end" fill="#222">%s</text>`, labelW-8, y+barH-4, fontSize, esc(clip(bar.Label, 28)))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%s" height="%d" rx="3" fill="%s"></rect>`, labelW, y, f(w), barH, esc(color))
+		fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="%d" fill="#222">%s</text></g>`, f(float64(labelW)+w+6), y+barH-4, fontSize, esc(bar.text()))
+		linkClose(&b, bar.Link)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// Funnel draws stages as centred bars narrowing with their values, each
+// with its value and its share of the stage before.
+type Funnel struct {
+	Title  string
+	Desc   string
+	Stages []Bar
+}
+
+// SVG draws the funnel.
+func (c Funnel) SVG() template.HTML {
+	h := topPad*2 + rowH*max(1, len(c.Stages))
+	var b strings.Builder
+	open(&b, c.Title, c.Desc, width, h)
+	top := maxValue(c.Stages)
+	span := float64(width - 2*labelW/2 - 40)
+	for i, st := range c.Stages {
+		y := topPad + i*rowH
+		w := math.Max(scale(st.Value, top, int(span)), 2)
+		x := (float64(width) - w) / 2
+		note := st.text()
+		if i > 0 && c.Stages[i-1].Value > 0 {
+			note += " · " + Percent(st.Value*100/c.Stages[i-1].Value)
+		}
+		shade := 0x2f + i*18
+		linkOpen(&b, st.Link)
+		fmt.Fprintf(&b, `<g><title>%s: %s</title>`, esc(st.Label), esc(note))
+		fmt.Fprintf(&b, `<rect x="%s" y="%d" width="%s" height="%d" rx="3" fill="#%02x6fde"></rect>`, f(x), y, f(w), barH, min(shade, 0xc0))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" text-anchor="middle" fill="#111" stroke="#fff" stroke-width="3" paint-order="stroke">%s — %s</text></g>`,
+			width/2, y+barH-4, fontSize, esc(clip(st.Label, 30)), esc(note))
+		linkClose(&b, st.Link)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// Series is one line of a line chart.
+type Series struct {
+	Name   string
+	Values []float64 // one per label; NaN leaves a gap
+	Color  string
+}
+
+// Lines is a line chart over labels (days, buckets).
+type Lines struct {
+	Title  string
+	Desc   string
+	Labels []string
+	Series []Series
+	Unit   string // written after values on the axis ("%")
+}
+
+// SVG draws the lines.
+func (c Lines) SVG() template.HTML {
+	const h, left, bottom, right, top = 260, 56, 40, 16, 16
+	var b strings.Builder
+	open(&b, c.Title, c.Desc, width, h+24*len(c.Series))
+	hi := 0.0
+	for _, s := range c.Series {
+		for _, v := range s.Values {
+			if !math.IsNaN(v) {
+				hi = math.Max(hi, v)
+			}
+		}
+	}
+	hi = niceCeil(hi)
+	plotW, plotH := float64(width-left-right), float64(h-top-bottom)
+	for i := 0; i <= 4; i++ {
+		v := hi * float64(i) / 4
+		y := float64(top) + plotH - plotH*float64(i)/4
+		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%s" y2="%s" stroke="#ddd"></line>`, left, width-right, f(y), f(y))
+		fmt.Fprintf(&b, `<text x="%d" y="%s" font-size="11" text-anchor="end" fill="#555">%s%s</text>`, left-6, f(y+4), esc(Decimal(v, 0)), esc(c.Unit))
+	}
+	n := len(c.Labels)
+	x := func(i int) float64 {
+		if n <= 1 {
+			return float64(left) + plotW/2
+		}
+		return float64(left) + plotW*float64(i)/float64(n-1)
+	}
+	step := max(1, n/8)
+	for i, l := range c.Labels {
+		if i%step == 0 || i == n-1 {
+			fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="11" text-anchor="middle" fill="#555">%s</text>`, f(x(i)), h-bottom+16, esc(clip(l, 12)))
+		}
+	}
+	colors := []string{"#2f6fde", "#e07b00", "#2a9d5b", "#b03a8e"}
+	for si, s := range c.Series {
+		color := s.Color
+		if color == "" {
+			color = colors[si%len(colors)]
+		}
+		var pts []string
+		for i, v := range s.Values {
+			if i >= n || math.IsNaN(v) {
+				continue
+			}
+			y := float64(top) + plotH - scale(v, hi, int(plotH))
+			pts = append(pts, f(x(i))+","+f(y))
+			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="%s"><title>%s, %s: %s%s</title></circle>`, f(x(i)), f(y), esc(color),
+				esc(s.Name), esc(c.Labels[i]), esc(Decimal(v, 1)), esc(c.Unit))
+		}
+		if len(pts) > 1 {
+			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"></polyline>`, strings.Join(pts, " "), esc(color))
+		}
+		ly := h + 8 + 24*si
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="4" fill="%s"></rect><text x="%d" y="%d" font-size="12" fill="#222">%s</text>`,
+			left, ly+6, esc(color), left+20, ly+11, esc(s.Name))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+func open(b *strings.Builder, title, desc string, w, h int) {
+	id := fmt.Sprintf("c%x", hash(title+desc))
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" role="img" aria-labelledby="%s-t %s-d" `+
+		`font-family="system-ui, sans-serif" style="max-width:%dpx;height:auto">`, w, h, id, id, w)
+	fmt.Fprintf(b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(title), id, esc(desc))
+}
+
+func linkOpen(b *strings.Builder, link string) {
+	if link != "" {
+		fmt.Fprintf(b, `<a href="%s">`, esc(link))
+	}
+}
+
+func linkClose(b *strings.Builder, link string) {
+	if link != "" {
+		b.WriteString(`</a>`)
+	}
+}
+
+func maxValue(bars []Bar) float64 {
+	m := 0.0
+	for _, b := range bars {
+		if !math.IsNaN(b.Value) {
+			m = math.Max(m, b.Value)
+		}
+	}
+	return m
+}
+
+// scale is v's length on an axis of length px whose end is top.
+func scale(v, top float64, px int) float64 {
+	if top <= 0 || v <= 0 || math.IsNaN(v) {
+		return 0
+	}
+	return math.Min(v, top) / top * float64(px)
+}
+
+// niceCeil rounds up to 1, 2 or 5 times a power of ten.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if v <= m*p {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+func f(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
+
+func esc(s string) string { return html.EscapeString(s) }
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func hash(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
+}
