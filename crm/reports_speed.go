@@ -226,4 +226,3 @@ func ChannelName(c string) string {
 	}
 	return c
 }
-
