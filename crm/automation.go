@@ -250,9 +250,12 @@ func (r Rule) run(ctx context.Context, tx pgx.Tx, dealID int64, now time.Time, d
 		if docs == nil {
 			return "documents are off (documents.seller): none made", nil
 		}
-		id, err := createDocument(ctx, tx, d.ID, r.Document, docs, now)
+		id, created, err := createDocument(ctx, tx, d.ID, r.Document, docs, now, DocumentOptions{})
 		if ErrorCode(err) == EINVALID {
 			return "no document: " + err.Error(), nil
+		}
+		if err == nil && !created {
+			return fmt.Sprintf("document %d, unchanged", id), nil
 		}
 		return fmt.Sprintf("document %d", id), err
 	}

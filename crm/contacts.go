@@ -31,10 +31,18 @@ type Company struct {
 	KPP       *string   `json:"kpp"`
 	OGRN      *string   `json:"ogrn"`
 	Address   string    `json:"address"`
-	ManagerID *int64    `json:"manager_id"`
-	Phones    []string  `json:"phones"`
-	Emails    []string  `json:"emails"`
-	CreatedAt time.Time `json:"created_at"`
+	// Director, DirectorPost and SignatoryBasis are who signs for the
+	// company and on what basis, in the nominative («Сидоров Пётр
+	// Ильич», «Генеральный директор») and the genitive («Устава»): a
+	// contract writes «в лице генерального директора Сидорова Петра
+	// Ильича, действующего на основании Устава».
+	Director       string    `json:"director"`
+	DirectorPost   string    `json:"director_post"`
+	SignatoryBasis string    `json:"signatory_basis"`
+	ManagerID      *int64    `json:"manager_id"`
+	Phones         []string  `json:"phones"`
+	Emails         []string  `json:"emails"`
+	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
@@ -46,11 +54,12 @@ func scanContact(row pgx.Row) (Contact, error) {
 	return c, err
 }
 
-const companyColumns = `id, name, inn, kpp, ogrn, address, manager_id, phones, emails, created_at, updated_at`
+const companyColumns = `id, name, inn, kpp, ogrn, address, director, director_post, signatory_basis, manager_id, phones, emails, created_at, updated_at`
 
 func scanCompany(row pgx.Row) (Company, error) {
 	var c Company
-	err := row.Scan(&c.ID, &c.Name, &c.INN, &c.KPP, &c.OGRN, &c.Address, &c.ManagerID, &c.Phones, &c.Emails, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(&c.ID, &c.Name, &c.INN, &c.KPP, &c.OGRN, &c.Address, &c.Director, &c.DirectorPost, &c.SignatoryBasis,
+		&c.ManagerID, &c.Phones, &c.Emails, &c.CreatedAt, &c.UpdatedAt)
 	return c, err
 }
 
@@ -214,6 +223,15 @@ func (s *Store) Contacts(ctx context.Context, f ContactFilter) ([]Contact, strin
 	return page(list, f.Limit, func(c Contact) int64 { return c.ID })
 }
 
+// trimmed is a field's value without surrounding space; nil stays nil.
+func trimmed(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	v := strings.TrimSpace(*s)
+	return &v
+}
+
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
@@ -228,6 +246,10 @@ type CompanyInput struct {
 	ManagerID *int64    `json:"manager_id"`
 	Phones    *[]string `json:"phones"`
 	Emails    *[]string `json:"emails"`
+	// The signatory of the company's contracts (see Company).
+	Director       *string `json:"director"`
+	DirectorPost   *string `json:"director_post"`
+	SignatoryBasis *string `json:"signatory_basis"`
 }
 
 var innRe = regexp.MustCompile(`^(\d{10}|\d{12})$`)
@@ -271,10 +293,12 @@ func (s *Store) CreateCompany(ctx context.Context, in CompanyInput) (Company, er
 
 func createCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, now time.Time) (int64, error) {
 	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO companies (name, inn, kpp, ogrn, address, manager_id, phones, emails, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
+	err := tx.QueryRow(ctx, `INSERT INTO companies (name, inn, kpp, ogrn, address, manager_id, phones, emails, created_at, updated_at,
+			director, director_post, signatory_basis)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12) RETURNING id`,
 		deref(in.Name), in.INN, in.KPP, in.OGRN, deref(in.Address), in.ManagerID,
-		nonNil(derefSlice(in.Phones)), nonNil(derefSlice(in.Emails)), now).Scan(&id)
+		nonNil(derefSlice(in.Phones)), nonNil(derefSlice(in.Emails)), now,
+		strings.TrimSpace(deref(in.Director)), strings.TrimSpace(deref(in.DirectorPost)), strings.TrimSpace(deref(in.SignatoryBasis))).Scan(&id)
 	return id, translate(err, "company with this INN")
 }
 
@@ -291,8 +315,11 @@ func (s *Store) UpdateCompany(ctx context.Context, id int64, in CompanyInput) (C
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE companies SET name = coalesce($2, name), inn = coalesce($3, inn), kpp = coalesce($4, kpp),
 			ogrn = coalesce($5, ogrn), address = coalesce($6, address), manager_id = coalesce($7, manager_id),
-			phones = coalesce($8, phones), emails = coalesce($9, emails), updated_at = $10
-		WHERE id = $1 AND merged_into IS NULL`, id, in.Name, in.INN, in.KPP, in.OGRN, in.Address, in.ManagerID, in.Phones, in.Emails, s.now())
+			phones = coalesce($8, phones), emails = coalesce($9, emails), updated_at = $10,
+			director = coalesce($11, director), director_post = coalesce($12, director_post),
+			signatory_basis = coalesce($13, signatory_basis)
+		WHERE id = $1 AND merged_into IS NULL`, id, in.Name, in.INN, in.KPP, in.OGRN, in.Address, in.ManagerID, in.Phones, in.Emails, s.now(),
+		trimmed(in.Director), trimmed(in.DirectorPost), trimmed(in.SignatoryBasis))
 	if err != nil {
 		return Company{}, translate(err, "company with this INN")
 	}

@@ -9,13 +9,15 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// CreateDocumentPackage makes one document of each type, in order, each
-// through CreateDocument: the set a legal entity is sent in one call. A
-// deal without lines fails on the first and so gets none. Each document is
-// its own transaction: should a later one fail (its template, say), the
-// earlier stay issued — numbers are never taken back. Errors: EINVALID
-// (no types, an unknown or repeated type; a deal without lines),
-// ENOTFOUND (the deal), the maker's errors.
+// CreateDocumentPackage makes one document of each type through
+// CreateDocument, so the deal's current documents are reused when the
+// deal is unchanged (no second number) and versioned when it changed; the
+// contract is made first, so that the others name it as their basis. The
+// answer is in the order of types. A deal without lines fails on the first
+// and so gets none. Each document is its own transaction: should a later
+// one fail (its template, say), the earlier stay issued — numbers are
+// never taken back. Errors: EINVALID (no types, an unknown or repeated
+// type; a deal without lines), ENOTFOUND (the deal), the maker's errors.
 func (s *Store) CreateDocumentPackage(ctx context.Context, dealID int64, types []string, m DocumentMaker) ([]Document, error) {
 	if len(types) == 0 {
 		return nil, Invalid("types", "the package names no documents")
@@ -30,15 +32,23 @@ func (s *Store) CreateDocumentPackage(ctx context.Context, dealID int64, types [
 		}
 		seen[t] = true
 	}
-	out := make([]Document, 0, len(types))
-	for _, t := range types {
-		d, err := s.CreateDocument(ctx, dealID, t, m)
-		if err != nil {
-			return out, err
+	order := make([]int, 0, len(types))
+	for i, t := range types {
+		if t == DocContract {
+			order = append([]int{i}, order...)
+		} else {
+			order = append(order, i)
 		}
-		out = append(out, d)
 	}
-	return out, nil
+	made := make([]*Document, len(types))
+	for _, i := range order {
+		d, _, err := s.CreateDocument(ctx, dealID, types[i], m, DocumentOptions{})
+		if err != nil {
+			return compact(made), err
+		}
+		made[i] = &d
+	}
+	return compact(made), nil
 }
 
 // DocumentSend is documents of a deal e-mailed to one address, through
@@ -179,4 +189,14 @@ func (s *Store) FailDocumentSend(ctx context.Context, sendID, outboxID int64, re
 		}
 		return translate(err, "outbox delivery")
 	})
+}
+
+func compact(docs []*Document) []Document {
+	out := make([]Document, 0, len(docs))
+	for _, d := range docs {
+		if d != nil {
+			out = append(out, *d)
+		}
+	}
+	return out
 }

@@ -18,8 +18,22 @@ type Product struct {
 	Price       string    `json:"price"`
 	VAT         string    `json:"vat"`
 	VATIncluded bool      `json:"vat_included"`
+	Type        string    `json:"type"` // commodity (goods) or service
 	Active      bool      `json:"active"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Product and line types: what a receipt's payment_object says.
+const (
+	TypeCommodity = "commodity"
+	TypeService   = "service"
+)
+
+func checkType(t *string) error {
+	if t != nil && *t != TypeCommodity && *t != TypeService {
+		return Invalid("type", "must be commodity (goods) or service, not %q", *t)
+	}
+	return nil
 }
 
 // ProductInput creates or changes a product; nil fields stay.
@@ -30,14 +44,15 @@ type ProductInput struct {
 	Price       *string `json:"price"`
 	VAT         *string `json:"vat"`
 	VATIncluded *bool   `json:"vat_included"`
+	Type        *string `json:"type"`
 	Active      *bool   `json:"active"`
 }
 
-const productColumns = `id, name, sku, unit, price::text, vat, vat_included, active, created_at`
+const productColumns = `id, name, sku, unit, price::text, vat, vat_included, type, active, created_at`
 
 func scanProduct(row pgx.Row) (Product, error) {
 	var p Product
-	err := row.Scan(&p.ID, &p.Name, &p.SKU, &p.Unit, &p.Price, &p.VAT, &p.VATIncluded, &p.Active, &p.CreatedAt)
+	err := row.Scan(&p.ID, &p.Name, &p.SKU, &p.Unit, &p.Price, &p.VAT, &p.VATIncluded, &p.Type, &p.Active, &p.CreatedAt)
 	return p, err
 }
 
@@ -56,16 +71,20 @@ func (s *Store) CreateProduct(ctx context.Context, in ProductInput, rates VATRat
 	if err := in.validate(rates); err != nil {
 		return Product{}, err
 	}
-	unit, included := "шт", true
+	unit, included, typ := "шт", true, TypeCommodity
 	set(&unit, in.Unit)
 	set(&included, in.VATIncluded)
-	p, err := scanProduct(s.pool.QueryRow(ctx, `INSERT INTO products (name, sku, unit, price, vat, vat_included)
-		VALUES ($1, $2, $3, $4::numeric, $5, $6) RETURNING `+productColumns,
-		strings.TrimSpace(*in.Name), nilIfEmpty(in.SKU), unit, *in.Price, *in.VAT, included))
+	set(&typ, in.Type)
+	p, err := scanProduct(s.pool.QueryRow(ctx, `INSERT INTO products (name, sku, unit, price, vat, vat_included, type)
+		VALUES ($1, $2, $3, $4::numeric, $5, $6, $7) RETURNING `+productColumns,
+		strings.TrimSpace(*in.Name), nilIfEmpty(in.SKU), unit, *in.Price, *in.VAT, included, typ))
 	return p, translate(err, "product with this SKU")
 }
 
 func (in *ProductInput) validate(rates VATRates) error {
+	if err := checkType(in.Type); err != nil {
+		return err
+	}
 	if in.Price != nil {
 		if _, err := parseDecimal(*in.Price, "price", 2); err != nil {
 			return err
@@ -87,8 +106,8 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, in ProductInput, ra
 	}
 	p, err := scanProduct(s.pool.QueryRow(ctx, `UPDATE products SET name = coalesce($2, name), sku = coalesce($3, sku),
 			unit = coalesce($4, unit), price = coalesce($5::numeric, price), vat = coalesce($6, vat),
-			vat_included = coalesce($7, vat_included), active = coalesce($8, active), updated_at = now()
-		WHERE id = $1 RETURNING `+productColumns, id, in.Name, in.SKU, in.Unit, in.Price, in.VAT, in.VATIncluded, in.Active))
+			vat_included = coalesce($7, vat_included), active = coalesce($8, active), type = coalesce($9, type), updated_at = now()
+		WHERE id = $1 RETURNING `+productColumns, id, in.Name, in.SKU, in.Unit, in.Price, in.VAT, in.VATIncluded, in.Active, in.Type))
 	return p, translate(err, "product")
 }
 
@@ -122,6 +141,7 @@ type Line struct {
 	Discount    string  `json:"discount"` // percent
 	VAT         string  `json:"vat"`      // the rate's key
 	VATIncluded bool    `json:"vat_included"`
+	Type        string  `json:"type"` // commodity or service, the product's by default
 	Net         string  `json:"net"`
 	VATAmount   string  `json:"vat_amount"`
 	Total       string  `json:"total"`
@@ -138,15 +158,16 @@ type LineInput struct {
 	Discount    *string `json:"discount"`
 	VAT         *string `json:"vat"`
 	VATIncluded *bool   `json:"vat_included"`
+	Type        *string `json:"type"`
 }
 
 const lineColumns = `id, deal_id, product_id, name, sku, unit, trim_scale(quantity)::text, price::text, trim_scale(discount)::text,
-	vat, vat_included, net::text, vat_amount::text, total::text`
+	vat, vat_included, type, net::text, vat_amount::text, total::text`
 
 func scanLine(row pgx.Row) (Line, error) {
 	var l Line
 	err := row.Scan(&l.ID, &l.DealID, &l.ProductID, &l.Name, &l.SKU, &l.Unit, &l.Quantity, &l.Price, &l.Discount,
-		&l.VAT, &l.VATIncluded, &l.Net, &l.VATAmount, &l.Total)
+		&l.VAT, &l.VATIncluded, &l.Type, &l.Net, &l.VATAmount, &l.Total)
 	return l, err
 }
 
@@ -177,18 +198,21 @@ func (s *Store) AddLine(ctx context.Context, dealID int64, in LineInput, rates V
 		if err := lockDeal(ctx, tx, dealID); err != nil {
 			return err
 		}
-		l := Line{Unit: "шт", Quantity: "1", Discount: "0", VATIncluded: true}
+		l := Line{Unit: "шт", Quantity: "1", Discount: "0", VATIncluded: true, Type: TypeCommodity}
 		if in.ProductID != nil {
 			p, err := scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE id = $1`, *in.ProductID))
 			if err != nil {
 				return Invalid("product_id", "no product %d", *in.ProductID)
 			}
-			l.ProductID, l.Name, l.SKU, l.Unit, l.Price, l.VAT, l.VATIncluded = &p.ID, p.Name, p.SKU, p.Unit, p.Price, p.VAT, p.VATIncluded
+			l.ProductID, l.Name, l.SKU, l.Unit, l.Price, l.VAT, l.VATIncluded, l.Type = &p.ID, p.Name, p.SKU, p.Unit, p.Price, p.VAT, p.VATIncluded, p.Type
 		} else if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
 			return Invalid("name", "a line needs a product_id or a name")
 		}
 		if in.ProductID == nil && (in.Price == nil || in.VAT == nil) {
 			return Invalid("price", "a line without a product needs price and vat")
+		}
+		if err := checkType(in.Type); err != nil {
+			return err
 		}
 		l.apply(in)
 		m, rate, err := l.money(rates)
@@ -196,10 +220,10 @@ func (s *Store) AddLine(ctx context.Context, dealID int64, in LineInput, rates V
 			return err
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO deal_lines (deal_id, product_id, name, sku, unit, quantity, price, discount, vat,
-				vat_rate, vat_included, net, vat_amount, total)
-			VALUES ($1, $2, $3, $4, $5, $6::numeric, $7::numeric, $8::numeric, $9, $10::numeric, $11, $12::numeric, $13::numeric, $14::numeric)
+				vat_rate, vat_included, net, vat_amount, total, type)
+			VALUES ($1, $2, $3, $4, $5, $6::numeric, $7::numeric, $8::numeric, $9, $10::numeric, $11, $12::numeric, $13::numeric, $14::numeric, $15)
 			RETURNING id`, dealID, l.ProductID, l.Name, l.SKU, l.Unit, l.Quantity, l.Price, l.Discount, l.VAT, rate, l.VATIncluded,
-			formatKopecks(m.Net), formatKopecks(m.VAT), formatKopecks(m.Total)).Scan(&id); err != nil {
+			formatKopecks(m.Net), formatKopecks(m.VAT), formatKopecks(m.Total), l.Type).Scan(&id); err != nil {
 			return translate(err, "line")
 		}
 		return recomputeDeal(ctx, tx, dealID, s.now())
@@ -224,6 +248,9 @@ func (s *Store) UpdateLine(ctx context.Context, dealID, lineID int64, in LineInp
 		if err != nil {
 			return translate(err, "line")
 		}
+		if err := checkType(in.Type); err != nil {
+			return err
+		}
 		l.apply(in)
 		m, rate, err := l.money(rates)
 		if err != nil {
@@ -231,9 +258,9 @@ func (s *Store) UpdateLine(ctx context.Context, dealID, lineID int64, in LineInp
 		}
 		if _, err := tx.Exec(ctx, `UPDATE deal_lines SET name = $2, unit = $3, quantity = $4::numeric, price = $5::numeric,
 				discount = $6::numeric, vat = $7, vat_rate = $8::numeric, vat_included = $9, net = $10::numeric,
-				vat_amount = $11::numeric, total = $12::numeric
+				vat_amount = $11::numeric, total = $12::numeric, type = $13
 			WHERE id = $1`, lineID, l.Name, l.Unit, l.Quantity, l.Price, l.Discount, l.VAT, rate, l.VATIncluded,
-			formatKopecks(m.Net), formatKopecks(m.VAT), formatKopecks(m.Total)); err != nil {
+			formatKopecks(m.Net), formatKopecks(m.VAT), formatKopecks(m.Total), l.Type); err != nil {
 			return translate(err, "line")
 		}
 		return recomputeDeal(ctx, tx, dealID, s.now())
@@ -283,6 +310,7 @@ func (l *Line) apply(in LineInput) {
 	set(&l.Discount, in.Discount)
 	set(&l.VAT, in.VAT)
 	set(&l.VATIncluded, in.VATIncluded)
+	set(&l.Type, in.Type)
 }
 
 // money validates the line's numbers and computes its money; rate is the

@@ -74,8 +74,17 @@ func lineMoney(qty, price, discount, rate *big.Rat, included bool) LineMoney {
 // VAT. From the configuration.
 type VATRates map[string]string
 
-// DefaultVATRates are 20%, 10%, 0% and without VAT.
-var DefaultVATRates = VATRates{"vat20": "20", "vat10": "10", "vat0": "0", "none": ""}
+// DefaultVATRates are the Russian rates as of 2026 (Federal Law of
+// 28.11.2025 No. 425-FZ): 22% general, 10%, 0% and without VAT; 20% stays
+// for documents dated before 2026; 5% and 7% are the simplified system's.
+var DefaultVATRates = VATRates{"vat22": "22", "vat20": "20", "vat10": "10", "vat7": "7", "vat5": "5", "vat0": "0", "none": ""}
+
+// Percent is the rate of key as configured ("22"; "" without VAT) and
+// whether the key is known.
+func (v VATRates) Percent(key string) (string, bool) {
+	p, ok := v[key]
+	return p, ok
+}
 
 // Validate checks each rate; errors name the key under prefix.
 func (v VATRates) Validate(prefix string) []error {

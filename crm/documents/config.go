@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leadd/leadd/crm"
 )
@@ -42,8 +44,20 @@ type Seller struct {
 	BIK         string `yaml:"bik"`
 	Account     string `yaml:"account"`      // settlement account
 	CorrAccount string `yaml:"corr_account"` // the bank's correspondent account
-	Director    string `yaml:"director"`     // Иванов И. И.
+	Director    string `yaml:"director"`     // Иванов И. И., under the signature lines
 	Accountant  string `yaml:"accountant"`
+	// Signatory signs contracts: the full name in the nominative
+	// («Иванов Иван Иванович»; Director when not given), the post
+	// («Генеральный директор») and the basis in the genitive («Устава»,
+	// the default; «доверенности № 5 от 01.02.2026»). A contract declines
+	// the name and the post: «в лице генерального директора Иванова Ивана
+	// Ивановича, действующего на основании Устава»; give the *_genitive
+	// fields where the rules decline a name wrong.
+	Signatory             string `yaml:"signatory"`
+	SignatoryPost         string `yaml:"signatory_post"`
+	SignatoryBasis        string `yaml:"signatory_basis"`
+	SignatoryGenitive     string `yaml:"signatory_genitive"`
+	SignatoryPostGenitive string `yaml:"signatory_post_genitive"`
 	// VATMode is "vat" (the default) or "none" for a seller outside VAT
 	// (the simplified system): documents then refuse lines that carry VAT
 	// and print VATNote ("НДС не облагается, УСН") after "Без НДС".
@@ -126,6 +140,7 @@ func (c *Config) Validate(prefix string) []error {
 	if s.Name == "" {
 		bad("seller.name", "is required")
 	}
+	errs = append(errs, checkSellerText(prefix, s)...)
 	for _, err := range CheckRequisites(Requisites{INN: s.INN, KPP: s.KPP, OGRN: s.OGRN, BIK: s.BIK, Account: s.Account, CorrAccount: s.CorrAccount}) {
 		var e *crm.Error
 		errors.As(err, &e)
@@ -150,6 +165,58 @@ func (c *Config) Validate(prefix string) []error {
 		} else if _, err := parseTemplate(name); err != nil {
 			bad("templates", "%v", err)
 		}
+	}
+	return errs
+}
+
+// sellerLimits are the longest values the documents carry: the payment QR
+// takes a payee's name of 160 characters and a bank's of 45 (ГОСТ Р
+// 56042-2014); the form's cells and the contract's lines take the rest.
+var sellerLimits = []struct {
+	key string
+	get func(Seller) string
+	max int
+	qr  bool // carried by the payment QR: no "|", no line break
+}{
+	{"name", func(s Seller) string { return s.Name }, 160, true},
+	{"bank", func(s Seller) string { return s.Bank }, 45, true},
+	{"address", func(s Seller) string { return s.Address }, 300, false},
+	{"phone", func(s Seller) string { return s.Phone }, 60, false},
+	{"director", func(s Seller) string { return s.Director }, 60, false},
+	{"accountant", func(s Seller) string { return s.Accountant }, 60, false},
+	{"signatory", func(s Seller) string { return s.Signatory }, 100, false},
+	{"signatory_post", func(s Seller) string { return s.SignatoryPost }, 100, false},
+	{"signatory_basis", func(s Seller) string { return s.SignatoryBasis }, 150, false},
+	{"signatory_genitive", func(s Seller) string { return s.SignatoryGenitive }, 100, false},
+	{"signatory_post_genitive", func(s Seller) string { return s.SignatoryPostGenitive }, 100, false},
+	{"vat_note", func(s Seller) string { return s.VATNote }, 100, false},
+}
+
+// checkSellerText checks the seller's text fields against what the
+// documents and the payment QR take, so that the first invoice does not
+// find it out.
+func checkSellerText(prefix string, s Seller) []error {
+	var errs []error
+	for _, f := range sellerLimits {
+		v := f.get(s)
+		switch {
+		case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+			errs = append(errs, fmt.Errorf("%s.seller.%s: is not valid UTF-8 text", prefix, f.key))
+		case utf8.RuneCountInString(strings.TrimSpace(v)) > f.max:
+			why := "the documents"
+			if f.qr {
+				why = "the payment QR (ГОСТ Р 56042)"
+			}
+			errs = append(errs, fmt.Errorf("%s.seller.%s: is %d characters; %s take at most %d", prefix, f.key,
+				utf8.RuneCountInString(strings.TrimSpace(v)), why, f.max))
+		case f.qr && strings.ContainsAny(v, "|\r\n"):
+			errs = append(errs, fmt.Errorf("%s.seller.%s: must not contain \"|\" or a line break: the payment QR separates its fields with \"|\"", prefix, f.key))
+		case !f.qr && strings.ContainsAny(v, "\r\n"):
+			errs = append(errs, fmt.Errorf("%s.seller.%s: must be one line", prefix, f.key))
+		}
+	}
+	if s.Signatory == "" && s.Director == "" {
+		errs = append(errs, fmt.Errorf("%s.seller.signatory: who signs the documents is required (signatory, or director)", prefix))
 	}
 	return errs
 }

@@ -71,7 +71,7 @@ type Store interface {
 	CalendarFeed(ctx context.Context, token string) (crm.Manager, []crm.CalendarEvent, error)
 	FreeSlots(ctx context.Context, ids []int64, length time.Duration, from, to time.Time) ([]crm.Slot, error)
 	CreateLinkCode(ctx context.Context, managerID int64) (string, error)
-	CreateDocument(ctx context.Context, dealID int64, typ string, m crm.DocumentMaker) (crm.Document, error)
+	CreateDocument(ctx context.Context, dealID int64, typ string, m crm.DocumentMaker, opts crm.DocumentOptions) (crm.Document, bool, error)
 	Documents(ctx context.Context, dealID int64) ([]crm.Document, error)
 	DocumentPDF(ctx context.Context, id int64) (crm.Document, []byte, error)
 	Document(ctx context.Context, id int64) (crm.Document, error)

@@ -12,10 +12,14 @@ import (
 // documentRequest asks for a document of a deal.
 type documentRequest struct {
 	Type string `json:"type"`
+	crm.DocumentOptions
 }
 
-// createDocument makes the next version of a deal's document: 201 with its
-// number, or 422 for a deal without lines.
+// createDocument makes a deal's document: 200 with the deal's current one
+// when nothing it prints has changed; 201 with a new version of its number
+// when something has (or with a new number when asked: "new": true, or
+// when there is none yet); 201 with a draft that takes no number
+// ("draft": true); 422 for a deal without lines.
 func (s *Server) createDocument(r *http.Request, p Principal) (int, any, error) {
 	if s.opts.Documents == nil {
 		return 0, nil, crm.Errorf(crm.EUNAVAILABLE, "documents are off: set documents.seller in the configuration")
@@ -28,11 +32,15 @@ func (s *Server) createDocument(r *http.Request, p Principal) (int, any, error) 
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	doc, err := s.store.CreateDocument(r.Context(), d.ID, in.Type, s.opts.Documents)
+	doc, created, err := s.store.CreateDocument(r.Context(), d.ID, in.Type, s.opts.Documents, in.DocumentOptions)
 	if err != nil {
 		return 0, nil, err
 	}
-	s.log.Info("document created", "document_id", doc.ID, "deal_id", d.ID, "type", doc.Type, "number", doc.Number, "version", doc.Version)
+	if !created {
+		return http.StatusOK, doc, nil
+	}
+	s.log.Info("document created", "document_id", doc.ID, "deal_id", d.ID, "type", doc.Type, "number", doc.Number,
+		"version", doc.Version, "status", doc.Status)
 	return http.StatusCreated, doc, nil
 }
 
