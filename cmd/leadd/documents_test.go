@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -164,10 +165,10 @@ func TestDocumentInvoiceForACompanyReadsBackWithItsQR(t *testing.T) {
 		"Счёт на оплату № СЧ-"+year+"-00001 от "+date,
 		"Поставщик (исполнитель): ООО «Ромашка», ИНН 7707083893, КПП 773601001",
 		"Покупатель (заказчик): ООО «Станкострой», ИНН 7736207543, КПП 773601001, г. Москва, ул. Льва Толстого, д. 16",
-		"№ Товары (работы, услуги) Кол-во Ед. Цена Сумма",
-		"1 Фреза концевая Ø12 3 шт 33,33 99,99",
-		"2 Кабель ВВГ 3×2,5 150 м 199,99 29 998,50",
-		"3 Станок фрезерный с ЧПУ 1 шт 1 250 000,00 1 250 000,00",
+		"№ Товары (работы, услуги) Кол-во Ед. Цена НДС Сумма",
+		"1 Фреза концевая Ø12 3 шт 33,33 20% 99,99",
+		"2 Кабель ВВГ 3×2,5 150 м 199,99 20% 29 998,50",
+		"3 Станок фрезерный с ЧПУ 1 шт 1 250 000,00 20% 1 250 000,00",
 		"Итого: 1 280 098,49",
 		"В том числе НДС 20%: 213 349,75",
 		"Всего к оплате: 1 280 098,49",
@@ -176,7 +177,7 @@ func TestDocumentInvoiceForACompanyReadsBackWithItsQR(t *testing.T) {
 	)
 	want := "ST00012|Name=ООО «Ромашка»|PersonalAcc=40702810938000012345|BankName=ПАО Сбербанк|BIC=044525225" +
 		"|CorrespAcc=30101810400000000225|PayeeINN=7707083893|KPP=773601001|Sum=128009849" +
-		"|Purpose=Оплата по счёту № СЧ-" + year + "-00001 от " + date + ", В том числе НДС 20%: 213 349,75"
+		"|Purpose=Оплата по счёту № СЧ-" + year + "-00001 от " + date + ", в т.ч. НДС 20% 213 349,75"
 	if len(qrs) != 1 || qrs[0] != want {
 		t.Errorf("the invoice's QR codes:\n got %q\nwant [%q]", qrs, want)
 	}
@@ -204,12 +205,12 @@ func TestDocumentInvoiceForAPersonWithoutVAT(t *testing.T) {
 	text, qrs := readPDF(t, ta.documentPDF(doc.ID))
 	assertReads(t, "a person's invoice", text,
 		"Покупатель (заказчик): Пётр Ильич Сидоров",
-		"1 Консультация инженера 2,5 ч 1 500,00 3 750,00",
+		"1 Консультация инженера 2,5 ч 1 500,00 Без НДС 3 750,00",
 		"Итого: 3 750,00", "Без НДС", "Всего к оплате: 3 750,00",
 		"Всего наименований 1, на сумму 3 750,00 руб.",
 		"Три тысячи семьсот пятьдесят рублей 00 копеек")
-	if strings.Contains(text, "В том числе НДС") {
-		t.Errorf("an invoice without VAT names VAT: %s", text)
+	if strings.Contains(text, "В том числе НДС") || strings.Contains(text, "НДС 0%") || strings.Contains(text, "Основание") {
+		t.Errorf("an invoice without VAT names VAT, or a basis it has not: %s", text)
 	}
 	want := "ST00012|Name=ООО «Ромашка»|PersonalAcc=40702810938000012345|BankName=ПАО Сбербанк|BIC=044525225" +
 		"|CorrespAcc=30101810400000000225|PayeeINN=7707083893|KPP=773601001|Sum=375000" +
@@ -219,7 +220,17 @@ func TestDocumentInvoiceForAPersonWithoutVAT(t *testing.T) {
 	}
 }
 
-func TestDocumentNumbersAreNeverReusedAndVersionsNeverOverwrite(t *testing.T) {
+// documentAs asks for a document with options and expects the status.
+func (ta *testApp) documentAs(dealID int64, body map[string]any, want int) crm.Document {
+	ta.t.Helper()
+	var doc crm.Document
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", dealID, "/documents"), body, &doc); s != want {
+		ta.t.Fatalf("document %v of deal %d: %d %+v, want %d", body, dealID, s, doc, want)
+	}
+	return doc
+}
+
+func TestOneDocumentOneNumberVersionsAndDrafts(t *testing.T) {
 	t.Parallel()
 	ta := startApp(t, withDocuments)
 	dealWithLine := func(title string) int64 {
@@ -228,7 +239,7 @@ func TestDocumentNumbersAreNeverReusedAndVersionsNeverOverwrite(t *testing.T) {
 			t.Fatalf("deal: %d", s)
 		}
 		if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", d.ID, "/lines"), map[string]any{"name": "Фреза", "quantity": "1",
-			"price": "100.00", "vat": "vat20"}, nil); s != 201 {
+			"price": "100.00", "vat": "vat22"}, nil); s != 201 {
 			t.Fatalf("line: %d", s)
 		}
 		return d.ID
@@ -244,6 +255,9 @@ func TestDocumentNumbersAreNeverReusedAndVersionsNeverOverwrite(t *testing.T) {
 	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", a, "/documents"), map[string]any{"type": "waybill"}, &e); s != 422 || e.Error.Field != "type" {
 		t.Errorf("an unknown type: %d %+v, want 422 naming type", s, e)
 	}
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", a, "/documents"), map[string]any{"type": "invoice", "draft": true, "new": true}, &e); s != 422 {
+		t.Errorf("a draft with a new number: %d %+v, want 422", s, e)
+	}
 	if s := ta.api("POST", "/api/v1/deals/999999/documents", map[string]any{"type": "invoice"}, nil); s != 404 {
 		t.Errorf("no such deal: %d", s)
 	}
@@ -251,55 +265,91 @@ func TestDocumentNumbersAreNeverReusedAndVersionsNeverOverwrite(t *testing.T) {
 		t.Fatalf("refused requests left %d documents", n)
 	}
 
+	// A draft takes no number, offers no QR and never becomes current.
+	preview := ta.documentAs(a, map[string]any{"type": "invoice", "draft": true}, 201)
+	if preview.Number != "" || preview.Status != crm.DocumentIsDraft {
+		t.Errorf("the draft: %+v", preview)
+	}
+	text, qrs := readPDF(t, ta.documentPDF(preview.ID))
+	assertReads(t, "the draft", text, "Черновик: номер не присвоен", "Счёт на оплату № черновик")
+	if len(qrs) != 0 {
+		t.Errorf("a draft offers a QR: %q", qrs)
+	}
+
 	first := ta.makeDocument(a, "invoice")
 	firstPDF := ta.documentPDF(first.ID)
-	// The deal changes, then its invoice is made again: a new version, a
-	// new number; the first stays as it was issued.
+	year := first.Date[:4]
+	if first.Number != "СЧ-"+year+"-00001" || first.Version != 1 || first.Status != crm.DocumentCurrent {
+		t.Errorf("the first invoice after a draft: %+v", first)
+	}
+	// The same deal unchanged: the same invoice, no second number.
+	if again := ta.documentAs(a, map[string]any{"type": "invoice"}, 200); again.ID != first.ID {
+		t.Errorf("an unchanged deal got another invoice: %+v", again)
+	}
+	// The deal changes: version 2 of the same number; the first is
+	// superseded, marked so on its PDF, without its QR, and keeps its lines.
 	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", a, "/lines"), map[string]any{"name": "Сверло", "quantity": "2",
-		"price": "50.00", "vat": "vat20"}, nil); s != 201 {
+		"price": "50.00", "vat": "vat22"}, nil); s != 201 {
 		t.Fatalf("line: %d", s)
 	}
 	second := ta.makeDocument(a, "invoice")
+	if second.Number != first.Number || second.Version != 2 || second.Total != "200.00" {
+		t.Errorf("the changed deal's invoice: %+v, want %s version 2", second, first.Number)
+	}
+	old, _, err := ta.store.DocumentPDF(context.Background(), first.ID)
+	if err != nil || old.Status != crm.DocumentSuperseded || old.SupersededBy == nil || *old.SupersededBy != second.ID {
+		t.Errorf("the first version: %+v %v", old, err)
+	}
+	text, qrs = readPDF(t, ta.documentPDF(first.ID))
+	assertReads(t, "the superseded invoice", text, "Заменён версией 2 от "+ruDate(second.Date), "Итого: 100,00")
+	if len(qrs) != 0 || strings.Contains(text, "Сверло") {
+		t.Errorf("the superseded invoice offers %d QR codes or shows a later line: %s", len(qrs), text)
+	}
+	if bytes.Equal(ta.documentPDF(first.ID), firstPDF) {
+		t.Error("the superseded version's PDF is not marked")
+	}
+	_, qrs = readPDF(t, ta.documentPDF(second.ID))
+	if len(qrs) != 1 || !strings.Contains(qrs[0], "Sum=20000") {
+		t.Errorf("the current version's QR: %q", qrs)
+	}
+	// Another deal and a new invoice asked for: the next numbers.
 	other := ta.makeDocument(b, "invoice")
+	extra := ta.documentAs(a, map[string]any{"type": "invoice", "new": true}, 201)
 	quote := ta.makeDocument(a, "quote")
-	year := first.Date[:4]
 	for _, c := range []struct {
 		doc     crm.Document
 		number  string
 		version int
-		total   string
 	}{
-		{first, "СЧ-" + year + "-00001", 1, "100.00"},
-		{second, "СЧ-" + year + "-00002", 2, "200.00"},
-		{other, "СЧ-" + year + "-00003", 1, "100.00"},
-		{quote, "КП-" + year + "-00001", 1, "200.00"},
+		{other, "СЧ-" + year + "-00002", 1},
+		{extra, "СЧ-" + year + "-00003", 1},
+		{quote, "КП-" + year + "-00001", 1},
 	} {
-		if c.doc.Number != c.number || c.doc.Version != c.version || c.doc.Total != c.total {
-			t.Errorf("got %s v%d %s, want %s v%d %s", c.doc.Number, c.doc.Version, c.doc.Total, c.number, c.version, c.total)
+		if c.doc.Number != c.number || c.doc.Version != c.version {
+			t.Errorf("got %s v%d, want %s v%d", c.doc.Number, c.doc.Version, c.number, c.version)
 		}
 	}
-	if again := ta.documentPDF(first.ID); !bytes.Equal(again, firstPDF) {
-		t.Error("the first version's PDF changed when the invoice was made again")
-	}
-	var list struct{ Items []crm.Document }
-	if s := ta.api("GET", fmt.Sprint("/api/v1/deals/", a, "/documents"), nil, &list); s != 200 || len(list.Items) != 3 ||
-		list.Items[0].ID != quote.ID || list.Items[2].ID != first.ID {
-		t.Errorf("deal %d's documents: %d %+v", a, s, list.Items)
-	}
 
-	contract, act := ta.makeDocument(a, "contract"), ta.makeDocument(a, "act")
+	// A contract makes the basis of the invoice and the act.
+	contract := ta.makeDocument(a, "contract")
+	act := ta.makeDocument(a, "act")
 	if contract.Number != "ДГ-"+year+"-00001" || act.Number != "АКТ-"+year+"-00001" {
 		t.Errorf("contract %s, act %s", contract.Number, act.Number)
 	}
-	text, _ := readPDF(t, firstPDF)
-	assertReads(t, "the first invoice", text, "Итого: 100,00", "В том числе НДС 20%: 16,67", "Сто рублей 00 копеек")
-	if strings.Contains(text, "Сверло") {
-		t.Error("the first invoice shows a line added after it was issued")
-	}
-	text, _ = readPDF(t, ta.documentPDF(contract.ID))
-	assertReads(t, "the contract", text, "Договор № ДГ-"+year+"-00001", "Двести рублей 00 копеек", "Фреза", "Сверло")
+	basis := "Основание: Договор № " + contract.Number + " от " + ruDate(contract.Date)
 	text, _ = readPDF(t, ta.documentPDF(act.ID))
-	assertReads(t, "the act", text, "Акт № АКТ-"+year+"-00001", "Итого: 200,00", "Двести рублей 00 копеек")
+	assertReads(t, "the act", text, "Акт № АКТ-"+year+"-00001", basis, "Итого: 200,00", "Двести рублей 00 копеек")
+	withBasis := ta.makeDocument(a, "invoice")
+	if withBasis.Number != extra.Number || withBasis.Version != 2 {
+		t.Errorf("the invoice once the contract exists: %+v, want %s version 2", withBasis, extra.Number)
+	}
+	text, _ = readPDF(t, ta.documentPDF(withBasis.ID))
+	assertReads(t, "the invoice under the contract", text, basis)
+	text, _ = readPDF(t, ta.documentPDF(contract.ID))
+	assertReads(t, "the contract", text, "Договор поставки № ДГ-"+year+"-00001", "Двести рублей 00 копеек", "Фреза", "Сверло")
+	if strings.Contains(text, "Основание") {
+		t.Errorf("the contract names a basis: %s", text)
+	}
 }
 
 // TestDocumentInvoiceDrawsTheSellerImages: a logo, stamp and signature
