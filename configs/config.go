@@ -422,7 +422,7 @@ func (c *Config) Validate() []error {
 	}
 	errs = append(errs, c.Forms.Validate("forms")...)
 	errs = append(errs, c.Mail.Validate("mail")...)
-	errs = append(errs, c.Robokassa.Validate("robokassa", c.Pipelines)...)
+	errs = append(errs, c.Robokassa.Validate("robokassa", c.Pipelines, c.VATRates)...)
 	errs = append(errs, c.Registry.Validate("registry")...)
 	if (c.Telegram.Company || c.Telegram.CompanyToken != "") && c.Telegram.Token == "" {
 		bad("telegram.company_token", "needs telegram.token: managers answer clients through the managers' bot")

@@ -25,12 +25,12 @@ type Contact struct {
 
 // Company is an organisation the company sells to.
 type Company struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	INN       *string   `json:"inn"`
-	KPP       *string   `json:"kpp"`
-	OGRN      *string   `json:"ogrn"`
-	Address   string    `json:"address"`
+	ID      int64   `json:"id"`
+	Name    string  `json:"name"`
+	INN     *string `json:"inn"`
+	KPP     *string `json:"kpp"`
+	OGRN    *string `json:"ogrn"`
+	Address string  `json:"address"`
 	// Director, DirectorPost and SignatoryBasis are who signs for the
 	// company and on what basis, in the nominative («Сидоров Пётр
 	// Ильич», «Генеральный директор») and the genitive («Устава»): a
@@ -43,7 +43,7 @@ type Company struct {
 	Phones         []string  `json:"phones"`
 	Emails         []string  `json:"emails"`
 	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 const contactColumns = `id, name, position, company_id, manager_id, phones, emails, created_at, updated_at`

@@ -9,6 +9,9 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"net/textproto"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +86,7 @@ func TestDocumentPackageMakesTheSetAndItsZip(t *testing.T) {
 	}
 	for i, f := range zr.File {
 		doc := pkg.Documents[i]
-		if want := fmt.Sprintf("%s-%s-v%d.pdf", doc.Type, doc.Number, doc.Version); f.Name != want {
+		if want := crm.FileName(doc); f.Name != want {
 			t.Errorf("file %q, want %q", f.Name, want)
 		}
 		rc, err := f.Open()
@@ -249,5 +252,163 @@ func TestDocumentSendWithoutSMTPIsUnavailable(t *testing.T) {
 	}
 	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE type = 'email'`); n != 0 {
 		t.Errorf("%d email activities recorded", n)
+	}
+}
+
+// letterPart is a part of a letter read back: its headers and its
+// decoded bytes.
+type letterPart struct {
+	header      textproto.MIMEHeader
+	name, ascii string
+	data        []byte
+}
+
+// readLetter parses a letter the SMTP server got: its decoded subject,
+// its body text and its attachments.
+func readLetter(t *testing.T, data []byte) (subject, body string, files []letterPart) {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil {
+		t.Fatalf("subject %q: %v", msg.Header.Get("Subject"), err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, part))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cd := part.Header.Get("Content-Disposition")
+		if cd == "" {
+			body = string(b)
+			continue
+		}
+		// filename= must be plain ASCII; filename*= the UTF-8 name.
+		m := regexp.MustCompile(`filename="([ -~]*)"; filename\*=UTF-8''(\S+)$`).FindStringSubmatch(cd)
+		if m == nil {
+			t.Errorf("Content-Disposition %q has not both names", cd)
+			continue
+		}
+		name, err := url.PathUnescape(m[2])
+		if err != nil {
+			t.Errorf("filename* %q: %v", m[2], err)
+		}
+		files = append(files, letterPart{header: part.Header, name: name, ascii: m[1], data: b})
+	}
+	return subject, body, files
+}
+
+func TestDocumentPackageGoesAsOneLetterWithEveryPDF(t *testing.T) {
+	t.Parallel()
+	sink := smtptest.New(t)
+	ta := startApp(t, func(c *configs.Config) {
+		withDocuments(c)
+		c.SMTP = outmail.SMTPConfig{Host: sink.Host, Port: sink.Port, From: `"ООО «Ромашка»" <docs@romashka.test>`}
+	})
+	var company crm.Company
+	if s := ta.api("POST", "/api/v1/companies", map[string]any{"name": "ООО «Станкострой»", "inn": "7736207543",
+		"director": "Петрова Анна Сергеевна", "director_post": "Генеральный директор"}, &company); s != 201 {
+		t.Fatalf("company: %d", s)
+	}
+	var c crm.Contact
+	if s := ta.api("POST", "/api/v1/contacts", map[string]any{"name": "Смирнова Анна Петровна", "emails": []string{"anna@example.ru"},
+		"company_id": company.ID}, &c); s != 201 {
+		t.Fatalf("contact: %d", s)
+	}
+	var d crm.Deal
+	// After a conversion the deal's title is the buyer's name: the letter
+	// must not say it again, but what is sold.
+	if s := ta.api("POST", "/api/v1/deals", map[string]any{"title": "ООО «Станкострой»", "contact_id": c.ID, "company_id": company.ID,
+		"manager_id": 1}, &d); s != 201 {
+		t.Fatalf("deal: %d", s)
+	}
+	for _, l := range []map[string]any{
+		{"name": "Фреза концевая", "quantity": "2", "price": "100.00", "vat": "vat22"},
+		{"name": "Пусконаладка", "quantity": "1", "price": "5000.00", "vat": "vat22", "type": "service"},
+	} {
+		if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", d.ID, "/lines"), l, nil); s != 201 {
+			t.Fatalf("line: %d", s)
+		}
+	}
+	invoice := ta.makeDocument(d.ID, "invoice")
+	var sent struct {
+		Documents []crm.Document
+		Send      crm.DocumentSend
+	}
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", d.ID, "/documents/package/send"), nil, &sent); s != 202 {
+		t.Fatalf("send the package: %d %+v", s, sent)
+	}
+	done := ta.waitSent(sent.Send.ID)
+	if done.State != crm.SendSent || done.ActivityID == nil || len(done.DocumentIDs) != 3 {
+		t.Fatalf("the package's send: %+v", done)
+	}
+	if len(sent.Documents) != 3 {
+		t.Fatalf("sent %+v", sent.Documents)
+	}
+	inv, contract, act := sent.Documents[0], sent.Documents[1], sent.Documents[2]
+	// The contract is made first, so the invoice names it as its basis: a
+	// new version of the same invoice, not a second number.
+	if inv.Number != invoice.Number || inv.Version != 2 || contract.Type != "contract" || act.Type != "act" {
+		t.Errorf("the package: %+v, want version 2 of %s", sent.Documents, invoice.Number)
+	}
+	got := sink.Messages()
+	if len(got) != 1 {
+		t.Fatalf("the server got %d letters, want one", len(got))
+	}
+	subject, body, files := readLetter(t, got[0].Data)
+	if want := "счёт на оплату № " + inv.Number + ", договор поставки № " + contract.Number + ", акт № " + act.Number + " — ООО «Ромашка»"; subject != want {
+		t.Errorf("subject\n got %q\nwant %q", subject, want)
+	}
+	for _, w := range []string{"Здравствуйте, Анна Петровна!", "по поставке: Фреза концевая и Пусконаладка",
+		"— Счёт на оплату № " + inv.Number + " от ", "(версия 2)", "— Договор поставки № " + contract.Number,
+		"— Акт № " + act.Number, "Сумма к оплате по счёту — 5 200,00 руб.", "ООО «Ромашка»"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("the body does not say %q:\n%s", w, body)
+		}
+	}
+	if strings.Count(body, "Станкострой") > 0 {
+		t.Errorf("the body names the buyer instead of what is sold:\n%s", body)
+	}
+	wantNames := []string{"Счёт " + inv.Number + " (версия 2).pdf", "Договор " + contract.Number + ".pdf", "Акт " + act.Number + ".pdf"}
+	if len(files) != 3 {
+		t.Fatalf("%d attachments", len(files))
+	}
+	for i, f := range files {
+		if f.name != wantNames[i] || !strings.HasSuffix(f.ascii, ".pdf") || !strings.HasPrefix(string(f.data), "%PDF-") {
+			t.Errorf("attachment %d: %q (ASCII %q), want %q", i, f.name, f.ascii, wantNames[i])
+		}
+		if !bytes.Equal(f.data, ta.documentPDF(sent.Documents[i].ID)) {
+			t.Errorf("attachment %q is not the document's PDF", f.name)
+		}
+	}
+	if files[0].ascii != "Schet "+crm.Translit(inv.Number)+" (versiia 2).pdf" {
+		t.Errorf("the ASCII name %q", files[0].ascii)
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE id = $1 AND type = 'email' AND done_at IS NOT NULL
+		AND subject LIKE '%' || $2 || '%' || $3 || '%' || $4`, *done.ActivityID, inv.Number, contract.Number, act.Number); n != 1 {
+		t.Errorf("no activity names the three documents")
+	}
+	// Sent again unchanged: the same documents, no new numbers.
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", d.ID, "/documents/package/send"), nil, &sent); s != 202 ||
+		sent.Documents[0].Number != inv.Number || sent.Documents[0].Version != 2 || sent.Documents[1].ID != contract.ID {
+		t.Errorf("the package again: %d %+v", s, sent.Documents)
+	}
+	// A superseded version is not sent.
+	var e struct{ Error struct{ Code, Field string } }
+	if s := ta.api("POST", fmt.Sprint("/api/v1/documents/", invoice.ID, "/send"), nil, &e); s != 409 {
+		t.Errorf("sending a superseded invoice: %d %+v", s, e)
 	}
 }

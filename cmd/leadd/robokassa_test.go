@@ -24,7 +24,7 @@ var testShop = robokassa.Config{MerchantLogin: "leadd-demo", Password1: "passwor
 // API (as the admin; the daemon mounts it behind the bearer check) and
 // the ResultURL hook.
 func (ta *testApp) shop(cfg robokassa.Config) *httptest.Server {
-	h := robokassa.New(cfg, ta.store, testLogger(ta.t))
+	h := robokassa.New(cfg, ta.cfg.VATRates, ta.store, testLogger(ta.t))
 	mux := http.NewServeMux()
 	h.Register(mux)
 	mux.HandleFunc("POST /api/v1/deals/{id}/payment-link", func(w http.ResponseWriter, r *http.Request) {

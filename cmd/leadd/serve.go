@@ -147,7 +147,9 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	}
 	store.Automation.Documents = docs
 	if cfg.SMTP.Enabled() {
-		a.mail = &outmail.Consumer{Store: store, Mailer: outmail.NewMailer(cfg.SMTP), Log: log}
+		a.mail = &outmail.Consumer{Store: store, Mailer: outmail.NewMailer(cfg.SMTP), Log: log,
+			Seller:   outmail.Signature{Name: cfg.Documents.Seller.Name, Phone: cfg.Documents.Seller.Phone},
+			Location: docLocation(docs)}
 		if err := a.mail.Register(ctx); err != nil {
 			a.close()
 			return nil, err
@@ -173,7 +175,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	}
 	a.console.Register(mux)
 	if cfg.Robokassa.Enabled() {
-		rk := robokassa.New(cfg.Robokassa, store, log)
+		rk := robokassa.New(cfg.Robokassa, cfg.VATRates, store, log)
 		rk.Register(mux) // POST and GET /hooks/payments/robokassa
 		apiServer.Mount(mux, "POST /api/v1/deals/{id}/payment-link", rk.CreateLink)
 	}
@@ -507,4 +509,12 @@ func (a *app) readyz(w http.ResponseWriter, r *http.Request) {
 		body["mailboxes"] = boxes
 	}
 	api.WriteJSON(w, status, body)
+}
+
+// docLocation is where documents are dated; UTC while documents are off.
+func docLocation(docs crm.DocumentMaker) *time.Location {
+	if docs == nil {
+		return time.UTC
+	}
+	return docs.Location()
 }

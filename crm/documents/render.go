@@ -64,7 +64,7 @@ type Data struct {
 	// Place is where a contract is signed: the town of the seller's
 	// address («г. Москва»), else the address.
 	Place string
-	Lines   []DataLine
+	Lines []DataLine
 	// Discount: some line has one; the tables then show it.
 	Discount bool
 	Totals   Totals
@@ -148,7 +148,7 @@ func (r *Renderer) Render(d crm.DocumentDraft) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	title := documentTitles[d.Type] + " № " + data.Number
+	title := crm.FileTitles[d.Type] + " № " + data.Number
 	p := page{title: title, qr: data.QR, images: images, bank: r.cfg.Seller}
 	switch {
 	case data.Draft:
@@ -159,14 +159,6 @@ func (r *Renderer) Render(d crm.DocumentDraft) ([]byte, error) {
 			data.Superseded.Version, data.Superseded.Date.In(r.loc).Format("02.01.2006"))
 	}
 	return drawPDF(text.String(), p)
-}
-
-// documentTitles name documents in Russian.
-var documentTitles = map[string]string{
-	crm.DocQuote:    "Коммерческое предложение",
-	crm.DocInvoice:  "Счёт",
-	crm.DocContract: "Договор",
-	crm.DocAct:      "Акт",
 }
 
 func (r *Renderer) data(d crm.DocumentDraft) (Data, error) {
@@ -342,20 +334,8 @@ func Purpose(number string, date time.Time, t Totals) string {
 	return "Оплата по счёту № " + number + " от " + date.Format("02.01.2006") + ", " + strings.Join(parts, ", ")
 }
 
-// Subject is what lines sell in a few words: «Фреза концевая», «Фреза
-// концевая и Сверло», «Фреза концевая и ещё 2 позиции».
-func Subject(lines []crm.Line) string {
-	switch len(lines) {
-	case 0:
-		return ""
-	case 1:
-		return lines[0].Name
-	case 2:
-		return lines[0].Name + " и " + lines[1].Name
-	}
-	n := int64(len(lines) - 1)
-	return lines[0].Name + " и ещё " + strconv.FormatInt(n, 10) + " " + plural(n, "позиция", "позиции", "позиций")
-}
+// Subject is what lines sell in a few words (crm.LinesSubject).
+func Subject(lines []crm.Line) string { return crm.LinesSubject(lines) }
 
 func (r *Renderer) sellerParty() Party {
 	s := r.cfg.Seller

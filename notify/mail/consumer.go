@@ -24,6 +24,7 @@ type Store interface {
 	DocumentSendByID(ctx context.Context, id int64) (crm.DocumentSend, error)
 	DocumentPDF(ctx context.Context, id int64) (crm.Document, []byte, error)
 	Deal(ctx context.Context, id int64) (crm.Deal, error)
+	Lines(ctx context.Context, dealID int64) ([]crm.Line, error)
 	Contact(ctx context.Context, id int64) (crm.Contact, error)
 	MarkDocumentSent(ctx context.Context, sendID, outboxID int64) (crm.DocumentSend, error)
 	FailDocumentSend(ctx context.Context, sendID, outboxID int64, reason string, retryAt *time.Time) error
@@ -49,6 +50,9 @@ type Consumer struct {
 	Mailer Sender
 	Log    *slog.Logger
 	Now    func() time.Time
+	// Seller signs the letters; Location dates their documents.
+	Seller   Signature
+	Location *time.Location
 
 	Batch       int           // rows claimed at once (10)
 	Poll        time.Duration // how often to look when idle (500ms)
@@ -188,9 +192,12 @@ func (c *Consumer) deliver(ctx context.Context, m crm.OutboxMessage) error {
 
 // letter reads what a send is made of and composes it (Letter).
 func (c *Consumer) letter(ctx context.Context, send crm.DocumentSend) (Message, error) {
-	in := LetterInput{Send: send}
+	in := LetterInput{Send: send, Seller: c.Seller, Location: c.Location}
 	var err error
 	if in.Deal, err = c.Store.Deal(ctx, send.DealID); err != nil {
+		return Message{}, err
+	}
+	if in.Lines, err = c.Store.Lines(ctx, send.DealID); err != nil {
 		return Message{}, err
 	}
 	if send.ContactID != nil {

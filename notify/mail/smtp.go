@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leadd/leadd/crm"
 )
 
 // SMTPConfig is the server documents are e-mailed through. Sending is off
@@ -68,7 +70,8 @@ func (c *SMTPConfig) Validate(prefix string) []error {
 
 // Attachment is a file of a message.
 type Attachment struct {
-	Name        string // may be Cyrillic: "Счёт СЧ-2025-00001.pdf"
+	Name        string // may be Cyrillic: "Счёт СЧ-2026-00001.pdf"
+	ASCIIName   string // the fallback for clients that read only filename=: "Schet SCh-2026-00001.pdf"
 	ContentType string // application/pdf
 	Data        []byte
 }
@@ -169,9 +172,10 @@ func (m *Mailer) dialogue(c *smtp.Client, from, to string, data []byte) error {
 }
 
 // Compose writes a message as MIME: multipart/mixed of a text/plain body
-// in UTF-8 and base64 attachments; the subject and names are RFC 2047
-// encoded words, attachment names also RFC 2231 parameters. Lines end in
-// CRLF.
+// in UTF-8 and base64 attachments; the subject is an RFC 2047 encoded
+// word; an attachment's name is given both ways mail clients read it:
+// filename= in ASCII (transliterated) and filename*= in UTF-8 (RFC 2231),
+// and its Content-Type name= as an encoded word. Lines end in CRLF.
 func Compose(from, to *netmail.Address, msg Message, date time.Time) ([]byte, error) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -211,8 +215,8 @@ func Compose(from, to *netmail.Address, msg Message, date time.Time) ([]byte, er
 			ct = "application/octet-stream"
 		}
 		part, err := mw.CreatePart(textproto.MIMEHeader{
-			"Content-Type":              {mime.FormatMediaType(ct, map[string]string{"name": a.Name})},
-			"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": a.Name})},
+			"Content-Type":              {ct + `; name="` + mime.BEncoding.Encode("UTF-8", a.Name) + `"`},
+			"Content-Disposition":       {crm.ContentDisposition(a.Name, a.ASCIIName)},
 			"Content-Transfer-Encoding": {"base64"},
 		})
 		if err != nil {

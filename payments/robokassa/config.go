@@ -29,11 +29,16 @@ type Config struct {
 	// Hash is the algorithm chosen in the shop's technical settings.
 	Hash string `yaml:"hash"` // md5 (default), sha1, sha256, sha384, sha512
 	Test bool   `yaml:"test"` // links carry IsTest=1 (use the test passwords)
-	// Receipt sends the deal's lines as the 54-FZ receipt.
+	// Receipt sends the deal's lines as the 54-FZ receipt: each line's
+	// VAT rate as its tax code (vat22, vat10, vat0, none, …) and its type
+	// (commodity or service) as its payment_object.
 	Receipt       bool   `yaml:"receipt"`
 	SNO           string `yaml:"sno"`            // tax system; "": the shop's default
 	PaymentMethod string `yaml:"payment_method"` // default full_prepayment
-	PaymentObject string `yaml:"payment_object"` // default commodity
+	// CalculatedVAT sends the calculated rates (vat122, vat120, vat110,
+	// vat107, vat105) instead of the plain ones: a receipt for an advance,
+	// the goods shipped later, as the shop's accountant decides.
+	CalculatedVAT bool `yaml:"calculated_vat"`
 	// PaidStage is the stage key a paid deal moves to, in whichever
 	// pipeline the deal is in ("": it stays).
 	PaidStage string `yaml:"paid_stage"`
@@ -54,16 +59,14 @@ func (c *Config) Defaults() {
 	if c.PaymentMethod == "" {
 		c.PaymentMethod = "full_prepayment"
 	}
-	if c.PaymentObject == "" {
-		c.PaymentObject = "commodity"
-	}
 }
 
 var wordRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // Validate returns the problems of the shop, each naming its key under
-// prefix; paid_stage must be a stage (not a lost one) of some pipeline.
-func (c *Config) Validate(prefix string, pipelines []crm.Pipeline) []error {
+// prefix; paid_stage must be a stage (not a lost one) of some pipeline;
+// with receipts, every VAT rate must have a Robokassa tax code.
+func (c *Config) Validate(prefix string, pipelines []crm.Pipeline, rates crm.VATRates) []error {
 	if !c.Enabled() {
 		return nil
 	}
@@ -83,7 +86,14 @@ func (c *Config) Validate(prefix string, pipelines []crm.Pipeline) []error {
 	if _, ok := hashes[c.Hash]; !ok {
 		bad("hash", "must be md5, sha1, sha256, sha384 or sha512, as in the shop's technical settings, not %q", c.Hash)
 	}
-	for key, v := range map[string]string{"sno": c.SNO, "payment_method": c.PaymentMethod, "payment_object": c.PaymentObject} {
+	if c.Receipt {
+		for key, p := range rates {
+			if _, ok := TaxCode(p, c.CalculatedVAT); !ok {
+				bad("receipt", "vat_rates.%s (%s%%) has no Robokassa tax code: receipts take 0, 5, 7, 10, 20 and 22%%", key, p)
+			}
+		}
+	}
+	for key, v := range map[string]string{"sno": c.SNO, "payment_method": c.PaymentMethod} {
 		if v != "" && !wordRe.MatchString(v) {
 			bad(key, "is a Robokassa code like full_prepayment or usn_income, not %q", v)
 		}

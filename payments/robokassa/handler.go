@@ -30,14 +30,16 @@ var _ Store = (*crm.Store)(nil)
 // Handler makes payment links and takes ResultURL notices for one shop.
 type Handler struct {
 	cfg   Config
+	rates crm.VATRates
 	store Store
 	log   *slog.Logger
 }
 
-// New returns the shop's handler.
-func New(cfg Config, store Store, log *slog.Logger) *Handler {
+// New returns the shop's handler; rates are the configured VAT rates, the
+// receipts' tax codes.
+func New(cfg Config, rates crm.VATRates, store Store, log *slog.Logger) *Handler {
 	cfg.Defaults()
-	return &Handler{cfg: cfg, store: store, log: log}
+	return &Handler{cfg: cfg, rates: rates, store: store, log: log}
 }
 
 // Register adds the ResultURL hook to mux; Robokassa may use GET or POST,
@@ -148,7 +150,7 @@ func (h *Handler) CreateLink(r *http.Request, p crm.Principal) (int, any, error)
 		if err != nil {
 			return 0, nil, err
 		}
-		if receipt, err = ReceiptFor(h.cfg, lines); err != nil {
+		if receipt, err = ReceiptFor(h.cfg, h.rates, lines); err != nil {
 			return 0, nil, err
 		}
 		want, ok := new(big.Rat).SetString(amount)

@@ -30,23 +30,62 @@ type ReceiptItem struct {
 	PaymentObject string      `json:"payment_object,omitempty"`
 }
 
-// taxCodes are the VAT codes Robokassa documents for an item (none, 0%,
-// 10%, 20%, and the 10/110 and 20/120 calculated rates).
-var taxCodes = map[string]bool{"none": true, "vat0": true, "vat10": true, "vat110": true, "vat20": true, "vat120": true}
+// Robokassa's tax codes by the rate's percent: the plain rates and the
+// calculated ones (22/122, 20/120, 10/110, 7/107, 5/105) that a receipt
+// for an advance payment carries (docs.robokassa.ru/ru/fiscalization,
+// the item's "tax"; 22% since 2026, 5% and 7% of the simplified system).
+var (
+	taxCodes      = map[string]string{"22": "vat22", "20": "vat20", "10": "vat10", "7": "vat7", "5": "vat5", "0": "vat0"}
+	calculatedTax = map[string]string{"22": "vat122", "20": "vat120", "10": "vat110", "7": "vat107", "5": "vat105", "0": "vat0"}
+	knownTax      = map[string]bool{"none": true, "vat0": true, "vat5": true, "vat7": true, "vat10": true, "vat20": true, "vat22": true,
+		"vat105": true, "vat107": true, "vat110": true, "vat120": true, "vat122": true}
+)
 
-// ReceiptFor makes the receipt of a deal's lines; a line's VAT key must be
-// a Robokassa tax code. Errors: EINVALID.
-func ReceiptFor(cfg Config, lines []crm.Line) (*Receipt, error) {
+// TaxCode is the Robokassa tax code of a configured VAT rate: "none"
+// without VAT, "vat22" for 22%, "vat122" for 22% calculated. ok is false
+// for a percent Robokassa has no code for (18%, say).
+func TaxCode(percent string, calculated bool) (code string, ok bool) {
+	if percent == "" {
+		return "none", true
+	}
+	p := strings.TrimSuffix(strings.TrimRight(strings.TrimRight(percent, "0"), "."), ".")
+	if !strings.Contains(percent, ".") {
+		p = percent
+	}
+	if calculated {
+		code, ok = calculatedTax[p]
+	} else {
+		code, ok = taxCodes[p]
+	}
+	return code, ok
+}
+
+// ReceiptFor makes the receipt of a deal's lines: each line's rate (by
+// rates) becomes its tax code, its type (commodity or service) its
+// payment_object. Errors: EINVALID for a deal without lines or a line
+// whose rate Robokassa has no code for.
+func ReceiptFor(cfg Config, rates crm.VATRates, lines []crm.Line) (*Receipt, error) {
 	if len(lines) == 0 {
 		return nil, crm.Invalid("lines", "the shop sends receipts: the deal needs lines to put in it")
 	}
 	r := &Receipt{SNO: cfg.SNO}
 	for i, l := range lines {
-		if !taxCodes[l.VAT] {
-			return nil, crm.Invalid("lines", "line %d (%s): VAT %q is not a Robokassa tax code (none, vat0, vat10, vat110, vat20, vat120)", i+1, l.Name, l.VAT)
+		tax, ok := "", false
+		if p, known := rates.Percent(l.VAT); known {
+			tax, ok = TaxCode(p, cfg.CalculatedVAT)
+		} else if knownTax[l.VAT] { // a rate taken out of the configuration since, keyed as Robokassa's
+			tax, ok = l.VAT, true
+		}
+		if !ok {
+			return nil, crm.Invalid("lines", "line %d (%s): VAT %q has no Robokassa tax code (none, vat0, vat5, vat7, vat10, vat20, vat22 and their calculated vat105 … vat122)",
+				i+1, l.Name, l.VAT)
+		}
+		object := l.Type
+		if object == "" {
+			object = crm.TypeCommodity
 		}
 		r.Items = append(r.Items, ReceiptItem{Name: cut(l.Name, 128), Quantity: json.Number(l.Quantity), Sum: json.Number(l.Total),
-			Tax: l.VAT, PaymentMethod: cfg.PaymentMethod, PaymentObject: cfg.PaymentObject})
+			Tax: tax, PaymentMethod: cfg.PaymentMethod, PaymentObject: object})
 	}
 	return r, nil
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/leadd/leadd/crm"
 )
 
 type example struct {
@@ -129,5 +131,59 @@ func TestLinkSignsItsShpParameters(t *testing.T) {
 	}
 	if q.Get("SignatureValue") != "0545d0cfed3d589787c9df0aa16e32fe" || q.Has("IsTest") || q.Has("Receipt") {
 		t.Errorf("link %s", link)
+	}
+}
+
+// TestReceiptMapsEveryRateAndTypeAsRobokassaDocumentsThem: each line's
+// VAT rate becomes its tax code and its type its payment_object, in the
+// JSON of docs.robokassa.ru/ru/fiscalization (items: name, quantity, sum,
+// tax, payment_method, payment_object).
+func TestReceiptMapsEveryRateAndTypeAsRobokassaDocumentsThem(t *testing.T) {
+	rates := crm.DefaultVATRates
+	lines := []crm.Line{
+		{Name: "Станок", Quantity: "1", Total: "122000.00", VAT: "vat22", Type: crm.TypeCommodity},
+		{Name: "Пусконаладка", Quantity: "1", Total: "12000.00", VAT: "vat20", Type: crm.TypeService},
+		{Name: "Книга", Quantity: "2", Total: "220.00", VAT: "vat10", Type: crm.TypeCommodity},
+		{Name: "Обед", Quantity: "1", Total: "107.00", VAT: "vat7", Type: crm.TypeService},
+		{Name: "Хлеб", Quantity: "0.5", Total: "52.50", VAT: "vat5", Type: crm.TypeCommodity},
+		{Name: "Экспорт", Quantity: "1", Total: "5000.00", VAT: "vat0", Type: crm.TypeCommodity},
+		{Name: "Обучение", Quantity: "1", Total: "3000.00", VAT: "none", Type: crm.TypeService},
+	}
+	cfg := Config{SNO: "osn", PaymentMethod: "full_prepayment"}
+	r, err := ReceiptFor(cfg, rates, lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(r)
+	want := `{"sno":"osn","items":[` +
+		`{"name":"Станок","quantity":1,"sum":122000.00,"tax":"vat22","payment_method":"full_prepayment","payment_object":"commodity"},` +
+		`{"name":"Пусконаладка","quantity":1,"sum":12000.00,"tax":"vat20","payment_method":"full_prepayment","payment_object":"service"},` +
+		`{"name":"Книга","quantity":2,"sum":220.00,"tax":"vat10","payment_method":"full_prepayment","payment_object":"commodity"},` +
+		`{"name":"Обед","quantity":1,"sum":107.00,"tax":"vat7","payment_method":"full_prepayment","payment_object":"service"},` +
+		`{"name":"Хлеб","quantity":0.5,"sum":52.50,"tax":"vat5","payment_method":"full_prepayment","payment_object":"commodity"},` +
+		`{"name":"Экспорт","quantity":1,"sum":5000.00,"tax":"vat0","payment_method":"full_prepayment","payment_object":"commodity"},` +
+		`{"name":"Обучение","quantity":1,"sum":3000.00,"tax":"none","payment_method":"full_prepayment","payment_object":"service"}]}`
+	if string(b) != want {
+		t.Errorf("receipt\n got %s\nwant %s", b, want)
+	}
+	cfg.CalculatedVAT = true
+	r, _ = ReceiptFor(cfg, rates, lines)
+	var got []string
+	for _, it := range r.Items {
+		got = append(got, it.Tax)
+	}
+	if strings.Join(got, ",") != "vat122,vat120,vat110,vat107,vat105,vat0,none" {
+		t.Errorf("calculated rates: %v", got)
+	}
+	// A rate Robokassa has no code for is refused by the line, and by the
+	// configuration before the first link.
+	odd := crm.VATRates{"vat18": "18", "none": ""}
+	if _, err := ReceiptFor(Config{}, odd, []crm.Line{{Name: "Старый товар", VAT: "vat18", Total: "1.00", Quantity: "1"}}); crm.ErrorCode(err) != crm.EINVALID {
+		t.Errorf("an 18%% line: %v", err)
+	}
+	shop := Config{MerchantLogin: "shop", Password1: "p1", Password2: "p2", Receipt: true}
+	shop.Defaults()
+	if errs := shop.Validate("robokassa", nil, odd); len(errs) != 1 || !strings.Contains(errs[0].Error(), "vat_rates.vat18") {
+		t.Errorf("the configuration with an 18%% rate: %v", errs)
 	}
 }

@@ -211,6 +211,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/deals/{id}/documents", s.createDocument)
 	mux.HandleFunc("GET /api/v1/documents/{id}/pdf", s.documentPDF) // a PDF, not JSON
 	s.route(mux, "POST /api/v1/deals/{id}/documents/package", s.createDocumentPackage)
+	s.route(mux, "POST /api/v1/deals/{id}/documents/package/send", s.sendDocumentPackage)
 	mux.HandleFunc("GET /api/v1/deals/{id}/documents/zip", s.dealDocumentsZip) // a ZIP, not JSON
 	s.route(mux, "POST /api/v1/documents/{id}/send", s.sendDocument)
 	s.route(mux, "GET /api/v1/document-sends/{id}", s.getDocumentSend)

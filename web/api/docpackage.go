@@ -141,15 +141,62 @@ func (s *Server) writeDocumentsZip(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// documentFileName is a document's PDF's name: invoice-СЧ-2025-00001-v1.pdf.
-func documentFileName(doc crm.Document) string {
-	n := strings.Map(func(r rune) rune {
-		if strings.ContainsRune(`/\:*?"<>|`, r) || r < ' ' {
-			return '_'
+// documentFileName is a document's PDF's name: «Счёт СЧ-2026-00001.pdf».
+func documentFileName(doc crm.Document) string { return crm.FileName(doc) }
+
+// queueLetter files one letter of documents of deal d to its contact
+// through the outbox (the mail consumer composes and sends it). Errors:
+// EINVALID naming email (no contact, no e-mail), document (a draft) or
+// manager_id (nobody to record it for); ECONFLICT for a superseded
+// version. Nothing is queued then.
+func (s *Server) queueLetter(r *http.Request, p Principal, d crm.Deal, docs []crm.Document) (crm.DocumentSend, error) {
+	for _, doc := range docs {
+		switch doc.Status {
+		case crm.DocumentIsDraft:
+			return crm.DocumentSend{}, crm.Invalid("document", "document %d is a draft: make the document itself to send it", doc.ID)
+		case crm.DocumentSuperseded:
+			return crm.DocumentSend{}, crm.Errorf(crm.ECONFLICT, "%s version %d is superseded by document %d: send the current version",
+				doc.Number, doc.Version, *doc.SupersededBy)
 		}
-		return r
-	}, doc.Number)
-	return doc.Type + "-" + n + "-v" + strconv.Itoa(doc.Version) + ".pdf"
+	}
+	c, err := s.recipient(r, d)
+	if err != nil {
+		return crm.DocumentSend{}, err
+	}
+	manager := d.ManagerID
+	if manager == nil {
+		manager = p.ManagerID
+	}
+	if manager == nil {
+		return crm.DocumentSend{}, crm.Invalid("manager_id", "deal %d has no manager to record the e-mail for", d.ID)
+	}
+	ids := make([]int64, len(docs))
+	for i, doc := range docs {
+		ids[i] = doc.ID
+	}
+	send, err := s.store.QueueDocumentSend(r.Context(), crm.DocumentSend{DealID: d.ID, DocumentIDs: ids,
+		ContactID: &c.ID, To: c.Emails[0], ManagerID: manager})
+	if err != nil {
+		return crm.DocumentSend{}, err
+	}
+	s.log.Info("documents queued for sending", "document_ids", ids, "deal_id", d.ID, "contact_id", c.ID, "send_id", send.ID)
+	return send, nil
+}
+
+// recipient is the deal's contact with the e-mail documents go to.
+// Errors: EINVALID naming email (no contact, no e-mail).
+func (s *Server) recipient(r *http.Request, d crm.Deal) (crm.Contact, error) {
+	if d.ContactID == nil {
+		return crm.Contact{}, crm.Invalid("email", "deal %d has no contact to send documents to", d.ID)
+	}
+	c, err := s.store.Contact(r.Context(), *d.ContactID)
+	if err != nil {
+		return crm.Contact{}, err
+	}
+	if len(c.Emails) == 0 || strings.TrimSpace(c.Emails[0]) == "" {
+		return crm.Contact{}, crm.Invalid("email", "contact %d (%s) has no e-mail", c.ID, c.Name)
+	}
+	return c, nil
 }
 
 // sendDocument e-mails a document's PDF to the deal's contact at their
@@ -158,8 +205,9 @@ func documentFileName(doc crm.Document) string {
 // and a done email activity is on the deal (GET /api/v1/document-sends/{id}
 // shows where it stands). 503 when no SMTP server is configured, 422
 // naming email when the deal's contact has none (or the deal has no
-// contact), 422 naming manager_id when neither the deal nor the caller
-// has a manager to record it for; nothing is queued then.
+// contact), 422 for a draft, 409 for a superseded version, 422 naming
+// manager_id when neither the deal nor the caller has a manager to record
+// it for; nothing is queued then.
 func (s *Server) sendDocument(r *http.Request, p Principal) (int, any, error) {
 	if !s.opts.SendMail {
 		return 0, nil, crm.Errorf(crm.EUNAVAILABLE, "sending documents is off: set smtp.host in the configuration")
@@ -179,30 +227,52 @@ func (s *Server) sendDocument(r *http.Request, p Principal) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if d.ContactID == nil {
-		return 0, nil, crm.Invalid("email", "deal %d has no contact to send document %s to", d.ID, doc.Number)
-	}
-	c, err := s.store.Contact(r.Context(), *d.ContactID)
+	send, err := s.queueLetter(r, p, d, []crm.Document{doc})
 	if err != nil {
 		return 0, nil, err
 	}
-	if len(c.Emails) == 0 || strings.TrimSpace(c.Emails[0]) == "" {
-		return 0, nil, crm.Invalid("email", "contact %d (%s) has no e-mail", c.ID, c.Name)
-	}
-	manager := d.ManagerID
-	if manager == nil {
-		manager = p.ManagerID
-	}
-	if manager == nil {
-		return 0, nil, crm.Invalid("manager_id", "deal %d has no manager to record the e-mail for", d.ID)
-	}
-	send, err := s.store.QueueDocumentSend(r.Context(), crm.DocumentSend{DealID: d.ID, DocumentIDs: []int64{doc.ID},
-		ContactID: &c.ID, To: c.Emails[0], ManagerID: manager})
-	if err != nil {
-		return 0, nil, err
-	}
-	s.log.Info("document queued for sending", "document_id", doc.ID, "deal_id", d.ID, "contact_id", c.ID, "send_id", send.ID)
 	return http.StatusAccepted, send, nil
+}
+
+// sentPackage is the answer to sending a package: the documents and the
+// send that carries them in one letter.
+type sentPackage struct {
+	Documents []crm.Document   `json:"documents"`
+	Send      crm.DocumentSend `json:"send"`
+}
+
+// sendDocumentPackage makes the deal's package as POST …/package does
+// (reusing the deal's current documents when it is unchanged) and queues
+// it as ONE letter with every PDF: 202 with the documents and the send.
+// The errors are those of the package and of sending a document; the
+// contact's e-mail is checked before anything is made.
+func (s *Server) sendDocumentPackage(r *http.Request, p Principal) (int, any, error) {
+	if s.opts.Documents == nil {
+		return 0, nil, crm.Errorf(crm.EUNAVAILABLE, "documents are off: set documents.seller in the configuration")
+	}
+	if !s.opts.SendMail {
+		return 0, nil, crm.Errorf(crm.EUNAVAILABLE, "sending documents is off: set smtp.host in the configuration")
+	}
+	d, err := s.deal(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := s.recipient(r, d); err != nil {
+		return 0, nil, err // before any document is made
+	}
+	types := s.opts.Package
+	if len(types) == 0 {
+		types = documents.DefaultPackage
+	}
+	docs, err := s.store.CreateDocumentPackage(r.Context(), d.ID, types, s.opts.Documents)
+	if err != nil {
+		return 0, nil, err
+	}
+	send, err := s.queueLetter(r, p, d, docs)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusAccepted, sentPackage{Documents: docs, Send: send}, nil
 }
 
 // getDocumentSend shows where a send stands: queued, sent (with its

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/leadd/leadd/crm"
@@ -63,11 +61,9 @@ func (s *Server) documentPDF(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, s.log, err)
 		return
 	}
-	name := doc.Type + "-" + doc.Number + "-v" + strconv.Itoa(doc.Version) + ".pdf"
 	w.Header().Set("Content-Type", "application/pdf")
-	// filename* carries the Cyrillic number; filename is the ASCII fallback.
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%d.pdf"; filename*=UTF-8''%s`,
-		doc.Type, doc.ID, url.PathEscape(name)))
+	// filename* carries the Russian name; filename is the ASCII fallback.
+	w.Header().Set("Content-Disposition", crm.ContentDisposition(crm.FileName(doc), crm.ASCIIFileName(doc)))
 	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(pdf)
