@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -260,6 +261,11 @@ func (in *CompanyInput) validate(create bool) error {
 	}
 	if (create || in.Name != nil) && deref(in.Name) == "" {
 		return Invalid("name", "a company needs a name")
+	}
+	for field, v := range map[string]*string{"director": in.Director, "director_post": in.DirectorPost, "signatory_basis": in.SignatoryBasis} {
+		if v != nil && (utf8.RuneCountInString(*v) > 200 || strings.ContainsAny(*v, "\r\n")) {
+			return Invalid(field, "is one line of at most 200 characters")
+		}
 	}
 	if in.INN != nil {
 		inn := strings.TrimSpace(*in.INN)

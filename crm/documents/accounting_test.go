@@ -240,7 +240,8 @@ func TestAPersonAndASellerOutsideVAT(t *testing.T) {
 	mustRead(t, "the invoice", text, "Покупатель (заказчик): Сидоров Пётр Ильич", "1 Консультация инженера 2,5 шт 1 500,00 Без НДС 3 750,00",
 		"Без НДС (НДС не облагается, УСН)", "ИП Смирнов Олег Петрович")
 	mustRead(t, "the invoice", text, "Поставщик (исполнитель): ИП Смирнов Олег Петрович, ИНН 500100732259, 101000")
-	mustNotRead(t, "the invoice", text, "Основание", "Иванов")
+	mustRead(t, "the invoice", text, "Индивидуальный предприниматель ____________________ Смирнов О. П.")
+	mustNotRead(t, "the invoice", text, "Основание", "Иванов", "Бухгалтер", "Руководитель")
 	d.Type = crm.DocContract
 	text, _ = look(t, r, "contract-person-usn", d)
 	mustRead(t, "the contract", text, "ИП Смирнов Олег Петрович, именуемый в дальнейшем «Поставщик», с одной стороны, и Сидоров Пётр Ильич, именуемый в дальнейшем «Покупатель», с другой стороны",
@@ -283,4 +284,32 @@ func TestASupersededInvoiceIsMarkedAndOffersNoQR(t *testing.T) {
 	text, _ = look(t, r, "invoice-draft", d)
 	mustRead(t, "the draft", text, "Черновик: номер не присвоен", "Счёт на оплату № черновик")
 	mustNotRead(t, "the draft", text, "Отсканируйте")
+}
+
+// TestSellerFieldsAreCheckedBeforeTheFirstInvoice: what the QR and the
+// forms cannot carry is refused by its key at start, not at the first
+// invoice.
+func TestSellerFieldsAreCheckedBeforeTheFirstInvoice(t *testing.T) {
+	cfg := testSeller()
+	cfg.Seller.Name = "ООО «Ромашка | Лютик»"
+	cfg.Seller.Bank = "Публичное акционерное общество «Сбербанк России», Московский банк"
+	cfg.Seller.Address = strings.Repeat("д", 301)
+	cfg.Seller.SignatoryBasis = "Устава\nи доверенности"
+	cfg.Seller.Director = ""
+	errs := fmt.Sprint(cfg.Validate("documents"))
+	for _, want := range []string{
+		`documents.seller.name: must not contain "|"`,
+		"documents.seller.bank: is 65 characters; at most 45 fit the payment QR (ГОСТ Р 56042)",
+		"documents.seller.address: is 301 characters",
+		"documents.seller.signatory_basis: must be one line",
+		"documents.seller.signatory: who signs the documents is required",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("no %q in\n%s", want, errs)
+		}
+	}
+	good := testSeller()
+	if errs := good.Validate("documents"); len(errs) != 0 {
+		t.Errorf("a good seller: %v", errs)
+	}
 }

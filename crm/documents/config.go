@@ -146,9 +146,20 @@ func (c *Config) Validate(prefix string) []error {
 		errors.As(err, &e)
 		bad("seller."+e.Field, "%s", e.Message)
 	}
-	// An invoice carries the payment QR: it needs the bank in full.
+	// An invoice carries the payment QR: it needs the bank in full, and
+	// a QR made of these requisites now, not at the first invoice.
 	if s.Bank == "" || s.BIK == "" || s.Account == "" || s.CorrAccount == "" {
 		bad("seller.bank", "bank, bik, account and corr_account are required: every invoice carries them and the payment QR")
+	} else if _, err := PaymentQR(QRPayment{Name: s.Name, PersonalAcc: s.Account, BankName: s.Bank, BIC: s.BIK,
+		CorrespAcc: s.CorrAccount, PayeeINN: s.INN, KPP: s.KPP, Sum: "1.00",
+		Purpose: "Оплата по счёту № " + strings.Repeat("0", 20) + " от 01.01.2026, в т.ч. НДС 22% 1 000 000 000,00"}); err != nil {
+		for _, e := range unjoin(err) {
+			var ce *crm.Error
+			if errors.As(e, &ce) && (ce.Field == "name" || ce.Field == "bank_name") {
+				continue // checked above, by the seller's keys
+			}
+			bad("seller", "the payment QR cannot be made: %v", e)
+		}
 	}
 	for _, img := range [][2]string{{ImageLogo, s.Logo}, {ImageStamp, s.Stamp}, {ImageSignature, s.Signature}} {
 		if img[1] == "" {
@@ -167,6 +178,14 @@ func (c *Config) Validate(prefix string) []error {
 		}
 	}
 	return errs
+}
+
+// unjoin is the errors an errors.Join holds, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // sellerLimits are the longest values the documents carry: the payment QR
@@ -207,8 +226,8 @@ func checkSellerText(prefix string, s Seller) []error {
 			if f.qr {
 				why = "the payment QR (ГОСТ Р 56042)"
 			}
-			errs = append(errs, fmt.Errorf("%s.seller.%s: is %d characters; %s take at most %d", prefix, f.key,
-				utf8.RuneCountInString(strings.TrimSpace(v)), why, f.max))
+			errs = append(errs, fmt.Errorf("%s.seller.%s: is %d characters; at most %d fit %s", prefix, f.key,
+				utf8.RuneCountInString(strings.TrimSpace(v)), f.max, why))
 		case f.qr && strings.ContainsAny(v, "|\r\n"):
 			errs = append(errs, fmt.Errorf("%s.seller.%s: must not contain \"|\" or a line break: the payment QR separates its fields with \"|\"", prefix, f.key))
 		case !f.qr && strings.ContainsAny(v, "\r\n"):

@@ -91,6 +91,9 @@ type Party struct {
 	Named string
 	Post  string // Генеральный директор (for the signature line)
 	Sign  string // Иванов И. И. (under the signature line)
+	// Entrepreneur: an individual entrepreneur (a 12-digit INN), who
+	// signs for themself, without an accountant.
+	Entrepreneur bool
 }
 
 // DataLine is a line as printed: N from 1; Sum what the line adds to
@@ -364,7 +367,10 @@ func (r *Renderer) sellerParty() Party {
 		p.Sign = Initials(name)
 	}
 	if len(s.INN) == 12 { // an entrepreneur signs for themself
-		p.Named = namedAs(name)
+		p.Named, p.Entrepreneur = namedAs(name), true
+		if p.Post == "" {
+			p.Post = "Индивидуальный предприниматель"
+		}
 		return p
 	}
 	p.InPerson = inPerson(s.SignatoryPost, s.SignatoryPostGenitive, name, s.SignatoryGenitive, s.SignatoryBasis)
@@ -389,7 +395,7 @@ func buyerParty(d crm.DocumentDraft) Party {
 		}
 		p.Requisites = strings.Join(req, ", ")
 		if c.INN != nil && len(*c.INN) == 12 {
-			p.Named = namedAs(c.Director)
+			p.Named, p.Entrepreneur = namedAs(c.Director), true
 			return p
 		}
 		p.InPerson = inPerson(c.DirectorPost, "", c.Director, "", c.SignatoryBasis)
