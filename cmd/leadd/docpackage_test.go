@@ -397,9 +397,11 @@ func TestDocumentPackageGoesAsOneLetterWithEveryPDF(t *testing.T) {
 	if files[0].ascii != "Schet "+crm.Translit(inv.Number)+" (versiia 2).pdf" {
 		t.Errorf("the ASCII name %q", files[0].ascii)
 	}
-	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE id = $1 AND type = 'email' AND done_at IS NOT NULL
-		AND subject LIKE '%' || $2 || '%' || $3 || '%' || $4`, *done.ActivityID, inv.Number, contract.Number, act.Number); n != 1 {
-		t.Errorf("no activity names the three documents")
+	for _, number := range []string{inv.Number, contract.Number, act.Number} {
+		if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE id = $1 AND type = 'email' AND done_at IS NOT NULL
+			AND strpos(subject, $2) > 0`, *done.ActivityID, number); n != 1 {
+			t.Errorf("the activity does not name %s", number)
+		}
 	}
 	// Sent again unchanged: the same documents, no new numbers.
 	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", d.ID, "/documents/package/send"), nil, &sent); s != 202 ||
