@@ -288,7 +288,8 @@ func (s *Server) makeDocument(w http.ResponseWriter, r *http.Request, v *viewer)
 		s.flash(w, r, fmt.Sprintf("%s: %d", v.T("deal.package_made"), len(docs)), false)
 		return back, nil
 	}
-	doc, err := s.store.CreateDocument(r.Context(), d.ID, typ, s.opts.Documents)
+	// The deal's current document when it is unchanged: one number.
+	doc, _, err := s.store.CreateDocument(r.Context(), d.ID, typ, s.opts.Documents, crm.DocumentOptions{})
 	if err != nil {
 		return back, err
 	}
