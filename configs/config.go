@@ -265,6 +265,11 @@ func Load(path string) (Config, error) {
 		}
 	}
 	c.Forms.Defaults()
+	if c.Forms.Company == "" {
+		// The pages a visitor sees after a post name the company as its
+		// documents do.
+		c.Forms.Company = c.Documents.Seller.Name
+	}
 	c.Mail.Defaults()
 	c.Robokassa.Defaults()
 	c.Registry.Defaults()

@@ -66,6 +66,9 @@ func (d *callData) merge(in *Inbound) {
 	if d.Phone == "" {
 		d.Phone = first(in.Phones, in.RawPhones)
 	}
+	if d.Phone == "" && c.Hidden {
+		d.Phone = "номер скрыт"
+	}
 	at := in.At
 	if c.State == "ringing" && (d.StartedAt == nil || at.Before(*d.StartedAt)) {
 		d.StartedAt = &at
@@ -163,10 +166,10 @@ func (l *Lander) landCall(ctx context.Context, tx pgx.Tx, eventID string, in *In
 	case err == pgx.ErrNoRows:
 		d = newCallData(in)
 		ids := in.Identities()
-		if len(ids) == 0 && len(in.RawPhones) == 0 {
+		if len(ids) == 0 && len(in.RawPhones) == 0 && !in.Call.Hidden {
 			// An event that names only the call (a recording) before the one
 			// that says who called: wait for it (the inbox retries).
-			return Landing{}, fmt.Errorf("call %s: %s before the event that names the caller", key, in.Call.State)
+			return Landing{}, fmt.Errorf("call %s: %s before the event that names the caller: %w", key, in.Call.State, ErrEarly)
 		}
 		var who person
 		if len(ids) > 0 {

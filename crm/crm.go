@@ -5,8 +5,11 @@ package crm
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
+
+	"github.com/leadd/leadd/dedupe"
 )
 
 // Lead statuses.
@@ -80,7 +83,7 @@ type Inbound struct {
 	Source    string    `json:"source,omitempty"` // form name, PBX line, mailbox
 	At        time.Time `json:"at"`
 	Name      string    `json:"name,omitempty"`
-	Phones    []string  `json:"phones,omitempty"`     // E.164
+	Phones    []string  `json:"phones,omitempty"`     // E.164, ";ext=N" for an extension
 	RawPhones []string  `json:"raw_phones,omitempty"` // as typed, not valid numbers
 	Emails    []string  `json:"emails,omitempty"`     // trimmed, lower-cased
 	// TelegramID is the sender's Telegram user id (the company bot).
@@ -135,6 +138,9 @@ type CallInfo struct {
 	Duration     int    `json:"duration,omitempty"`
 	Disposition  string `json:"disposition,omitempty"` // answered, no_answer, busy, cancelled, failed, voicemail
 	RecordingURL string `json:"recording_url,omitempty"`
+	// Hidden is a caller whose number is withheld: the call lands as a
+	// lead without a number instead of waiting for one.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // Key names the call across its events.
@@ -144,7 +150,10 @@ func (c *CallInfo) Key() string { return c.Provider + ":" + c.ID }
 func (in *Inbound) Identities() []string {
 	ids := make([]string, 0, len(in.Phones)+len(in.Emails))
 	for _, p := range in.Phones {
-		ids = append(ids, "tel:"+p)
+		// A person is matched by the number, whatever extension they gave.
+		if id := "tel:" + dedupe.PhoneKey(p); !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
 	}
 	for _, e := range in.Emails {
 		ids = append(ids, "email:"+e)

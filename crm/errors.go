@@ -33,6 +33,11 @@ const (
 	EMETHOD = "method_not_allowed"
 )
 
+// ErrEarly is wrapped by a landing error for an event that came before
+// the one it depends on (a call's recording before its ringing): normal
+// for providers that deliver out of order, and retried.
+var ErrEarly = errors.New("arrived before the event it follows")
+
 // Error is an error the caller can fix or act on: it carries a code, a
 // human-readable message and, for invalid input, the field at fault.
 type Error struct {

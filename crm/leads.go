@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/leadd/leadd/dedupe"
 )
 
 // LeadFilter selects leads for a list, newest first.
@@ -52,7 +54,9 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, string, error)
 		q.add("manager_id = ?", *f.ManagerID)
 	}
 	if f.Phone != "" {
-		q.add("phones @> ?", []string{f.Phone})
+		// Matched by the number whatever extension is stored with it
+		// (080_phone_keys.sql indexes the numbers without extensions).
+		q.add("phone_keys(phones) @> ?", []string{dedupe.PhoneKey(f.Phone)})
 	}
 	if f.Email != "" {
 		q.add("emails @> ?", []string{f.Email})

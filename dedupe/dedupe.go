@@ -5,6 +5,7 @@ package dedupe
 
 import (
 	"net/mail"
+	"regexp"
 	"strings"
 	"unicode"
 
@@ -17,13 +18,21 @@ type Normalizer struct {
 }
 
 // Phone returns the E.164 form of a phone number typed in any common way,
-// and false when it is not a valid number: such a number is kept as typed,
-// never "fixed" and never matched on.
+// with its extension ("+79123456789;ext=123" for "8 912 345-67-89 доб.
+// 123"), and false when raw is not one valid number and nothing else:
+// such a value is kept as typed, never "fixed" and never matched on.
 func (n Normalizer) Phone(raw string) (string, bool) {
-	s := strings.TrimSpace(raw)
-	if s == "" {
+	s := strings.TrimSpace(strings.ReplaceAll(raw, ExtSep, " ext "))
+	fs := n.scan(s)
+	if len(fs) != 1 || leftover(s, fs) != "" {
 		return "", false
 	}
+	return fs[0].phone, true
+}
+
+// number is the E.164 form of a run of digits and separators.
+func (n Normalizer) number(s string) (string, bool) {
+	s = strings.TrimSpace(s)
 	// "00" is the international prefix in most of the world; "+" is what
 	// the library expects.
 	if strings.HasPrefix(s, "00") {
@@ -40,26 +49,39 @@ func (n Normalizer) Phone(raw string) (string, bool) {
 	return phonenumbers.Format(num, phonenumbers.E164), true
 }
 
-// Phones splits a field that may hold several numbers ("8 912 345-67-89,
-// +7 495 123-45-67") and returns the valid ones in E.164, without repeats,
-// and the invalid pieces as typed.
+// Phones reads a field that may hold several numbers and text around them
+// ("8 912 345-67-89, +7 495 123-45-67", "звоните 8-912-345-67-89 после
+// 18", "8 912 345 67 89 доб. 123") and returns the valid numbers in E.164
+// (with ";ext=N" for an extension), without repeats, and, as typed, each
+// piece that held anything besides numbers: what a person wrote around a
+// number ("после 18") stays visible, and what is not a number at all is
+// never dropped.
 func (n Normalizer) Phones(raw string) (valid, invalid []string) {
-	for _, part := range splitList(raw) {
-		if e164, ok := n.Phone(part); ok {
-			valid = appendNew(valid, e164)
-		} else if hasDigit(part) {
+	pieces := splitList(extAfterComma.ReplaceAllString(strings.ReplaceAll(raw, ExtSep, " ext "), " $1"))
+	for _, part := range pieces {
+		fs := n.scan(part)
+		for _, f := range fs {
+			valid = appendNew(valid, f.phone)
+		}
+		if leftover(part, fs) != "" {
 			invalid = appendNew(invalid, part)
 		}
 	}
-	if len(valid) == 0 && len(invalid) > 1 {
+	if len(valid) == 0 && len(pieces) > 1 {
 		// One number written with commas in it: keep it whole.
-		if e164, ok := n.Phone(raw); ok {
+		if e164, ok := n.Phone(strings.NewReplacer(",", " ", ";", " ").Replace(raw)); ok {
 			return []string{e164}, nil
 		}
-		return nil, []string{strings.TrimSpace(raw)}
+		if len(invalid) > 1 {
+			return nil, []string{strings.TrimSpace(raw)}
+		}
 	}
 	return valid, invalid
 }
+
+// extAfterComma finds an extension set off by a comma ("…-89, доб. 12"):
+// it belongs to the number before it, not to a list item of its own.
+var extAfterComma = regexp.MustCompile(`(?i)[,;]\s*((?:доб|ext|вн|внутр|x|#)\.?\s*\d)`)
 
 // Email returns the trimmed, lower-cased address, and false when raw is
 // not an e-mail address. "Ivan <IVAN@Example.RU>" gives "ivan@example.ru".
@@ -121,9 +143,9 @@ func appendNew(list []string, s string) []string {
 }
 
 // Country returns the ISO 3166 region of an E.164 number ("RU", "KZ"), or
-// "" when it cannot tell.
+// "" when it cannot tell. An extension does not change it.
 func Country(e164 string) string {
-	num, err := phonenumbers.Parse(e164, "")
+	num, err := phonenumbers.Parse(PhoneKey(e164), "")
 	if err != nil {
 		return ""
 	}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -329,7 +330,12 @@ func (p *Processor) process(ctx context.Context, tx pgx.Tx, c claimed) result {
 		}
 	}
 	attempts := c.attempts + 1
-	p.Log.Error("event failed", "event_id", c.id, "attempt", attempts, "err", err)
+	if errors.Is(err, crm.ErrEarly) && attempts < p.maxAttempts() {
+		// Providers deliver out of order: it lands when its first event has.
+		p.Log.Debug("event early, retried", "event_id", c.id, "attempt", attempts, "err", err)
+	} else {
+		p.Log.Error("event failed", "event_id", c.id, "attempt", attempts, "err", err)
+	}
 	if attempts >= p.maxAttempts() {
 		return result{id: c.id, outcome: "failed", lastErr: err.Error(), done: true}
 	}

@@ -40,6 +40,21 @@ type Call struct {
 	Disposition  string    // answered, no_answer, busy, cancelled, failed, voicemail (ended)
 	RecordingURL string    // recording
 	At           time.Time // when it happened; zero: when it arrived
+	CallerName   string    // the caller's name as the PBX knows it (caller ID name)
+}
+
+// HiddenNumber is how a caller whose number is withheld reads to a manager.
+const HiddenNumber = "номер скрыт"
+
+// hidden reports whether a client number is a withheld one, in the ways
+// PBXs write it.
+func hidden(number string) bool {
+	switch strings.ToLower(strings.Trim(strings.TrimSpace(number), "<>\"")) {
+	case "", "anonymous", "unknown", "private", "restricted", "hidden", "withheld", "unavailable", "0", "+",
+		"скрыт", "номер скрыт", "неизвестен":
+		return true
+	}
+	return false
 }
 
 // Provider verifies and parses one PBX's webhook requests.
@@ -117,10 +132,18 @@ func (in *Intake) Accept(ctx context.Context, provider string, c Call) (string, 
 		line = e164
 	}
 	touch.Source, touch.Call.Line = line, line
-	// A ringing call must say who rings; later events (a recording) may
-	// name only the call: they join its touch by the call id.
-	if len(touch.Phones) == 0 && len(touch.RawPhones) == 0 && c.State == Ringing {
-		return "", false, crm.Invalid("from", "the client's number is missing (a hidden number?)")
+	if name := strings.TrimSpace(c.CallerName); name != "" && !hidden(name) && !strings.ContainsAny(name, "0123456789") {
+		touch.Name = name
+	}
+	// A call event without the client's number is a withheld number,
+	// except a recording: that names only the call and joins its touch
+	// by the call id.
+	if hidden(client) && c.State != Recording {
+		touch.Phones, touch.RawPhones = nil, nil
+		touch.Call.Hidden = true
+		if touch.Name == "" {
+			touch.Name = HiddenNumber
+		}
 	}
 	ev := &ingest.Event{ID: ingest.NewID(now), Source: "call:" + provider, ExternalID: c.ID + ":" + c.State, Touch: touch}
 	// A PBX sends what it sends, again and again: what Leadd cannot store

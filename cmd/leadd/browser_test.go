@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,8 +84,15 @@ func TestBrowserPostsFormAndLandsOnThankYouPage(t *testing.T) {
 			if heading != "Спасибо! Заявка принята." {
 				t.Errorf("the thank-you page says %q", heading)
 			}
-			if want := ta.srv.URL + "/hooks/forms/contact/thanks"; location != want {
-				t.Errorf("the browser is at %s, want %s", location, want)
+			if want := ta.srv.URL + "/hooks/forms/contact/thanks?"; !strings.HasPrefix(location, want) {
+				t.Errorf("the browser is at %s, want %s…", location, want)
+			}
+			back, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector("a.back").getAttribute("href")`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := tc.pageURL(page); back != want {
+				t.Errorf("the thank-you page leads back to %q, want %q", back, want)
 			}
 
 			ta.waitProcessed()

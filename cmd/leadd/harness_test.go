@@ -207,6 +207,7 @@ func openAPIRouter() (routers.Router, error) {
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("text/xml", openapi3filter.PlainBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("text/calendar", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.PlainBodyDecoder)
 		loader := openapi3.NewLoader()
 		openAPI.doc, openAPI.err = loader.LoadFromData(api.OpenAPI)
 		if openAPI.err == nil {

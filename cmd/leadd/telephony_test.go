@@ -274,3 +274,64 @@ func TestAnAnsweredOutgoingCallTakesANewLead(t *testing.T) {
 		t.Errorf("an outgoing call to a stranger opened %d leads", n)
 	}
 }
+
+// What integrators actually send is taken: unknown fields, a numeric
+// call_id, duration as a string, "inbound"; the caller's name becomes the
+// lead's, the dialled line its source.
+func TestGenericTakesWhatIntegratorsSend(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, nil)
+	body := `{"call_id":12345,"direction":"inbound","from":"8 903 765-43-21","to":"+7 495 000-00-00","state":"ended","duration":"0","disposition":"no_answer","at":"2026-11-26T10:00:00Z","caller_name":"Ольга","pbx":{"node":2},"tags":["x"]}`
+	res := ta.do("POST", "/hooks/telephony/generic", "application/json", strings.NewReader(body), "X-Signature: "+generic.Sign(telephonySecret, []byte(body)))
+	if res.Status != 200 {
+		t.Fatalf("answered %d %s", res.Status, res.Body)
+	}
+	ta.waitProcessed()
+	leads := ta.leadsByPhone("+79037654321")
+	if len(leads) != 1 || leads[0].Source != "+74950000000" || leads[0].Name != "Ольга" {
+		t.Fatalf("leads %+v, want one named Ольга from the line +74950000000", leads)
+	}
+	l := ta.lead(leads[0].ID)
+	if len(l.Activities) != 1 || l.Activities[0].DoneAt != nil {
+		t.Errorf("activities %+v, want one call-back to make", l.Activities)
+	}
+	for _, bad := range []string{
+		`{"call_id":"x1","direction":"sideways","from":"+79037654321","state":"ringing"}`,
+		`{"call_id":"x2","direction":"in","from":"+79037654321","state":"ended","disposition":"no_answer","duration":"1.5"}`,
+		`{"call_id":{"a":1},"direction":"in","from":"+79037654321","state":"ringing"}`,
+	} {
+		if res := ta.do("POST", "/hooks/telephony/generic", "application/json", strings.NewReader(bad), "X-Signature: "+generic.Sign(telephonySecret, []byte(bad))); res.Status != 400 {
+			t.Errorf("%s answered %d, want 400", bad, res.Status)
+		}
+	}
+}
+
+// A caller who hides their number still called: the call is a lead the
+// manager sees as «номер скрыт», not a 400 and not an event retried.
+func TestAHiddenNumberIsALeadWithAnUnknownCaller(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, nil)
+	for i, from := range []any{"", "anonymous", nil} {
+		id := fmt.Sprint("hidden-", i)
+		e := event(id, "ringing")
+		if from == nil {
+			delete(e, "from")
+		} else {
+			e["from"] = from
+		}
+		ended := event(id, "ended", "disposition", "no_answer")
+		delete(ended, "from")
+		for _, ev := range []map[string]any{e, ended} {
+			if res := ta.call(ev); res.Status != 200 {
+				t.Fatalf("from %v: %s answered %d %s", from, ev["state"], res.Status, res.Body)
+			}
+		}
+	}
+	ta.waitProcessed()
+	if n := ta.db.Count(t, `SELECT count(*) FROM leads WHERE name = 'номер скрыт' AND channel = 'call' AND phones = '{}'`); n != 3 {
+		t.Errorf("%d leads for hidden callers, want 3", n)
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM inbox WHERE processed_at IS NULL OR attempts > 1`); n != 0 {
+		t.Errorf("%d events not processed at once", n)
+	}
+}

@@ -15,6 +15,9 @@ type Config struct {
 	RateLimit int `yaml:"rate_limit"`
 	// Trusted networks are never rate limited (the site's own backend).
 	Trusted []string `yaml:"trusted_networks"`
+	// Company is the name the built-in thank-you and error pages show
+	// (the documents' seller when empty).
+	Company string `yaml:"company"`
 	// Forms by the name in /hooks/forms/{name}.
 	Forms map[string]Form `yaml:"forms"`
 
@@ -25,8 +28,12 @@ type Config struct {
 type Form struct {
 	// Fields maps what the form's fields mean; each lists the field names
 	// (matched case-insensitively) that carry it.
-	Fields         FieldMap `yaml:"fields"`
-	ThankYouURL    string   `yaml:"thank_you_url"`
+	Fields      FieldMap `yaml:"fields"`
+	ThankYouURL string   `yaml:"thank_you_url"`
+	// ErrorURL, when set, is the page a browser is sent to when its post
+	// is refused, with error, field, message (Russian) and back in the
+	// query; else Leadd answers with its own page in Russian.
+	ErrorURL       string   `yaml:"error_url"`
 	AllowedOrigins []string `yaml:"allowed_origins"`
 	// Honeypot is a field hidden from people: a bot that fills it is
 	// answered as if all went well and filed as junk "spam".
@@ -111,6 +118,11 @@ func (c *Config) Validate(prefix string) []error {
 		if f.ThankYouURL != "" {
 			if u, err := url.Parse(f.ThankYouURL); err != nil || (u.Scheme != "http" && u.Scheme != "https" && !strings.HasPrefix(f.ThankYouURL, "/")) {
 				bad(key+".thank_you_url", "must be an http(s) URL or a path, not %q", f.ThankYouURL)
+			}
+		}
+		if f.ErrorURL != "" {
+			if u, err := url.Parse(f.ErrorURL); err != nil || (u.Scheme != "http" && u.Scheme != "https" && !strings.HasPrefix(f.ErrorURL, "/")) {
+				bad(key+".error_url", "must be an http(s) URL or a path, not %q", f.ErrorURL)
 			}
 		}
 		for i, o := range f.AllowedOrigins {

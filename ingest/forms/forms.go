@@ -56,6 +56,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /hooks/forms/{form}", h.post)
 	mux.HandleFunc("OPTIONS /hooks/forms/{form}", h.preflight)
 	mux.HandleFunc("GET /hooks/forms/{form}/thanks", h.thanks)
+	mux.HandleFunc("GET /hooks/forms/{form}/embed.js", h.embed)
 }
 
 func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +73,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		if s := httperr.Status(err); s == http.StatusTooManyRequests || s >= 500 {
 			h.log.Warn("form rejected", "form", name, "code", crm.ErrorCode(err), "err", err)
 		}
-		httperr.Write(w, r, h.log, err)
+		h.writeError(w, r, form, err)
 	}
 	ingest.Accepted.WithLabelValues(source, result).Inc()
 	ingest.AcceptSeconds.WithLabelValues(source).Observe(time.Since(start).Seconds())
@@ -85,7 +86,8 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, name string, fo
 		return "", crm.Errorf(crm.ENOTFOUND, "no form named %q", name)
 	}
 	if !h.cors(w, r, form) {
-		return "", crm.Errorf(crm.EFORBIDDEN, "origin %q may not post this form", r.Header.Get("Origin"))
+		return "", &problem{err: crm.Errorf(crm.EFORBIDDEN, "origin %q may not post this form", r.Header.Get("Origin")),
+			ru: "Эта форма не принимает заявки с сайта " + r.Header.Get("Origin") + ". Позвоните нам или напишите на почту."}
 	}
 	ip := clientIP(r)
 	if !h.cfg.isTrusted(ip) {
@@ -123,7 +125,11 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, name string, fo
 	h.log.Info("form accepted", "form", name, "event_id", id, "duplicate", dup,
 		"phone", maskPhone(first(ev.Touch.Phones)), "email", maskEmail(first(ev.Touch.Emails)), "spam", ev.Touch.JunkReason != "")
 	if wantsHTML(r) {
-		http.Redirect(w, r, h.thankYouURL(name, form), http.StatusSeeOther)
+		back := backURL(ev.Touch.PageURL)
+		if back == "" {
+			back = backURL(r.Header.Get("Referer"))
+		}
+		http.Redirect(w, r, h.thankYouURL(name, form, back), http.StatusSeeOther)
 		return result, nil
 	}
 	httperr.WriteJSON(w, http.StatusAccepted, map[string]string{"event_id": id})
@@ -171,17 +177,24 @@ func (h *Handler) event(r *http.Request, name string, form Form, values map[stri
 	if len(in.Phones) == 0 && len(in.Emails) == 0 {
 		switch {
 		case phone != "":
-			return nil, crm.Invalid(phoneKey, "%q is not a phone number we can call", phone)
+			return nil, invalidRu(phoneKey, "Проверьте номер телефона: «"+clip(phone, 40)+"» не похож на номер, по которому можно позвонить. Укажите его с кодом города или оператора, например +7 912 345-67-89.",
+				"%q is not a phone number we can call", phone)
 		case email != "":
-			return nil, crm.Invalid(emailKey, "%q is not an e-mail address", email)
+			return nil, invalidRu(emailKey, "Проверьте адрес электронной почты: «"+clip(email, 60)+"» не похож на адрес, например ivan@example.ru.",
+				"%q is not an e-mail address", email)
 		default:
-			return nil, crm.Invalid("phone", "a phone or an e-mail is required to reach the person")
+			return nil, invalidRu("phone", "Укажите телефон или адрес электронной почты, чтобы мы могли с вами связаться.",
+				"a phone or an e-mail is required to reach the person")
 		}
 	}
+	// The consent and the honeypot say something about the post, not
+	// about the person: neither is kept among the form's fields.
 	if form.Consent != "" {
 		key, v := pick([]string{form.Consent})
+		markUsed(values, used, form.Consent)
 		if !consentGiven(v) {
-			return nil, crm.Invalid(form.Consent, "consent to the processing of personal data is required")
+			return nil, invalidRu(form.Consent, "Отметьте согласие на обработку персональных данных: без него мы не можем принять заявку.",
+				"consent to the processing of personal data is required")
 		}
 		in.Consent = &crm.Consent{Field: key, Value: v, At: now}
 	}
@@ -189,6 +202,7 @@ func (h *Handler) event(r *http.Request, name string, form Form, values map[stri
 		if _, v := pick([]string{form.Honeypot}); v != "" {
 			in.JunkReason = "spam"
 		}
+		markUsed(values, used, form.Honeypot)
 	}
 	for k, v := range values {
 		lk := strings.ToLower(k)
@@ -233,6 +247,11 @@ func (h *Handler) event(r *http.Request, name string, form Form, values map[stri
 	raw, _ := json.Marshal(values)
 	ev := &ingest.Event{ID: ingest.NewID(now), Source: "form:" + name, Raw: raw, Touch: in}
 	ev.ExternalID = r.Header.Get("Idempotency-Key")
+	if ev.ExternalID == "" && values["tranid"] != "" {
+		// Tilda numbers each submission ("1234567:8901234") and sends the
+		// same tranid when it resends one.
+		ev.ExternalID = "tilda:" + values["tranid"]
+	}
 	if ev.ExternalID == "" {
 		ev.ExternalID = ev.ID
 	} else if err := crm.CheckText("Idempotency-Key", ev.ExternalID, crm.MaxKey); err != nil {
@@ -358,11 +377,34 @@ func wantsHTML(r *http.Request) bool {
 	return strings.Contains(accept, "text/html") && !strings.Contains(accept, "application/json")
 }
 
-func (h *Handler) thankYouURL(name string, form Form) string {
+// thankYouURL is where a browser goes after its post: the form's own page,
+// or the built-in one with the way back to the site.
+func (h *Handler) thankYouURL(name string, form Form, back string) string {
 	if form.ThankYouURL != "" {
 		return form.ThankYouURL
 	}
-	return "/hooks/forms/" + url.PathEscape(name) + "/thanks"
+	u := "/hooks/forms/" + url.PathEscape(name) + "/thanks"
+	if back != "" {
+		u += "?" + url.Values{"back": {back}}.Encode()
+	}
+	return u
+}
+
+// markUsed marks every value named name (case-insensitively) as taken.
+func markUsed(values map[string]string, used map[string]bool, name string) {
+	for k := range values {
+		if strings.EqualFold(k, name) {
+			used[k] = true
+		}
+	}
+}
+
+// clip shortens what a visitor typed for quoting it back.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // cors sets the CORS answer for an allowed origin and reports whether the
@@ -397,16 +439,6 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Idempotency-Key")
 	w.Header().Set("Access-Control-Max-Age", "86400")
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (h *Handler) thanks(w http.ResponseWriter, r *http.Request) {
-	if _, ok := h.cfg.Forms[r.PathValue("form")]; !ok {
-		httperr.Write(w, r, h.log, crm.Errorf(crm.ENOTFOUND, "no form %q", r.PathValue("form")))
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write([]byte(`<!doctype html><html lang="ru"><meta charset="utf-8"><title>Спасибо!</title>` +
-		`<body><h1>Спасибо! Заявка принята.</h1><p>Thank you, we will call you back shortly.</p></body></html>`))
 }
 
 // clientIP is the peer address. Leadd behind a proxy should list the

@@ -9,6 +9,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/dedupe"
 )
 
 // Callback data of the card's buttons (Telegram allows 64 bytes):
@@ -50,7 +51,7 @@ func cardText(l crm.Lead, loc *time.Location, footer string) string {
 	}
 	b.WriteString("👤 " + name + "\n")
 	for _, p := range l.Phones {
-		b.WriteString("📞 " + p + "\n")
+		b.WriteString("📞 " + dedupe.Display(p) + "\n")
 	}
 	for _, p := range l.RawPhones {
 		b.WriteString("📞 " + p + " (как написал клиент)\n")

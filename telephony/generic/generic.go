@@ -9,7 +9,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,18 +26,84 @@ type Provider struct {
 
 var _ telephony.Provider = Provider{}
 
-// Event is the generic JSON format.
+// Event is the generic JSON format. What integrators send beyond it is
+// ignored; call_id may be a number, duration a string of digits,
+// direction "in"/"out" or "inbound"/"outbound".
 type Event struct {
-	CallID       string    `json:"call_id"`
-	Direction    string    `json:"direction"`
-	From         string    `json:"from"`
-	To           string    `json:"to"`
-	Extension    string    `json:"extension"`
-	State        string    `json:"state"`
-	Duration     int       `json:"duration"`
-	Disposition  string    `json:"disposition"`
-	RecordingURL string    `json:"recording_url"`
-	At           time.Time `json:"at"`
+	CallID       flexString `json:"call_id"`
+	Direction    string     `json:"direction"`
+	From         string     `json:"from"`
+	To           string     `json:"to"`
+	Extension    flexString `json:"extension"`
+	State        string     `json:"state"`
+	Duration     flexInt    `json:"duration"`
+	Disposition  string     `json:"disposition"`
+	RecordingURL string     `json:"recording_url"`
+	CallerName   string     `json:"caller_name"`
+	At           time.Time  `json:"at"`
+}
+
+// flexString is a JSON string or number, kept as its text.
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*f = flexString(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("want a string or a number, not %s", b)
+	}
+	*f = flexString(n.String())
+	return nil
+}
+
+// flexInt is a JSON whole number or a string of digits ("15", "").
+type flexInt int
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil
+		}
+		b = []byte(s)
+	}
+	n, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || n != float64(int(n)) {
+		return fmt.Errorf("want a whole number of seconds, not %s", b)
+	}
+	*f = flexInt(n)
+	return nil
+}
+
+// directions are the spellings of the two directions integrators use.
+var directions = map[string]string{
+	"in": "in", "inbound": "in", "incoming": "in", "входящий": "in",
+	"out": "out", "outbound": "out", "outgoing": "out", "исходящий": "out",
+}
+
+// states and dispositions likewise.
+var states = map[string]string{
+	"ringing": telephony.Ringing, "ring": telephony.Ringing, "start": telephony.Ringing, "started": telephony.Ringing,
+	"answered": telephony.Answered, "answer": telephony.Answered,
+	"ended": telephony.Ended, "end": telephony.Ended, "hangup": telephony.Ended, "completed": telephony.Ended, "finished": telephony.Ended,
+	"recording": telephony.Recording, "record": telephony.Recording,
+}
+
+var dispositions = map[string]string{
+	"answered": "answered", "no_answer": "no_answer", "noanswer": "no_answer", "no-answer": "no_answer", "missed": "no_answer",
+	"busy": "busy", "cancelled": "cancelled", "canceled": "cancelled", "failed": "failed", "unavailable": "failed",
+	"voicemail": "voicemail",
 }
 
 // Sign returns the X-Signature value for body.
@@ -56,13 +124,12 @@ func (p Provider) Parse(r *http.Request, body []byte) ([]telephony.Call, error) 
 		return nil, crm.Errorf(crm.EUNAUTHORIZED, "X-Signature does not match the body")
 	}
 	var e Event
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&e); err != nil {
 		return nil, &crm.Error{Code: crm.EMALFORMED, Message: "cannot read the event: " + err.Error()}
 	}
-	c := telephony.Call{ID: e.CallID, State: e.State, Direction: e.Direction, From: e.From, To: e.To,
-		Extension: e.Extension, Duration: e.Duration, Disposition: e.Disposition, RecordingURL: e.RecordingURL, At: e.At}
+	c := telephony.Call{ID: strings.TrimSpace(string(e.CallID)), State: word(states, e.State), Direction: word(directions, e.Direction),
+		From: e.From, To: e.To, Extension: string(e.Extension), Duration: int(e.Duration), Disposition: word(dispositions, e.Disposition),
+		RecordingURL: e.RecordingURL, At: e.At, CallerName: e.CallerName}
 	if c.State == telephony.Ended && c.Disposition == "" {
 		return nil, crm.Invalid("disposition", "an ended call needs its disposition")
 	}
@@ -70,4 +137,12 @@ func (p Provider) Parse(r *http.Request, body []byte) ([]telephony.Call, error) 
 		return nil, err
 	}
 	return []telephony.Call{c}, nil
+}
+
+// word is the one spelling of v a table knows, or v itself.
+func word(table map[string]string, v string) string {
+	if w, ok := table[strings.ToLower(strings.TrimSpace(v))]; ok {
+		return w
+	}
+	return v
 }
