@@ -126,7 +126,9 @@ func TestFormErrorsInRussianForWhoeverAsks(t *testing.T) {
 				t.Fatalf("%s: answered %d %s", tc.name, res.Status, res.Body)
 			}
 		}
-		var e, r struct{ Error struct{ Code, Field, Message string } }
+		var e, r struct {
+			Error struct{ Code, Field, Message string }
+		}
 		jsonInto(t, en.Body, &e)
 		jsonInto(t, ru.Body, &r)
 		if e.Error.Code != "invalid" || r.Error.Code != "invalid" || e.Error.Field != tc.field || r.Error.Field != tc.field {
