@@ -61,6 +61,9 @@ type Config struct {
 		Cadence []string `yaml:"cadence"`
 		// DigestHour is the local hour of each manager's morning digest.
 		DigestHour int `yaml:"digest_hour"`
+		// MissedCallGrace: a missed call's call-back is due at once and
+		// counts as overdue after this (15m).
+		MissedCallGrace time.Duration `yaml:"missed_call_grace"`
 	} `yaml:"followup"`
 	Routing routing.Config `yaml:"routing"`
 	// Pipelines are the sales processes, reconciled into the database at
@@ -211,6 +214,7 @@ func Default() Config {
 	c.FollowUp.SLA = 5 * time.Minute
 	c.FollowUp.Cadence = crm.DefaultCadence
 	c.FollowUp.DigestHour = 9
+	c.FollowUp.MissedCallGrace = crm.DefaultMissedCallGrace
 	c.Reports.WeeklyHour = 9
 	c.Reports.StuckDays = 14
 	c.Processor.Workers = 4
@@ -368,6 +372,9 @@ func (c *Config) Validate() []error {
 	}
 	if len(c.PhoneRegion) != 2 || strings.ToUpper(c.PhoneRegion) != c.PhoneRegion {
 		bad("phone_region", "must be a two-letter country code like RU, not %q", c.PhoneRegion)
+	}
+	if c.FollowUp.MissedCallGrace < 0 {
+		bad("followup.missed_call_grace", "must not be negative")
 	}
 	if c.FollowUp.SLA <= 0 {
 		bad("followup.sla", "must be a positive duration like 5m")

@@ -60,6 +60,9 @@ func (d *callData) merge(in *Inbound) {
 	if c.Extension != "" {
 		d.Extension = c.Extension
 	}
+	if d.Line == "" {
+		d.Line = c.Line // an event that named only the call came first
+	}
 	if c.RecordingURL != "" {
 		d.RecordingURL = c.RecordingURL
 	}
@@ -157,6 +160,13 @@ func (l *Lander) landCall(ctx context.Context, tx pgx.Tx, eventID string, in *In
 			touchID, d, d.text(), d.began()); err != nil {
 			return Landing{}, translate(err, "call touch")
 		}
+		if in.Source != "" && leadID != nil {
+			// The event that named the line came after the one that opened
+			// the lead (Zadarma's NOTIFY_ANSWER before NOTIFY_START).
+			if _, err := tx.Exec(ctx, `UPDATE leads SET source = $2 WHERE id = $1 AND source = '' AND channel = 'call'`, *leadID, in.Source); err != nil {
+				return Landing{}, translate(err, "lead")
+			}
+		}
 		if leadID != nil {
 			landing.LeadID = *leadID
 		}
@@ -243,7 +253,9 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 			return err
 		}
 	}
-	if d.Answered && d.Direction == "out" && status == StatusNew {
+	// A person talked to the client: the new lead is being worked, and
+	// its SLA clock stops, whichever side called.
+	if d.Answered && status == StatusNew {
 		if _, err := tx.Exec(ctx, `UPDATE leads SET status = 'in_progress', sla_due_at = NULL, status_changed_at = $2,
 			updated_at = $2 WHERE id = $1`, leadID, now); err != nil {
 			return translate(err, "lead")
@@ -286,16 +298,19 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 	case d.ended() && d.Direction == "in":
 		// A missed call is the most urgent thing there is: the lead's open
 		// call falls due now, or a call-back is made for it.
+		// It is due now, and overdue only after the grace period: a
+		// manager who calls back within it has not let the client wait.
+		grace := l.grace()
 		tag, err := tx.Exec(ctx, `UPDATE activities SET due_at = least(due_at, $2), subject = 'Missed call: call back',
-				reminded_at = NULL, data = data || $3
+				reminded_at = NULL, data = data || $3, grace = $4
 			WHERE id = (SELECT id FROM activities WHERE `+on+` = $1 AND type = 'call' AND done_at IS NULL ORDER BY due_at LIMIT 1)`,
-			leadID, now, data)
+			leadID, now, data, grace)
 		if err != nil || tag.RowsAffected() > 0 {
 			return translate(err, "call-back")
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO activities (type, subject, `+on+`, contact_id, manager_id, due_at, call_key, data, created_at)
-			VALUES ('call', 'Missed call: call back', $1, $2, $3, $4, $5, $6, $4) ON CONFLICT DO NOTHING`,
-			leadID, contactID, *managerID, now, key, data)
+		_, err = tx.Exec(ctx, `INSERT INTO activities (type, subject, `+on+`, contact_id, manager_id, due_at, call_key, data, created_at, grace)
+			VALUES ('call', 'Missed call: call back', $1, $2, $3, $4, $5, $6, $4, $7) ON CONFLICT DO NOTHING`,
+			leadID, contactID, *managerID, now, key, data, grace)
 		return translate(err, "call-back")
 	}
 	return nil

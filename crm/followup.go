@@ -183,10 +183,14 @@ func (s *Store) Activities(ctx context.Context, managerID int64, due string) ([]
 	default:
 		return nil, Invalid("due", "must be today or overdue, not %q", due)
 	}
+	// An activity is overdue once its due time and its grace (a missed
+	// call's call-back has one) have passed; until then it is today's.
+	grace := due == "overdue"
 	rows, err := s.pool.Query(ctx, `SELECT id, type, subject, lead_id, manager_id, due_at, done_at, outcome FROM activities
 		WHERE manager_id = $1 AND done_at IS NULL
-		  AND ($2::timestamptz IS NULL OR due_at >= $2) AND ($3::timestamptz IS NULL OR due_at < $3)
-		ORDER BY due_at, id LIMIT 500`, managerID, nullTime(from), nullTime(to))
+		  AND ($2::timestamptz IS NULL OR due_at + grace >= $2)
+		  AND ($3::timestamptz IS NULL OR due_at + CASE WHEN $4 THEN grace ELSE '0' END < $3)
+		ORDER BY due_at, id LIMIT 500`, managerID, nullTime(from), nullTime(to), grace)
 	if err != nil {
 		return nil, translate(err, "activities")
 	}

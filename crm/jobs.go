@@ -75,7 +75,7 @@ func ReassignOverdue(ctx context.Context, tx pgx.Tx, now time.Time, assigner Ass
 // many it reminded, at most limit.
 func RemindOverdue(ctx context.Context, tx pgx.Tx, now time.Time, limit int) (int, error) {
 	rows, err := tx.Query(ctx, `WITH due AS (
-			SELECT id FROM activities WHERE done_at IS NULL AND reminded_at IS NULL AND due_at <= $1
+			SELECT id FROM activities WHERE done_at IS NULL AND reminded_at IS NULL AND due_at <= $1 AND due_at + grace <= $1
 			ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
 		UPDATE activities a SET reminded_at = $1 FROM due WHERE a.id = due.id
 		RETURNING a.id, a.type, a.subject, a.lead_id, a.manager_id, a.due_at`, now, limit)
@@ -128,7 +128,7 @@ func EnqueueDigests(ctx context.Context, tx pgx.Tx, now time.Time, hour int) (in
 			continue
 		}
 		var today, overdue int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE due_at >= $2), count(*) FILTER (WHERE due_at < $2)
+		if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE due_at + grace >= $2), count(*) FILTER (WHERE due_at + grace < $2)
 			FROM activities WHERE manager_id = $1 AND done_at IS NULL AND due_at < $3`,
 			m.id, now, endOfDay(now, loc)).Scan(&today, &overdue); err != nil {
 			return n, translate(err, "digest")

@@ -42,7 +42,21 @@ type Assigner interface {
 type Lander struct {
 	Assigner Assigner
 	SLA      time.Duration
-	Now      func() time.Time
+	// MissedCallGrace is how long a missed call's call-back, due at once,
+	// waits before it counts as overdue (0: DefaultMissedCallGrace).
+	MissedCallGrace time.Duration
+	Now             func() time.Time
+}
+
+// DefaultMissedCallGrace is the time a manager has to call a missed caller
+// back before the call-back counts as overdue.
+const DefaultMissedCallGrace = 15 * time.Minute
+
+func (l *Lander) grace() time.Duration {
+	if l.MissedCallGrace > 0 {
+		return l.MissedCallGrace
+	}
+	return DefaultMissedCallGrace
 }
 
 // Landing is where a touch landed.

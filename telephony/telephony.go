@@ -41,6 +41,13 @@ type Call struct {
 	RecordingURL string    // recording
 	At           time.Time // when it happened; zero: when it arrived
 	CallerName   string    // the caller's name as the PBX knows it (caller ID name)
+	// Follows marks an event that names only the call, not the client (a
+	// leg to a manager's phone, a recording): it joins the touch the
+	// call's other events made, and its missing number is not a hidden one.
+	Follows bool
+	// Leg tells apart events of one state from different legs of a call
+	// (Twilio's <Dial> children): each is stored, not taken for a repeat.
+	Leg string
 }
 
 // HiddenNumber is how a caller whose number is withheld reads to a manager.
@@ -138,7 +145,7 @@ func (in *Intake) Accept(ctx context.Context, provider string, c Call) (string, 
 	// A call event without the client's number is a withheld number,
 	// except a recording: that names only the call and joins its touch
 	// by the call id.
-	if hidden(client) && c.State != Recording {
+	if hidden(client) && c.State != Recording && !c.Follows {
 		touch.Phones, touch.RawPhones = nil, nil
 		touch.Call.Hidden = true
 		if touch.Name == "" {
@@ -146,6 +153,9 @@ func (in *Intake) Accept(ctx context.Context, provider string, c Call) (string, 
 		}
 	}
 	ev := &ingest.Event{ID: ingest.NewID(now), Source: "call:" + provider, ExternalID: c.ID + ":" + c.State, Touch: touch}
+	if c.Leg != "" {
+		ev.ExternalID += ":" + c.Leg
+	}
 	// A PBX sends what it sends, again and again: what Leadd cannot store
 	// as given is made storable, and the event says so.
 	ev.Clean()

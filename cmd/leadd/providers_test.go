@@ -167,6 +167,9 @@ func (ta *testApp) checkAnswered(w answered) {
 	if len(l.Touches) != 1 {
 		t.Errorf("%d touches for one call, want 1", len(l.Touches))
 	}
+	if l.Status != crm.StatusInProgress {
+		t.Errorf("the lead is %s after the manager talked to the client, want in_progress", l.Status)
+	}
 	touch, d := ta.callTouch(l.ID)
 	if touch.Text != w.text || str(d["recording_url"]) != w.recording {
 		t.Errorf("touch %q with recording %q, want %q with %q", touch.Text, str(d["recording_url"]), w.text, w.recording)
@@ -404,14 +407,22 @@ func TestMangoRecordedEventsBecomeLeadsCallsAndCallBacks(t *testing.T) {
 }
 
 var (
-	twilioAnswered = []string{"answered-01-ringing", "answered-00-recording-in-progress", "answered-02-in-progress",
+	// TwiML <Dial action=…> to the manager's mobile: the parent's status
+	// callbacks, the child leg's, and the Dial action.
+	twilioAnswered = []string{"dial-answered-01-ringing", "dial-answered-02-in-progress", "dial-answered-03-leg-ringing",
+		"dial-answered-04-leg-in-progress", "dial-answered-05-leg-completed", "dial-answered-06-action", "dial-answered-07-completed"}
+	twilioDialMissed = []string{"dial-missed-01-ringing", "dial-missed-02-in-progress", "dial-missed-03-leg-initiated",
+		"dial-missed-04-leg-ringing", "dial-missed-05-leg-no-answer", "dial-missed-06-action", "dial-missed-07-completed"}
+	// The parent's callbacks alone: Twilio answered to run the TwiML, no
+	// person did.
+	twilioParentOnly = []string{"answered-01-ringing", "answered-00-recording-in-progress", "answered-02-in-progress",
 		"answered-03-completed"}
 	twilioUnanswered = []string{"missed-01-queued", "missed-02-initiated", "missed-03-ringing", "missed-04-no-answer"}
 	twilioRecorded   = []string{"recorded-01-in-progress", "recorded-02-completed"}
-	twilioCall       = answered{phone: "+79161230001", line: "+74951000000",
-		text: "Incoming call from +79161230001, answered, 2:05", subject: "Incoming call, 2:05", duration: 125,
-		recording: "https://api.twilio.com/2010-04-01/Accounts/AC8f3c1a9d2b7e4f6a0c5d8e1b3a7f9c2d4/Recordings/RE7d9f1b3c5e7a9b1d3f5a7c9e1b3d5f7a",
-		started:   time.Date(2024, 5, 14, 12, 37, 11, 0, time.UTC)}
+	twilioCall       = answered{phone: "+79161230006", line: "+74951000000",
+		text: "Incoming call from +79161230006, answered, 1:35", subject: "Incoming call, 1:35", duration: 95, extension: "+79169990001",
+		recording: "https://api.twilio.com/2010-04-01/Accounts/AC8f3c1a9d2b7e4f6a0c5d8e1b3a7f9c2d4/Recordings/RE1a2b3c4d5e6f708192a3b4c5d6e7f809",
+		started:   time.Date(2024, 5, 16, 10, 0, 0, 0, time.UTC)}
 )
 
 func withTwilio(cfg *configs.Config) {
@@ -460,8 +471,20 @@ func TestTwilioRecordedCallbacksBecomeLeadsCallsAndCallBacks(t *testing.T) {
 	before := twilioCall
 	before.recording = ""
 	ta.checkAnswered(before)
-	ta.replay("twilio", "answered-04-recording")
+	ta.replay("twilio", "dial-answered-08-recording")
 	ta.checkRecorded(twilioCall.phone, twilioCall.subject, twilioCall.duration, twilioCall.recording)
+
+	// The usual missed call: the IVR answered, the manager's mobile rang
+	// out, the Dial action says no-answer. A call-back, and the manager's
+	// own number is no client.
+	ta.replay("twilio", twilioDialMissed...)
+	ta.checkMissed("+79161230005", "+74951000000", "Incoming call from +79161230005, missed (no_answer)", start)
+	if n := len(ta.leadsByPhone("+79169990001")); n != 0 {
+		t.Errorf("the manager's own mobile opened %d leads", n)
+	}
+	// Only the parent's callbacks: nobody answered.
+	ta.replay("twilio", twilioParentOnly...)
+	ta.checkMissed("+79161230001", "+74951000000", "Incoming call from +79161230001, missed (no_answer)", start)
 
 	ta.twilioMissed()
 	ta.checkMissed("+79161230003", "+74951000000", "Incoming call from +79161230003, missed (no_answer)", start)
@@ -496,12 +519,12 @@ func TestTwilioRecordedCallbacksBecomeLeadsCallsAndCallBacks(t *testing.T) {
 	}
 
 	ta.checkRepeatsChangeNothing(func() []int64 {
-		for _, seq := range [][]string{twilioAnswered, {"answered-04-recording"}, twilioUnanswered, twilioRecorded, {"busy-01-busy"}} {
+		for _, seq := range [][]string{twilioAnswered, {"dial-answered-08-recording"}, twilioDialMissed, twilioParentOnly, twilioUnanswered, twilioRecorded, {"busy-01-busy"}} {
 			ta.replay("twilio", seq...)
 		}
 		ta.twilioMissed()
 		return nil
-	}, "+79161230001", "+79161230003", "+79161230002")
+	}, "+79161230001", "+79161230003", "+79161230002", "+79161230005", "+79161230006")
 }
 
 // A recording callback names only the call (Zadarma's NOTIFY_RECORD,
@@ -518,7 +541,7 @@ func TestARecordingKeepsTheCallersNumberInTheCallsHistory(t *testing.T) {
 	}{
 		{"zadarma", withZadarma, append(zadarmaAnswered, "answered-05-record"), zadarmaCall},
 		{"mango", withMango, append(mangoAnswered, mangoRecording...), mangoCall},
-		{"twilio", withTwilio, append(twilioAnswered, "answered-04-recording"), twilioCall},
+		{"twilio", withTwilio, append(twilioAnswered, "dial-answered-08-recording"), twilioCall},
 	} {
 		t.Run(tc.provider, func(t *testing.T) {
 			t.Parallel()
@@ -685,4 +708,20 @@ func TestAsteriskCallsOverAMIBecomeLeadsCallsAndCallBacks(t *testing.T) {
 		}
 		return []int64{leads[0].ID}
 	}, "+79161234567", "+79031112233")
+}
+
+// Zadarma's NOTIFY_ANSWER names the extension that took the call as its
+// destination, and may come before NOTIFY_START: the lead's line is the
+// number the client dialled all the same.
+func TestZadarmaLineIsTheDialledNumberWhateverComesFirst(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, withZadarma)
+	ta.replay("zadarma", "ext-01-answer", "ext-02-start", "ext-03-end")
+	leads := ta.leadsByPhone("+79161230007")
+	if len(leads) != 1 || leads[0].Source != "+74951000001" {
+		t.Fatalf("leads %+v, want one from the line +74951000001", leads)
+	}
+	if _, d := ta.callTouch(leads[0].ID); d["line"] != "+74951000001" || d["extension"] != "101" {
+		t.Errorf("the call says line %v, extension %v", d["line"], d["extension"])
+	}
 }

@@ -102,7 +102,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	a.router = routing.NewRouter(routing.NewEngine(cfg.Routing, cfg.FollowUp.SLA), store,
 		routing.RedisCursors{Client: a.rdb, Prefix: cfg.Redis.Prefix}, time.Second, log, nil)
 	a.warnUnknownMembers(ctx, cfg.Routing)
-	lander := &crm.Lander{Assigner: a.router, SLA: cfg.FollowUp.SLA, Now: time.Now}
+	lander := &crm.Lander{Assigner: a.router, SLA: cfg.FollowUp.SLA, MissedCallGrace: cfg.FollowUp.MissedCallGrace, Now: time.Now}
 	wake := make(chan struct{}, 1)
 	a.inbox = ingest.NewInbox(store.Pool(), func() {
 		select {

@@ -147,6 +147,15 @@ func (Provider) Answer(w http.ResponseWriter, _ *http.Request, calls []telephony
 }
 
 // read maps a verified callback.
+//
+// With TwiML's <Dial>, Twilio answers the caller's call itself (the parent
+// goes in-progress while the manager's phone still rings), dials the
+// manager as a child leg (Direction outbound-dial, ParentCallSid), and
+// posts the outcome to the <Dial action> URL (DialCallStatus). So an
+// inbound call is answered only when a child leg is in-progress or the
+// Dial action says completed; the parent's own in-progress and completed
+// say only that it rang and ended. A child leg is an event of its parent
+// call and never names a client: its To is the manager's own phone.
 func read(f url.Values) ([]telephony.Call, error) {
 	c := telephony.Call{ID: f.Get("CallSid"), From: f.Get("From"), To: f.Get("To")}
 	if c.ID == "" {
@@ -171,6 +180,12 @@ func read(f url.Values) ([]telephony.Call, error) {
 	default:
 		return nil, malformed("Direction", "must be inbound, outbound-api or outbound-dial, not %q", f.Get("Direction"))
 	}
+	if _, ok := f["DialCallStatus"]; ok {
+		return dialAction(c, f)
+	}
+	if parent := f.Get("ParentCallSid"); f.Get("Direction") == "outbound-dial" && parent != "" {
+		return childLeg(c, parent, status, f)
+	}
 	switch status {
 	case "queued":
 		return []telephony.Call{}, nil
@@ -178,6 +193,11 @@ func read(f url.Values) ([]telephony.Call, error) {
 		c.State = telephony.Ringing
 	case "in-progress":
 		c.State = telephony.Answered
+		if c.Direction == "in" {
+			// Twilio answered to run the TwiML (an IVR, a <Dial>): the
+			// caller still waits for a person.
+			c.State = telephony.Ringing
+		}
 	case "completed", "busy", "no-answer", "canceled", "failed":
 		c.State, c.Disposition = telephony.Ended, dispositions[status]
 	case "":
@@ -188,11 +208,15 @@ func read(f url.Values) ([]telephony.Call, error) {
 	if status != "completed" {
 		return []telephony.Call{c}, nil
 	}
-	if s := f.Get("CallDuration"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			return nil, malformed("CallDuration", "must be whole seconds, not %q", s)
-		}
+	n, err := seconds(f, "CallDuration")
+	if err != nil {
+		return nil, err
+	}
+	if c.Direction == "in" {
+		// Completed is the end of the call, not a conversation: whether a
+		// person answered, and for how long they talked, the <Dial> says.
+		c.Disposition = "no_answer"
+	} else {
 		c.Duration = n
 	}
 	calls := []telephony.Call{c}
@@ -203,6 +227,65 @@ func read(f url.Values) ([]telephony.Call, error) {
 		calls = append(calls, rec)
 	}
 	return calls, nil
+}
+
+// dialAction maps the <Dial action> callback: the parent call's fields
+// and the outcome of the dial. Answered (completed, or answered for a
+// <Dial> to a SIP or client) is a person on the line for DialCallDuration
+// seconds; anything else ended the ringing unanswered.
+func dialAction(c telephony.Call, f url.Values) ([]telephony.Call, error) {
+	c.Leg = "dial:" + f.Get("DialCallSid")
+	switch st := f.Get("DialCallStatus"); st {
+	case "completed", "answered":
+		n, err := seconds(f, "DialCallDuration")
+		if err != nil {
+			return nil, err
+		}
+		c.State, c.Duration = telephony.Answered, n
+	case "busy", "no-answer", "canceled", "failed":
+		c.State, c.Disposition = telephony.Ended, dispositions[st]
+	default:
+		return nil, malformed("DialCallStatus", "%q is not a dial status", st)
+	}
+	return []telephony.Call{c}, nil
+}
+
+// childLeg maps a status callback of a <Dial> leg as an event of its
+// parent call: in-progress is the manager answering, completed gives how
+// long they talked; the leg's ringing and failures add nothing (the Dial
+// action and the parent tell them).
+func childLeg(c telephony.Call, parent, status string, f url.Values) ([]telephony.Call, error) {
+	leg := telephony.Call{ID: parent, Direction: "in", Extension: c.To, At: c.At, Follows: true, Leg: c.ID}
+	switch status {
+	case "in-progress":
+		leg.State = telephony.Answered
+	case "completed":
+		n, err := seconds(f, "CallDuration")
+		if err != nil {
+			return nil, err
+		}
+		leg.State, leg.Duration, leg.Leg = telephony.Answered, n, c.ID+":completed"
+	case "queued", "initiated", "ringing", "busy", "no-answer", "canceled", "failed":
+		return []telephony.Call{}, nil
+	case "":
+		return nil, malformed("CallStatus", "is missing")
+	default:
+		return nil, malformed("CallStatus", "%q is not a call status", status)
+	}
+	return []telephony.Call{leg}, nil
+}
+
+// seconds reads a duration field: whole seconds, absent is 0.
+func seconds(f url.Values, name string) (int, error) {
+	s := f.Get(name)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, malformed(name, "must be whole seconds, not %q", s)
+	}
+	return n, nil
 }
 
 // dispositions maps the final call statuses onto ours.

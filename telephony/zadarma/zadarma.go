@@ -135,8 +135,11 @@ func (p Provider) call(event string, f url.Values) (telephony.Call, bool, error)
 	case "NOTIFY_START":
 		c.State, c.Direction, c.From, c.To = telephony.Ringing, "in", f.Get("caller_id"), f.Get("called_did")
 	case "NOTIFY_ANSWER":
-		c.State, c.Direction, c.From, c.To = telephony.Answered, "in", f.Get("caller_id"), f.Get("destination")
-		c.Extension = f.Get("internal")
+		// destination is where the PBX put the call through (an extension,
+		// a forwarding number), never the line the client dialled: that
+		// is NOTIFY_START's called_did, whichever arrives first.
+		c.State, c.Direction, c.From = telephony.Answered, "in", f.Get("caller_id")
+		c.Extension = first(f.Get("internal"), f.Get("destination"))
 	case "NOTIFY_END":
 		c.State, c.Direction, c.From, c.To = telephony.Ended, "in", f.Get("caller_id"), f.Get("called_did")
 		c.Extension = first(f.Get("last_internal"), f.Get("internal"))

@@ -31,6 +31,7 @@ func TestRecordedCallsBecomeCallEvents(t *testing.T) {
 	t.Parallel()
 	p := Provider{Key: "a248a6a984459935b569", Secret: testSecret, Location: msk}
 	const in, out = "in_4c1a3f0e9d2b7a6c5e8f01d3b9a7c2e4f6a8b0d1", "out_807a1b7f09fa7a188dbf8a6998b1c9e4d3c2b1a0"
+	const ext = "in_7d2e9a1c3b5f4e6a8c0d2f4b6a8c0e2d4f6a8b1c"
 	const missed, busy = "in_9e0d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d", "out_1f2e3d4c5b6a79808f7e6d5c4b3a291807f6e5d4"
 	tests := []struct {
 		name  string
@@ -39,10 +40,17 @@ func TestRecordedCallsBecomeCallEvents(t *testing.T) {
 	}{
 		{"answered, then recorded", []string{"answered-01-start", "answered-02-internal", "answered-03-answer", "answered-04-end", "answered-05-record"}, []telephony.Call{
 			{ID: in, State: "ringing", Direction: "in", From: "79161230001", To: "74951000000", At: time.Date(2024, 5, 14, 12, 37, 11, 0, time.UTC)},
-			{ID: in, State: "answered", Direction: "in", From: "79161230001", To: "74951000000", Extension: "100"},
+			{ID: in, State: "answered", Direction: "in", From: "79161230001", Extension: "100"},
 			{ID: in, State: "ended", Direction: "in", From: "79161230001", To: "74951000000", Extension: "100", Duration: 125, Disposition: "answered"},
 			{ID: in, State: "recording", Direction: "in",
 				RecordingURL: "https://api.zadarma.com/v1/pbx/record/request/?call_id=1715690231.4417209&pbx_call_id=" + in},
+		}},
+		// NOTIFY_ANSWER before NOTIFY_START, its destination the extension
+		// 101: the line is the called_did alone.
+		{"answered before it started", []string{"ext-01-answer", "ext-02-start", "ext-03-end"}, []telephony.Call{
+			{ID: ext, State: "answered", Direction: "in", From: "79161230007", Extension: "101"},
+			{ID: ext, State: "ringing", Direction: "in", From: "79161230007", To: "74951000001", At: time.Date(2024, 5, 15, 8, 20, 0, 0, time.UTC)},
+			{ID: ext, State: "ended", Direction: "in", From: "79161230007", To: "74951000001", Extension: "101", Duration: 48, Disposition: "answered"},
 		}},
 		{"missed", []string{"missed-01-start", "missed-02-end"}, []telephony.Call{
 			{ID: missed, State: "ringing", Direction: "in", From: "79161230003", To: "74951000000", At: time.Date(2024, 5, 14, 15, 2, 45, 0, time.UTC)},
