@@ -725,3 +725,30 @@ func TestZadarmaLineIsTheDialledNumberWhateverComesFirst(t *testing.T) {
 		t.Errorf("the call says line %v, extension %v", d["line"], d["extension"])
 	}
 }
+
+// An account that sends no events/summary still gets its missed calls:
+// the Disconnected of events/call ends the call.
+func TestMangoEndsACallOnDisconnectedWithoutASummary(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, withMango)
+	start := time.Now()
+	ta.replay("mango", "missed-01-appeared", "missed-02-appeared-manager", "missed-03-disconnected")
+	ta.checkMissed("+79161230003", "+74951000000", "Incoming call from +79161230003, missed (no_answer)", start)
+}
+
+// A call that never reached Dial() (an unregistered endpoint) on a PBX
+// with its own context names and no lines configured is a missed call on
+// the line dialled, with a call-back.
+func TestAsteriskCallThatNeverReachedDialIsAMissedCall(t *testing.T) {
+	t.Parallel()
+	peer := startAMI(t, "leadd", "ami-s3cret", []string{"unavailable.ami"})
+	start := time.Now()
+	ta := startApp(t, func(cfg *configs.Config) {
+		a := section(&cfg.Telephony.Asterisk)
+		a.Addr, a.Username, a.Secret = peer.ln.Addr().String(), "leadd", "ami-s3cret"
+	})
+	waitFor(t, "the call", func() bool {
+		return ta.db.Count(t, `SELECT count(*) FROM inbox WHERE processed_at IS NOT NULL`) >= 1
+	})
+	ta.checkMissed("+79031112244", "+74951234568", "Incoming call from +79031112244, missed (failed)", start)
+}

@@ -53,6 +53,7 @@ type call struct {
 	answeredAt time.Time // zero until a DialEnd ANSWER
 	status     string    // the last final DialStatus other than ANSWER
 	seen       time.Time
+	session    int // the connection that last reported on it
 }
 
 func (c *call) event(state string, at time.Time) telephony.Call {
@@ -91,6 +92,7 @@ type tracker struct {
 	calls   map[string]*call
 	done    map[string]time.Time
 	swept   time.Time
+	session int // counts connections: calls of an earlier one may have ended unseen
 }
 
 func newTracker(n numbers) *tracker {
@@ -109,8 +111,44 @@ func (t *tracker) handle(m message, at time.Time) []telephony.Call {
 		return t.dialEnd(m, at)
 	case "hangup":
 		return t.hangup(m, at)
+	case "varset":
+		t.varSet(m, at)
 	}
 	return nil
+}
+
+// varSet keeps DIALSTATUS as the dialplan sets it: a Dial() that could not
+// even start (an unregistered endpoint: CHANUNAVAIL) raises no DialBegin
+// or DialEnd, only this.
+func (t *tracker) varSet(m message, at time.Time) {
+	if !strings.EqualFold(m["variable"], "DIALSTATUS") {
+		return
+	}
+	c := t.calls[m["linkedid"]]
+	if c == nil {
+		return
+	}
+	c.seen, c.session = at, t.session
+	if status := strings.ToUpper(m["value"]); status != "ANSWER" {
+		if _, final := dispositions[status]; final {
+			c.status = status
+		}
+	}
+}
+
+// reconcile ends the calls of earlier connections that are not among the
+// channels Asterisk still has (CoreShowChannels after a reconnect): their
+// Hangup was lost while the connection was down. at is the PBX's time of
+// the answer.
+func (t *tracker) reconcile(live map[string]bool, at time.Time) []telephony.Call {
+	var out []telephony.Call
+	for id, c := range t.calls {
+		if c.session == t.session || live[id] {
+			continue
+		}
+		out = append(out, t.end(id, c, at)...)
+	}
+	return out
 }
 
 // get returns the call id, creating it, or nil for one already ended.
@@ -127,7 +165,7 @@ func (t *tracker) get(id string, at time.Time) *call {
 		c = &call{id: id}
 		t.calls[id] = c
 	}
-	c.seen = at
+	c.seen, c.session = at, t.session
 	return c
 }
 
@@ -238,12 +276,18 @@ func (t *tracker) hangup(m message, at time.Time) []telephony.Call {
 	if c == nil {
 		return nil
 	}
+	c.origin.merge(caller(m))
+	return t.end(id, c, at)
+}
+
+// end reports the end of a call at at, once.
+func (t *tracker) end(id string, c *call, at time.Time) []telephony.Call {
 	delete(t.calls, id)
 	t.done[id] = at
 	if !c.classified {
-		// It never reached Dial (an IVR, a voicemail box, a caller who hung
-		// up in the greeting). Only a call plainly from outside to the
-		// company is worth a touch then.
+		// It never reached Dial (an IVR, a voicemail box, a queue, a caller
+		// who hung up in the greeting, an endpoint that is not registered).
+		// A call from outside to the company is a missed call all the same.
 		if !t.numbers.plainlyInbound(c.origin) {
 			return nil
 		}

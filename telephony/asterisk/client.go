@@ -59,6 +59,9 @@ const (
 	DefaultExtensionDigits = 5
 )
 
+// reconcileID marks the CoreShowChannels sent after each login.
+const reconcileID = "leadd-reconcile"
+
 // handshakeTimeout bounds connecting, the banner and the login.
 const handshakeTimeout = 10 * time.Second
 
@@ -211,6 +214,13 @@ func (c *Client) session(ctx context.Context, log *slog.Logger, t *tracker) (log
 		return false, err
 	}
 	log.Info("asterisk manager connected", "version", version)
+	// Hangups missed while the connection was down leave calls open:
+	// ask which channels are still up and end the rest.
+	t.session++
+	if err := writeAction(conn, "CoreShowChannels", "ActionID", reconcileID); err != nil {
+		return true, fmt.Errorf("ask for the channels: %w", err)
+	}
+	live := map[string]bool{}
 
 	ping := c.ping()
 	if ping > 0 {
@@ -231,13 +241,25 @@ func (c *Client) session(ctx context.Context, log *slog.Logger, t *tracker) (log
 			return true, err
 		}
 		if m["event"] == "" {
-			continue // a response: Pong
+			continue // a response: Pong, CoreShowChannels' "list will follow"
 		}
 		at, ok := eventTime(m)
 		if !ok {
 			at = c.now()
 		}
-		for _, call := range t.handle(m, at) {
+		calls := t.handle(m, at)
+		if m["actionid"] == reconcileID {
+			switch strings.ToLower(m["event"]) {
+			case "coreshowchannel":
+				live[m["linkedid"]] = true
+			case "coreshowchannelscomplete":
+				calls = t.reconcile(live, at)
+				if len(calls) > 0 {
+					log.Info("calls ended while disconnected", "count", len(calls))
+				}
+			}
+		}
+		for _, call := range calls {
 			c.deliver(ctx, log, call)
 		}
 	}

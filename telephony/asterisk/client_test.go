@@ -364,3 +364,55 @@ func diffCalls(want, got []telephony.Call) string {
 	}
 	return b.String()
 }
+
+// A call that never reaches Dial() — an unregistered endpoint (only
+// DIALSTATUS=CHANUNAVAIL tells) — is an inbound call that failed, on the
+// line dialled, though the context is the PBX's own name and no lines are
+// configured.
+func TestClientReportsACallThatNeverReachedDial(t *testing.T) {
+	p := startPeer(t, "leadd", "s3cret", func(n int, s *amiSession) {
+		if s.login() && s.replay("unavailable.ami") {
+			s.hold(true)
+		}
+	})
+	tc := newTestClient(p.addr(), "s3cret")
+	stop := tc.run(t)
+	defer stop()
+	want := []telephony.Call{{ID: "1714563000.301", State: telephony.Ended, Direction: "in", From: "+79031112244", To: "74951234568",
+		Disposition: "failed", At: ts("1714563000.400000")}}
+	if diff := diffCalls(want, tc.collect(t, 1)); diff != "" {
+		t.Errorf("calls:\n%s", diff)
+	}
+}
+
+// A Hangup lost while the connection was down does not leave the call open
+// for ever: after the reconnect, what CoreShowChannels no longer lists is
+// ended, dated by the PBX.
+func TestClientEndsWhatWentAwayWhileDisconnected(t *testing.T) {
+	asked := make(chan bool, 4)
+	p := startPeer(t, "leadd", "s3cret", func(n int, s *amiSession) {
+		if !s.login() {
+			return
+		}
+		if n == 1 {
+			s.replay("ivr_answered.ami")
+			return // dropped before the Hangup
+		}
+		h, err := s.r.ReadMIMEHeader()
+		asked <- err == nil && h.Get("Action") == "CoreShowChannels" && h.Get("ActionID") == "leadd-reconcile"
+		if s.replay("ivr_answered_coreshowchannels.ami") {
+			s.hold(true)
+		}
+	})
+	tc := newTestClient(p.addr(), "s3cret")
+	stop := tc.run(t)
+	defer stop()
+	want := []telephony.Call{{ID: "1714563100.311", State: telephony.Ended, Direction: "in", From: "89031112255", To: "74951234568",
+		Disposition: "cancelled", At: ts("1714563160.000000")}}
+	if diff := diffCalls(want, tc.collect(t, 1)); diff != "" {
+		t.Errorf("calls:\n%s", diff)
+	}
+	if !<-asked {
+		t.Error("the client did not ask for the channels after the reconnect")
+	}
+}

@@ -55,9 +55,17 @@ func (n numbers) classify(c *call, cur party, m message) {
 }
 
 // plainlyInbound reports a call that came from outside to the company,
-// without a dial to tell.
+// without a dial to tell: it entered from a trunk context, it dialled one
+// of the company's lines, or its channel is not one of the company's
+// phones and its caller is an outside number.
 func (n numbers) plainlyInbound(o party) bool {
-	return trunkContext(o.context) || n.line(o.exten) != ""
+	if trunkContext(o.context) || n.line(o.exten) != "" {
+		return true
+	}
+	if strings.HasPrefix(o.context, "from-internal") || n.extension(resource(o.channel)) || n.line(o.num) != "" {
+		return false
+	}
+	return n.external(cleanNumber(o.num))
 }
 
 func trunkContext(ctx string) bool {

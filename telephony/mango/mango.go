@@ -12,10 +12,13 @@
 //
 // Every leg of a call (the IVR, the queue, each ringing employee) is a
 // separate call_id; entry_id is the same for all of them (§3.1.2), so it
-// is the call's id here. Because each leg also sends its own Disconnected,
-// and which one is last cannot be known from one request, the end of the
-// call is read from events/summary, "the finalizing event" of an entry
-// (§3.1.6), and Disconnected is ignored.
+// is the call's id here. Each leg also sends its own Disconnected, and
+// which one is last cannot be known from one request; an account may not
+// send events/summary at all. So a Disconnected (but the voice menu's,
+// which hands the call on) ends the call as far as it knows, kept apart
+// per leg, and events/summary, "the finalizing event" of an entry
+// (§3.1.6), adds the talk time; a later leg's Connected still makes the
+// call answered.
 package mango
 
 import (
@@ -139,10 +142,12 @@ func callEvent(js string) (telephony.Call, bool, error) {
 	var e struct {
 		EntryID   scalar `json:"entry_id"`
 		Timestamp scalar `json:"timestamp"`
+		CallID    scalar `json:"call_id"`
 		CallState string `json:"call_state"`
 		Location  string `json:"location"`
 		From      party  `json:"from"`
 		To        party  `json:"to"`
+		Reason    scalar `json:"disconnect_reason"`
 	}
 	if err := decode(js, &e); err != nil {
 		return telephony.Call{}, false, err
@@ -161,6 +166,12 @@ func callEvent(js string) (telephony.Call, bool, error) {
 		c.State = telephony.Ringing
 	case e.CallState == "Connected" && e.Location == "abonent":
 		c.State = telephony.Answered
+	case e.CallState == "Disconnected" && e.Location != "ivr":
+		reason, err := e.Reason.int("disconnect_reason")
+		if err != nil {
+			return c, false, err
+		}
+		c.State, c.Disposition, c.Leg = telephony.Ended, disposition(reason), "leg:"+string(e.CallID)
 	case e.CallState == "":
 		return c, false, malformed("call_state", "is missing")
 	default:

@@ -43,6 +43,10 @@ func TestRecordedCallsBecomeCallEvents(t *testing.T) {
 			{ID: e1, State: "ringing", Direction: "in", From: "79161230001", To: "74951000000", At: unix(1715690231)},
 			{ID: e1, State: "ringing", Direction: "in", From: "79161230001", To: "74951000000", Extension: "101", At: unix(1715690236)},
 			{ID: e1, State: "answered", Direction: "in", From: "79161230001", To: "74951000000", Extension: "101", At: unix(1715690240)},
+			// The employee's leg disconnecting: the call ends as far as it
+			// knows; answered sticks, and the summary adds the talk time.
+			{ID: e1, State: "ended", Direction: "in", From: "79161230001", To: "74951000000", Extension: "101",
+				Disposition: "cancelled", Leg: "leg:MToxMDA6NTAwOjI1Nw==", At: unix(1715690365)},
 			{ID: e1, State: "ended", Direction: "in", From: "79161230001", To: "74951000000", Extension: "101", Duration: 125,
 				Disposition: "answered", At: unix(1715690365)},
 			{ID: e1, State: "recording", Direction: "in", Extension: "101", RecordingURL: rec, At: unix(1715690365)},
@@ -53,6 +57,8 @@ func TestRecordedCallsBecomeCallEvents(t *testing.T) {
 		}, []telephony.Call{
 			{ID: e2, State: "ringing", Direction: "in", From: "79161230003", To: "74951000000", At: unix(1715702565)},
 			{ID: e2, State: "ringing", Direction: "in", From: "79161230003", To: "74951000000", Extension: "102", At: unix(1715702566)},
+			{ID: e2, State: "ended", Direction: "in", From: "79161230003", To: "74951000000", Extension: "102",
+				Disposition: "no_answer", Leg: "leg:MToxMDA6NTAwOjMwMg==", At: unix(1715702596)},
 			{ID: e2, State: "ended", Direction: "in", From: "79161230003", To: "74951000000", Extension: "102",
 				Disposition: "no_answer", At: unix(1715702596)},
 		}},
