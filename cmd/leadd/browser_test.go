@@ -173,7 +173,7 @@ func contactPage(action, referrerPolicy string) http.Handler {
 	})
 }
 
-// startBrowser starts a headless Chromium for the test, bounded to a minute,
+// startBrowser starts a headless Chromium for the test, bounded to three minutes,
 // and returns its context; tabs are made from it with chromedp.NewContext.
 // With no browser installed the test is skipped, except in CI, which
 // installs one: there a missing browser must fail, not skip.

@@ -66,7 +66,15 @@ func russian(err error) string {
 // envelope, its message in Russian when it asks for Russian.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, form Form, err error) {
 	if wantsHTML(r) {
-		back := backURL(r.Header.Get("Referer"))
+		// The form's page: as the embed script posted it, else the
+		// Referer (only the site's origin on a cross-site post).
+		back := ""
+		if r.PostForm != nil {
+			back = backURL(r.PostForm.Get("page_url"))
+		}
+		if back == "" {
+			back = backURL(r.Header.Get("Referer"))
+		}
 		if form.ErrorURL != "" {
 			q := url.Values{"error": {crm.ErrorCode(err)}, "message": {russian(err)}}
 			var e *crm.Error
