@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -19,7 +20,7 @@ import (
 // page, whose link leads back to the form. LEADD_SCREENSHOTS=dir keeps
 // the pages as PNG files to look at.
 func TestBrowserEmbedScriptCarriesThePageAndUTMAndErrorsAreRussian(t *testing.T) {
-	browser := startBrowser(t)
+	browser := startBrowserFor(t, 3*time.Minute)
 	ta := startApp(t, nil)
 	action := ta.srv.URL + "/hooks/forms/contact"
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

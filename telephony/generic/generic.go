@@ -30,17 +30,35 @@ var _ telephony.Provider = Provider{}
 // ignored; call_id may be a number, duration a string of digits,
 // direction "in"/"out" or "inbound"/"outbound".
 type Event struct {
-	CallID       flexString `json:"call_id"`
-	Direction    string     `json:"direction"`
-	From         string     `json:"from"`
-	To           string     `json:"to"`
-	Extension    flexString `json:"extension"`
-	State        string     `json:"state"`
-	Duration     flexInt    `json:"duration"`
-	Disposition  string     `json:"disposition"`
-	RecordingURL string     `json:"recording_url"`
-	CallerName   string     `json:"caller_name"`
-	At           time.Time  `json:"at"`
+	CallID       string    `json:"call_id"`
+	Direction    string    `json:"direction"`
+	From         string    `json:"from"`
+	To           string    `json:"to"`
+	Extension    string    `json:"extension"`
+	State        string    `json:"state"`
+	Duration     int       `json:"duration"`
+	Disposition  string    `json:"disposition"`
+	RecordingURL string    `json:"recording_url"`
+	CallerName   string    `json:"caller_name"`
+	At           time.Time `json:"at"`
+}
+
+// UnmarshalJSON reads an event as integrators write it: call_id and
+// extension as strings or numbers, duration as a number or digits.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	type plain Event
+	var w struct {
+		plain
+		CallID    flexString `json:"call_id"`
+		Extension flexString `json:"extension"`
+		Duration  flexInt    `json:"duration"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*e = Event(w.plain)
+	e.CallID, e.Extension, e.Duration = string(w.CallID), string(w.Extension), int(w.Duration)
+	return nil
 }
 
 // flexString is a JSON string or number, kept as its text.
@@ -127,8 +145,8 @@ func (p Provider) Parse(r *http.Request, body []byte) ([]telephony.Call, error) 
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&e); err != nil {
 		return nil, &crm.Error{Code: crm.EMALFORMED, Message: "cannot read the event: " + err.Error()}
 	}
-	c := telephony.Call{ID: strings.TrimSpace(string(e.CallID)), State: word(states, e.State), Direction: word(directions, e.Direction),
-		From: e.From, To: e.To, Extension: string(e.Extension), Duration: int(e.Duration), Disposition: word(dispositions, e.Disposition),
+	c := telephony.Call{ID: strings.TrimSpace(e.CallID), State: word(states, e.State), Direction: word(directions, e.Direction),
+		From: e.From, To: e.To, Extension: e.Extension, Duration: e.Duration, Disposition: word(dispositions, e.Disposition),
 		RecordingURL: e.RecordingURL, At: e.At, CallerName: e.CallerName}
 	if c.State == telephony.Ended && c.Disposition == "" {
 		return nil, crm.Invalid("disposition", "an ended call needs its disposition")
