@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,6 +67,11 @@ type Config struct {
 		MissedCallGrace time.Duration `yaml:"missed_call_grace"`
 	} `yaml:"followup"`
 	Routing routing.Config `yaml:"routing"`
+	// Leads: the reasons a lead may be closed as junk (spam, duplicate
+	// and unreachable must be among them). Reloaded on SIGHUP.
+	Leads struct {
+		JunkReasons []crm.Reason `yaml:"junk_reasons"`
+	} `yaml:"leads"`
 	// Pipelines are the sales processes, reconciled into the database at
 	// start (a stage's key is its identity: renaming keeps its deals).
 	Pipelines []crm.Pipeline `yaml:"pipelines"`
@@ -92,6 +98,8 @@ type Config struct {
 		MaxAttempts int `yaml:"max_attempts"`
 	} `yaml:"processor"`
 	API struct {
+		// Tokens seed a database that has never had a token; after that
+		// tokens are made and revoked with /api/v1/tokens.
 		Tokens []crm.Token `yaml:"tokens"`
 	} `yaml:"api"`
 	// Seed is created at start only on a database with no managers.
@@ -285,6 +293,9 @@ func Load(path string) (Config, error) {
 	if c.Pipelines == nil {
 		c.Pipelines = DefaultPipelines()
 	}
+	if c.Leads.JunkReasons == nil {
+		c.Leads.JunkReasons = slices.Clone(crm.DefaultJunkReasons)
+	}
 	if c.Routing.Pools == nil && c.Routing.Rules == nil && c.Routing.Default == (routing.Target{}) {
 		c.Routing = DefaultRouting()
 	}
@@ -395,6 +406,7 @@ func (c *Config) Validate() []error {
 	}
 	errs = append(errs, c.Routing.Validate("routing")...)
 	errs = append(errs, crm.ValidatePipelines("pipelines", c.Pipelines)...)
+	errs = append(errs, crm.ValidateReasons("leads.junk_reasons", c.Leads.JunkReasons)...)
 	errs = append(errs, c.VATRates.Validate("vat_rates")...)
 	errs = append(errs, c.Documents.Validate("documents")...)
 	errs = append(errs, c.SMTP.Validate("smtp")...)
@@ -419,9 +431,6 @@ func (c *Config) Validate() []error {
 	}
 	if c.Processor.Linger < 0 || c.Processor.Linger > time.Second {
 		bad("processor.linger", "must be between 0 and 1s")
-	}
-	if len(c.API.Tokens) == 0 {
-		bad("api.tokens", "at least one token is needed to use the API")
 	}
 	errs = append(errs, crm.ValidateTokens("api.tokens", c.API.Tokens)...)
 	for i := range c.Seed.Managers {

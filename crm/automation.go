@@ -274,13 +274,12 @@ func (r Rule) run(ctx context.Context, tx pgx.Tx, dealID int64, now time.Time, d
 			FROM deals o WHERE n.id = $1 AND o.id = n.id RETURNING o.stage_id`, d.ID, p.ID, st.ID, now).Scan(&from); err != nil {
 			return "", translate(err, "deal")
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO deal_stage_history (deal_id, from_stage_id, to_stage_id, at) VALUES ($1, $2, $3, $4)`,
-			d.ID, from, st.ID, now)
-		return fmt.Sprintf("moved to %s/%s", p.Key, st.Key), translate(err, "deal history")
+		err := recordStageMove(ctx, tx, d.ID, &from, st.ID, now, Actor{Kind: ActorAutomation, Name: r.Name})
+		return fmt.Sprintf("moved to %s/%s", p.Key, st.Key), err
 	}
 	title := d.Title
 	id, err := createDeal(ctx, tx, DealInput{Title: &title, Pipeline: &p.Key, Stage: &st.Key, ContactID: d.ContactID,
-		CompanyID: d.CompanyID, ManagerID: d.ManagerID, Currency: &d.Currency}, d.LeadID, nil, now)
+		CompanyID: d.CompanyID, ManagerID: d.ManagerID, Currency: &d.Currency}, d.LeadID, Actor{Kind: ActorAutomation, Name: r.Name}, now)
 	if err != nil {
 		return "", err
 	}

@@ -59,8 +59,9 @@ func (s *Store) CreateActivity(ctx context.Context, in ActivityInput) (Activity,
 		return Activity{}, Invalid("participants", "every manager and participant must be an active manager")
 	}
 	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO activities (type, subject, lead_id, deal_id, manager_id, due_at, duration, participants)
-		VALUES ($1, $2, $3, $4, $5, $6, make_interval(mins => $7), $8) RETURNING id`,
+	err := s.pool.QueryRow(ctx, `INSERT INTO activities (type, subject, lead_id, deal_id, contact_id, manager_id, due_at, duration, participants)
+		VALUES ($1, $2, $3, $4, coalesce((SELECT contact_id FROM deals WHERE id = $4), (SELECT contact_id FROM leads WHERE id = $3)),
+			$5, $6, make_interval(mins => $7), $8) RETURNING id`,
 		in.Type, strings.TrimSpace(in.Subject), in.LeadID, in.DealID, in.ManagerID, in.DueAt.UTC(), in.Minutes, nonNil(uniq(in.Participants))).Scan(&id)
 	if err != nil {
 		return Activity{}, translate(err, "activity")

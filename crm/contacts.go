@@ -3,12 +3,13 @@ package crm
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/leadd/leadd/dedupe"
 )
 
 // Contact is a person the company knows.
@@ -32,6 +33,12 @@ type Company struct {
 	KPP     *string `json:"kpp"`
 	OGRN    *string `json:"ogrn"`
 	Address string  `json:"address"`
+	// The company's bank: its name, BIK, settlement and correspondent
+	// accounts (the control keys checked against the BIK).
+	Bank        string  `json:"bank"`
+	BIK         *string `json:"bik"`
+	Account     *string `json:"account"`
+	CorrAccount *string `json:"corr_account"`
 	// Director, DirectorPost and SignatoryBasis are who signs for the
 	// company and on what basis, in the nominative («Сидоров Пётр
 	// Ильич», «Генеральный директор») and the genitive («Устава»): a
@@ -55,11 +62,13 @@ func scanContact(row pgx.Row) (Contact, error) {
 	return c, err
 }
 
-const companyColumns = `id, name, inn, kpp, ogrn, address, director, director_post, signatory_basis, manager_id, phones, emails, created_at, updated_at`
+const companyColumns = `id, name, inn, kpp, ogrn, address, bank, bik, account, corr_account, director, director_post, signatory_basis,
+	manager_id, phones, emails, created_at, updated_at`
 
 func scanCompany(row pgx.Row) (Company, error) {
 	var c Company
-	err := row.Scan(&c.ID, &c.Name, &c.INN, &c.KPP, &c.OGRN, &c.Address, &c.Director, &c.DirectorPost, &c.SignatoryBasis,
+	err := row.Scan(&c.ID, &c.Name, &c.INN, &c.KPP, &c.OGRN, &c.Address, &c.Bank, &c.BIK, &c.Account, &c.CorrAccount,
+		&c.Director, &c.DirectorPost, &c.SignatoryBasis,
 		&c.ManagerID, &c.Phones, &c.Emails, &c.CreatedAt, &c.UpdatedAt)
 	return c, err
 }
@@ -239,22 +248,26 @@ func escapeLike(s string) string {
 
 // CompanyInput creates or changes a company. Nil fields stay.
 type CompanyInput struct {
-	Name      *string   `json:"name"`
-	INN       *string   `json:"inn"`
-	KPP       *string   `json:"kpp"`
-	OGRN      *string   `json:"ogrn"`
-	Address   *string   `json:"address"`
-	ManagerID *int64    `json:"manager_id"`
-	Phones    *[]string `json:"phones"`
-	Emails    *[]string `json:"emails"`
+	Name        *string   `json:"name"`
+	INN         *string   `json:"inn"`
+	KPP         *string   `json:"kpp"`
+	OGRN        *string   `json:"ogrn"`
+	Address     *string   `json:"address"`
+	Bank        *string   `json:"bank"`
+	BIK         *string   `json:"bik"`
+	Account     *string   `json:"account"`
+	CorrAccount *string   `json:"corr_account"`
+	ManagerID   *int64    `json:"manager_id"`
+	Phones      *[]string `json:"phones"`
+	Emails      *[]string `json:"emails"`
 	// The signatory of the company's contracts (see Company).
 	Director       *string `json:"director"`
 	DirectorPost   *string `json:"director_post"`
 	SignatoryBasis *string `json:"signatory_basis"`
 }
 
-var innRe = regexp.MustCompile(`^(\d{10}|\d{12})$`)
-
+// validate tidies the input (requisites without the spaces and dashes
+// typed in them; "" clears one on a patch) and checks what it can alone.
 func (in *CompanyInput) validate(create bool) error {
 	if in.Name != nil {
 		*in.Name = strings.TrimSpace(*in.Name)
@@ -267,22 +280,113 @@ func (in *CompanyInput) validate(create bool) error {
 			return Invalid(field, "is one line of at most 200 characters")
 		}
 	}
-	if in.INN != nil {
-		inn := strings.TrimSpace(*in.INN)
-		in.INN = &inn
-		if inn == "" {
-			in.INN = nil
-		} else if !innRe.MatchString(inn) {
-			return Invalid("inn", "an INN is 10 digits (organisation) or 12 (entrepreneur), not %q", inn)
+	for _, f := range []**string{&in.INN, &in.KPP, &in.OGRN, &in.BIK, &in.Account, &in.CorrAccount} {
+		if *f != nil {
+			v := dedupe.Requisite(**f)
+			*f = &v
+		}
+	}
+	if create {
+		for _, f := range []**string{&in.INN, &in.KPP, &in.OGRN, &in.BIK, &in.Account, &in.CorrAccount} {
+			if *f != nil && **f == "" {
+				*f = nil
+			}
 		}
 	}
 	return nil
 }
 
-// CreateCompany stores a company. Errors: EINVALID, ECONFLICT (the INN is
-// another company's).
+// CheckCompanyRequisites returns an EINVALID error naming the first field
+// at fault (inn, kpp, ogrn, bik, account, corr_account), or nil. Every
+// field is optional, but what is given must pass its checksum, agree with
+// the INN (an entrepreneur has no KPP and a 15-digit OGRNIP) and an
+// account needs its bank's BIK.
+func CheckCompanyRequisites(c Company) error {
+	inn, kpp, ogrn := deref(c.INN), deref(c.KPP), deref(c.OGRN)
+	bik, account, corr := deref(c.BIK), deref(c.Account), deref(c.CorrAccount)
+	org, ie := len(inn) == 10, len(inn) == 12
+	switch {
+	case inn == "":
+	case !dedupe.AllDigits(inn) || !org && !ie:
+		return Invalid("inn", "an INN is 10 digits (organisation) or 12 (entrepreneur), not %q", inn)
+	case !dedupe.ValidINN(inn):
+		return Invalid("inn", "control digits do not match: %q is mistyped", inn)
+	}
+	switch {
+	case kpp == "":
+	case ie:
+		return Invalid("kpp", "an entrepreneur (12-digit INN) has no KPP")
+	case !dedupe.ValidKPP(kpp):
+		return Invalid("kpp", "a KPP is 4 digits, 2 digits or letters A-Z, 3 digits, not %q", kpp)
+	}
+	switch {
+	case ogrn == "":
+	case !dedupe.AllDigits(ogrn) || len(ogrn) != 13 && len(ogrn) != 15:
+		return Invalid("ogrn", "an OGRN is 13 digits, an OGRNIP 15, not %q", ogrn)
+	case org && len(ogrn) != 13:
+		return Invalid("ogrn", "an organisation has a 13-digit OGRN, not %q", ogrn)
+	case ie && len(ogrn) != 15:
+		return Invalid("ogrn", "an entrepreneur has a 15-digit OGRNIP, not %q", ogrn)
+	case !dedupe.ValidOGRN(ogrn):
+		return Invalid("ogrn", "control digit does not match: %q is mistyped", ogrn)
+	}
+	switch {
+	case bik != "" && !dedupe.ValidBIK(bik):
+		return Invalid("bik", "a BIK is 9 digits, not %q", bik)
+	case bik == "" && (account != "" || corr != ""):
+		return Invalid("bik", "is required with an account")
+	}
+	for _, a := range []struct {
+		field, v string
+		ok       func(bik, account string) bool
+	}{{"account", account, dedupe.ValidAccount}, {"corr_account", corr, dedupe.ValidCorrAccount}} {
+		switch {
+		case a.v == "":
+		case len(a.v) != 20 || !dedupe.AllDigits(a.v):
+			return Invalid(a.field, "an account is 20 digits, not %q", a.v)
+		case !a.ok(bik, a.v):
+			return Invalid(a.field, "control key does not match BIK %s: %q is mistyped or belongs to another bank", bik, a.v)
+		}
+	}
+	return nil
+}
+
+// apply puts the input's fields on a company.
+func (in *CompanyInput) apply(c *Company) {
+	set(&c.Name, in.Name)
+	set(&c.Address, in.Address)
+	set(&c.Bank, in.Bank)
+	for _, f := range []struct{ dst, v *string }{{&c.Director, in.Director}, {&c.DirectorPost, in.DirectorPost}, {&c.SignatoryBasis, in.SignatoryBasis}} {
+		if f.v != nil {
+			*f.dst = strings.TrimSpace(*f.v)
+		}
+	}
+	for _, f := range []struct{ dst, v **string }{{&c.INN, &in.INN}, {&c.KPP, &in.KPP}, {&c.OGRN, &in.OGRN},
+		{&c.BIK, &in.BIK}, {&c.Account, &in.Account}, {&c.CorrAccount, &in.CorrAccount}} {
+		if *f.v != nil {
+			*f.dst = *f.v
+			if **f.v == "" {
+				*f.dst = nil
+			}
+		}
+	}
+	if in.ManagerID != nil {
+		c.ManagerID = in.ManagerID
+	}
+	set(&c.Phones, in.Phones)
+	set(&c.Emails, in.Emails)
+}
+
+// CreateCompany stores a company. Errors: EINVALID (naming the field: a
+// requisite that fails its checksum), ECONFLICT (the INN is another
+// company's).
 func (s *Store) CreateCompany(ctx context.Context, in CompanyInput) (Company, error) {
 	if err := in.validate(true); err != nil {
+		return Company{}, err
+	}
+	var c Company
+	in.apply(&c)
+	if err := CheckCompanyRequisites(c); err != nil {
 		return Company{}, err
 	}
 	var id int64
@@ -299,11 +403,11 @@ func (s *Store) CreateCompany(ctx context.Context, in CompanyInput) (Company, er
 
 func createCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, now time.Time) (int64, error) {
 	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO companies (name, inn, kpp, ogrn, address, manager_id, phones, emails, created_at, updated_at,
-			director, director_post, signatory_basis)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12) RETURNING id`,
-		deref(in.Name), in.INN, in.KPP, in.OGRN, deref(in.Address), in.ManagerID,
-		nonNil(derefSlice(in.Phones)), nonNil(derefSlice(in.Emails)), now,
+	err := tx.QueryRow(ctx, `INSERT INTO companies (name, inn, kpp, ogrn, address, bank, bik, account, corr_account, manager_id,
+			phones, emails, name_key, created_at, updated_at, director, director_post, signatory_basis)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) RETURNING id`,
+		deref(in.Name), in.INN, in.KPP, in.OGRN, deref(in.Address), deref(in.Bank), in.BIK, in.Account, in.CorrAccount, in.ManagerID,
+		nonNil(derefSlice(in.Phones)), nonNil(derefSlice(in.Emails)), dedupe.CompanyKey(deref(in.Name)), now,
 		strings.TrimSpace(deref(in.Director)), strings.TrimSpace(deref(in.DirectorPost)), strings.TrimSpace(deref(in.SignatoryBasis))).Scan(&id)
 	return id, translate(err, "company with this INN")
 }
@@ -314,25 +418,66 @@ func (s *Store) Company(ctx context.Context, id int64) (Company, error) {
 	return c, translate(err, "company")
 }
 
-// UpdateCompany changes a company. Errors: ENOTFOUND, EINVALID, ECONFLICT.
+// UpdateCompany changes a company; a requisite given as "" is cleared.
+// The company as it would be is checked, so an account is checked against
+// the BIK it already has. Errors: ENOTFOUND, EINVALID (naming the field),
+// ECONFLICT.
 func (s *Store) UpdateCompany(ctx context.Context, id int64, in CompanyInput) (Company, error) {
 	if err := in.validate(false); err != nil {
 		return Company{}, err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE companies SET name = coalesce($2, name), inn = coalesce($3, inn), kpp = coalesce($4, kpp),
-			ogrn = coalesce($5, ogrn), address = coalesce($6, address), manager_id = coalesce($7, manager_id),
-			phones = coalesce($8, phones), emails = coalesce($9, emails), updated_at = $10,
-			director = coalesce($11, director), director_post = coalesce($12, director_post),
-			signatory_basis = coalesce($13, signatory_basis)
-		WHERE id = $1 AND merged_into IS NULL`, id, in.Name, in.INN, in.KPP, in.OGRN, in.Address, in.ManagerID, in.Phones, in.Emails, s.now(),
-		trimmed(in.Director), trimmed(in.DirectorPost), trimmed(in.SignatoryBasis))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err := scanCompany(tx.QueryRow(ctx, `SELECT `+companyColumns+` FROM companies WHERE id = $1 AND merged_into IS NULL FOR UPDATE`, id))
+		if err != nil {
+			return translate(err, "company")
+		}
+		in.apply(&c)
+		if err := CheckCompanyRequisites(c); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE companies SET name = $2, inn = $3, kpp = $4, ogrn = $5, address = $6, bank = $7, bik = $8,
+				account = $9, corr_account = $10, manager_id = $11, phones = $12, emails = $13, name_key = $14, updated_at = $15,
+				director = $16, director_post = $17, signatory_basis = $18
+			WHERE id = $1`, id, c.Name, c.INN, c.KPP, c.OGRN, c.Address, c.Bank, c.BIK, c.Account, c.CorrAccount, c.ManagerID,
+			nonNil(c.Phones), nonNil(c.Emails), dedupe.CompanyKey(c.Name), s.now(), c.Director, c.DirectorPost, c.SignatoryBasis)
+		return translate(err, "company with this INN")
+	})
 	if err != nil {
-		return Company{}, translate(err, "company with this INN")
-	}
-	if tag.RowsAffected() == 0 {
-		return Company{}, Errorf(ENOTFOUND, "company not found")
+		return Company{}, err
 	}
 	return s.Company(ctx, id)
+}
+
+// KeyCompanies gives the companies made before name keys their key; it
+// returns how many it keyed.
+func (s *Store) KeyCompanies(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		var ids []int64
+		var keys []string
+		rows, err := s.pool.Query(ctx, `SELECT id, name FROM companies WHERE name_key IS NULL ORDER BY id LIMIT 1000`)
+		if err != nil {
+			return n, translate(err, "companies")
+		}
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return n, err
+			}
+			ids, keys = append(ids, id), append(keys, dedupe.CompanyKey(name))
+		}
+		rows.Close()
+		if len(ids) == 0 {
+			return n, rows.Err()
+		}
+		if _, err := s.pool.Exec(ctx, `UPDATE companies c SET name_key = u.key FROM unnest($1::bigint[], $2::text[]) AS u(id, key)
+			WHERE c.id = u.id`, ids, keys); err != nil {
+			return n, translate(err, "companies")
+		}
+		n += len(ids)
+	}
 }
 
 // CompanyFilter selects companies, newest first.

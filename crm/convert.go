@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/leadd/leadd/dedupe"
 )
 
 // Conversion qualifies a lead: for a person (contact + deal), or for a
@@ -30,9 +32,15 @@ type Converted struct {
 // then by name) are reused, not duplicated. The lead becomes converted,
 // its touches and activities move to the deal, and the deal's manager is
 // the lead's. Errors: ENOTFOUND, EINVALID, ECONFLICT (the lead is closed).
-func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by *int64) (Converted, error) {
+func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by Actor) (Converted, error) {
 	if c.Company != nil {
-		if err := c.Company.validate(true); err != nil {
+		err := c.Company.validate(true)
+		if err == nil {
+			var co Company
+			c.Company.apply(&co)
+			err = CheckCompanyRequisites(co)
+		}
+		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {
 				e.Field = "company." + e.Field
@@ -116,8 +124,18 @@ func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by 
 		if _, err := tx.Exec(ctx, `UPDATE touches SET deal_id = $2, contact_id = $3 WHERE lead_id = $1`, leadID, out.DealID, *contactID); err != nil {
 			return translate(err, "touches")
 		}
+		// The calls that were to reach the person have done their work:
+		// qualifying the lead is the answer. The rest (a letter to answer,
+		// a meeting) moves to the deal with its history.
+		if _, err := tx.Exec(ctx, `UPDATE activities SET done_at = $2, outcome = 'done: lead converted'
+			WHERE lead_id = $1 AND type = 'call' AND done_at IS NULL`, leadID, now); err != nil {
+			return translate(err, "activities")
+		}
 		if _, err := tx.Exec(ctx, `UPDATE activities SET deal_id = $2, contact_id = $3 WHERE lead_id = $1`, leadID, out.DealID, *contactID); err != nil {
 			return translate(err, "activities")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE notes SET deal_id = $2, contact_id = $3 WHERE lead_id = $1`, leadID, out.DealID, *contactID); err != nil {
+			return translate(err, "notes")
 		}
 		return Enqueue(ctx, tx, fmt.Sprintf("lead.converted:%d", leadID),
 			LeadConverted{LeadID: leadID, DealID: out.DealID, ContactID: out.ContactID, CompanyID: out.CompanyID, ManagerID: l.ManagerID})
@@ -125,7 +143,9 @@ func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by 
 	return out, err
 }
 
-// findOrCreateCompany reuses a company by INN, then by name.
+// findOrCreateCompany reuses a company by INN, then by its name key (legal
+// form, quotes and alphabet aside: «ООО "Ромашка"» is "OOO Romashka"), a
+// company with another INN never.
 func findOrCreateCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, managerID *int64, now time.Time) (int64, error) {
 	var id int64
 	if in.INN != nil {
@@ -136,8 +156,12 @@ func findOrCreateCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, manage
 			return 0, translate(err, "company")
 		}
 	}
-	err := tx.QueryRow(ctx, `SELECT id FROM companies WHERE lower(name) = lower($1) AND merged_into IS NULL
-		AND ($2::text IS NULL OR inn IS NULL) ORDER BY id LIMIT 1`, deref(in.Name), in.INN).Scan(&id)
+	key := dedupe.CompanyKey(deref(in.Name))
+	if key == "" {
+		key = "\x00" // only a legal form: it names no company
+	}
+	err := tx.QueryRow(ctx, `SELECT id FROM companies WHERE name_key = $1 AND merged_into IS NULL
+		AND ($2::text IS NULL OR inn IS NULL) ORDER BY id LIMIT 1`, key, in.INN).Scan(&id)
 	if err == nil {
 		if in.INN != nil {
 			_, err = tx.Exec(ctx, `UPDATE companies SET inn = $2 WHERE id = $1`, id, *in.INN)

@@ -20,7 +20,8 @@ const (
 	StatusJunk       = "junk"
 )
 
-// JunkReasons are the reasons a lead may be closed as junk.
+// JunkReasons are the keys of DefaultJunkReasons; the reasons in force
+// are the configuration's (Store.JunkReasons).
 var JunkReasons = []string{"spam", "test", "job_seeker", "duplicate", "unreachable", "other"}
 
 // Channels an inbound touch arrives on.
@@ -215,16 +216,25 @@ const (
 	ActivityEmail   = "email"
 )
 
-// Activity is something a manager has to do by a time.
+// Activity is something a manager has to do by a time, and what it is
+// about: a lead, a deal, a contact (any that apply).
 type Activity struct {
 	ID        int64      `json:"id"`
 	Type      string     `json:"type"`
 	Subject   string     `json:"subject"`
 	LeadID    *int64     `json:"lead_id"`
+	DealID    *int64     `json:"deal_id"`
+	ContactID *int64     `json:"contact_id"`
 	ManagerID int64      `json:"manager_id"`
 	DueAt     time.Time  `json:"due_at"`
 	DoneAt    *time.Time `json:"done_at"`
 	Outcome   *string    `json:"outcome"`
+	// A call's particulars, when the PBX told them (null otherwise):
+	// seconds talked, in or out, the recording, the manager's extension.
+	Duration     *int    `json:"duration"`
+	Direction    *string `json:"direction"`
+	RecordingURL *string `json:"recording_url"`
+	Extension    *string `json:"extension"`
 }
 
 // Candidate is a manager a routing decision chose from, and why they were
@@ -250,6 +260,24 @@ type Assignment struct {
 	// (zero: now + the SLA). Decided, not stored with the hop.
 	DueAt    time.Time `json:"-"`
 	Deadline time.Time `json:"-"`
+	// OwnerHold: the lead went to the client's own manager, whose deadline
+	// is the owner's SLA; past it a supervisor is told, and the lead moves
+	// on only when ReassignOwner.
+	OwnerHold     bool `json:"-"`
+	ReassignOwner bool `json:"-"`
+}
+
+// ownerSLA is what the lead's SLA clock does when it runs out: "" move
+// on, "notify" tell a supervisor, "reassign" tell and move on.
+func (a Assignment) ownerSLA() *string {
+	if !a.OwnerHold || a.ManagerID == nil {
+		return nil
+	}
+	v := "notify"
+	if a.ReassignOwner {
+		v = "reassign"
+	}
+	return &v
 }
 
 // Counters are a manager's open activities due today (not yet overdue) and

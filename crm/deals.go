@@ -88,7 +88,7 @@ func (in *DealInput) validate() error {
 
 // CreateDeal opens a deal by hand, in the first stage of its pipeline (the
 // default when none is named). Errors: EINVALID.
-func (s *Store) CreateDeal(ctx context.Context, in DealInput, by *int64) (Deal, error) {
+func (s *Store) CreateDeal(ctx context.Context, in DealInput, by Actor) (Deal, error) {
 	if err := in.validate(); err != nil {
 		return Deal{}, err
 	}
@@ -108,7 +108,7 @@ func (s *Store) CreateDeal(ctx context.Context, in DealInput, by *int64) (Deal, 
 }
 
 // createDeal writes a deal and its first stage in history.
-func createDeal(ctx context.Context, tx pgx.Tx, in DealInput, leadID, by *int64, now time.Time) (int64, error) {
+func createDeal(ctx context.Context, tx pgx.Tx, in DealInput, leadID *int64, by Actor, now time.Time) (int64, error) {
 	p, err := pipelineByKey(ctx, tx, deref(in.Pipeline), "pipeline")
 	if err != nil {
 		return 0, err
@@ -136,9 +136,8 @@ func createDeal(ctx context.Context, tx pgx.Tx, in DealInput, leadID, by *int64,
 	if err != nil {
 		return 0, translate(err, "deal")
 	}
-	if _, err = tx.Exec(ctx, `INSERT INTO deal_stage_history (deal_id, to_stage_id, at, by_manager_id) VALUES ($1, $2, $3, $4)`,
-		id, st.ID, now, by); err != nil {
-		return 0, translate(err, "deal history")
+	if err := recordStageMove(ctx, tx, id, nil, st.ID, now, by); err != nil {
+		return 0, err
 	}
 	return id, Enqueue(ctx, tx, "deal.created:"+strconv.FormatInt(id, 10), DealCreated{DealID: id, ManagerID: in.ManagerID, LeadID: leadID})
 }
@@ -256,7 +255,7 @@ func (s *Store) UpdateDeal(ctx context.Context, id int64, in DealInput) (Deal, e
 // MoveDeal moves a deal to another stage of its pipeline; a lost stage
 // needs a loss reason. Every move is recorded (from, to, when, who); moving
 // to the stage it is in changes nothing. Errors: ENOTFOUND, EINVALID.
-func (s *Store) MoveDeal(ctx context.Context, id int64, stage, lossReason string, by *int64) (Deal, error) {
+func (s *Store) MoveDeal(ctx context.Context, id int64, stage, lossReason string, by Actor) (Deal, error) {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var pipelineID, from int64
 		if err := tx.QueryRow(ctx, `SELECT pipeline_id, stage_id FROM deals WHERE id = $1 FOR UPDATE`, id).Scan(&pipelineID, &from); err != nil {
@@ -295,9 +294,8 @@ func (s *Store) MoveDeal(ctx context.Context, id int64, stage, lossReason string
 			WHERE id = $1`, id, to.ID, reason, now, to.Closed()); err != nil {
 			return translate(err, "deal")
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO deal_stage_history (deal_id, from_stage_id, to_stage_id, at, by_manager_id)
-			VALUES ($1, $2, $3, $4, $5)`, id, from, to.ID, now, by); err != nil {
-			return translate(err, "deal history")
+		if err := recordStageMove(ctx, tx, id, &from, to.ID, now, by); err != nil {
+			return err
 		}
 		moved, err := scanDeal(tx.QueryRow(ctx, `SELECT `+dealColumns+dealFrom+` WHERE d.id = $1`, id))
 		if err != nil {
@@ -326,12 +324,40 @@ func containsStr(list []string, s string) bool {
 
 // StageMove is one entry of a deal's stage history.
 type StageMove struct {
+	DealID      int64     `json:"deal_id"`
 	From        *string   `json:"from"` // stage key; null for the first
 	FromName    *string   `json:"from_name"`
 	To          string    `json:"to"`
 	ToName      string    `json:"to_name"`
 	At          time.Time `json:"at"`
 	ByManagerID *int64    `json:"by_manager_id"`
+	// By is who moved it: a manager (with their name), a token, an
+	// automation rule, a payment; null only for moves recorded before
+	// Leadd kept it.
+	By *Actor `json:"by"`
+}
+
+// recordStageMove writes one line of a deal's stage history.
+func recordStageMove(ctx context.Context, tx pgx.Tx, dealID int64, from *int64, to int64, at time.Time, by Actor) error {
+	_, err := tx.Exec(ctx, `INSERT INTO deal_stage_history (deal_id, from_stage_id, to_stage_id, at, by_manager_id, by_kind, by_name)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, dealID, from, to, at, by.ManagerID, by.kindPtr(), by.Name)
+	return translate(err, "deal history")
+}
+
+// stageMoveBy reads who made a move from its history row; a manager's
+// name is their own, not their token's.
+func stageMoveBy(kind *string, managerID *int64, name string, managerName *string) *Actor {
+	if kind == nil && managerID == nil {
+		return nil
+	}
+	a := &Actor{Kind: ActorManager, ManagerID: managerID, Name: name}
+	if kind != nil {
+		a.Kind = *kind
+	}
+	if managerName != nil {
+		a.Name = *managerName
+	}
+	return a
 }
 
 // DealHistory returns a deal's stage moves, oldest first. Errors:
@@ -340,16 +366,31 @@ func (s *Store) DealHistory(ctx context.Context, id int64) ([]StageMove, error) 
 	if _, err := s.Deal(ctx, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT f.key, f.name, t.key, t.name, h.at, h.by_manager_id
-		FROM deal_stage_history h JOIN stages t ON t.id = h.to_stage_id LEFT JOIN stages f ON f.id = h.from_stage_id
-		WHERE h.deal_id = $1 ORDER BY h.id`, id)
+	rows, err := s.pool.Query(ctx, `SELECT `+stageMoveColumns+stageMoveFrom+` WHERE h.deal_id = $1 ORDER BY h.id`, id)
 	if err != nil {
 		return nil, translate(err, "deal history")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StageMove, error) {
-		var m StageMove
-		err := r.Scan(&m.From, &m.FromName, &m.To, &m.ToName, &m.At, &m.ByManagerID)
-		return m, err
-	})
+	out, err := pgx.CollectRows(rows, scanStageMove)
 	return out, translate(err, "deal history")
+}
+
+const stageMoveColumns = `h.id, h.deal_id, f.key, f.name, t.key, t.name, h.at, h.by_manager_id, h.by_kind, h.by_name, m.name`
+
+const stageMoveFrom = ` FROM deal_stage_history h JOIN stages t ON t.id = h.to_stage_id LEFT JOIN stages f ON f.id = h.from_stage_id
+	LEFT JOIN managers m ON m.id = h.by_manager_id`
+
+func scanStageMove(r pgx.CollectableRow) (StageMove, error) {
+	_, m, err := scanStageMoveID(r)
+	return m, err
+}
+
+// scanStageMoveID reads a history row and its id.
+func scanStageMoveID(r pgx.CollectableRow) (int64, StageMove, error) {
+	var m StageMove
+	var id int64
+	var kind, managerName *string
+	var name string
+	err := r.Scan(&id, &m.DealID, &m.From, &m.FromName, &m.To, &m.ToName, &m.At, &m.ByManagerID, &kind, &name, &managerName)
+	m.By = stageMoveBy(kind, m.ByManagerID, name, managerName)
+	return id, m, err
 }

@@ -186,7 +186,7 @@ func (s *Store) Activities(ctx context.Context, managerID int64, due string) ([]
 	// An activity is overdue once its due time and its grace (a missed
 	// call's call-back has one) have passed; until then it is today's.
 	grace := due == "overdue"
-	rows, err := s.pool.Query(ctx, `SELECT id, type, subject, lead_id, manager_id, due_at, done_at, outcome FROM activities
+	rows, err := s.pool.Query(ctx, `SELECT `+activityColumns+` FROM activities
 		WHERE manager_id = $1 AND done_at IS NULL
 		  AND ($2::timestamptz IS NULL OR due_at + grace >= $2)
 		  AND ($3::timestamptz IS NULL OR due_at + CASE WHEN $4 THEN grace ELSE '0' END < $3)
@@ -212,7 +212,7 @@ func endOfDay(t time.Time, loc *time.Location) time.Time {
 
 // Activity returns one activity. Errors: ENOTFOUND.
 func (s *Store) Activity(ctx context.Context, id int64) (Activity, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, type, subject, lead_id, manager_id, due_at, done_at, outcome FROM activities WHERE id = $1`, id)
+	rows, err := s.pool.Query(ctx, `SELECT `+activityColumns+` FROM activities WHERE id = $1`, id)
 	if err != nil {
 		return Activity{}, translate(err, "activity")
 	}

@@ -16,7 +16,7 @@ import (
 // many it moved.
 func ReassignOverdue(ctx context.Context, tx pgx.Tx, now time.Time, assigner Assigner, maxHops, limit int) (int, error) {
 	rows, err := tx.Query(ctx, `SELECT l.id, l.channel, l.source, l.utm, l.phones, l.emails, l.comment, l.contact_id,
-			c.manager_id, l.hops, l.rule, l.manager_id,
+			c.manager_id, l.hops, l.rule, l.manager_id, l.owner_sla,
 			ARRAY(SELECT DISTINCT manager_id FROM assignments WHERE lead_id = l.id AND manager_id IS NOT NULL)
 		FROM leads l LEFT JOIN contacts c ON c.id = l.contact_id
 		WHERE l.status = 'new' AND l.sla_due_at <= $1
@@ -31,18 +31,32 @@ func ReassignOverdue(ctx context.Context, tx pgx.Tx, now time.Time, assigner Ass
 		hops           int
 		rule           string
 		manager        *int64
+		ownerSLA       *string
 		tried          []int64
 	}
 	leads, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
 		var d due
 		err := r.Scan(&d.id, &d.in.Channel, &d.in.Source, &d.in.UTM, &d.in.Phones, &d.in.Emails, &d.in.Text, &d.contact,
-			&d.owner, &d.hops, &d.rule, &d.manager, &d.tried)
+			&d.owner, &d.hops, &d.rule, &d.manager, &d.ownerSLA, &d.tried)
 		return d, err
 	})
 	if err != nil {
 		return 0, translate(err, "overdue leads")
 	}
 	for _, d := range leads {
+		if d.ownerSLA != nil && *d.ownerSLA == "notify" {
+			// The client's own manager keeps their client: a supervisor is
+			// told, and the clock stops.
+			if _, err := tx.Exec(ctx, `UPDATE leads SET sla_due_at = NULL, owner_sla = NULL WHERE id = $1`, d.id); err != nil {
+				return 0, translate(err, "lead")
+			}
+			payload := SLAMissed{LeadID: d.id, FromManagerID: d.manager, ToManagerID: d.manager, Hop: d.hops,
+				Reason: "owner's SLA: the client's own manager has not taken their lead in time; it stays with them"}
+			if err := Enqueue(ctx, tx, fmt.Sprintf("owner_sla_missed:%d:%d", d.id, now.UnixNano()), payload); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		var a Assignment
 		if d.hops >= maxHops {
 			a = Assignment{Rule: d.rule, Strategy: "queue", Candidates: []Candidate{},

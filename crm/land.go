@@ -138,17 +138,25 @@ type person struct {
 }
 
 // lookup finds, in one round trip, the person's open lead (locking it)
-// and their contact.
+// and their contact. A known contact is one person across all their
+// identities: their open lead is found by any identity of the touch, by
+// any of the contact's, or by the contact itself.
 func lookup(ctx context.Context, tx pgx.Tx, ids []string) (person, error) {
 	var p person
 	var leadID, leadManager, dealID, dealManager *int64
-	err := tx.QueryRow(ctx, `WITH ol AS (
-			SELECT l.id, l.manager_id FROM lead_identities li JOIN leads l ON l.id = li.lead_id
-			WHERE li.identity = ANY($1) AND l.status IN ('new', 'in_progress')
-			ORDER BY l.id LIMIT 1 FOR UPDATE OF l),
-		c AS (
+	err := tx.QueryRow(ctx, `WITH c AS (
 			SELECT c.id, c.manager_id FROM contact_identities ci JOIN contacts c ON c.id = ci.contact_id
 			WHERE ci.identity = ANY($1) AND c.merged_into IS NULL ORDER BY c.id LIMIT 1),
+		ol AS (
+			SELECT l.id, l.manager_id FROM leads l
+			WHERE l.status IN ('new', 'in_progress') AND l.id IN (
+				SELECT lead_id FROM lead_identities WHERE identity = ANY($1)
+				UNION ALL
+				SELECT li.lead_id FROM contact_identities ci JOIN lead_identities li ON li.identity = ci.identity
+				WHERE ci.contact_id = (SELECT id FROM c)
+				UNION ALL
+				SELECT id FROM leads WHERE contact_id = (SELECT id FROM c) AND status IN ('new', 'in_progress'))
+			ORDER BY l.id LIMIT 1 FOR UPDATE OF l),
 		d AS (
 			SELECT d.id, d.manager_id FROM deals d WHERE d.contact_id = (SELECT id FROM c) AND d.closed_at IS NULL
 			ORDER BY d.id DESC LIMIT 1)
@@ -230,8 +238,8 @@ func recordAssignment(ctx context.Context, tx pgx.Tx, leadID int64, contactID *i
 		deadline = &a.Deadline
 	}
 	if _, err := tx.Exec(ctx, `UPDATE leads SET manager_id = $2, rule = CASE WHEN $3 IN ('', 'manual') THEN rule ELSE $3 END,
-		sla_due_at = CASE WHEN status = 'new' THEN $4::timestamptz END, updated_at = $5 WHERE id = $1`,
-		leadID, a.ManagerID, a.Rule, deadline, now); err != nil {
+		sla_due_at = CASE WHEN status = 'new' THEN $4::timestamptz END, updated_at = $5, owner_sla = $6 WHERE id = $1`,
+		leadID, a.ManagerID, a.Rule, deadline, now, a.ownerSLA()); err != nil {
 		return translate(err, "lead")
 	}
 	if a.ManagerID == nil {

@@ -113,13 +113,22 @@ func lookupMany(ctx context.Context, tx pgx.Tx, batch []Incoming, which []int) (
 			ords, ids = append(ords, int32(i)), append(ids, id)
 		}
 	}
+	// A known contact is one person across their identities: their open
+	// lead is found by any identity of the touch, any of the contact's, or
+	// the contact itself (as lookup does).
 	rows, err := tx.Query(ctx, `WITH q AS (SELECT * FROM unnest($1::int[], $2::text[]) AS q(ord, identity)),
-		ol AS (SELECT DISTINCT ON (q.ord) q.ord, l.id, l.manager_id
-			FROM q JOIN lead_identities li ON li.identity = q.identity JOIN leads l ON l.id = li.lead_id
-			WHERE l.status IN ('new', 'in_progress') ORDER BY q.ord, l.id),
 		c AS (SELECT DISTINCT ON (q.ord) q.ord, c.id, c.manager_id
 			FROM q JOIN contact_identities ci ON ci.identity = q.identity JOIN contacts c ON c.id = ci.contact_id
 			WHERE c.merged_into IS NULL ORDER BY q.ord, c.id),
+		ol AS (SELECT DISTINCT ON (x.ord) x.ord, l.id, l.manager_id FROM (
+				SELECT q.ord, li.lead_id FROM q JOIN lead_identities li ON li.identity = q.identity
+				UNION ALL
+				SELECT c.ord, li.lead_id FROM c JOIN contact_identities ci ON ci.contact_id = c.id
+					JOIN lead_identities li ON li.identity = ci.identity
+				UNION ALL
+				SELECT c.ord, l.id FROM c JOIN leads l ON l.contact_id = c.id AND l.status IN ('new', 'in_progress')) x
+			JOIN leads l ON l.id = x.lead_id
+			WHERE l.status IN ('new', 'in_progress') ORDER BY x.ord, l.id),
 		d AS (SELECT DISTINCT ON (c.ord) c.ord, d.id, d.manager_id
 			FROM c JOIN deals d ON d.contact_id = c.id AND d.closed_at IS NULL ORDER BY c.ord, d.id DESC)
 		SELECT o.ord, ol.id, ol.manager_id, c.id, c.manager_id, d.id, d.manager_id
@@ -228,6 +237,9 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 		manager    = make([]*int64, n)
 		rule       = make([]string, n)
 		slaDue     = make([]*time.Time, n)
+		ownerSLA   = make([]*string, n)
+		// known contacts' new leads: every identity of theirs is the lead's
+		knownLead, knownContact []int64
 		event      = make([]*string, n)
 		at         = make([]time.Time, n)
 		text       = make([]string, n)
@@ -274,7 +286,10 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 			consent[k] = &c
 		}
 		comment[k], pageURL[k], referrer[k] = in.Text, in.PageURL, in.Referrer
-		contact[k], manager[k], rule[k], slaDue[k] = o.who.contact, d.a.ManagerID, d.a.Rule, d.deadline
+		contact[k], manager[k], rule[k], slaDue[k], ownerSLA[k] = o.who.contact, d.a.ManagerID, d.a.Rule, d.deadline, d.a.ownerSLA()
+		if o.who.contact != nil && d.status == StatusNew {
+			knownLead, knownContact = append(knownLead, id), append(knownContact, *o.who.contact)
+		}
 		event[k], at[k], text[k] = eventRef(o.eventID), in.At, touchText(in)
 		callKeys[k], messageIDs[k] = callKey(in), messageID(in)
 		for _, x := range d.ids {
@@ -315,26 +330,31 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO leads (id, status, junk_reason, channel, source, name, phones, raw_phones, emails, comment, utm,
-			page_url, referrer, fields, consent, contact_id, manager_id, rule, sla_due_at, created_at, updated_at, status_changed_at)
+			page_url, referrer, fields, consent, contact_id, manager_id, rule, sla_due_at, created_at, updated_at, status_changed_at, owner_sla)
 		SELECT u.id, u.status, u.junk, u.channel, u.source, u.name,
 			ARRAY(SELECT jsonb_array_elements_text(u.phones::jsonb)), ARRAY(SELECT jsonb_array_elements_text(u.raw::jsonb)),
 			ARRAY(SELECT jsonb_array_elements_text(u.emails::jsonb)), u.comment, u.utm::jsonb, u.page_url, u.referrer,
-			u.fields::jsonb, u.consent::jsonb, u.contact_id, u.manager_id, u.rule, u.sla, $19, $19, $19
+			u.fields::jsonb, u.consent::jsonb, u.contact_id, u.manager_id, u.rule, u.sla, $19, $19, $19, u.owner_sla
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 			$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[],
-			$17::bigint[], $18::text[], $20::timestamptz[])
+			$17::bigint[], $18::text[], $20::timestamptz[], $21::text[])
 			AS u(id, status, junk, channel, source, name, phones, raw, emails, comment, utm, page_url, referrer, fields,
-				consent, contact_id, manager_id, rule, sla)`,
+				consent, contact_id, manager_id, rule, sla, owner_sla)`,
 		lead, status, junk, channel, source, name, phones, rawPhones, emails, comment, utm, pageURL, referrer, fields,
-		consent, contact, manager, rule, now, slaDue)
+		consent, contact, manager, rule, now, slaDue, ownerSLA)
 	b.Queue(`INSERT INTO touches (lead_id, event_id, channel, source, at, text, data, contact_id, call_key, message_id)
 		SELECT u.lead_id, u.event_id, u.channel, u.source, u.at, u.text, u.data::jsonb, u.contact_id, u.call_key, u.message_id
 		FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::bigint[],
 			$9::text[], $10::text[])
 			AS u(lead_id, event_id, channel, source, at, text, data, contact_id, call_key, message_id)`,
 		lead, event, channel, source, at, text, data, contact, callKeys, messageIDs)
-	if len(identity) > 0 {
-		b.Queue(`INSERT INTO lead_identities (identity, lead_id) SELECT * FROM unnest($1::text[], $2::bigint[])`, identity, identityOf)
+	if len(identity) > 0 || len(knownLead) > 0 {
+		// A known contact's lead holds every identity of theirs, so that a
+		// touch by another of them, at the same moment, cannot open a second.
+		b.Queue(`INSERT INTO lead_identities (identity, lead_id) SELECT * FROM unnest($1::text[], $2::bigint[])
+			UNION SELECT ci.identity, u.lead_id FROM unnest($3::bigint[], $4::bigint[]) AS u(lead_id, contact_id)
+				JOIN contact_identities ci ON ci.contact_id = u.contact_id`,
+			nonNil(identity), nonNil(identityOf), nonNil(knownLead), nonNil(knownContact))
 	}
 	if len(aLead) > 0 {
 		b.Queue(`INSERT INTO assignments (lead_id, manager_id, rule, strategy, candidates, reason, at)

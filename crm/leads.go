@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -111,7 +110,7 @@ func (s *Store) Lead(ctx context.Context, id int64) (Lead, error) {
 	if err != nil {
 		return Lead{}, translate(err, "touches")
 	}
-	rows, err = s.pool.Query(ctx, `SELECT id, type, subject, lead_id, manager_id, due_at, done_at, outcome
+	rows, err = s.pool.Query(ctx, `SELECT `+activityColumns+`
 		FROM activities WHERE lead_id = $1 ORDER BY due_at, id`, id)
 	if err != nil {
 		return Lead{}, translate(err, "activities")
@@ -130,9 +129,15 @@ func (s *Store) Lead(ctx context.Context, id int64) (Lead, error) {
 	return l, nil
 }
 
+// activityColumns are an activity's, its call's particulars read from the
+// data the PBX events left (empty ones as null).
+const activityColumns = `id, type, subject, lead_id, deal_id, contact_id, manager_id, due_at, done_at, outcome,
+	(data->>'duration')::int, nullif(data->>'direction', ''), nullif(data->>'recording_url', ''), nullif(data->>'extension', '')`
+
 func scanActivity(r pgx.CollectableRow) (Activity, error) {
 	var a Activity
-	err := r.Scan(&a.ID, &a.Type, &a.Subject, &a.LeadID, &a.ManagerID, &a.DueAt, &a.DoneAt, &a.Outcome)
+	err := r.Scan(&a.ID, &a.Type, &a.Subject, &a.LeadID, &a.DealID, &a.ContactID, &a.ManagerID, &a.DueAt, &a.DoneAt, &a.Outcome,
+		&a.Duration, &a.Direction, &a.RecordingURL, &a.Extension)
 	return a, err
 }
 
@@ -167,8 +172,8 @@ func (s *Store) SetLeadStatus(ctx context.Context, id int64, status, junkReason 
 			return Lead{}, Invalid("junk_reason", "only a junk lead has a junk reason")
 		}
 	case StatusJunk:
-		if !slices.Contains(JunkReasons, junkReason) {
-			return Lead{}, Invalid("junk_reason", "must be one of %v", JunkReasons)
+		if keys := reasonKeys(s.JunkReasons()); !slices.Contains(keys, junkReason) {
+			return Lead{}, Invalid("junk_reason", "must be one of %v", keys)
 		}
 	case StatusConverted:
 		return Lead{}, Invalid("status", "a lead is converted by conversion, not by setting its status")
@@ -177,8 +182,7 @@ func (s *Store) SetLeadStatus(ctx context.Context, id int64, status, junkReason 
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var cur string
-		var manager *int64
-		if err := tx.QueryRow(ctx, `SELECT status, manager_id FROM leads WHERE id = $1 FOR UPDATE`, id).Scan(&cur, &manager); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT status FROM leads WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
 			return translate(err, "lead")
 		}
 		switch {
@@ -196,9 +200,6 @@ func (s *Store) SetLeadStatus(ctx context.Context, id int64, status, junkReason 
 		if _, err := tx.Exec(ctx, `UPDATE leads SET status = $2, junk_reason = $3, updated_at = $4, status_changed_at = $4,
 			sla_due_at = NULL WHERE id = $1`, id, status, reason, now); err != nil {
 			return translate(err, "lead")
-		}
-		if err := enqueueStatus(ctx, tx, id, cur, status, manager, now); err != nil {
-			return err
 		}
 		if status == StatusJunk {
 			return closeLead(ctx, tx, id, now, "cancelled: lead closed as junk")
@@ -281,22 +282,6 @@ func (s *Store) UpdateLead(ctx context.Context, id int64, p LeadPatch) (Lead, er
 		return Lead{}, Errorf(ENOTFOUND, "lead not found")
 	}
 	return s.Lead(ctx, id)
-}
-
-// AddNote records a manager's note on a lead as a touch of kind note.
-// Errors: ENOTFOUND, EINVALID.
-func (s *Store) AddNote(ctx context.Context, leadID int64, text string, by *int64) (Touch, error) {
-	if strings.TrimSpace(text) == "" {
-		return Touch{}, Invalid("text", "a note needs text")
-	}
-	var t Touch
-	err := s.pool.QueryRow(ctx, `INSERT INTO touches (lead_id, contact_id, deal_id, channel, kind, at, text, data)
-		SELECT id, contact_id, (SELECT id FROM deals WHERE lead_id = leads.id LIMIT 1), 'manual', 'note', $2, $3,
-			jsonb_build_object('by_manager_id', $4::bigint)
-		FROM leads WHERE id = $1
-		RETURNING id, channel, kind, source, at, text, data, event_id::text`, leadID, s.now(), strings.TrimSpace(text), by).
-		Scan(&t.ID, &t.Channel, &t.Kind, &t.Source, &t.At, &t.Text, &t.Data, &t.EventID)
-	return t, translate(err, "lead")
 }
 
 // enqueueStatus tells the outbox a lead went from one status to another.

@@ -2,6 +2,8 @@ package crm
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -22,9 +24,7 @@ func scanManager(row pgx.Row) (Manager, error) {
 	var m Manager
 	err := row.Scan(&m.ID, &m.Name, &m.Role, &m.TimeZone, &m.Active, &m.TelegramChatID, &m.Away, &m.Weight, &m.Capacity,
 		&m.Hours, &m.TimeOff, &m.OpenLeads, &m.OpenNewLeads, &m.CreatedAt, &m.TelegramReachable)
-	if m.TimeOff == nil {
-		m.TimeOff = []TimeOff{}
-	}
+	m.TimeOff = numberTimeOff(m.TimeOff)
 	if err == nil {
 		m.schedule, _ = ParseSchedule(m.TimeZone, m.Hours, m.TimeOff)
 	}
@@ -83,6 +83,7 @@ func (s *Store) CreateManager(ctx context.Context, m Manager) (Manager, error) {
 	if err := m.Validate(); err != nil {
 		return Manager{}, err
 	}
+	m.TimeOff = numberTimeOff(m.TimeOff)
 	var id int64
 	err := s.pool.QueryRow(ctx, `INSERT INTO managers (name, role, time_zone, active, telegram_chat_id, away, weight, capacity, hours, time_off)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
@@ -95,17 +96,86 @@ func (s *Store) CreateManager(ctx context.Context, m Manager) (Manager, error) {
 
 // ManagerPatch changes some of a manager's fields; nil fields stay.
 type ManagerPatch struct {
-	Name           *string    `json:"name"`
-	Role           *string    `json:"role"`
-	TimeZone       *string    `json:"time_zone"`
-	Active         *bool      `json:"active"`
-	TelegramChatID *int64     `json:"telegram_chat_id"`
-	Away           *bool      `json:"away"`
-	Weight         *int       `json:"weight"`
-	Capacity       *int       `json:"capacity"` // 0 removes the cap
-	Hours          *Hours     `json:"hours"`    // {} or null in JSON: see ClearHours
-	ClearHours     bool       `json:"-"`        // around the clock again
-	TimeOff        *[]TimeOff `json:"time_off"`
+	Name           *string `json:"name"`
+	Role           *string `json:"role"`
+	TimeZone       *string `json:"time_zone"`
+	Active         *bool   `json:"active"`
+	TelegramChatID *int64  `json:"telegram_chat_id"`
+	Away           *bool   `json:"away"`
+	Weight         *int    `json:"weight"`
+	Capacity       *int    `json:"capacity"` // 0 removes the cap
+	// Hours are merged per day: a day given is set, a day given as ""
+	// becomes a day off, the days not given stay. See ClearHours.
+	Hours      *Hours `json:"hours"`
+	ClearHours bool   `json:"-"` // around the clock again ("hours": null in JSON)
+	// TimeOff entries are added (one with the dates of an existing entry
+	// is that entry); TimeOffRemove removes entries by id.
+	TimeOff       *[]TimeOff `json:"time_off"`
+	TimeOffRemove *[]int64   `json:"time_off_remove"`
+}
+
+// mergeHours sets the days given, "" making a day off.
+func mergeHours(cur, patch Hours) Hours {
+	out := Hours{}
+	for d, v := range cur {
+		out[d] = v
+	}
+	for d, v := range patch {
+		if strings.TrimSpace(v) == "" {
+			delete(out, d)
+		} else {
+			out[d] = v
+		}
+	}
+	return out
+}
+
+// mergeTimeOff adds entries (numbering new ones after the highest id) and
+// removes the ones named; an id that names none is an error.
+func mergeTimeOff(cur []TimeOff, add []TimeOff, remove []int64) ([]TimeOff, error) {
+	out := []TimeOff{}
+	next := int64(0)
+	for _, o := range cur {
+		next = max(next, o.ID)
+	}
+	for i, id := range remove {
+		if !slices.ContainsFunc(cur, func(o TimeOff) bool { return o.ID == id }) {
+			return nil, Invalid(fmt.Sprintf("time_off_remove[%d]", i), "no time off %d", id)
+		}
+	}
+	for _, o := range cur {
+		if !slices.Contains(remove, o.ID) {
+			out = append(out, o)
+		}
+	}
+	for _, o := range add {
+		if slices.ContainsFunc(out, func(x TimeOff) bool { return x.From == o.From && x.To == o.To }) {
+			continue
+		}
+		next++
+		o.ID = next
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// numberTimeOff gives entries without an id one, after the highest.
+func numberTimeOff(list []TimeOff) []TimeOff {
+	out := slices.Clone(list)
+	next := int64(0)
+	for _, o := range out {
+		next = max(next, o.ID)
+	}
+	for i := range out {
+		if out[i].ID == 0 {
+			next++
+			out[i].ID = next
+		}
+	}
+	if out == nil {
+		out = []TimeOff{}
+	}
+	return out
 }
 
 // UpdateManager applies a patch. Errors: ENOTFOUND, EINVALID, ECONFLICT.
@@ -121,7 +191,16 @@ func (s *Store) UpdateManager(ctx context.Context, id int64, p ManagerPatch) (Ma
 		set(&m.Active, p.Active)
 		set(&m.Away, p.Away)
 		set(&m.Weight, p.Weight)
-		set(&m.TimeOff, p.TimeOff)
+		if p.TimeOff != nil || p.TimeOffRemove != nil {
+			var add []TimeOff
+			var remove []int64
+			set(&add, p.TimeOff)
+			set(&remove, p.TimeOffRemove)
+			// Entries written before they had ids get theirs first.
+			if m.TimeOff, err = mergeTimeOff(numberTimeOff(m.TimeOff), add, remove); err != nil {
+				return err
+			}
+		}
 		if p.TelegramChatID != nil {
 			m.TelegramChatID = p.TelegramChatID
 		}
@@ -132,7 +211,7 @@ func (s *Store) UpdateManager(ctx context.Context, id int64, p ManagerPatch) (Ma
 			}
 		}
 		if p.Hours != nil {
-			m.Hours = *p.Hours
+			m.Hours = mergeHours(m.Hours, *p.Hours)
 		}
 		if p.ClearHours {
 			m.Hours = nil
@@ -197,7 +276,7 @@ func (s *Store) SeedManagers(ctx context.Context, seed []Manager) (int, error) {
 		}
 		for _, m := range seed {
 			if _, err := tx.Exec(ctx, `INSERT INTO managers (name, role, time_zone, active, weight, capacity, hours, time_off)
-				VALUES ($1, $2, $3, true, $4, $5, $6, $7)`, m.Name, m.Role, m.TimeZone, m.Weight, m.Capacity, m.Hours, m.TimeOff); err != nil {
+				VALUES ($1, $2, $3, true, $4, $5, $6, $7)`, m.Name, m.Role, m.TimeZone, m.Weight, m.Capacity, m.Hours, numberTimeOff(m.TimeOff)); err != nil {
 				return err
 			}
 			n++

@@ -29,12 +29,28 @@ type moved struct {
 	EmailsAdded []string           `json:"emails_added,omitempty"`
 	INN         *string            `json:"inn,omitempty"` // a company's INN that moved to the kept one
 	CompanySet  bool               `json:"company_set,omitempty"`
+	// A lead's: its contact given to the kept lead, and its status and
+	// SLA clock before it was closed as a duplicate.
+	ContactSet bool       `json:"contact_set,omitempty"`
+	Status     string     `json:"status,omitempty"`
+	SLADueAt   *time.Time `json:"sla_due_at,omitempty"`
 }
 
 // mergeRefs are the tables that point at a contact or a company.
 var mergeRefs = map[string][]string{
 	"contact": {"touches", "leads", "deals", "activities"},
 	"company": {"contacts", "deals"},
+	"lead":    {"touches", "activities", "notes"},
+}
+
+// MergeLeads merges other into keep, two open leads of one person: the
+// other's touches, activities, notes, phones, e-mails and identities move
+// over (so every touch of the person finds the kept lead), and the other
+// is closed as junk "duplicate". It is recorded and can be undone for 30
+// days. Errors: ENOTFOUND, EINVALID (a lead with itself), ECONFLICT (a
+// lead that is not open).
+func (s *Store) MergeLeads(ctx context.Context, keep, other int64, by *int64) (Merge, error) {
+	return s.merge(ctx, "lead", keep, other, by)
 }
 
 // MergeContacts merges other into keep: phones, e-mails, touches, leads,
@@ -68,8 +84,17 @@ func (s *Store) merge(ctx context.Context, kind string, keep, other int64, by *i
 		if n != 2 {
 			return Errorf(ENOTFOUND, "both %ss must exist and not be merged already", kind)
 		}
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM `+table+` WHERE id IN ($1, $2) FOR UPDATE`, keep, other); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM `+table+` WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`, keep, other); err != nil {
 			return err
+		}
+		if kind == "lead" {
+			var open int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM leads WHERE id IN ($1, $2) AND status IN ('new', 'in_progress')`, keep, other).Scan(&open); err != nil {
+				return err
+			}
+			if open != 2 {
+				return Errorf(ECONFLICT, "only two open leads are merged")
+			}
 		}
 		mv := moved{Rows: map[string][]int64{}}
 		col := kind + "_id"
@@ -109,6 +134,27 @@ func (s *Store) merge(ctx context.Context, kind string, keep, other int64, by *i
 				return translate(err, "contact")
 			}
 			mv.CompanySet = tag.RowsAffected() > 0
+		case "lead":
+			// The other's identities become the kept lead's, so that the
+			// person's next touch finds it.
+			rows, err := tx.Query(ctx, `UPDATE lead_identities SET lead_id = $1 WHERE lead_id = $2 RETURNING identity`, keep, other)
+			if err != nil {
+				return translate(err, "identities")
+			}
+			if mv.Identities, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+				return translate(err, "identities")
+			}
+			tag, err := tx.Exec(ctx, `UPDATE leads SET contact_id = (SELECT contact_id FROM leads WHERE id = $2)
+				WHERE id = $1 AND contact_id IS NULL AND (SELECT contact_id FROM leads WHERE id = $2) IS NOT NULL`, keep, other)
+			if err != nil {
+				return translate(err, "lead")
+			}
+			mv.ContactSet = tag.RowsAffected() > 0
+			if err := tx.QueryRow(ctx, `UPDATE leads n SET status = 'junk', junk_reason = 'duplicate', sla_due_at = NULL,
+					status_changed_at = $2 FROM leads o WHERE n.id = $1 AND o.id = n.id RETURNING o.status, o.sla_due_at`,
+				other, s.now()).Scan(&mv.Status, &mv.SLADueAt); err != nil {
+				return translate(err, "lead")
+			}
 		case "company":
 			// The INN is unique: it moves only when the kept one has none.
 			if err := tx.QueryRow(ctx, `SELECT inn FROM companies WHERE id = $2 AND inn IS NOT NULL
@@ -168,9 +214,23 @@ func (s *Store) UndoMerge(ctx context.Context, id int64) (Merge, error) {
 			return translate(err, m.Kind)
 		}
 		if len(mv.Identities) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE contact_identities SET contact_id = $1 WHERE identity = ANY($2) AND contact_id = $3`,
-				m.MergedID, mv.Identities, m.KeptID); err != nil {
+			identities := "contact_identities SET contact_id = $1 WHERE identity = ANY($2) AND contact_id = $3"
+			if m.Kind == "lead" {
+				identities = "lead_identities SET lead_id = $1 WHERE identity = ANY($2) AND lead_id = $3"
+			}
+			if _, err := tx.Exec(ctx, `UPDATE `+identities, m.MergedID, mv.Identities, m.KeptID); err != nil {
 				return translate(err, "identities")
+			}
+		}
+		if m.Kind == "lead" {
+			if mv.ContactSet {
+				if _, err := tx.Exec(ctx, `UPDATE leads SET contact_id = NULL WHERE id = $1`, m.KeptID); err != nil {
+					return translate(err, "lead")
+				}
+			}
+			if _, err := tx.Exec(ctx, `UPDATE leads SET status = $2, junk_reason = NULL, sla_due_at = $3, status_changed_at = $4
+				WHERE id = $1`, m.MergedID, mv.Status, mv.SLADueAt, now); err != nil {
+				return translate(err, "lead")
 			}
 		}
 		if mv.CompanySet {

@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"regexp"
 	"strconv"
@@ -120,7 +121,7 @@ func (s *Store) MarkPaid(ctx context.Context, invID int64, outSum, paidStage str
 			return translate(err, "payment")
 		}
 		first = true
-		moved, err := s.moveOnPayment(ctx, tx, p.DealID, paidStage, now)
+		moved, err := s.moveOnPayment(ctx, tx, p.DealID, paidStage, now, fmt.Sprintf("%s payment %d", p.Provider, p.InvID))
 		if err != nil {
 			return err
 		}
@@ -145,7 +146,7 @@ func (s *Store) MarkPaid(ctx context.Context, invID int64, outSum, paidStage str
 // retried, since the repeated notice changes nothing. A closed deal stays
 // where it is, and so does a deal whose pipeline has no such stage; it
 // returns the stage moved to, or nil.
-func (s *Store) moveOnPayment(ctx context.Context, tx pgx.Tx, id int64, stage string, now time.Time) (*string, error) {
+func (s *Store) moveOnPayment(ctx context.Context, tx pgx.Tx, id int64, stage string, now time.Time, provider string) (*string, error) {
 	if stage == "" {
 		return nil, nil
 	}
@@ -174,9 +175,8 @@ func (s *Store) moveOnPayment(ctx context.Context, tx pgx.Tx, id int64, stage st
 		WHERE id = $1`, id, to.ID, now, to.Closed()); err != nil {
 		return nil, translate(err, "deal")
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO deal_stage_history (deal_id, from_stage_id, to_stage_id, at, by_manager_id)
-		VALUES ($1, $2, $3, $4, NULL)`, id, from, to.ID, now); err != nil {
-		return nil, translate(err, "deal history")
+	if err := recordStageMove(ctx, tx, id, &from, to.ID, now, Actor{Kind: ActorPayment, Name: provider}); err != nil {
+		return nil, err
 	}
 	moved, err := scanDeal(tx.QueryRow(ctx, `SELECT `+dealColumns+dealFrom+` WHERE d.id = $1`, id))
 	if err != nil {

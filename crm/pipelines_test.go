@@ -27,7 +27,7 @@ func TestPipelinesAreReconciledFromTheConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	title, stage := "Станок", "offer"
-	d, err := db.Store.CreateDeal(ctx, crm.DealInput{Title: &title, Stage: &stage}, nil)
+	d, err := db.Store.CreateDeal(ctx, crm.DealInput{Title: &title, Stage: &stage}, crm.Actor{})
 	if err != nil {
 		t.Fatal(err)
 	}

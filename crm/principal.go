@@ -40,11 +40,23 @@ func ValidateTokens(prefix string, tokens []Token) []error {
 	return errs
 }
 
-// Principal is who a request acts as.
+// Principal is who a request acts as: the token's name and role, the
+// manager it acts for, and the token's id in the database (0 for a
+// principal made in code).
 type Principal struct {
 	Name      string
 	Role      string
 	ManagerID *int64
+	TokenID   int64
+}
+
+// Actor is who the principal's changes are recorded as: their manager when
+// the token names one, else the token by name.
+func (p Principal) Actor() Actor {
+	if p.ManagerID != nil {
+		return Actor{Kind: ActorManager, ManagerID: p.ManagerID, Name: p.Name}
+	}
+	return Actor{Kind: ActorToken, Name: p.Name}
 }
 
 // SeesAll reports whether the principal may read every manager's work.

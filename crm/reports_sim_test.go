@@ -230,7 +230,7 @@ func newSim(t *testing.T, seed int64) *sim {
 		s.clock = at
 		switch r := rng.Intn(20); {
 		case r < 9:
-			cv, err := s.store.ConvertLead(ctx, l.id, crm.Conversion{Pipeline: "sales"}, nil)
+			cv, err := s.store.ConvertLead(ctx, l.id, crm.Conversion{Pipeline: "sales"}, crm.Actor{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,7 +301,7 @@ func (s *sim) walk(t *testing.T, rng *rand.Rand, d *simDeal, at time.Time) {
 			reason = []string{"price", "competitor"}[rng.Intn(2)]
 			d.reason = reason
 		}
-		if _, err := s.store.MoveDeal(context.Background(), d.id, to, reason, nil); err != nil {
+		if _, err := s.store.MoveDeal(context.Background(), d.id, to, reason, crm.Actor{}); err != nil {
 			t.Fatal(err)
 		}
 		d.moves = append(d.moves, simMove{to, at})

@@ -16,8 +16,9 @@ import (
 type Hours map[string]string
 
 // TimeOff is a vacation or a day off: dates in the manager's time zone,
-// both inclusive.
+// both inclusive. ID names it among the manager's, to remove it by.
 type TimeOff struct {
+	ID   int64  `json:"id,omitempty" yaml:"id"`
 	From string `json:"from" yaml:"from"`
 	To   string `json:"to" yaml:"to"`
 }
@@ -203,4 +204,45 @@ func (s *Schedule) NextWorkingDayAt(t time.Time, clock int) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// AddWorking returns the moment d of working time after t: hours off and
+// time off do not count (around the clock, it is t + d). It looks up to a
+// year ahead; past that it returns t + d.
+func (s *Schedule) AddWorking(t time.Time, d time.Duration) time.Time {
+	if d <= 0 {
+		return t
+	}
+	if s.always && len(s.timeOff) == 0 {
+		return t.Add(d)
+	}
+	l := t.In(s.loc)
+	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, s.loc)
+	left := d
+	for i := 0; i <= 366; i++ {
+		dd := day.AddDate(0, 0, i)
+		if _, off := s.OffOn(dd.Add(12 * time.Hour)); off {
+			continue
+		}
+		spans := s.days[dd.Weekday()]
+		if s.always {
+			spans = []span{{0, 24 * 60}}
+		}
+		for _, sp := range spans {
+			start := time.Date(dd.Year(), dd.Month(), dd.Day(), 0, sp.from, 0, 0, s.loc)
+			end := time.Date(dd.Year(), dd.Month(), dd.Day(), 0, sp.to, 0, 0, s.loc)
+			if end.Before(t) || !end.After(t) {
+				continue
+			}
+			if start.Before(t) {
+				start = t
+			}
+			if have := end.Sub(start); have >= left {
+				return start.Add(left)
+			} else {
+				left -= have
+			}
+		}
+	}
+	return t.Add(d)
 }

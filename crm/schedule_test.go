@@ -294,3 +294,27 @@ func TestCadenceNext(t *testing.T) {
 		t.Error("an empty cadence calls again")
 	}
 }
+
+func TestOwnerSLAIsCountedInWorkingHours(t *testing.T) {
+	s, err := crm.ParseSchedule("Europe/Moscow", crm.Hours{"mon": "09:00-18:00", "tue": "09:00-13:00,14:00-18:00", "wed": "09:00-18:00"},
+		[]crm.TimeOff{{From: "2026-12-09", To: "2026-12-09"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msk := time.FixedZone("MSK", 3*3600)
+	for _, tc := range []struct {
+		from time.Time
+		d    time.Duration
+		want time.Time
+	}{
+		{time.Date(2026, 12, 7, 10, 0, 0, 0, msk), 4 * time.Hour, time.Date(2026, 12, 7, 14, 0, 0, 0, msk)},  // Monday, within the day
+		{time.Date(2026, 12, 7, 16, 0, 0, 0, msk), 4 * time.Hour, time.Date(2026, 12, 8, 11, 0, 0, 0, msk)},  // over the night
+		{time.Date(2026, 12, 8, 11, 0, 0, 0, msk), 4 * time.Hour, time.Date(2026, 12, 8, 16, 0, 0, 0, msk)},  // over lunch
+		{time.Date(2026, 12, 8, 17, 0, 0, 0, msk), 4 * time.Hour, time.Date(2026, 12, 14, 12, 0, 0, 0, msk)}, // Wednesday off, then the weekend
+		{time.Date(2026, 12, 6, 20, 0, 0, 0, msk), time.Hour, time.Date(2026, 12, 7, 10, 0, 0, 0, msk)},      // Sunday evening
+	} {
+		if got := s.AddWorking(tc.from, tc.d); !got.Equal(tc.want) {
+			t.Errorf("%s + %s working = %s, want %s", tc.from, tc.d, got.In(msk), tc.want)
+		}
+	}
+}

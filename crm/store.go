@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +27,8 @@ type Store struct {
 
 	// Automation, when set, fires stage rules as deals move.
 	Automation *Automation
+
+	junk atomic.Pointer[[]Reason] // nil: DefaultJunkReasons
 }
 
 // Open connects to the database at url with at most maxConns connections.

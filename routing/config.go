@@ -34,7 +34,15 @@ type Config struct {
 	// MaxHops is how many times a lead not taken within its SLA moves on
 	// before it waits in the queue.
 	MaxHops int `yaml:"max_hops"`
+	// OwnerSLA is how long, in the owner's working hours, a returning
+	// customer's lead given to their own manager may stay new before a
+	// supervisor is told (0: 4h). It is re-assigned then only where the
+	// target says reassign_owner.
+	OwnerSLA time.Duration `yaml:"owner_sla"`
 }
+
+// DefaultOwnerSLA is the owner's SLA of a configuration that names none.
+const DefaultOwnerSLA = 4 * time.Hour
 
 // Pool is a group of managers and how a lead is chosen among them.
 type Pool struct {
@@ -60,6 +68,10 @@ type Target struct {
 	// SLA is how soon the first call is due and how long the lead may stay
 	// new before it moves on (0: followup.sla).
 	SLA time.Duration `yaml:"sla"`
+	// ReassignOwner: a returning customer's lead that their own manager
+	// has not taken within routing.owner_sla moves on like any other;
+	// without it the owner keeps it and a supervisor is told.
+	ReassignOwner bool `yaml:"reassign_owner"`
 }
 
 // Rule is a condition and a target.
@@ -162,6 +174,9 @@ func (c *Config) Validate(prefix string) []error {
 	c.validateTarget(&c.Default, "default", bad, 0)
 	if c.MaxHops < 0 {
 		bad("max_hops", "must not be negative")
+	}
+	if c.OwnerSLA < 0 {
+		bad("owner_sla", "must not be negative")
 	}
 	return errs
 }

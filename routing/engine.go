@@ -123,6 +123,14 @@ func (e *Engine) Decide(in Input) crm.Assignment {
 				if why, _ := unavailable(m, in.Now, in.Exclude); why == "" {
 					a.Candidates = append(a.Candidates, crm.Candidate{ManagerID: m.ID, Pool: label})
 					e.chose(&a, m.ID, OwnerFirst, in.Now, sla)
+					// Their own client: the owner has routing.owner_sla of
+					// their working time, not the new-lead SLA.
+					ownerSLA := e.cfg.OwnerSLA
+					if ownerSLA == 0 {
+						ownerSLA = DefaultOwnerSLA
+					}
+					a.Deadline = m.Schedule().AddWorking(in.Now, ownerSLA)
+					a.OwnerHold, a.ReassignOwner = true, target.ReassignOwner
 					notes = append(notes, fmt.Sprintf("returning customer: their manager %s", m.Name))
 					a.Reason = strings.Join(notes, "; ")
 					return a

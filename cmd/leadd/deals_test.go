@@ -47,12 +47,17 @@ func TestALeadConvertsForAPersonAndForACompany(t *testing.T) {
 	if fmt.Sprint(contact.Phones) != "[+79171000001]" || *contact.ManagerID != *person.ManagerID {
 		t.Errorf("contact %+v", contact)
 	}
-	// The lead's touches and its open call moved with it to the deal.
+	// The lead's touches moved with it to the deal; its call-back, whose
+	// work qualifying the lead has done, is closed there, not left to
+	// show as overdue.
 	if n := ta.db.Count(t, `SELECT count(*) FROM touches WHERE deal_id = $1`, c.DealID); n != 1 {
 		t.Errorf("%d touches on the deal", n)
 	}
-	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE deal_id = $1 AND done_at IS NULL`, c.DealID); n != 1 {
-		t.Errorf("%d open activities on the deal", n)
+	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE deal_id = $1 AND done_at IS NULL`, c.DealID); n != 0 {
+		t.Errorf("%d open activities on the deal, want the call-back closed", n)
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM activities WHERE deal_id = $1 AND outcome = 'done: lead converted'`, c.DealID); n != 1 {
+		t.Errorf("%d call-backs closed by the conversion, want 1", n)
 	}
 
 	company := map[string]any{"pipeline": "sales", "company": map[string]any{"name": "ООО Станкосервис", "inn": "7707083893"}}

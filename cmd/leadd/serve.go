@@ -44,6 +44,7 @@ import (
 // app is the wired daemon: the HTTP handler and the workers behind it.
 type app struct {
 	store      *crm.Store
+	api        *api.Server
 	rdb        *redis.Client
 	breaker    *ingest.RedisBreaker
 	router     *routing.Router
@@ -82,15 +83,28 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	} else if len(applied) > 0 {
 		log.Info("migrated", "applied", applied)
 	}
+	store.SetJunkReasons(cfg.Leads.JunkReasons)
 	if err := store.ReconcilePipelines(ctx, cfg.Pipelines); err != nil {
 		a.close()
 		return nil, err
+	}
+	if n, err := store.KeyCompanies(ctx); err != nil {
+		a.close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("companies keyed by name", "count", n)
 	}
 	if n, err := store.SeedManagers(ctx, cfg.Seed.Managers); err != nil {
 		a.close()
 		return nil, err
 	} else if n > 0 {
 		log.Info("seeded demo managers", "count", n)
+	}
+	if n, err := store.SeedTokens(ctx, cfg.API.Tokens); err != nil {
+		a.close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("seeded API tokens from the configuration", "count", n)
 	}
 	a.breaker = &ingest.RedisBreaker{Cooldown: time.Second, Log: log}
 	if a.rdb, err = newRedis(cfg, a.breaker); err != nil {
@@ -162,10 +176,11 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	if cfg.Registry.Enabled() {
 		registry = documents.NewRegistry(cfg.Registry, store)
 	}
-	apiServer := api.New(store, cfg.API.Tokens, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, StuckDays: cfg.Reports.StuckDays, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs, Registry: registry, Package: cfg.Documents.Package, SendMail: a.mail != nil,
+	apiServer := api.New(store, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, StuckDays: cfg.Reports.StuckDays, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs, Registry: registry, Package: cfg.Documents.Package, SendMail: a.mail != nil,
 		WebhooksAllowPrivate: cfg.Webhooks.AllowPrivate,
 		LoginLinkTTL:         cfg.Console.LoginLinkTTL}, log)
 	apiServer.Register(mux)
+	a.api = apiServer
 	if a.console, err = console.New(store, console.Options{Tokens: apiServer.PrincipalOf, SessionTTL: cfg.Console.SessionTTL,
 		TrustedProxies: cfg.Console.TrustedProxies, TimeZone: cfg.Console.TimeZone, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(),
 		VAT: cfg.VATRates, Phones: norm, Documents: docs, Package: cfg.Documents.Package, Registry: registry,
@@ -355,8 +370,10 @@ func (a *app) warnUnknownMembers(ctx context.Context, cfg routing.Config) {
 	}
 }
 
-// reload re-reads the configuration file and swaps the routing rules; a
-// broken file is refused and the running rules stay.
+// reload re-reads the configuration file and swaps the routing rules, the
+// pipelines, the VAT rates and the junk reasons; a broken file is refused
+// and the running configuration stays (pipelines are reconciled in one
+// transaction: a stage removed that holds deals refuses the whole reload).
 func (a *app) reload(path string) error {
 	cfg, err := configs.Load(path)
 	if err != nil {
@@ -365,6 +382,11 @@ func (a *app) reload(path string) error {
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	if err := a.store.ReconcilePipelines(context.Background(), cfg.Pipelines); err != nil {
+		return err
+	}
+	a.api.SetVAT(cfg.VATRates)
+	a.store.SetJunkReasons(cfg.Leads.JunkReasons)
 	a.router.SetEngine(routing.NewEngine(cfg.Routing, cfg.FollowUp.SLA))
 	a.warnUnknownMembers(context.Background(), cfg.Routing)
 	return nil
@@ -453,7 +475,7 @@ func serve(ctx context.Context, cfg configs.Config, path string, log *slog.Logge
 				if err := a.reload(path); err != nil {
 					log.Error("reload refused; the running rules stay", "config", path, "err", err)
 				} else {
-					log.Info("routing rules reloaded", "config", path)
+					log.Info("configuration reloaded: routing, pipelines, VAT rates, junk reasons", "config", path)
 				}
 			}
 		}

@@ -379,7 +379,7 @@ func TestCompaniesAreFoundByINNThenByName(t *testing.T) {
 		"РОМАШКА;0274062111;;;;\n"+
 		"Космос;274062111;;;;\n"+
 		"Лютик;12345;;;;\n"+
-		";5003123456;;;;\n"+
+		";5003123458;;;;\n"+
 		"Василёк;;123;;;\n"))
 	o := imports.Options{Kind: imports.Companies}
 	known := map[int64]string{sber.ID: "Сбер", romashka.ID: "Ромашка"}
@@ -388,7 +388,7 @@ func TestCompaniesAreFoundByINNThenByName(t *testing.T) {
 		"3 matched Ромашка by name",
 		"4 matched row 3 by INN 0274062111",
 		`5 rejected: bad INN "12345": an INN is 10 digits (organisation) or 12 (entrepreneur), not 5`,
-		"6 rejected: no company has INN 5003123456, and a new one needs a name",
+		"6 rejected: no company has INN 5003123458, and a new one needs a name",
 		"7 new",
 	}
 	plan := b.plan(tab, o)

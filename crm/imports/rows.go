@@ -181,6 +181,9 @@ func (r *run) registration(it *item, raw, what string, lengths ...int) string {
 	s, ok := digitsOnly(raw, lengths...)
 	if !ok {
 		it.warn("%q is not a %s, not saved", raw, what)
+	} else if what == "OGRN" && !dedupe.ValidOGRN(s) {
+		it.reject = fmt.Sprintf("bad OGRN %q: control digit does not match, it is mistyped", raw)
+		return ""
 	}
 	return s
 }

@@ -257,11 +257,16 @@ func (r *run) insertCompanies(ctx context.Context, tx pgx.Tx, b *batch) error {
 		managers = append(managers, c.managerID)
 		phones, emails = append(phones, strings.Join(c.phones, " ")), append(emails, strings.Join(c.emails, " "))
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO companies (id, name, inn, kpp, ogrn, address, manager_id, phones, emails, created_at, updated_at)
-		SELECT u.id, u.name, u.inn, u.kpp, u.ogrn, u.address, u.manager_id, string_to_array(u.phones, ' '), string_to_array(u.emails, ' '), $10, $10
-		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[])
-			AS u(id, name, inn, kpp, ogrn, address, manager_id, phones, emails)`,
-		ids, names, inns, kpps, ogrns, addresses, managers, phones, emails, r.now)
+	keys := make([]string, len(names))
+	for i, n := range names {
+		keys[i] = dedupe.CompanyKey(n)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO companies (id, name, inn, kpp, ogrn, address, manager_id, phones, emails, name_key, created_at, updated_at)
+		SELECT u.id, u.name, u.inn, u.kpp, u.ogrn, u.address, u.manager_id, string_to_array(u.phones, ' '), string_to_array(u.emails, ' '),
+			u.name_key, $10, $10
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $11::text[])
+			AS u(id, name, inn, kpp, ogrn, address, manager_id, phones, emails, name_key)`,
+		ids, names, inns, kpps, ogrns, addresses, managers, phones, emails, r.now, keys)
 	if err != nil {
 		return fmt.Errorf("insert companies: %w", err)
 	}

@@ -67,30 +67,14 @@ func parseINN(raw string) (string, error) {
 	if len(s) != 10 && len(s) != 12 {
 		return "", fmt.Errorf("bad INN %q: an INN is 10 digits (organisation) or 12 (entrepreneur), not %d", raw, len(s))
 	}
+	if !innChecks(s) {
+		return "", fmt.Errorf("bad INN %q: control digits do not match, it is mistyped", raw)
+	}
 	return s, nil
 }
 
 // innChecks reports whether an INN's check digits agree with the rest.
-func innChecks(s string) bool {
-	d := make([]int, len(s))
-	for i, r := range s {
-		d[i] = int(r - '0')
-	}
-	check := func(weights []int) int {
-		sum := 0
-		for i, w := range weights {
-			sum += w * d[i]
-		}
-		return sum % 11 % 10
-	}
-	switch len(s) {
-	case 10:
-		return check([]int{2, 4, 10, 3, 5, 9, 4, 6, 8}) == d[9]
-	case 12:
-		return check([]int{7, 2, 4, 10, 3, 5, 9, 4, 6, 8}) == d[10] && check([]int{3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8}) == d[11]
-	}
-	return false
-}
+func innChecks(s string) bool { return dedupe.ValidINN(s) }
 
 // digitsOnly reads a registration number (KPP, OGRN) of one of the given
 // lengths; ok is false for anything else.

@@ -334,7 +334,7 @@ func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64
 				tgbotapi.NewInlineKeyboardButtonData("🏢 Компания", cbAsCompany+":"+id(leadID))),
 			tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("« Назад", cbBack+":"+id(leadID))))))
 	case cbAsPerson:
-		conv, err := b.Store.ConvertLead(ctx, leadID, crm.Conversion{}, &p.m.ID)
+		conv, err := b.Store.ConvertLead(ctx, leadID, crm.Conversion{}, crm.ByManager(&p.m.ID))
 		if err != nil && stale(err) {
 			return
 		}
@@ -462,7 +462,7 @@ func (b *Bot) convertForCompany(ctx context.Context, m crm.Manager, chat, leadID
 		b.reply(ctx, chat, "Эта заявка уже не ваша.", nil)
 		return
 	}
-	conv, err := b.Store.ConvertLead(ctx, leadID, crm.Conversion{Company: &in}, &m.ID)
+	conv, err := b.Store.ConvertLead(ctx, leadID, crm.Conversion{Company: &in}, crm.ByManager(&m.ID))
 	if err != nil {
 		switch crm.ErrorCode(err) {
 		case crm.EINVALID:

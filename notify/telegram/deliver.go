@@ -34,7 +34,7 @@ type Store interface {
 	UpdateManager(ctx context.Context, id int64, p crm.ManagerPatch) (crm.Manager, error)
 	Lead(ctx context.Context, id int64) (crm.Lead, error)
 	SetLeadStatus(ctx context.Context, id int64, status, junkReason string) (crm.Lead, error)
-	ConvertLead(ctx context.Context, leadID int64, c crm.Conversion, by *int64) (crm.Converted, error)
+	ConvertLead(ctx context.Context, leadID int64, c crm.Conversion, by crm.Actor) (crm.Converted, error)
 	Activity(ctx context.Context, id int64) (crm.Activity, error)
 	Activities(ctx context.Context, managerID int64, due string) ([]crm.Activity, error)
 	CompleteActivity(ctx context.Context, id int64, c crm.Completion, cadence crm.Cadence) (crm.CompleteResult, error)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -36,14 +37,15 @@ type Store interface {
 
 	LandNow(ctx context.Context, l *crm.Lander, in *crm.Inbound) (crm.Landing, error)
 	UpdateLead(ctx context.Context, id int64, p crm.LeadPatch) (crm.Lead, error)
-	AddNote(ctx context.Context, leadID int64, text string, by *int64) (crm.Touch, error)
-	ConvertLead(ctx context.Context, leadID int64, c crm.Conversion, by *int64) (crm.Converted, error)
+	AddNote(ctx context.Context, kind string, id int64, text string, by crm.Actor) (crm.Note, error)
+	Timeline(ctx context.Context, kind string, id int64, f crm.TimelineFilter) ([]crm.TimelineItem, string, error)
+	ConvertLead(ctx context.Context, leadID int64, c crm.Conversion, by crm.Actor) (crm.Converted, error)
 	Pipelines(ctx context.Context) ([]crm.Pipeline, error)
-	CreateDeal(ctx context.Context, in crm.DealInput, by *int64) (crm.Deal, error)
+	CreateDeal(ctx context.Context, in crm.DealInput, by crm.Actor) (crm.Deal, error)
 	Deal(ctx context.Context, id int64) (crm.Deal, error)
 	Deals(ctx context.Context, f crm.DealFilter) ([]crm.Deal, string, error)
 	UpdateDeal(ctx context.Context, id int64, in crm.DealInput) (crm.Deal, error)
-	MoveDeal(ctx context.Context, id int64, stage, lossReason string, by *int64) (crm.Deal, error)
+	MoveDeal(ctx context.Context, id int64, stage, lossReason string, by crm.Actor) (crm.Deal, error)
 	DealHistory(ctx context.Context, id int64) ([]crm.StageMove, error)
 	CreateContact(ctx context.Context, in crm.ContactInput) (crm.Contact, error)
 	Contact(ctx context.Context, id int64) (crm.Contact, error)
@@ -55,6 +57,7 @@ type Store interface {
 	UpdateCompany(ctx context.Context, id int64, in crm.CompanyInput) (crm.Company, error)
 	MergeContacts(ctx context.Context, keep, other int64, by *int64) (crm.Merge, error)
 	MergeCompanies(ctx context.Context, keep, other int64, by *int64) (crm.Merge, error)
+	MergeLeads(ctx context.Context, keep, other int64, by *int64) (crm.Merge, error)
 	UndoMerge(ctx context.Context, id int64) (crm.Merge, error)
 	CreateProduct(ctx context.Context, in crm.ProductInput, rates crm.VATRates) (crm.Product, error)
 	UpdateProduct(ctx context.Context, id int64, in crm.ProductInput, rates crm.VATRates) (crm.Product, error)
@@ -95,6 +98,11 @@ type Store interface {
 	// The one authorization rule (crm/authz.go): every handler asks it.
 	Authorize(ctx context.Context, p crm.Principal, access crm.Access, refs ...crm.Ref) error
 	AuthorizeReach(ctx context.Context, p crm.Principal, access crm.Access, reach ...crm.Reach) error
+
+	TokenStore
+	CreateToken(ctx context.Context, in crm.TokenInput, by string) (crm.APIToken, error)
+	Tokens(ctx context.Context) ([]crm.APIToken, error)
+	RevokeToken(ctx context.Context, id int64) (crm.APIToken, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -106,6 +114,19 @@ type Server struct {
 	auth    *authenticator
 	opts    Options
 	log     *slog.Logger
+
+	vatRates atomic.Pointer[crm.VATRates] // SetVAT's; nil: opts.VAT
+}
+
+// SetVAT changes the VAT rates lines and products may use (a SIGHUP
+// reload); safe while requests run.
+func (s *Server) SetVAT(rates crm.VATRates) { s.vatRates.Store(&rates) }
+
+func (s *Server) vat() crm.VATRates {
+	if p := s.vatRates.Load(); p != nil {
+		return *p
+	}
+	return s.opts.VAT
 }
 
 // Options are the rules the API applies that come from the configuration.
@@ -134,9 +155,10 @@ type Options struct {
 	LoginLinkTTL time.Duration
 }
 
-// New returns the API over store, answering the given tokens.
-func New(store Store, tokens []Token, opts Options, log *slog.Logger) *Server {
-	srv := &Server{store: store, auth: newAuthenticator(tokens), opts: opts, log: log}
+// New returns the API over store, answering the tokens the store keeps
+// (crm.Store.SeedTokens puts the configuration's there on a fresh database).
+func New(store Store, opts Options, log *slog.Logger) *Server {
+	srv := &Server{store: store, auth: newAuthenticator(store), opts: opts, log: log}
 	srv.reports, _ = store.(Reporter)
 	return srv
 }
@@ -164,10 +186,20 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "GET /api/v1/managers/{id}", s.getManager)
 	s.route(mux, "PATCH /api/v1/managers/{id}", s.patchManager)
 	s.route(mux, "GET /api/v1/counters", s.counters)
+	s.route(mux, "GET /api/v1/tokens", s.listTokens)
+	s.route(mux, "POST /api/v1/tokens", s.createToken)
+	s.route(mux, "DELETE /api/v1/tokens/{id}", s.revokeToken)
 	s.route(mux, "GET /api/v1/activities", s.listActivities)
 	s.route(mux, "POST /api/v1/leads", s.createLead)
 	s.route(mux, "PATCH /api/v1/leads/{id}", s.patchLead)
-	s.route(mux, "POST /api/v1/leads/{id}/notes", s.addNote)
+	s.route(mux, "POST /api/v1/leads/{id}/notes", s.addNoteTo(crm.RecordLead))
+	s.route(mux, "POST /api/v1/deals/{id}/notes", s.addNoteTo(crm.RecordDeal))
+	s.route(mux, "POST /api/v1/contacts/{id}/notes", s.addNoteTo(crm.RecordContact))
+	s.route(mux, "POST /api/v1/companies/{id}/notes", s.addNoteTo(crm.RecordCompany))
+	s.route(mux, "GET /api/v1/leads/{id}/timeline", s.timelineOf(crm.RecordLead))
+	s.route(mux, "GET /api/v1/deals/{id}/timeline", s.timelineOf(crm.RecordDeal))
+	s.route(mux, "GET /api/v1/contacts/{id}/timeline", s.timelineOf(crm.RecordContact))
+	s.route(mux, "GET /api/v1/companies/{id}/timeline", s.timelineOf(crm.RecordCompany))
 	s.route(mux, "POST /api/v1/leads/{id}/convert", s.convertLead)
 	s.route(mux, "GET /api/v1/pipelines", s.listPipelines)
 	s.route(mux, "GET /api/v1/deals", s.listDeals)
@@ -186,6 +218,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "PATCH /api/v1/companies/{id}", s.patchCompany)
 	s.route(mux, "POST /api/v1/contacts/{id}/merge", s.mergeContacts)
 	s.route(mux, "POST /api/v1/companies/{id}/merge", s.mergeCompanies)
+	s.route(mux, "POST /api/v1/leads/{id}/merge", s.mergeLeads)
 	s.route(mux, "POST /api/v1/companies/{id}/requisites/lookup", s.lookupRequisites)
 	s.route(mux, "POST /api/v1/merges/{id}/undo", s.undoMerge)
 	s.route(mux, "GET /api/v1/products", s.listProducts)
@@ -431,24 +464,37 @@ func (s *Server) listManagers(r *http.Request, _ Principal) (int, any, error) {
 	return http.StatusOK, newPage(ms, ""), nil
 }
 
+// createManager adds a manager with every field PATCH takes; the team
+// changes without a restart.
 func (s *Server) createManager(r *http.Request, p Principal) (int, any, error) {
 	if !p.Supervises() {
 		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "only an admin or a supervisor adds managers")
 	}
-	m := crm.Manager{Active: true}
 	var body struct {
-		Name           string `json:"name"`
-		Role           string `json:"role"`
-		TimeZone       string `json:"time_zone"`
-		Active         *bool  `json:"active"`
-		TelegramChatID *int64 `json:"telegram_chat_id"`
+		Name           string        `json:"name"`
+		Role           string        `json:"role"`
+		TimeZone       string        `json:"time_zone"`
+		Active         *bool         `json:"active"`
+		TelegramChatID *int64        `json:"telegram_chat_id"`
+		Away           bool          `json:"away"`
+		Weight         int           `json:"weight"`
+		Capacity       *int          `json:"capacity"`
+		Hours          crm.Hours     `json:"hours"`
+		TimeOff        []crm.TimeOff `json:"time_off"`
 	}
 	if err := decode(r, &body); err != nil {
 		return 0, nil, err
 	}
-	m.Name, m.Role, m.TimeZone, m.TelegramChatID = body.Name, body.Role, body.TimeZone, body.TelegramChatID
+	if body.Role == RoleAdmin && p.Role != RoleAdmin {
+		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "only an admin adds an admin")
+	}
+	m := crm.Manager{Name: body.Name, Role: body.Role, TimeZone: body.TimeZone, Active: true, TelegramChatID: body.TelegramChatID,
+		Away: body.Away, Weight: body.Weight, Capacity: body.Capacity, Hours: body.Hours, TimeOff: body.TimeOff}
 	if body.Active != nil {
 		m.Active = *body.Active
+	}
+	if m.Capacity != nil && *m.Capacity == 0 {
+		m.Capacity = nil
 	}
 	out, err := s.store.CreateManager(r.Context(), m)
 	if err != nil {

@@ -2,10 +2,10 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/leadd/leadd/crm"
 )
@@ -34,18 +34,35 @@ func principalOf(ctx context.Context) Principal {
 	return p
 }
 
-// authenticator checks bearer tokens by their SHA-256, in constant time.
-type authenticator struct {
-	tokens []Token
-	hashes [][32]byte
+// TokenStore finds who a token acts as by the SHA-256 of its secret.
+type TokenStore interface {
+	PrincipalByToken(ctx context.Context, sum []byte) (crm.Principal, error)
 }
 
-func newAuthenticator(tokens []Token) *authenticator {
-	a := &authenticator{tokens: tokens}
-	for _, t := range tokens {
-		a.hashes = append(a.hashes, sha256.Sum256([]byte(t.Token)))
-	}
-	return a
+// tokenTTL is how long a token found in the database is taken on trust
+// before it is looked up again: a token revoked on another replica stops
+// working within it; on this one, at once.
+const tokenTTL = time.Second
+
+// authenticator checks bearer tokens against the database: only a token's
+// SHA-256 is stored and looked up, so the secret is never compared or
+// kept. Positive answers are remembered for at most tokenTTL; an unknown
+// token is asked about every time.
+type authenticator struct {
+	store TokenStore
+	now   func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedPrincipal
+}
+
+type cachedPrincipal struct {
+	p     Principal
+	until time.Time
+}
+
+func newAuthenticator(store TokenStore) *authenticator {
+	return &authenticator{store: store, now: time.Now, cache: map[string]cachedPrincipal{}}
 }
 
 func (a *authenticator) principal(r *http.Request) (Principal, error) {
@@ -54,16 +71,36 @@ func (a *authenticator) principal(r *http.Request) (Principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return Principal{}, crm.Errorf(crm.EUNAUTHORIZED, "send Authorization: Bearer <token>")
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	found := -1
-	for i, want := range a.hashes {
-		if subtle.ConstantTimeCompare(sum[:], want[:]) == 1 {
-			found = i
+	tok = strings.TrimSpace(tok)
+	sum := crm.TokenSum(tok)
+	key := string(sum)
+	now := a.now()
+	a.mu.Lock()
+	c, hit := a.cache[key]
+	a.mu.Unlock()
+	if hit && now.Before(c.until) {
+		return c.p, nil
+	}
+	p, err := a.store.PrincipalByToken(r.Context(), sum)
+	if err != nil {
+		return Principal{}, err
+	}
+	a.mu.Lock()
+	if len(a.cache) > 10000 { // many distinct live tokens: start over rather than grow
+		clear(a.cache)
+	}
+	a.cache[key] = cachedPrincipal{p: p, until: now.Add(tokenTTL)}
+	a.mu.Unlock()
+	return p, nil
+}
+
+// forget drops a revoked token from the cache at once.
+func (a *authenticator) forget(tokenID int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k, c := range a.cache {
+		if c.p.TokenID == tokenID {
+			delete(a.cache, k)
 		}
 	}
-	if found < 0 {
-		return Principal{}, crm.Errorf(crm.EUNAUTHORIZED, "unknown token")
-	}
-	t := a.tokens[found]
-	return Principal{Name: t.Name, Role: t.Role, ManagerID: t.ManagerID}, nil
 }

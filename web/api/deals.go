@@ -74,24 +74,6 @@ func (s *Server) patchLead(r *http.Request, p Principal) (int, any, error) {
 	return http.StatusOK, detail(out), nil
 }
 
-func (s *Server) addNote(r *http.Request, p Principal) (int, any, error) {
-	l, err := s.lead(r, p)
-	if err != nil {
-		return 0, nil, err
-	}
-	var body struct {
-		Text string `json:"text"`
-	}
-	if err := decode(r, &body); err != nil {
-		return 0, nil, err
-	}
-	t, err := s.store.AddNote(r.Context(), l.ID, body.Text, p.ManagerID)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusCreated, t, nil
-}
-
 func (s *Server) convertLead(r *http.Request, p Principal) (int, any, error) {
 	l, err := s.lead(r, p)
 	if err != nil {
@@ -109,7 +91,7 @@ func (s *Server) convertLead(r *http.Request, p Principal) (int, any, error) {
 	if err := s.allowReach(r, p, companyReach("company", c.Company)...); err != nil {
 		return 0, nil, err
 	}
-	out, err := s.store.ConvertLead(r.Context(), l.ID, c, p.ManagerID)
+	out, err := s.store.ConvertLead(r.Context(), l.ID, c, p.Actor())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -252,7 +234,7 @@ func (s *Server) createDeal(r *http.Request, p Principal) (int, any, error) {
 	if in.ManagerID == nil && !p.SeesAll() {
 		in.ManagerID = p.ManagerID
 	}
-	d, err := s.store.CreateDeal(r.Context(), in, p.ManagerID)
+	d, err := s.store.CreateDeal(r.Context(), in, p.Actor())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -298,7 +280,7 @@ func (s *Server) moveDeal(r *http.Request, p Principal) (int, any, error) {
 	if err := decode(r, &body); err != nil {
 		return 0, nil, err
 	}
-	out, err := s.store.MoveDeal(r.Context(), d.ID, body.Stage, body.LossReason, p.ManagerID)
+	out, err := s.store.MoveDeal(r.Context(), d.ID, body.Stage, body.LossReason, p.Actor())
 	if err != nil {
 		return 0, nil, err
 	}

@@ -24,7 +24,7 @@ func (s *Server) createProduct(r *http.Request, p Principal) (int, any, error) {
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	out, err := s.store.CreateProduct(r.Context(), in, s.opts.VAT)
+	out, err := s.store.CreateProduct(r.Context(), in, s.vat())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -55,7 +55,7 @@ func (s *Server) patchProduct(r *http.Request, p Principal) (int, any, error) {
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	out, err := s.store.UpdateProduct(r.Context(), id, in, s.opts.VAT)
+	out, err := s.store.UpdateProduct(r.Context(), id, in, s.vat())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -91,7 +91,7 @@ func (s *Server) addLine(r *http.Request, p Principal) (int, any, error) {
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	out, err := s.store.AddLine(r.Context(), d.ID, in, s.opts.VAT)
+	out, err := s.store.AddLine(r.Context(), d.ID, in, s.vat())
 	if err != nil {
 		return 0, nil, err
 	}
@@ -127,7 +127,7 @@ func (s *Server) patchLine(r *http.Request, p Principal) (int, any, error) {
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	out, err := s.store.UpdateLine(r.Context(), d.ID, id, in, s.opts.VAT)
+	out, err := s.store.UpdateLine(r.Context(), d.ID, id, in, s.vat())
 	if err != nil {
 		return 0, nil, err
 	}

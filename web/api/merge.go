@@ -15,6 +15,10 @@ func (s *Server) mergeCompanies(r *http.Request, p Principal) (int, any, error) 
 	return s.merge(r, p, s.store.MergeCompanies)
 }
 
+func (s *Server) mergeLeads(r *http.Request, p Principal) (int, any, error) {
+	return s.merge(r, p, s.store.MergeLeads)
+}
+
 // merge merges the body's other_id into the path's record.
 func (s *Server) merge(r *http.Request, p Principal, do func(context.Context, int64, int64, *int64) (crm.Merge, error)) (int, any, error) {
 	if err := s.allow(r, p, crm.Ref{Kind: crm.KindMerge}); err != nil {

@@ -159,7 +159,7 @@ func (s *Server) moveDeal(w http.ResponseWriter, r *http.Request, v *viewer) (st
 		back = dealPath(d.ID)
 	}
 	stage := r.PostFormValue("stage")
-	if _, err := s.store.MoveDeal(r.Context(), d.ID, stage, r.PostFormValue("loss_reason"), v.P.ManagerID); err != nil {
+	if _, err := s.store.MoveDeal(r.Context(), d.ID, stage, r.PostFormValue("loss_reason"), v.P.Actor()); err != nil {
 		return back, err
 	}
 	return back, nil

@@ -275,7 +275,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request, v *viewer) (str
 	if len(text) > 10000 {
 		return leadPath(l.ID), crm.Invalid("text", "%s", v.T("form.note_long"))
 	}
-	if _, err := s.store.AddNote(r.Context(), l.ID, text, v.P.ManagerID); err != nil {
+	if _, err := s.store.AddNote(r.Context(), crm.RecordLead, l.ID, text, v.P.Actor()); err != nil {
 		return leadPath(l.ID), err
 	}
 	s.flash(w, r, v.T("lead.noted"), false)
@@ -330,7 +330,7 @@ func (s *Server) convert(w http.ResponseWriter, r *http.Request, v *viewer) (str
 			c.Company.INN = &inn
 		}
 	}
-	out, err := s.store.ConvertLead(r.Context(), l.ID, c, v.P.ManagerID)
+	out, err := s.store.ConvertLead(r.Context(), l.ID, c, v.P.Actor())
 	if err != nil {
 		return back, err
 	}
