@@ -179,7 +179,7 @@ func (s *Store) BoardCards(ctx context.Context, f BoardFilter, stage string, bef
 // WeekActivities lists open and done activities due in [from, to) — a
 // manager's (as owner or participant) or everyone's — by due time.
 func (s *Store) WeekActivities(ctx context.Context, managerID *int64, from, to time.Time) ([]Activity, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, type, subject, lead_id, manager_id, due_at, done_at, outcome FROM activities
+	rows, err := s.pool.Query(ctx, `SELECT `+activityColumns+` FROM activities
 		WHERE due_at >= $2 AND due_at < $3 AND ($1::bigint IS NULL OR manager_id = $1)
 		ORDER BY due_at, id LIMIT 500`, managerID, from, to)
 	if err != nil {

@@ -89,7 +89,7 @@ func (s *Store) DepartmentCounters(ctx context.Context, loc *time.Location) (Cou
 
 // DealActivities lists a deal's activities, open first by due time.
 func (s *Store) DealActivities(ctx context.Context, dealID int64) ([]Activity, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, type, subject, lead_id, manager_id, due_at, done_at, outcome
+	rows, err := s.pool.Query(ctx, `SELECT `+activityColumns+`
 		FROM activities WHERE deal_id = $1 ORDER BY done_at IS NOT NULL, due_at DESC, id LIMIT 200`, dealID)
 	if err != nil {
 		return nil, translate(err, "activities")
