@@ -182,7 +182,8 @@ func (s *Store) SetLeadStatus(ctx context.Context, id int64, status, junkReason 
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var cur string
-		if err := tx.QueryRow(ctx, `SELECT status FROM leads WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
+		var manager *int64
+		if err := tx.QueryRow(ctx, `SELECT status, manager_id FROM leads WHERE id = $1 FOR UPDATE`, id).Scan(&cur, &manager); err != nil {
 			return translate(err, "lead")
 		}
 		switch {
@@ -200,6 +201,9 @@ func (s *Store) SetLeadStatus(ctx context.Context, id int64, status, junkReason 
 		if _, err := tx.Exec(ctx, `UPDATE leads SET status = $2, junk_reason = $3, updated_at = $4, status_changed_at = $4,
 			sla_due_at = NULL WHERE id = $1`, id, status, reason, now); err != nil {
 			return translate(err, "lead")
+		}
+		if err := enqueueStatus(ctx, tx, id, cur, status, manager, now); err != nil {
+			return err
 		}
 		if status == StatusJunk {
 			return closeLead(ctx, tx, id, now, "cancelled: lead closed as junk")

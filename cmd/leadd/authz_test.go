@@ -148,7 +148,7 @@ func collectionKind(path, param string) string {
 				return fMerge
 			case "products":
 				return fShared
-			case "webhooks", "inbox":
+			case "webhooks", "inbox", "tokens":
 				return fAdmin
 			}
 		}

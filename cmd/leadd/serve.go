@@ -475,7 +475,7 @@ func serve(ctx context.Context, cfg configs.Config, path string, log *slog.Logge
 				if err := a.reload(path); err != nil {
 					log.Error("reload refused; the running rules stay", "config", path, "err", err)
 				} else {
-					log.Info("configuration reloaded: routing, pipelines, VAT rates, junk reasons", "config", path)
+					log.Info("routing rules reloaded, with the pipelines, VAT rates and junk reasons", "config", path)
 				}
 			}
 		}
