@@ -79,6 +79,8 @@ func classify(path, in, name string) string {
 		return collectionKind(path, "{id}")
 	case in == "path" && last == "line":
 		return fLine
+	case in == "path" && last == "name": // a report's name: no record
+		return fNoRecord
 	}
 	switch last {
 	case "lead_id":
@@ -439,6 +441,9 @@ func request(op operation, tried field, own, target *fixtures) (path string, bod
 		v := src.value(f.kind, f.name, creating && src == own)
 		switch f.in {
 		case "path":
+			if f.kind == fNoRecord {
+				continue // filled below
+			}
 			path = strings.Replace(path, "{"+f.name+"}", fmt.Sprint(v), 1)
 		case "query":
 			if f == tried {
@@ -455,6 +460,7 @@ func request(op operation, tried field, own, target *fixtures) (path string, bod
 			}
 		}
 	}
+	path = strings.Replace(path, "{name}", "funnel", 1) // a report
 	if strings.Contains(path, "{kind}") {
 		kind := exportKinds[tried.name]
 		if kind == "" {
