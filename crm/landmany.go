@@ -218,36 +218,36 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 	}
 
 	var (
-		lead       = make([]int64, n)
-		status     = make([]string, n)
-		junk       = make([]*string, n)
-		channel    = make([]string, n)
-		source     = make([]string, n)
-		name       = make([]string, n)
-		phones     = make([]string, n) // JSON arrays: unnest cannot take arrays of arrays
-		rawPhones  = make([]string, n)
-		emails     = make([]string, n)
-		comment    = make([]string, n)
-		utm        = make([]string, n)
-		pageURL    = make([]string, n)
-		referrer   = make([]string, n)
-		fields     = make([]string, n)
-		consent    = make([]*string, n)
-		contact    = make([]*int64, n)
-		manager    = make([]*int64, n)
-		rule       = make([]string, n)
-		slaDue     = make([]*time.Time, n)
-		ownerSLA   = make([]*string, n)
+		lead      = make([]int64, n)
+		status    = make([]string, n)
+		junk      = make([]*string, n)
+		channel   = make([]string, n)
+		source    = make([]string, n)
+		name      = make([]string, n)
+		phones    = make([]string, n) // JSON arrays: unnest cannot take arrays of arrays
+		rawPhones = make([]string, n)
+		emails    = make([]string, n)
+		comment   = make([]string, n)
+		utm       = make([]string, n)
+		pageURL   = make([]string, n)
+		referrer  = make([]string, n)
+		fields    = make([]string, n)
+		consent   = make([]*string, n)
+		contact   = make([]*int64, n)
+		manager   = make([]*int64, n)
+		rule      = make([]string, n)
+		slaDue    = make([]*time.Time, n)
+		ownerSLA  = make([]*string, n)
 		// known contacts' new leads: every identity of theirs is the lead's
 		knownLead, knownContact []int64
-		event      = make([]*string, n)
-		at         = make([]time.Time, n)
-		text       = make([]string, n)
-		data       = make([]string, n)
-		callKeys   = make([]*string, n)
-		messageIDs = make([]*string, n)
-		identity   []string
-		identityOf []int64
+		event                   = make([]*string, n)
+		at                      = make([]time.Time, n)
+		text                    = make([]string, n)
+		data                    = make([]string, n)
+		callKeys                = make([]*string, n)
+		messageIDs              = make([]*string, n)
+		identity                []string
+		identityOf              []int64
 		// assignments, for new leads
 		aLead                         []int64
 		aManager                      []*int64
