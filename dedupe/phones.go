@@ -109,24 +109,31 @@ func digitRun(text string, i int) (int, []group) {
 func (n Normalizer) takeNumbers(text string, groups []group, out *[]found) int {
 	pos := groups[0].start
 	for len(groups) > 0 {
-		best := -1
-		digits := 0
+		// The longest valid number wins: candidates are tried from the
+		// longest (at most 15 digits, E.164's limit) down, so the usual
+		// field, one number, costs one parse.
+		last, digits := -1, 0
 		for k := range groups {
-			digits += groups[k].digits
-			if digits > 15 {
+			if digits+groups[k].digits > 15 {
 				break
 			}
+			digits += groups[k].digits
+			last = k
+		}
+		best, e164 := -1, ""
+		for k := last; k >= 0; k-- {
 			if digits >= 7 {
-				if _, ok := n.number(candidate(text, groups[0].start, groups[k].end)); ok {
-					best = k
+				if num, ok := n.number(candidate(text, groups[0].start, groups[k].end)); ok {
+					best, e164 = k, num
+					break
 				}
 			}
+			digits -= groups[k].digits
 		}
 		if best < 0 {
 			return pos
 		}
 		start, end := groups[0].start, groups[best].end
-		e164, _ := n.number(candidate(text, start, end))
 		if start > 0 && text[start-1] == '+' {
 			start--
 		}
