@@ -228,7 +228,7 @@ func Default() Config {
 	c.Processor.Workers = 4
 	c.Processor.Batch = 50
 	c.Processor.Poll = 250 * time.Millisecond
-	c.Processor.Linger = 5 * time.Millisecond
+	c.Processor.Linger = 40 * time.Millisecond
 	c.Processor.MaxAttempts = 10
 	c.Telegram.Updates = true
 	c.Webhooks.Timeout = 15 * time.Second
