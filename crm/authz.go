@@ -85,6 +85,39 @@ func (r Reach) empty() bool {
 	return len(r.Phones)+len(r.Emails)+len(r.INNs)+len(r.CompanyNames) == 0
 }
 
+// Reach is the organisation a company input names, for AuthorizeReach:
+// by INN, and by name as conversion finds one (a name matches a company
+// without an INN when an INN is given). prefix is the input's field.
+func (in *CompanyInput) Reach(prefix string) []Reach {
+	if in == nil {
+		return nil
+	}
+	field := func(f string) string {
+		if prefix == "" {
+			return f
+		}
+		return prefix + "." + f
+	}
+	var out []Reach
+	if in.INN != nil && strings.TrimSpace(*in.INN) != "" {
+		out = append(out, Reach{Field: field("inn"), INNs: []string{strings.TrimSpace(*in.INN)}})
+	}
+	if prefix != "" && in.Name != nil {
+		r := Reach{Field: field("name"), CompanyNames: []string{*in.Name}}
+		if len(out) > 0 {
+			r.INNs = out[0].INNs // only companies without an INN match by name then
+		}
+		out = append(out, r)
+	}
+	if in.Phones != nil {
+		out = append(out, Reach{Field: field("phones"), Phones: *in.Phones})
+	}
+	if in.Emails != nil {
+		out = append(out, Reach{Field: field("emails"), Emails: *in.Emails})
+	}
+	return out
+}
+
 // Supervises reports whether the principal runs the department (an admin
 // or a supervisor): merges, the catalog, imports, managers.
 func (p Principal) Supervises() bool { return p.Role == RoleAdmin || p.Role == RoleSupervisor }
@@ -234,7 +267,7 @@ func decideOwner(p Principal, r Ref, o owner) error {
 // OwnedElsewhere is the answer to a manager whose input names another
 // manager's client: it names that manager and nothing of the client.
 func OwnedElsewhere(field, managerName string) *Error {
-	return &Error{Code: EOWNEDELSEWHERE, Field: field,
+	return &Error{Code: EOWNEDELSEWHERE, Field: field, Owner: managerName,
 		Message: fmt.Sprintf("this client is %s's: ask them or a supervisor; nothing was changed", managerName)}
 }
 

@@ -139,11 +139,3 @@ func (s *Store) SLAMisses(ctx context.Context, limit int) ([]QueueLead, error) {
 	out, err := pgx.CollectRows(rows, scanQueueLead)
 	return out, translate(err, "leads")
 }
-
-// MergeBy returns who made a merge (nil: an admin token or an import).
-// Errors: ENOTFOUND.
-func (s *Store) MergeBy(ctx context.Context, id int64) (*int64, error) {
-	var by *int64
-	err := s.pool.QueryRow(ctx, `SELECT by_manager_id FROM merges WHERE id = $1`, id).Scan(&by)
-	return by, translate(err, "merge")
-}

@@ -44,6 +44,9 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// Owner is, for EOWNEDELSEWHERE, the responsible manager's name, for
+	// surfaces that word the refusal themselves.
+	Owner string
 }
 
 func (e *Error) Error() string {

@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/leadd/leadd/crm"
@@ -88,7 +87,7 @@ func (s *Server) convertLead(r *http.Request, p Principal) (int, any, error) {
 			return 0, nil, err
 		}
 	}
-	if err := s.allowReach(r, p, companyReach("company", c.Company)...); err != nil {
+	if err := s.allowReach(r, p, c.Company.Reach("company")...); err != nil {
 		return 0, nil, err
 	}
 	out, err := s.store.ConvertLead(r.Context(), l.ID, c, p.Actor())
@@ -125,39 +124,6 @@ func (s *Server) listPipelines(r *http.Request, _ Principal) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, newPage(ps, ""), nil
-}
-
-// companyReach is the organisation a company input names: by INN, and
-// by name as conversion finds one (a name matches a company without an
-// INN when an INN is given).
-func companyReach(prefix string, in *crm.CompanyInput) []crm.Reach {
-	if in == nil {
-		return nil
-	}
-	field := func(f string) string {
-		if prefix == "" {
-			return f
-		}
-		return prefix + "." + f
-	}
-	var out []crm.Reach
-	if in.INN != nil && strings.TrimSpace(*in.INN) != "" {
-		out = append(out, crm.Reach{Field: field("inn"), INNs: []string{strings.TrimSpace(*in.INN)}})
-	}
-	if prefix != "" && in.Name != nil {
-		r := crm.Reach{Field: field("name"), CompanyNames: []string{*in.Name}}
-		if len(out) > 0 {
-			r.INNs = out[0].INNs // only companies without an INN match by name then
-		}
-		out = append(out, r)
-	}
-	if in.Phones != nil {
-		out = append(out, crm.Reach{Field: field("phones"), Phones: *in.Phones})
-	}
-	if in.Emails != nil {
-		out = append(out, crm.Reach{Field: field("emails"), Emails: *in.Emails})
-	}
-	return out
 }
 
 func (s *Server) listDeals(r *http.Request, p Principal) (int, any, error) {
@@ -511,7 +477,7 @@ func (s *Server) allowCompany(r *http.Request, p Principal, in crm.CompanyInput)
 	if err := s.allow(r, p, crm.Named(crm.KindManager, "manager_id", in.ManagerID)...); err != nil {
 		return err
 	}
-	return s.allowReach(r, p, companyReach("", &in)...)
+	return s.allowReach(r, p, in.Reach("")...)
 }
 
 func (s *Server) getCompany(r *http.Request, p Principal) (int, any, error) {

@@ -327,7 +327,7 @@ type actionFunc func(w http.ResponseWriter, r *http.Request, v *viewer) (string,
 
 // page registers a page: signed-in people only, rendered with the layout.
 func (s *Server) page(pattern, name string, h pageFunc) {
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	s.handle(pattern, func(w http.ResponseWriter, r *http.Request) {
 		v := s.viewerOf(w, r)
 		if !v.Signed() {
 			to := "/login"
@@ -364,7 +364,7 @@ func (s *Server) sessionHandler(h func(w http.ResponseWriter, r *http.Request, v
 // action registers a form's target: signed-in, same-origin, with the
 // session's CSRF token; it redirects (303) to the page to show next.
 func (s *Server) action(pattern string, h actionFunc) {
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	s.handle(pattern, func(w http.ResponseWriter, r *http.Request) {
 		v := s.viewerOf(w, r)
 		if !v.Signed() {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,6 +32,10 @@ var staticFS embed.FS
 // Store is what the console needs of the core: the API's store methods and
 // the console's read models.
 type Store interface {
+	// The one authorization rule every surface asks (crm/authz.go).
+	Authorize(ctx context.Context, p crm.Principal, access crm.Access, refs ...crm.Ref) error
+	AuthorizeReach(ctx context.Context, p crm.Principal, access crm.Access, reach ...crm.Reach) error
+
 	CreateLoginCode(ctx context.Context, managerID int64, ttl time.Duration) (string, error)
 	UseLoginCode(ctx context.Context, code string) (crm.Manager, error)
 	CreateSession(ctx context.Context, p crm.Principal, ttl time.Duration) (string, crm.Session, error)
@@ -54,6 +59,7 @@ type Store interface {
 	SetLeadStatus(ctx context.Context, id int64, status, junkReason string) (crm.Lead, error)
 	AssignLead(ctx context.Context, leadID, managerID int64, by *int64, sla time.Duration) (crm.Lead, error)
 	AddNote(ctx context.Context, kind string, id int64, text string, by crm.Actor) (crm.Note, error)
+	Timeline(ctx context.Context, kind string, id int64, f crm.TimelineFilter) ([]crm.TimelineItem, string, error)
 	ConvertLead(ctx context.Context, leadID int64, c crm.Conversion, by crm.Actor) (crm.Converted, error)
 	CompleteActivity(ctx context.Context, id int64, c crm.Completion, cadence crm.Cadence) (crm.CompleteResult, error)
 	Activity(ctx context.Context, id int64) (crm.Activity, error)
@@ -89,7 +95,6 @@ type Store interface {
 	FreeSlots(ctx context.Context, ids []int64, length time.Duration, from, to time.Time) ([]crm.Slot, error)
 	WeekActivities(ctx context.Context, managerID *int64, from, to time.Time) ([]crm.Activity, error)
 	SLAMisses(ctx context.Context, limit int) ([]crm.QueueLead, error)
-	MergeBy(ctx context.Context, id int64) (*int64, error)
 }
 
 var _ Store = (*crm.Store)(nil)
@@ -132,6 +137,7 @@ type Server struct {
 	proxies []netPrefix
 	loc     *time.Location
 	mux     *http.ServeMux
+	routes  []string
 	zones   sync.Map      // time zone name → *time.Location, for the tz cookie
 	stop    chan struct{} // closed by Stop: live streams end
 	stopped sync.Once
@@ -176,14 +182,24 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.mux = mux
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(static)))
-	mux.HandleFunc("GET /login", s.loginPage)
-	mux.HandleFunc("POST /login", s.loginToken)
-	mux.HandleFunc("GET /login/{code}", s.loginLink)
-	mux.HandleFunc("POST /logout", s.logout)
-	mux.HandleFunc("GET /logout", s.logoutPage)
+	s.handle("GET /login", s.loginPage)
+	s.handle("POST /login", s.loginToken)
+	s.handle("GET /login/{code}", s.loginLink)
+	s.handle("POST /logout", s.logout)
+	s.handle("GET /logout", s.logoutPage)
 
 	s.page("GET /{$}", "incoming", s.incoming)
-	mux.HandleFunc("GET /events", s.events)
+	s.handle("GET /events", s.events)
 	s.registerCards()
 	mux.HandleFunc("GET /", s.notFoundPage)
 }
+
+// handle registers a route and keeps its pattern for Routes.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.routes = append(s.routes, pattern)
+	s.mux.HandleFunc(pattern, h)
+}
+
+// Routes are the patterns of every page and form the console serves, so
+// that tests cover a route the day it is added.
+func (s *Server) Routes() []string { return slices.Clone(s.routes) }

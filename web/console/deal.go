@@ -12,22 +12,18 @@ import (
 	"github.com/leadd/leadd/crm"
 )
 
-// dealFor loads the deal of the address if the viewer may see it: a
-// supervisor or admin any, a manager their own. Errors: ENOTFOUND,
-// EFORBIDDEN.
-func (s *Server) dealFor(r *http.Request, v *viewer) (crm.Deal, error) {
+// dealFor loads the deal of the address if the viewer may do access to it
+// (crm.Authorize: a supervisor or admin any, a manager their own).
+// Errors: ENOTFOUND, EFORBIDDEN.
+func (s *Server) dealFor(r *http.Request, v *viewer, access crm.Access) (crm.Deal, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return crm.Deal{}, err
 	}
-	d, err := s.store.Deal(r.Context(), id)
-	if err != nil {
+	if err := s.store.Authorize(r.Context(), v.P, access, crm.Path(crm.KindDeal, id)); err != nil {
 		return crm.Deal{}, err
 	}
-	if !v.P.SeesAll() && (d.ManagerID == nil || v.P.ManagerID == nil || *d.ManagerID != *v.P.ManagerID) {
-		return crm.Deal{}, crm.Errorf(crm.EFORBIDDEN, "deal %d is another manager's", id)
-	}
-	return d, nil
+	return s.store.Deal(r.Context(), id)
 }
 
 func dealPath(id int64) string { return "/deals/" + strconv.FormatInt(id, 10) }
@@ -52,7 +48,7 @@ type dealData struct {
 }
 
 func (s *Server) dealCard(r *http.Request, v *viewer) (any, error) {
-	deal, err := s.dealFor(r, v)
+	deal, err := s.dealFor(r, v, crm.Read)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +105,9 @@ func (s *Server) dealCard(r *http.Request, v *viewer) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Timeline = timeline(touches, nil, nil)
+	if d.Timeline, err = s.withNotes(r, crm.RecordDeal, deal.ID, timeline(touches, nil, nil)); err != nil {
+		return nil, err
+	}
 	if d.Payments, err = s.store.DealPayments(ctx, deal.ID); err != nil {
 		return nil, err
 	}
@@ -150,7 +148,7 @@ func fromKopecks(k int64) string {
 
 // moveDeal moves the deal to a stage (lost asks for the reason).
 func (s *Server) moveDeal(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	d, err := s.dealFor(r, v)
+	d, err := s.dealFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}
@@ -203,7 +201,7 @@ func lineInput(r *http.Request, v *viewer) (crm.LineInput, error) {
 }
 
 func (s *Server) addLine(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	d, err := s.dealFor(r, v)
+	d, err := s.dealFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}
@@ -233,7 +231,7 @@ func (s *Server) addLine(w http.ResponseWriter, r *http.Request, v *viewer) (str
 }
 
 func (s *Server) updateLine(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	d, err := s.dealFor(r, v)
+	d, err := s.dealFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}
@@ -254,7 +252,7 @@ func (s *Server) updateLine(w http.ResponseWriter, r *http.Request, v *viewer) (
 }
 
 func (s *Server) deleteLine(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	d, err := s.dealFor(r, v)
+	d, err := s.dealFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}
@@ -271,7 +269,7 @@ func (s *Server) deleteLine(w http.ResponseWriter, r *http.Request, v *viewer) (
 // makeDocument makes the next version of a quote, invoice, contract or
 // act, or the configured package.
 func (s *Server) makeDocument(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	d, err := s.dealFor(r, v)
+	d, err := s.dealFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}
@@ -303,16 +301,12 @@ func (s *Server) documentPDF(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err != nil {
 		return err
 	}
+	if err := s.store.Authorize(r.Context(), v.P, crm.Read, crm.Path(crm.KindDocument, id)); err != nil {
+		return err
+	}
 	doc, pdf, err := s.store.DocumentPDF(r.Context(), id)
 	if err != nil {
 		return err
-	}
-	deal, err := s.store.Deal(r.Context(), doc.DealID)
-	if err != nil {
-		return err
-	}
-	if !v.P.SeesAll() && (deal.ManagerID == nil || v.P.ManagerID == nil || *deal.ManagerID != *v.P.ManagerID) {
-		return crm.Errorf(crm.EFORBIDDEN, "document %d is of another manager's deal", id)
 	}
 	name := doc.Type + "-" + doc.Number + "-v" + strconv.Itoa(doc.Version) + ".pdf"
 	w.Header().Set("Content-Type", "application/pdf")

@@ -124,6 +124,9 @@ func (v *viewer) errorText(err error) string {
 		return v.T("error.internal")
 	}
 	msg := e.Message
+	if e.Code == crm.EOWNEDELSEWHERE && v.Lang != "en" {
+		return "Этого клиента уже ведёт " + e.Owner + ". Попросите его или руководителя передать клиента; ничего не изменено."
+	}
 	for en, ru := range knownMessages {
 		if strings.Contains(msg, en) && v.Lang != "en" {
 			msg = ru

@@ -22,33 +22,45 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
-// leadFor loads the lead of the address if the viewer may see it: a
-// supervisor or admin any, a manager their own and the unassigned queue.
-// Errors: ENOTFOUND, EFORBIDDEN.
-func (s *Server) leadFor(r *http.Request, v *viewer) (crm.Lead, error) {
+// leadFor loads the lead of the address if the viewer may do access to it
+// (crm.Authorize: a supervisor or admin any, a manager their own and the
+// unassigned queue). Errors: ENOTFOUND, EFORBIDDEN.
+func (s *Server) leadFor(r *http.Request, v *viewer, access crm.Access) (crm.Lead, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return crm.Lead{}, err
 	}
-	l, err := s.store.Lead(r.Context(), id)
-	if err != nil {
+	if err := s.store.Authorize(r.Context(), v.P, access, crm.Path(crm.KindLead, id)); err != nil {
 		return crm.Lead{}, err
 	}
-	queued := l.ManagerID == nil && l.Open()
-	if !v.P.SeesAll() && !queued && (l.ManagerID == nil || v.P.ManagerID == nil || *l.ManagerID != *v.P.ManagerID) {
-		return crm.Lead{}, crm.Errorf(crm.EFORBIDDEN, "lead %d is another manager's", id)
-	}
-	return l, nil
+	return s.store.Lead(r.Context(), id)
 }
 
-// timelineItem is one line of a record's timeline: a touch, an activity or
-// an assignment hop.
+// timelineItem is one line of a record's timeline: a touch, a note, an
+// activity or an assignment hop.
 type timelineItem struct {
 	At       time.Time
-	Kind     string // touch, activity, hop
+	Kind     string // touch, note, activity, hop
 	Touch    *touchView
+	Note     *crm.Note
 	Activity *crm.Activity
 	Hop      *crm.Assignment
+}
+
+// withNotes adds the record's notes (the newest 200, from its timeline in
+// crm) to a card's timeline, newest first.
+func (s *Server) withNotes(r *http.Request, kind string, id int64, items []timelineItem) ([]timelineItem, error) {
+	page, _, err := s.store.Timeline(r.Context(), kind, id, crm.TimelineFilter{Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range page {
+		if it.Note != nil {
+			items = append(items, timelineItem{At: it.At, Kind: "note", Note: it.Note})
+		}
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].At.After(items[j].At) })
+	return items, nil
 }
 
 // touchView is a touch with its data read for showing.
@@ -139,7 +151,7 @@ type leadData struct {
 }
 
 func (s *Server) leadCard(r *http.Request, v *viewer) (any, error) {
-	l, err := s.leadFor(r, v)
+	l, err := s.leadFor(r, v, crm.Read)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +163,9 @@ func (s *Server) leadCard(r *http.Request, v *viewer) (any, error) {
 	d := leadData{Lead: l, JunkReasons: crm.JunkReasons, UTM: sortedMap(l.UTM), Fields: sortedMap(l.Fields), Registry: s.opts.Registry != nil}
 	d.IsOpen = l.Open()
 	d.Mine = l.ManagerID != nil && v.P.ManagerID != nil && *l.ManagerID == *v.P.ManagerID
-	d.Timeline = timeline(l.Touches, l.Activities, hops)
+	if d.Timeline, err = s.withNotes(r, crm.RecordLead, l.ID, timeline(l.Touches, l.Activities, hops)); err != nil {
+		return nil, err
+	}
 	for i := range l.Activities {
 		if a := &l.Activities[i]; a.DoneAt == nil && (d.Open == nil || a.DueAt.Before(d.Open.DueAt)) {
 			d.Open = a
@@ -171,7 +185,7 @@ func leadPath(id int64) string { return "/leads/" + strconv.FormatInt(id, 10) }
 // takeLead: the manager takes the lead into work (a queued lead becomes
 // theirs first).
 func (s *Server) takeLead(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	l, err := s.leadFor(r, v)
+	l, err := s.leadFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}
@@ -208,7 +222,7 @@ func (s *Server) openActivity(r *http.Request, l crm.Lead) (crm.Activity, error)
 }
 
 func (s *Server) noAnswer(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	l, err := s.leadFor(r, v)
+	l, err := s.leadFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}
@@ -239,7 +253,7 @@ func parseLocal(v *viewer, field, val string) (time.Time, error) {
 }
 
 func (s *Server) reschedule(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	l, err := s.leadFor(r, v)
+	l, err := s.leadFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}
@@ -264,27 +278,40 @@ func (s *Server) reschedule(w http.ResponseWriter, r *http.Request, v *viewer) (
 }
 
 func (s *Server) addNote(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	l, err := s.leadFor(r, v)
+	l, err := s.leadFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}
+	return s.note(w, r, v, crm.RecordLead, l.ID, leadPath(l.ID))
+}
+
+func (s *Server) addDealNote(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
+	d, err := s.dealFor(r, v, crm.Write)
+	if err != nil {
+		return "", err
+	}
+	return s.note(w, r, v, crm.RecordDeal, d.ID, dealPath(d.ID))
+}
+
+// note adds the form's note to a record the viewer may write to.
+func (s *Server) note(w http.ResponseWriter, r *http.Request, v *viewer, kind string, id int64, back string) (string, error) {
 	text := strings.TrimSpace(r.PostFormValue("text"))
 	if text == "" {
-		return leadPath(l.ID), crm.Invalid("text", "%s", v.T("form.note_empty"))
+		return back, crm.Invalid("text", "%s", v.T("form.note_empty"))
 	}
-	if len(text) > 10000 {
-		return leadPath(l.ID), crm.Invalid("text", "%s", v.T("form.note_long"))
+	if len(text) > crm.MaxNote {
+		return back, crm.Invalid("text", "%s", v.T("form.note_long"))
 	}
-	if _, err := s.store.AddNote(r.Context(), crm.RecordLead, l.ID, text, v.P.Actor()); err != nil {
-		return leadPath(l.ID), err
+	if _, err := s.store.AddNote(r.Context(), kind, id, text, v.P.Actor()); err != nil {
+		return back, err
 	}
 	s.flash(w, r, v.T("lead.noted"), false)
-	return leadPath(l.ID), nil
+	return back, nil
 }
 
 // reassign hands the lead to another manager (supervisors and admins).
 func (s *Server) reassign(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	l, err := s.leadFor(r, v)
+	l, err := s.leadFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}
@@ -294,6 +321,9 @@ func (s *Server) reassign(w http.ResponseWriter, r *http.Request, v *viewer) (st
 	id, err := strconv.ParseInt(r.PostFormValue("manager_id"), 10, 64)
 	if err != nil || id <= 0 {
 		return leadPath(l.ID), crm.Invalid("manager_id", "%s", v.T("form.pick_manager"))
+	}
+	if err := s.store.Authorize(r.Context(), v.P, crm.Write, crm.Named(crm.KindManager, "manager_id", &id)...); err != nil {
+		return leadPath(l.ID), err
 	}
 	if _, err := s.store.AssignLead(r.Context(), l.ID, id, v.P.ManagerID, s.opts.SLA); err != nil {
 		return leadPath(l.ID), err
@@ -305,7 +335,7 @@ func (s *Server) reassign(w http.ResponseWriter, r *http.Request, v *viewer) (st
 // convert qualifies the lead into a deal: for a person, or for a company
 // by name and INN (the registry fills its requisites when configured).
 func (s *Server) convert(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	l, err := s.leadFor(r, v)
+	l, err := s.leadFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}
@@ -330,6 +360,9 @@ func (s *Server) convert(w http.ResponseWriter, r *http.Request, v *viewer) (str
 			c.Company.INN = &inn
 		}
 	}
+	if err := s.store.AuthorizeReach(r.Context(), v.P, crm.Write, c.Company.Reach("company")...); err != nil {
+		return back, err
+	}
 	out, err := s.store.ConvertLead(r.Context(), l.ID, c, v.P.Actor())
 	if err != nil {
 		return back, err
@@ -349,7 +382,7 @@ func (s *Server) convert(w http.ResponseWriter, r *http.Request, v *viewer) (str
 }
 
 func (s *Server) junk(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
-	l, err := s.leadFor(r, v)
+	l, err := s.leadFor(r, v, crm.Write)
 	if err != nil {
 		return "", err
 	}

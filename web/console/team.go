@@ -61,8 +61,8 @@ func (s *Server) setAway(w http.ResponseWriter, r *http.Request, v *viewer) (str
 	if err != nil {
 		return "", err
 	}
-	if !v.P.SeesAll() && (v.P.ManagerID == nil || *v.P.ManagerID != id) {
-		return "", crm.Errorf(crm.EFORBIDDEN, "own away switch only")
+	if err := s.store.Authorize(r.Context(), v.P, crm.Write, crm.Ref{Kind: crm.KindManager, ID: id}); err != nil {
+		return "", err
 	}
 	away := r.PostFormValue("away") == "1"
 	if _, err := s.store.UpdateManager(r.Context(), id, crm.ManagerPatch{Away: &away}); err != nil {
