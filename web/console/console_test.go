@@ -103,3 +103,31 @@ func TestLocalPathKeepsSignInOnThisSite(t *testing.T) {
 type osDir struct{}
 
 func (osDir) Open(name string) (fs.File, error) { return os.Open(name) }
+
+// Routing's explanations, as routing/engine.go words them, read in
+// Russian: no English word is left but the names of pools and people.
+func TestRoutingExplanationsInRussian(t *testing.T) {
+	v := &viewer{Lang: "ru"}
+	english := regexp.MustCompile(`\b(by|of|is|at|the|turn|pool|manager|nobody|queued|away|off|hours|capacity|chosen|loaded|weight|until|inactive|already|unreachable|target|returning|customer)\b`)
+	for _, s := range []string{
+		"pool sales: Анна Смирнова by round-robin turn 1 of 3",
+		"pool sales: Анна by weighted turn (weight 2)",
+		"pool b2b: Борис by least loaded (4 open leads)",
+		"returning customer: their manager Анна Смирнова",
+		"their manager Анна Смирнова is away; pool sales: Борис by round-robin turn 2 of 2",
+		"pool night: nobody working now; Борис starts first, at 2026-12-07T06:00:00Z",
+		"pool sales: nobody available; manager Анна: nobody available; queued",
+		"target: queue",
+		"away", "off hours", "inactive", "had it already", "time off until 2026-12-20",
+		"at capacity (5 of 5 new leads)", "unreachable in Telegram (the chat refused the last message)",
+		"not chosen: round-robin turn 1 of 2",
+	} {
+		got := v.Routing(s)
+		if w := english.FindString(got); w != "" {
+			t.Errorf("%q reads %q: %q is left in English", s, got, w)
+		}
+	}
+	if got := (&viewer{Lang: "en"}).Routing("away"); got != "away" {
+		t.Errorf("in English the explanation stays as it is, got %q", got)
+	}
+}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"regexp"
 	"fmt"
 	"net/http"
 	"strings"
@@ -165,4 +166,56 @@ var knownMessages = map[string]string{
 	"is required":       "заполните поле",
 	"not active":        "менеджер не активен",
 	"merged":            "запись уже объединена",
+}
+
+// routingWords put routing's explanations (stored in English with each
+// assignment, as routing/engine.go words them) in Russian, longest
+// phrases first.
+var routingWords = []struct {
+	re *regexp.Regexp
+	ru string
+}{
+	{regexp.MustCompile(`unreachable in Telegram \(the chat refused the last message\)`), "недоступен в Telegram (чат не принял последнее сообщение)"},
+	{regexp.MustCompile(`at capacity \((\d+) of (\d+) new leads\)`), "нагрузка заполнена ($1 из $2 новых заявок)"},
+	{regexp.MustCompile(`least loaded \((\d+) open leads\)`), "наименее загружен ($1 открытых заявок)"},
+	{regexp.MustCompile(`weighted turn \(weight (\d+)\)`), "очередь по весу (вес $1)"},
+	{regexp.MustCompile(`round-robin turn (\d+) of (\d+)`), "по кругу, очередь $1 из $2"},
+	{regexp.MustCompile(`returning customer: their manager `), "постоянный клиент: его менеджер "},
+	{regexp.MustCompile(`their manager (.+?) is `), "его менеджер $1: "},
+	{regexp.MustCompile(`nobody working now; (.+?) starts first, at `), "сейчас никто не работает; раньше всех начнёт $1, в "},
+	{regexp.MustCompile(`nobody available`), "свободных нет"},
+	{regexp.MustCompile(`not chosen: `), "не выбран: "},
+	{regexp.MustCompile(`time off until `), "в отпуске до "},
+	{regexp.MustCompile(`had it already`), "уже вёл эту заявку"},
+	{regexp.MustCompile(`off hours`), "нерабочее время"},
+	{regexp.MustCompile(`\binactive\b`), "не работает в компании"},
+	{regexp.MustCompile(`\baway\b`), "отсутствует"},
+	{regexp.MustCompile(`target: queue`), "правило: в очередь"},
+	{regexp.MustCompile(`\bqueued\b`), "в очереди"},
+	{regexp.MustCompile(`\bpool (\S+)`), "группа $1"},
+	{regexp.MustCompile(`\bmanager (\S+)`), "менеджер $1"},
+	{regexp.MustCompile(`: (.+?) by `), ": $1 — "},
+}
+
+// Routing is a routing explanation (a reason or why a candidate was
+// skipped) in the viewer's language.
+func (v *viewer) Routing(s string) string {
+	if v.Lang == "en" {
+		return s
+	}
+	for _, w := range routingWords {
+		s = w.re.ReplaceAllString(s, w.ru)
+	}
+	return s
+}
+
+// Strategy is a routing strategy's name in words.
+func (v *viewer) Strategy(s string) string {
+	if s == "" {
+		return "—"
+	}
+	if t := v.T("strategy." + s); t != "strategy."+s {
+		return t
+	}
+	return s
 }
