@@ -2,9 +2,9 @@ package console
 
 import (
 	"errors"
-	"regexp"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
