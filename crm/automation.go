@@ -250,7 +250,7 @@ func (r Rule) run(ctx context.Context, tx pgx.Tx, dealID int64, now time.Time, d
 		if docs == nil {
 			return "documents are off (documents.seller): none made", nil
 		}
-		id, created, err := createDocument(ctx, tx, d.ID, r.Document, docs, now, DocumentOptions{})
+		id, created, _, err := createDocument(ctx, tx, d.ID, r.Document, docs, now, DocumentOptions{})
 		if ErrorCode(err) == EINVALID {
 			return "no document: " + err.Error(), nil
 		}

@@ -40,6 +40,9 @@ type Document struct {
 	Status       string    `json:"status"`
 	SupersededBy *int64    `json:"superseded_by"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Warnings come with a document just made (DocumentMaker.Warnings);
+	// they are not kept.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Document statuses.
@@ -96,6 +99,10 @@ type DocumentMaker interface {
 	Number(typ string, year, seq int) string
 	// Render returns the PDF of a draft.
 	Render(d DocumentDraft) ([]byte, error)
+	// Warnings are what an accountant would question in a draft that is
+	// still a valid document (a VAT rate that was not in force on its
+	// date), in Russian, one per line.
+	Warnings(d DocumentDraft) []string
 }
 
 const documentColumns = `id, deal_id, type, number, version, to_char(date, 'YYYY-MM-DD'), total::text, draft, superseded_by, created_at`
@@ -147,21 +154,21 @@ func (d DocumentDraft) fingerprint() string {
 // document of the type when nothing it prints has changed (created
 // false), else a new version of its number (the earlier one superseded),
 // else — or with opts.New — the next number of the type and year.
-func createDocument(ctx context.Context, tx pgx.Tx, dealID int64, typ string, m DocumentMaker, now time.Time, opts DocumentOptions) (int64, bool, error) {
+func createDocument(ctx context.Context, tx pgx.Tx, dealID int64, typ string, m DocumentMaker, now time.Time, opts DocumentOptions) (int64, bool, []string, error) {
 	// The deal's lock orders versions and keeps the lines still.
 	if err := lockDeal(ctx, tx, dealID); err != nil {
-		return 0, false, err
+		return 0, false, nil, err
 	}
 	d, err := documentDraft(ctx, tx, dealID)
 	if err != nil {
-		return 0, false, err
+		return 0, false, nil, err
 	}
 	if len(d.Lines) == 0 {
-		return 0, false, Invalid("lines", "deal %d has no lines: add what is sold before making a document", dealID)
+		return 0, false, nil, Invalid("lines", "deal %d has no lines: add what is sold before making a document", dealID)
 	}
 	d.Type, d.Date, d.Draft = typ, now.In(m.Location()), opts.Draft
 	if d.Basis, err = documentBasis(ctx, tx, dealID, typ); err != nil {
-		return 0, false, err
+		return 0, false, nil, err
 	}
 	fp := d.fingerprint()
 	var cur struct {
@@ -175,53 +182,53 @@ func createDocument(ctx context.Context, tx pgx.Tx, dealID int64, typ string, m 
 			WHERE deal_id = $1 AND type = $2 AND superseded_by IS NULL AND NOT draft ORDER BY id DESC LIMIT 1`, dealID, typ).
 			Scan(&cur.id, &cur.number, &cur.version, &cur.fp)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return 0, false, translate(err, "document")
+			return 0, false, nil, translate(err, "document")
 		}
 	}
 	switch {
 	case opts.Draft:
 		d.Version = 1
 	case cur.id != 0 && !opts.New && cur.fp == fp:
-		return cur.id, false, nil
+		return cur.id, false, m.Warnings(d), nil
 	case cur.id != 0 && !opts.New:
 		d.Number = cur.number
 		if err := tx.QueryRow(ctx, `SELECT max(version) + 1 FROM documents WHERE type = $1 AND number = $2 AND NOT draft`,
 			typ, cur.number).Scan(&d.Version); err != nil {
-			return 0, false, translate(err, "document")
+			return 0, false, nil, translate(err, "document")
 		}
 	default:
 		var seq int
 		if err := tx.QueryRow(ctx, `INSERT INTO document_counters (type, year, seq) VALUES ($1, $2, 1)
 			ON CONFLICT (type, year) DO UPDATE SET seq = document_counters.seq + 1 RETURNING seq`,
 			typ, d.Date.Year()).Scan(&seq); err != nil {
-			return 0, false, translate(err, "document counter")
+			return 0, false, nil, translate(err, "document counter")
 		}
 		d.Number, d.Version = m.Number(typ, d.Date.Year(), seq), 1
 	}
 	pdf, err := m.Render(d)
 	if err != nil {
-		return 0, false, err
+		return 0, false, nil, err
 	}
 	content, err := json.Marshal(d)
 	if err != nil {
-		return 0, false, fmt.Errorf("document content: %w", err)
+		return 0, false, nil, fmt.Errorf("document content: %w", err)
 	}
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO documents (deal_id, type, number, version, date, total, pdf, created_at, fingerprint, content, draft)
 		VALUES ($1, $2, $3, $4, $5::date, (SELECT sum(total) FROM deal_lines WHERE deal_id = $1), $6, $7, $8, $9, $10) RETURNING id`,
 		dealID, typ, d.Number, d.Version, d.Date.Format(time.DateOnly), pdf, now, fp, content, d.Draft).Scan(&id)
 	if err != nil {
-		return 0, false, translate(err, "document "+d.Number)
+		return 0, false, nil, translate(err, "document "+d.Number)
 	}
 	if d.Draft { // a preview: nobody is told
-		return id, true, nil
+		return id, true, m.Warnings(d), nil
 	}
 	if cur.id != 0 && !opts.New {
 		if err := supersede(ctx, tx, cur.id, id, Supersession{Version: d.Version, Date: d.Date}, m); err != nil {
-			return 0, false, err
+			return 0, false, nil, err
 		}
 	}
-	return id, true, Enqueue(ctx, tx, "document.created:"+strconv.FormatInt(id, 10),
+	return id, true, m.Warnings(d), Enqueue(ctx, tx, "document.created:"+strconv.FormatInt(id, 10),
 		DocumentCreated{DocumentID: id, DealID: dealID, Type: typ, Number: d.Number})
 }
 
@@ -286,15 +293,17 @@ func (s *Store) CreateDocument(ctx context.Context, dealID int64, typ string, m 
 	}
 	var id int64
 	var created bool
+	var warnings []string
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		id, created, err = createDocument(ctx, tx, dealID, typ, m, s.now(), opts)
+		id, created, warnings, err = createDocument(ctx, tx, dealID, typ, m, s.now(), opts)
 		return err
 	})
 	if err != nil {
 		return Document{}, false, err
 	}
 	d, err := s.Document(ctx, id)
+	d.Warnings = warnings
 	return d, created, err
 }
 

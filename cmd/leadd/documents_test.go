@@ -350,6 +350,20 @@ func TestOneDocumentOneNumberVersionsAndDrafts(t *testing.T) {
 	if strings.Contains(text, "Основание") {
 		t.Errorf("the contract names a basis: %s", text)
 	}
+
+	// A line at last year's general rate: the invoice is made, and whoever
+	// made it is told (the answer's warnings); at 22% it is not.
+	dated := dealWithLine("Сделка по старой ставке")
+	if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", dated, "/lines"), map[string]any{"name": "Станок", "quantity": "1",
+		"price": "100.00", "vat": "vat20"}, nil); s != 201 {
+		t.Fatalf("line: %d", s)
+	}
+	if w := ta.documentAs(dated, map[string]any{"type": "invoice"}, 201).Warnings; len(w) != 1 || !strings.Contains(w[0], "«Станок»") {
+		t.Errorf("an invoice of 2026 with a 20%% line warns %q, want one warning naming the line", w)
+	}
+	if w := ta.documentAs(b, map[string]any{"type": "quote", "draft": true}, 201).Warnings; len(w) != 0 {
+		t.Errorf("a 22%% line warns %q", w)
+	}
 }
 
 // TestDocumentInvoiceDrawsTheSellerImages: a logo, stamp and signature

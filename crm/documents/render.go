@@ -595,3 +595,29 @@ func group(amount, sep, point string) string {
 func Cell(s string) string {
 	return strings.NewReplacer("|", "/", "\r", " ", "\n", " ").Replace(s)
 }
+
+// vatSince is when the general rate became 22% (Federal Law of 28.11.2025
+// No. 425-FZ); 20% was the general rate before it.
+var vatSince = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Warnings name each line whose VAT rate was not the general rate on the
+// document's date: 20% on a document of 2026 or later, 22% before 2026.
+// The document is still made (a correction of an old document needs the
+// old rate), but the person making it is told.
+func (r *Renderer) Warnings(d crm.DocumentDraft) []string {
+	date := time.Date(d.Date.Year(), d.Date.Month(), d.Date.Day(), 0, 0, 0, 0, time.UTC)
+	var out []string
+	for _, l := range d.Lines {
+		p, none := r.vatRate(l)
+		switch {
+		case none:
+		case p == "20" && !date.Before(vatSince):
+			out = append(out, fmt.Sprintf("Строка «%s»: НДС 20%% — ставка до 1 января 2026 года; документ от %s, общая ставка с 2026 года — 22%%. Если это не исправление старого документа, поменяйте ставку строки.",
+				l.Name, d.Date.In(r.loc).Format("02.01.2006")))
+		case p == "22" && date.Before(vatSince):
+			out = append(out, fmt.Sprintf("Строка «%s»: НДС 22%% действует с 1 января 2026 года, а документ от %s.",
+				l.Name, d.Date.In(r.loc).Format("02.01.2006")))
+		}
+	}
+	return out
+}

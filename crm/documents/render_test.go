@@ -82,3 +82,31 @@ func TestDocumentInvoiceRendersFromItsTemplate(t *testing.T) {
 		t.Errorf("no table header: %s", text)
 	}
 }
+
+// A rate that was not the general rate on the document's date is named,
+// line by line; every other rate on every date is not.
+func TestWarningsNameARateOutOfItsTime(t *testing.T) {
+	r, err := NewRenderer(testSeller(), crm.DefaultVATRates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msk, _ := time.LoadLocation("Europe/Moscow")
+	dates := map[string]time.Time{
+		"2025": time.Date(2025, 12, 31, 23, 30, 0, 0, msk),
+		"2026": time.Date(2026, 1, 1, 0, 30, 0, 0, msk),
+		"late": time.Date(2026, 12, 6, 12, 0, 0, 0, msk),
+	}
+	for key := range crm.DefaultVATRates {
+		for when, date := range dates {
+			d := crm.DocumentDraft{Type: crm.DocInvoice, Date: date, Lines: []crm.Line{{Name: "Станок", VAT: key}, {Name: "Фреза", VAT: "none"}}}
+			got := r.Warnings(d)
+			want := (key == "vat20" && when != "2025") || (key == "vat22" && when == "2025")
+			if want != (len(got) == 1) || len(got) > 1 {
+				t.Errorf("%s on a document of %s: warnings %q", key, date.Format("02.01.2006"), got)
+			}
+			if len(got) == 1 && !strings.Contains(got[0], "«Станок»") {
+				t.Errorf("the warning does not name the line: %q", got[0])
+			}
+		}
+	}
+}

@@ -291,7 +291,11 @@ func (s *Server) makeDocument(w http.ResponseWriter, r *http.Request, v *viewer)
 	if err != nil {
 		return back, err
 	}
-	s.flash(w, r, v.DocType(doc.Type)+" № "+doc.Number+" — "+v.T("deal.doc_made"), false)
+	msg := v.DocType(doc.Type) + " № " + doc.Number + " — " + v.T("deal.doc_made")
+	if len(doc.Warnings) > 0 {
+		msg += " " + strings.Join(doc.Warnings, " ")
+	}
+	s.flash(w, r, msg, len(doc.Warnings) > 0)
 	return back, nil
 }
 
