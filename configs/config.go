@@ -338,6 +338,17 @@ func fromEnv(name string) (string, error) {
 
 // Validate returns every problem in the configuration, each naming its key
 // path ("forms.forms.contact.thank_you_url: ...").
+// Deprecated names the settings an older file may still have that no
+// longer do anything, and what does their job now; check-config and serve
+// print them as warnings.
+func (c *Config) Deprecated() []string {
+	var out []string
+	if c.Robokassa.PaymentObject != "" {
+		out = append(out, "robokassa.payment_object is no longer used: each receipt line's payment_object is its product's type (commodity or service); remove the setting")
+	}
+	return out
+}
+
 func (c *Config) Validate() []error {
 	var errs []error
 	bad := func(key, format string, args ...any) {

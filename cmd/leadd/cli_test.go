@@ -62,3 +62,27 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 		t.Error("an unknown command succeeded")
 	}
 }
+
+// An older file with a setting that is gone still loads; check-config
+// says what replaced it.
+func TestCheckConfigWarnsOfARetiredSetting(t *testing.T) {
+	src, err := os.ReadFile("../../configs/leadd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := strings.Replace(string(src), "robokassa:\n", "robokassa:\n  payment_object: service\n", 1)
+	if old == string(src) {
+		t.Fatal("the demo config has no robokassa section to put the old setting in")
+	}
+	name := filepath.Join(t.TempDir(), "old.yaml")
+	if err := os.WriteFile(name, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run([]string{"check-config", "--config", name}, nil, &out, &out); err != nil {
+		t.Fatalf("an older file is refused: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "warning: robokassa.payment_object") {
+		t.Errorf("check-config does not warn of the retired setting:\n%s", out.String())
+	}
+}

@@ -176,6 +176,9 @@ func loadConfig(path string, w io.Writer) (configs.Config, error) {
 		}
 		return cfg, errReported
 	}
+	for _, d := range cfg.Deprecated() {
+		fmt.Fprintf(w, "%s: warning: %s\n", path, d)
+	}
 	return cfg, nil
 }
 

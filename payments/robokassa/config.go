@@ -39,6 +39,10 @@ type Config struct {
 	// vat107, vat105) instead of the plain ones: a receipt for an advance,
 	// the goods shipped later, as the shop's accountant decides.
 	CalculatedVAT bool `yaml:"calculated_vat"`
+	// PaymentObject was one payment_object for every line; each line's
+	// type decides now. Still read, so that an older file loads, and
+	// named by Deprecated.
+	PaymentObject string `yaml:"payment_object"`
 	// PaidStage is the stage key a paid deal moves to, in whichever
 	// pipeline the deal is in ("": it stays).
 	PaidStage string `yaml:"paid_stage"`
