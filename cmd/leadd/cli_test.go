@@ -74,6 +74,8 @@ func TestCheckConfigWarnsOfARetiredSetting(t *testing.T) {
 	if old == string(src) {
 		t.Fatal("the demo config has no robokassa section to put the old setting in")
 	}
+	abs, _ := filepath.Abs("../../configs/templates")
+	old = strings.Replace(old, "templates: templates", "templates: "+abs, 1)
 	name := filepath.Join(t.TempDir(), "old.yaml")
 	if err := os.WriteFile(name, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
