@@ -25,6 +25,7 @@ import (
 	outmail "github.com/leadd/leadd/notify/mail"
 	"github.com/leadd/leadd/payments/robokassa"
 	"github.com/leadd/leadd/routing"
+	"github.com/leadd/leadd/web/clientip"
 	"gopkg.in/yaml.v3"
 )
 
@@ -34,6 +35,13 @@ type Config struct {
 		Addr string `yaml:"addr"`
 		// ShutdownTimeout bounds how long in-flight requests may drain.
 		ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+		// TrustedProxies are the networks (CIDR, or single addresses) of
+		// the site's own reverse proxies. A request from one of them is
+		// the client's at the right-most X-Forwarded-For address that is
+		// not one of them (rate limits, logs), and its X-Forwarded-Proto
+		// https makes the console's cookie Secure; from anyone else those
+		// headers are ignored.
+		TrustedProxies []string `yaml:"trusted_proxies"`
 	} `yaml:"http"`
 	Database struct {
 		URL      string `yaml:"url"`
@@ -168,8 +176,8 @@ type Console struct {
 	// PublicURL is the console's address as people reach it, for the
 	// links the bot sends (/login); "" sends the path alone.
 	PublicURL string `yaml:"public_url"`
-	// TrustedProxies are the networks (CIDR) whose X-Forwarded-Proto
-	// https makes the session cookie Secure.
+	// TrustedProxies is the older place of http.trusted_proxies, still
+	// read: its networks are trusted as if listed there.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// TimeZone shows times to viewers without one of their own.
 	TimeZone string `yaml:"time_zone"`
@@ -241,20 +249,13 @@ func Default() Config {
 // file that holds the value) and fills derived defaults. It does not
 // validate: call Validate.
 func Load(path string) (Config, error) {
-	c := Default()
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return c, fmt.Errorf("read config: %w", err)
+		return Default(), fmt.Errorf("read config: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+	c, err := Parse(b, filepath.Dir(path))
+	if err != nil {
 		return c, fmt.Errorf("config %s: %w", path, err)
-	}
-	// Template files named in the file are found beside it, wherever
-	// the daemon is started from.
-	if t := c.Documents.Templates; t != "" && !filepath.IsAbs(t) {
-		c.Documents.Templates = filepath.Join(filepath.Dir(path), t)
 	}
 	for env, dst := range map[string]*string{
 		"DATABASE_URL":            &c.Database.URL,
@@ -275,6 +276,25 @@ func Load(path string) (Config, error) {
 		if v != "" {
 			*dst = v
 		}
+	}
+	return c, nil
+}
+
+// Parse reads a configuration file's text over the defaults and fills
+// derived defaults; relative template paths are taken from dir. It reads
+// no environment and does not validate: call Validate. Errors: YAML that
+// does not parse, or a key that is not a setting.
+func Parse(b []byte, dir string) (Config, error) {
+	c := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, err
+	}
+	// Template files named in the file are found beside it, wherever
+	// the daemon is started from.
+	if t := c.Documents.Templates; t != "" && !filepath.IsAbs(t) {
+		c.Documents.Templates = filepath.Join(dir, t)
 	}
 	c.Forms.Defaults()
 	if c.Forms.Company == "" {
@@ -366,10 +386,11 @@ func (c *Config) Validate() []error {
 	if _, err := time.LoadLocation(c.Console.TimeZone); err != nil || c.Console.TimeZone == "" {
 		bad("console.time_zone", "unknown time zone %q", c.Console.TimeZone)
 	}
-	for i, n := range c.Console.TrustedProxies {
-		if _, err := netip.ParsePrefix(n); err != nil {
-			bad(fmt.Sprintf("console.trusted_proxies[%d]", i), "must be a network like 10.0.0.0/8, not %q", n)
-		}
+	if _, err := clientip.ParseNetworks(c.HTTP.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("http.trusted_proxies%w", err))
+	}
+	if _, err := clientip.ParseNetworks(c.Console.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("console.trusted_proxies%w", err))
 	}
 	if u := c.Console.PublicURL; u != "" {
 		if pu, err := url.Parse(u); err != nil || pu.Scheme == "" || pu.Host == "" {
@@ -492,6 +513,13 @@ func (c *Config) Validate() []error {
 		bad("telephony.asterisk", "addr and username are required")
 	}
 	return errs
+}
+
+// TrustedProxies are http.trusted_proxies and console.trusted_proxies
+// together (Validate has checked them).
+func (c *Config) TrustedProxies() []netip.Prefix {
+	p, _ := clientip.ParseNetworks(append(slices.Clone(c.HTTP.TrustedProxies), c.Console.TrustedProxies...))
+	return p
 }
 
 // LogLevel is the configured level (info if unreadable).

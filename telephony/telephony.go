@@ -18,6 +18,7 @@ import (
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest"
+	"github.com/leadd/leadd/web/clientip"
 	"github.com/leadd/leadd/web/httperr"
 )
 
@@ -111,10 +112,20 @@ type Intake struct {
 
 // Accept stores one call event of provider and returns its inbox id and
 // whether it was seen before. Errors: EINVALID for a call that fails
-// Validate or has no client number.
+// Validate; the inbox's.
 func (in *Intake) Accept(ctx context.Context, provider string, c Call) (string, bool, error) {
-	if err := c.Validate(); err != nil {
+	ev, err := in.Event(provider, c)
+	if err != nil {
 		return "", false, err
+	}
+	return in.Inbox.Accept(ctx, ev, nil)
+}
+
+// Event is the inbox event one call event of provider becomes, normalized
+// and made storable. Errors: EINVALID for a call that fails Validate.
+func (in *Intake) Event(provider string, c Call) (*ingest.Event, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
 	}
 	if crm.CheckText("call_id", c.ID, crm.MaxKey-16) != nil {
 		// Every event of the call must still name the same call.
@@ -159,7 +170,7 @@ func (in *Intake) Accept(ctx context.Context, provider string, c Call) (string, 
 	// A PBX sends what it sends, again and again: what Leadd cannot store
 	// as given is made storable, and the event says so.
 	ev.Clean()
-	return in.Inbox.Accept(ctx, ev, nil)
+	return ev, nil
 }
 
 // Handler serves POST /hooks/telephony/{provider}.
@@ -195,7 +206,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	result, err := h.accept(w, r, name, p, ok)
 	if err != nil {
 		result = "rejected_" + crm.ErrorCode(err)
-		h.log.Warn("call event rejected", "provider", name, "code", crm.ErrorCode(err), "err", err)
+		h.log.Warn("call event rejected", "provider", name, "code", crm.ErrorCode(err), "client", clientip.Of(r), "err", err)
 		httperr.Write(w, r, h.log, err)
 	}
 	ingest.Accepted.WithLabelValues(source, result).Inc()

@@ -37,6 +37,7 @@ import (
 	"github.com/leadd/leadd/telephony/twilio"
 	"github.com/leadd/leadd/telephony/zadarma"
 	"github.com/leadd/leadd/web/api"
+	"github.com/leadd/leadd/web/clientip"
 	"github.com/leadd/leadd/web/console"
 	"github.com/leadd/leadd/web/httperr"
 )
@@ -182,7 +183,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	apiServer.Register(mux)
 	a.api = apiServer
 	if a.console, err = console.New(store, console.Options{Tokens: apiServer.PrincipalOf, SessionTTL: cfg.Console.SessionTTL,
-		TrustedProxies: cfg.Console.TrustedProxies, TimeZone: cfg.Console.TimeZone, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(),
+		TimeZone: cfg.Console.TimeZone, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(),
 		VAT: cfg.VATRates, Phones: norm, Documents: docs, Package: cfg.Documents.Package, Registry: registry,
 		Importer: &imports.Importer{Store: store, Phones: norm}}, log); err != nil {
 		a.close()
@@ -249,7 +250,9 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", promhttp.Handler())
-	a.handler = httperr.Guard(mux, log)
+	// The client address is resolved once, by the trusted proxies, for
+	// every handler (clientip.Of).
+	a.handler = clientip.New(cfg.TrustedProxies()).Handler(httperr.Guard(mux, log))
 	return a, nil
 }
 

@@ -5,15 +5,20 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/leadd/leadd/web/clientip"
 )
 
 // Config is the forms section of the configuration.
 type Config struct {
 	// MaxBody is the largest request body accepted, in bytes (64 KiB).
 	MaxBody int64 `yaml:"max_body"`
-	// RateLimit is posts per minute per client address (0: no limit).
+	// RateLimit is posts per minute per client (an IPv4 address, an IPv6
+	// /64; behind http.trusted_proxies, the address they forwarded), over
+	// all forms and names that are no form (0: no limit).
 	RateLimit int `yaml:"rate_limit"`
-	// Trusted networks are never rate limited (the site's own backend).
+	// Trusted networks are never rate limited (the site's own backend):
+	// matched against the client address, not a proxy's.
 	Trusted []string `yaml:"trusted_networks"`
 	// Company is the name the built-in thank-you and error pages show
 	// (the documents' seller when empty).
@@ -21,7 +26,8 @@ type Config struct {
 	// Forms by the name in /hooks/forms/{name}.
 	Forms map[string]Form `yaml:"forms"`
 
-	trusted []netip.Prefix
+	trusted   []netip.Prefix
+	strictest int // the lowest positive limit of any form: for names that are none
 }
 
 // Form declares one website form.
@@ -98,17 +104,18 @@ func (c *Config) Validate(prefix string) []error {
 	}
 	c.trusted = c.trusted[:0]
 	for i, n := range c.Trusted {
-		p, err := netip.ParsePrefix(n)
-		if err != nil {
-			if a, aerr := netip.ParseAddr(n); aerr == nil {
-				p, err = a.Prefix(a.BitLen())
-			}
-		}
+		p, err := clientip.ParseNetworks([]string{n})
 		if err != nil {
 			bad(fmt.Sprintf("trusted_networks[%d]", i), "not a network: %q", n)
 			continue
 		}
-		c.trusted = append(c.trusted, p)
+		c.trusted = append(c.trusted, p...)
+	}
+	c.strictest = c.RateLimit
+	for _, f := range c.Forms {
+		if f.RateLimit > 0 && (c.strictest <= 0 || f.RateLimit < c.strictest) {
+			c.strictest = f.RateLimit
+		}
 	}
 	for name, f := range c.Forms {
 		key := "forms." + name
@@ -138,8 +145,9 @@ func (c *Config) Validate(prefix string) []error {
 }
 
 func (c *Config) isTrusted(ip netip.Addr) bool {
+	ip = ip.Unmap().WithZone("")
 	for _, p := range c.trusted {
-		if p.Contains(ip.Unmap()) {
+		if p.Contains(ip) {
 			return true
 		}
 	}

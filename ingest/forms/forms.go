@@ -13,9 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"sort"
@@ -26,6 +24,7 @@ import (
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest"
+	"github.com/leadd/leadd/web/clientip"
 	"github.com/leadd/leadd/web/httperr"
 )
 
@@ -71,7 +70,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		result = "rejected_" + crm.ErrorCode(err)
 		if s := httperr.Status(err); s == http.StatusTooManyRequests || s >= 500 {
-			h.log.Warn("form rejected", "form", name, "code", crm.ErrorCode(err), "err", err)
+			h.log.Warn("form rejected", "form", name, "code", crm.ErrorCode(err), "client", clientip.Of(r), "err", err)
 		}
 		h.writeError(w, r, form, err)
 	}
@@ -82,23 +81,18 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 // accept does the work of post and answers success itself; errors are
 // answered by the caller.
 func (h *Handler) accept(w http.ResponseWriter, r *http.Request, name string, form Form, known bool) (string, error) {
+	// Every post counts, before anything else is looked at: one to a
+	// form that does not exist or from an origin it refuses costs a
+	// client as much as one that is accepted.
+	if err := h.limit(w, r, form, known); err != nil {
+		return "", err
+	}
 	if !known {
 		return "", crm.Errorf(crm.ENOTFOUND, "no form named %q", name)
 	}
 	if !h.cors(w, r, form) {
 		return "", &problem{err: crm.Errorf(crm.EFORBIDDEN, "origin %q may not post this form", r.Header.Get("Origin")),
 			ru: "Эта форма не принимает заявки с сайта " + r.Header.Get("Origin") + ". Позвоните нам или напишите на почту."}
-	}
-	ip := clientIP(r)
-	if !h.cfg.isTrusted(ip) {
-		limit := form.RateLimit
-		if limit == 0 {
-			limit = h.cfg.RateLimit
-		}
-		if ok, retry := h.limiter.Allow(r.Context(), "form:"+ip.String(), limit); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
-			return "", crm.Errorf(crm.ERATELIMITED, "too many posts from %s; try again in a minute", ip)
-		}
 	}
 	values, err := readValues(w, r, h.cfg.MaxBody)
 	if err != nil {
@@ -441,15 +435,28 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// clientIP is the peer address. Leadd behind a proxy should list the
-// proxy in trusted_networks; X-Forwarded-For is not believed.
-func clientIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+// limit counts a post against its client's per-minute limit: one counter
+// per client (an IPv4 address, an IPv6 /64) across every form name, known
+// or not. A form's own limit applies to posts to it; a name that is no
+// form gets the strictest limit of any form, so that guessing names is
+// never cheaper than posting. Clients in trusted_networks are not counted.
+func (h *Handler) limit(w http.ResponseWriter, r *http.Request, form Form, known bool) error {
+	ip := clientip.Of(r)
+	if h.cfg.isTrusted(ip) {
+		return nil
 	}
-	ip, _ := netip.ParseAddr(host)
-	return ip.Unmap()
+	limit := h.cfg.RateLimit
+	switch {
+	case !known:
+		limit = h.cfg.strictest
+	case form.RateLimit != 0:
+		limit = form.RateLimit
+	}
+	if ok, retry := h.limiter.Allow(r.Context(), "form:"+clientip.Key(ip), limit); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+		return crm.Errorf(crm.ERATELIMITED, "too many posts from %s; try again in a minute", clientip.Key(ip))
+	}
+	return nil
 }
 
 func first(s []string) string {

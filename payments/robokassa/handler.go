@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/web/clientip"
 	"github.com/leadd/leadd/web/httperr"
 )
 
@@ -100,7 +101,7 @@ func (h *Handler) Result(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
-	h.log.Warn("robokassa notice refused", "status", status, "reason", msg, "inv_id", r.Form.Get("InvId"), "err", err)
+	h.log.Warn("robokassa notice refused", "status", status, "reason", msg, "inv_id", r.Form.Get("InvId"), "client", clientip.Of(r), "err", err)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, msg)

@@ -4,14 +4,13 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/web/clientip"
 )
 
 const (
@@ -49,43 +48,13 @@ func (v *viewer) SeesAll() bool { return v.Signed() && v.P.SeesAll() }
 // Admin reports whether the viewer is an admin.
 func (v *viewer) Admin() bool { return v.P.Role == crm.RoleAdmin }
 
-type netPrefix = netip.Prefix
-
-func parseNets(nets []string) ([]netPrefix, error) {
-	var out []netPrefix
-	for _, n := range nets {
-		p, err := netip.ParsePrefix(n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
 // secure reports whether the browser reached us over HTTPS: directly, or
-// through a trusted proxy that says so.
+// through a trusted proxy (http.trusted_proxies) that says so.
 func (s *Server) secure(r *http.Request) bool {
 	if r.TLS != nil {
 		return true
 	}
-	if r.Header.Get("X-Forwarded-Proto") != "https" {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return false
-	}
-	for _, p := range s.proxies {
-		if p.Contains(ip.Unmap()) {
-			return true
-		}
-	}
-	return false
+	return r.Header.Get("X-Forwarded-Proto") == "https" && clientip.ViaTrustedProxy(r)
 }
 
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration, httpOnly bool) {

@@ -106,9 +106,6 @@ type Options struct {
 	Tokens func(token string) (crm.Principal, error)
 	// SessionTTL is how long a session lives unused (sliding; 24h when 0).
 	SessionTTL time.Duration
-	// TrustedProxies are the networks whose X-Forwarded-Proto is believed
-	// (the session cookie is Secure behind an HTTPS proxy).
-	TrustedProxies []string
 	// TimeZone is the viewer's zone when neither their manager record nor
 	// their browser names one (Europe/Moscow when empty).
 	TimeZone string
@@ -134,7 +131,6 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	pages   map[string]*pageTemplate
-	proxies []netPrefix
 	loc     *time.Location
 	mux     *http.ServeMux
 	routes  []string
@@ -148,7 +144,7 @@ type Server struct {
 func (s *Server) Stop() { s.stopped.Do(func() { close(s.stop) }) }
 
 // New returns the console over store. Errors: a template that does not
-// parse, an unknown time zone or a bad proxy network.
+// parse, or an unknown time zone.
 func New(store Store, opts Options, log *slog.Logger) (*Server, error) {
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = 24 * time.Hour
@@ -167,9 +163,6 @@ func New(store Store, opts Options, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{store: store, opts: opts, log: log, loc: loc, stop: make(chan struct{})}
-	if s.proxies, err = parseNets(opts.TrustedProxies); err != nil {
-		return nil, err
-	}
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
 	}

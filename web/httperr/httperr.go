@@ -1,6 +1,6 @@
 // Package httperr is the one JSON error envelope every HTTP handler shares
 // (the API, the hooks, the payment callbacks) and the one table mapping
-// Leadd's error codes to HTTP statuses. It is a leaf: it imports only crm,
+// Leadd's error codes to HTTP statuses. It is a leaf: it imports only crm and clientip,
 // so an adapter writing an error pulls in no surface.
 package httperr
 
@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/web/clientip"
 )
 
 // statusOf maps error codes to HTTP statuses; it is the only such table.
@@ -50,7 +51,7 @@ func Write(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 	if e := crm.AsError(err); e != nil {
 		body.Error.Code, body.Error.Message, body.Error.Field = e.Code, e.Message, e.Field
 	} else {
-		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "client", clientip.Of(r), "err", err)
 		body.Error.Code, body.Error.Message = crm.EINTERNAL, "internal error"
 	}
 	switch body.Error.Code {
