@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -40,6 +43,9 @@ type Document struct {
 	Status       string    `json:"status"`
 	SupersededBy *int64    `json:"superseded_by"`
 	CreatedAt    time.Time `json:"created_at"`
+	// External is a contract signed outside Leadd: its number and date
+	// only, no PDF (RecordExternalContract).
+	External bool `json:"external"`
 	// Warnings come with a document just made (DocumentMaker.Warnings);
 	// they are not kept.
 	Warnings []string `json:"warnings,omitempty"`
@@ -105,12 +111,12 @@ type DocumentMaker interface {
 	Warnings(d DocumentDraft) []string
 }
 
-const documentColumns = `id, deal_id, type, number, version, to_char(date, 'YYYY-MM-DD'), total::text, draft, superseded_by, created_at`
+const documentColumns = `id, deal_id, type, number, version, to_char(date, 'YYYY-MM-DD'), total::text, draft, superseded_by, created_at, external`
 
 func scanDocument(row pgx.Row) (Document, error) {
 	var d Document
 	var draft bool
-	err := row.Scan(&d.ID, &d.DealID, &d.Type, &d.Number, &d.Version, &d.Date, &d.Total, &draft, &d.SupersededBy, &d.CreatedAt)
+	err := row.Scan(&d.ID, &d.DealID, &d.Type, &d.Number, &d.Version, &d.Date, &d.Total, &draft, &d.SupersededBy, &d.CreatedAt, &d.External)
 	d.Status = documentStatus(draft, d.SupersededBy)
 	return d, err
 }
@@ -179,7 +185,7 @@ func createDocument(ctx context.Context, tx pgx.Tx, dealID int64, typ string, m 
 	}
 	if !opts.Draft {
 		err = tx.QueryRow(ctx, `SELECT id, number, version, fingerprint FROM documents
-			WHERE deal_id = $1 AND type = $2 AND superseded_by IS NULL AND NOT draft ORDER BY id DESC LIMIT 1`, dealID, typ).
+			WHERE deal_id = $1 AND type = $2 AND superseded_by IS NULL AND NOT draft AND NOT external ORDER BY id DESC LIMIT 1`, dealID, typ).
 			Scan(&cur.id, &cur.number, &cur.version, &cur.fp)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return 0, false, nil, translate(err, "document")
@@ -359,8 +365,11 @@ func (s *Store) DocumentPDF(ctx context.Context, id int64) (Document, []byte, er
 	var pdf []byte
 	var draft bool
 	err := s.pool.QueryRow(ctx, `SELECT `+documentColumns+`, pdf FROM documents WHERE id = $1`, id).
-		Scan(&d.ID, &d.DealID, &d.Type, &d.Number, &d.Version, &d.Date, &d.Total, &draft, &d.SupersededBy, &d.CreatedAt, &pdf)
+		Scan(&d.ID, &d.DealID, &d.Type, &d.Number, &d.Version, &d.Date, &d.Total, &draft, &d.SupersededBy, &d.CreatedAt, &d.External, &pdf)
 	d.Status = documentStatus(draft, d.SupersededBy)
+	if err == nil && d.External {
+		return d, nil, Errorf(ENOTFOUND, "contract № %s was signed outside Leadd: there is no PDF of it here", d.Number)
+	}
 	return d, pdf, translate(err, "document")
 }
 
@@ -375,4 +384,45 @@ func (s *Store) Documents(ctx context.Context, dealID int64) ([]Document, error)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Document, error) { return scanDocument(r) })
 	return out, translate(err, "documents")
+}
+
+// ExternalContract is a contract signed outside Leadd, as a deal records
+// it: its number and its date (YYYY-MM-DD).
+type ExternalContract struct {
+	Number string `json:"number"`
+	Date   string `json:"date"`
+}
+
+// RecordExternalContract records the deal's contract signed outside Leadd:
+// from now on the deal's invoices and acts name it as their basis. It
+// replaces the deal's earlier external contract, if any. Errors:
+// ENOTFOUND (the deal), EINVALID (a number that is empty, too long or not
+// text; a date that is not a date, before 2000 or more than a year ahead).
+func (s *Store) RecordExternalContract(ctx context.Context, dealID int64, c ExternalContract) (Document, error) {
+	number := strings.TrimSpace(c.Number)
+	if number == "" || utf8.RuneCountInString(number) > 64 || strings.ContainsFunc(number, unicode.IsControl) {
+		return Document{}, Invalid("external.number", "the contract's number as printed on it, 1 to 64 characters")
+	}
+	date, err := time.Parse(time.DateOnly, strings.TrimSpace(c.Date))
+	if err != nil || date.Year() < 2000 || date.After(s.now().AddDate(1, 0, 0)) {
+		return Document{}, Invalid("external.date", "the date the contract was signed, YYYY-MM-DD")
+	}
+	var id int64
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockDeal(ctx, tx, dealID); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO documents (deal_id, type, number, version, date, total, pdf, created_at, external)
+			VALUES ($1, 'contract', $2, 1, $3::date, coalesce((SELECT sum(total) FROM deal_lines WHERE deal_id = $1), 0), '', $4, true)
+			RETURNING id`, dealID, number, date.Format(time.DateOnly), s.now()).Scan(&id); err != nil {
+			return translate(err, "contract")
+		}
+		_, err := tx.Exec(ctx, `UPDATE documents SET superseded_by = $2
+			WHERE deal_id = $1 AND external AND superseded_by IS NULL AND id <> $2`, dealID, id)
+		return translate(err, "contract")
+	})
+	if err != nil {
+		return Document{}, err
+	}
+	return s.Document(ctx, id)
 }

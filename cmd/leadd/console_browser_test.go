@@ -190,6 +190,22 @@ func TestConsoleInBrowser(t *testing.T) {
 		if !strings.HasPrefix(pdf, "200 application/pdf ") || strings.HasSuffix(pdf, " 0") {
 			t.Errorf("opening the invoice's PDF: %q", pdf)
 		}
+
+		// The client signed their own contract on paper: it is recorded,
+		// listed, and the next invoice names it as its basis.
+		if err := chromedp.Do(tab,
+			chromedp.Click(chromedp.CSS(`#documents details.action summary`)),
+			chromedp.SendKeys(chromedp.CSS(`#ext-number`), "17/2026"),
+			chromedp.SetValue(chromedp.CSS(`#ext-date`), "2026-11-20"),
+			chromedp.Submit(chromedp.CSS(`#ext-number`)),
+			chromedp.WaitVisible(chromedp.CSS(`#documents .tag`)),
+		); err != nil {
+			t.Fatalf("record the paper contract: %v", err)
+		}
+		if s := text(t, tab, `#documents`); !strings.Contains(s, "Договор № 17/2026 от 20.11.2026") || !strings.Contains(s, "подписан вне Leadd") {
+			t.Errorf("the documents read %q, want the paper contract listed", s)
+		}
+		shoot(t, tab, dir, "deal-contract")
 	})
 	if dealID == 0 {
 		t.Fatal("no deal to go on with")

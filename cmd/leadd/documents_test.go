@@ -364,6 +364,32 @@ func TestOneDocumentOneNumberVersionsAndDrafts(t *testing.T) {
 	if w := ta.documentAs(b, map[string]any{"type": "quote", "draft": true}, 201).Warnings; len(w) != 0 {
 		t.Errorf("a 22%% line warns %q", w)
 	}
+
+	// A contract signed outside Leadd: its number and date become the basis
+	// of the next invoice; it takes no number of Leadd's, two deals' may
+	// share one, and it has no PDF here.
+	paper := dealWithLine("Сделка по бумажному договору")
+	signed := ta.documentAs(paper, map[string]any{"type": "contract", "external": map[string]any{"number": "17/2026", "date": "2026-11-20"}}, 201)
+	if !signed.External || signed.Number != "17/2026" || signed.Date != "2026-11-20" || signed.Status != "current" {
+		t.Errorf("the external contract: %+v", signed)
+	}
+	text, _ = readPDF(t, ta.documentPDF(ta.makeDocument(paper, "invoice").ID))
+	assertReads(t, "the invoice under the paper contract", text, "Основание: Договор № 17/2026 от 20.11.2026")
+	ta.documentAs(dealWithLine("Другая компания, тот же номер"), map[string]any{"type": "contract", "external": map[string]any{"number": "17/2026", "date": "2026-10-01"}}, 201)
+	if s := ta.api("GET", fmt.Sprint("/api/v1/documents/", signed.ID, "/pdf"), nil, nil); s != 404 {
+		t.Errorf("the PDF of a contract signed elsewhere: %d, want 404", s)
+	}
+	for _, bad := range []map[string]any{
+		{"type": "invoice", "external": map[string]any{"number": "1", "date": "2026-11-20"}},
+		{"type": "contract", "external": map[string]any{"number": " ", "date": "2026-11-20"}},
+		{"type": "contract", "external": map[string]any{"number": "1", "date": "20.11.2026"}},
+		{"type": "contract", "external": map[string]any{"number": "1\x00", "date": "2026-11-20"}},
+		{"type": "contract", "draft": true, "external": map[string]any{"number": "1", "date": "2026-11-20"}},
+	} {
+		if s := ta.api("POST", fmt.Sprint("/api/v1/deals/", paper, "/documents"), bad, nil); s != 422 {
+			t.Errorf("%v: %d, want 422", bad, s)
+		}
+	}
 }
 
 // TestDocumentInvoiceDrawsTheSellerImages: a logo, stamp and signature

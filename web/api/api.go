@@ -77,6 +77,7 @@ type Store interface {
 	CreateDocument(ctx context.Context, dealID int64, typ string, m crm.DocumentMaker, opts crm.DocumentOptions) (crm.Document, bool, error)
 	Documents(ctx context.Context, dealID int64) ([]crm.Document, error)
 	DocumentPDF(ctx context.Context, id int64) (crm.Document, []byte, error)
+	RecordExternalContract(ctx context.Context, dealID int64, c crm.ExternalContract) (crm.Document, error)
 	Document(ctx context.Context, id int64) (crm.Document, error)
 	FillCompany(ctx context.Context, id int64, p crm.Party) (crm.Filled, error)
 	CreateDocumentPackage(ctx context.Context, dealID int64, types []string, m crm.DocumentMaker) ([]crm.Document, error)

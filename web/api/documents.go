@@ -11,6 +11,9 @@ import (
 type documentRequest struct {
 	Type string `json:"type"`
 	crm.DocumentOptions
+	// External records a contract signed outside Leadd instead of making
+	// one.
+	External *crm.ExternalContract `json:"external"`
 }
 
 // createDocument makes a deal's document: 200 with the deal's current one
@@ -29,6 +32,17 @@ func (s *Server) createDocument(r *http.Request, p Principal) (int, any, error) 
 	var in documentRequest
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
+	}
+	if in.External != nil {
+		if in.Type != crm.DocContract || in.Draft || in.New {
+			return 0, nil, crm.Invalid("external", "only a contract is signed outside Leadd, and it is neither a draft nor a new number")
+		}
+		doc, err := s.store.RecordExternalContract(r.Context(), d.ID, *in.External)
+		if err != nil {
+			return 0, nil, err
+		}
+		s.log.Info("external contract recorded", "document_id", doc.ID, "deal_id", d.ID, "number", doc.Number)
+		return http.StatusCreated, doc, nil
 	}
 	doc, created, err := s.store.CreateDocument(r.Context(), d.ID, in.Type, s.opts.Documents, in.DocumentOptions)
 	if err != nil {

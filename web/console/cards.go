@@ -21,6 +21,7 @@ func (s *Server) registerCards() {
 	s.action("POST /deals/{id}/lines/{line}", s.updateLine)
 	s.action("POST /deals/{id}/lines/{line}/delete", s.deleteLine)
 	s.action("POST /deals/{id}/documents", s.makeDocument)
+	s.action("POST /deals/{id}/contract", s.recordContract)
 	s.handle("GET /documents/{id}/pdf", s.sessionHandler(s.documentPDF))
 	s.page("GET /clients", "clients", s.clients)
 	s.page("GET /contacts/{id}", "contact", s.contactCard)

@@ -92,6 +92,7 @@ type Store interface {
 	CreateDocumentPackage(ctx context.Context, dealID int64, types []string, m crm.DocumentMaker) ([]crm.Document, error)
 	Documents(ctx context.Context, dealID int64) ([]crm.Document, error)
 	DocumentPDF(ctx context.Context, id int64) (crm.Document, []byte, error)
+	RecordExternalContract(ctx context.Context, dealID int64, c crm.ExternalContract) (crm.Document, error)
 	FreeSlots(ctx context.Context, ids []int64, length time.Duration, from, to time.Time) ([]crm.Slot, error)
 	WeekActivities(ctx context.Context, managerID *int64, from, to time.Time) ([]crm.Activity, error)
 	SLAMisses(ctx context.Context, limit int) ([]crm.QueueLead, error)

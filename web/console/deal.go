@@ -320,3 +320,19 @@ func (s *Server) documentPDF(w http.ResponseWriter, r *http.Request, v *viewer) 
 	_, _ = w.Write(pdf)
 	return nil
 }
+
+// recordContract records the deal's contract signed outside Leadd: its
+// number and date become the basis of the deal's invoices and acts.
+func (s *Server) recordContract(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
+	d, err := s.dealFor(r, v, crm.Write)
+	if err != nil {
+		return "", err
+	}
+	back := dealPath(d.ID) + "#documents"
+	doc, err := s.store.RecordExternalContract(r.Context(), d.ID, crm.ExternalContract{Number: r.PostFormValue("number"), Date: r.PostFormValue("date")})
+	if err != nil {
+		return back, err
+	}
+	s.flash(w, r, v.T("doc.external_saved")+" № "+doc.Number, false)
+	return back, nil
+}

@@ -109,6 +109,7 @@ func (v *viewer) Role(r string) string { return v.T("role." + r) }
 
 // fieldLabels name the fields errors point at.
 var fieldLabels = map[string][2]string{
+	"external.number": {"Номер договора", "Contract number"}, "external.date": {"Дата договора", "Contract date"},
 	"token": {"Токен", "Token"}, "quantity": {"Количество", "Quantity"}, "price": {"Цена", "Price"},
 	"discount": {"Скидка", "Discount"}, "vat": {"НДС", "VAT"}, "name": {"Название", "Name"},
 	"inn": {"ИНН", "INN"}, "company.inn": {"ИНН", "INN"}, "company.name": {"Название компании", "Company name"},
@@ -152,20 +153,22 @@ func (v *viewer) errorText(err error) string {
 
 // knownMessages put the core's usual refusals in Russian.
 var knownMessages = map[string]string{
-	"is closed":         "лид уже закрыт: его нельзя изменить",
-	"already":           "это уже сделано",
-	"without lines":     "в сделке нет позиций: добавьте товар или услугу, затем сделайте документ",
-	"no lines":          "в сделке нет позиций: добавьте товар или услугу, затем сделайте документ",
-	"documents are off": "документы выключены: укажите documents.seller в конфигурации",
-	"must be a decimal": "введите число, например 1200,50",
-	"not a valid INN":   "ИНН неверен: 10 цифр для организации или 12 для ИП, с верной контрольной суммой",
-	"checksum":          "ИНН неверен: проверьте цифры (контрольная сумма не сходится)",
-	"a loss reason":     "выберите причину проигрыша",
-	"unknown stage":     "такой стадии нет в воронке",
-	"must not be empty": "заполните поле",
-	"is required":       "заполните поле",
-	"not active":        "менеджер не активен",
-	"merged":            "запись уже объединена",
+	"the contract's number as printed on it": "номер, как он напечатан в договоре, от 1 до 64 знаков",
+	"the date the contract was signed":       "дата подписания договора",
+	"is closed":                              "лид уже закрыт: его нельзя изменить",
+	"already":                                "это уже сделано",
+	"without lines":                          "в сделке нет позиций: добавьте товар или услугу, затем сделайте документ",
+	"no lines":                               "в сделке нет позиций: добавьте товар или услугу, затем сделайте документ",
+	"documents are off":                      "документы выключены: укажите documents.seller в конфигурации",
+	"must be a decimal":                      "введите число, например 1200,50",
+	"not a valid INN":                        "ИНН неверен: 10 цифр для организации или 12 для ИП, с верной контрольной суммой",
+	"checksum":                               "ИНН неверен: проверьте цифры (контрольная сумма не сходится)",
+	"a loss reason":                          "выберите причину проигрыша",
+	"unknown stage":                          "такой стадии нет в воронке",
+	"must not be empty":                      "заполните поле",
+	"is required":                            "заполните поле",
+	"not active":                             "менеджер не активен",
+	"merged":                                 "запись уже объединена",
 }
 
 // routingWords put routing's explanations (stored in English with each
