@@ -21,18 +21,27 @@ run: services build
 test-services:
 	scripts/services.sh --test
 
+# test runs the suite (every fuzz target's seeds included), then each fuzz
+# target for FUZZSHORT beyond its seeds.
+FUZZSHORT ?= 5s
 test: test-services
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSHORT)
 
 # fuzz runs every fuzz target for FUZZTIME each (their seed corpora, in
-# testdata/fuzz and the f.Add calls, also run in plain `make test`).
-FUZZTIME ?= 30s
+# testdata/fuzz and the f.Add calls, also run in plain `make test`); what
+# a run finds is written to the package's testdata/fuzz: commit it with
+# the fix, and it is a regression test from then on.
+# FUZZMIN bounds how long each new input is minimized (Go's default, 60 s,
+# would spend a short run on one slow input).
+FUZZTIME ?= 3m
+FUZZMIN  ?= 50x
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$target"; \
-	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN) $$pkg || exit 1; \
 	  done; \
 	done
 

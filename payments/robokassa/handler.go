@@ -71,7 +71,11 @@ func (h *Handler) Result(w http.ResponseWriter, r *http.Request) {
 	}
 	shp, raw := map[string]string{}, map[string]string{}
 	for k := range r.Form {
-		raw[k] = r.Form.Get(k)
+		// The notice is kept as it came, made storable: Robokassa cannot
+		// send it differently, and a field Postgres refuses (a NUL, bytes
+		// that are not UTF-8) must not keep a paid payment unrecorded.
+		ck, _ := crm.CleanText(k, crm.MaxFieldKey)
+		raw[ck], _ = crm.CleanText(r.Form.Get(k), crm.MaxFieldValue)
 		if isShp(k) {
 			shp[k] = r.Form.Get(k)
 		}

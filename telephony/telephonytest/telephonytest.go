@@ -12,8 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/telephony"
 )
 
@@ -93,5 +95,54 @@ func Refused(t testing.TB, calls []telephony.Call, err error, code, field string
 	}
 	if e := err.(*crm.Error); e.Field != field {
 		t.Errorf("field %q, want %q", e.Field, field)
+	}
+}
+
+// All reads every recorded request in the package's testdata: the seeds
+// of its fuzz target.
+func All(tb testing.TB) []Recorded {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.http"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no recorded requests in testdata: %v", err)
+	}
+	out := make([]Recorded, 0, len(files))
+	for _, f := range files {
+		out = append(out, Read(tb, f))
+	}
+	return out
+}
+
+// Holds checks what a provider's Parse must hold for any request, signed
+// or not. A refusal is a *crm.Error the hook answers with a 4xx
+// (unauthorized, malformed or invalid: never a 500) and comes with no
+// calls; every call accepted passes Validate and becomes an event the
+// inbox takes as it is (accepted means processable).
+func Holds(tb testing.TB, provider string, calls []telephony.Call, err error) {
+	tb.Helper()
+	if err != nil {
+		switch e := crm.AsError(err); {
+		case e == nil:
+			tb.Fatalf("Parse refused with an untyped error, which the hook answers 500: %v", err)
+		case e.Code != crm.EUNAUTHORIZED && e.Code != crm.EMALFORMED && e.Code != crm.EINVALID:
+			tb.Fatalf("Parse refused with code %s: %v", e.Code, err)
+		}
+		if len(calls) != 0 {
+			tb.Fatalf("Parse refused (%v) and still gave calls %+v", err, calls)
+		}
+		return
+	}
+	in := telephony.Intake{Norm: dedupe.Normalizer{Region: "RU"}, Now: func() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) }}
+	for _, c := range calls {
+		if err := c.Validate(); err != nil {
+			tb.Fatalf("Parse gave a call Validate refuses: %+v: %v", c, err)
+		}
+		ev, err := in.Event(provider, c)
+		if err != nil {
+			tb.Fatalf("the intake refuses a parsed call %+v: %v", c, err)
+		}
+		if err := ev.Check(); err != nil {
+			tb.Fatalf("a parsed call %+v makes an event the inbox refuses: %v", c, err)
+		}
 	}
 }
