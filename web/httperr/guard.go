@@ -15,8 +15,18 @@ import (
 // reads it — nothing downstream can then fail on it; and a route the mux
 // does not have (404) or a method it does not serve there (405, with
 // Allow) answers in the envelope too.
+//
+// Machines post to the hooks (a PBX, a payment service, Telegram) and
+// cannot send again differently: a PBX that writes a caller's name in
+// Latin-1 into a header of its own would have every call refused. There
+// header values are cleaned instead (see MachineHook); the path and the
+// query are still refused, and so are the headers of website forms, which
+// a person's browser posts.
 func Guard(mux *http.ServeMux, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if MachineHook(r.URL.Path) {
+			CleanHeaders(r.Header)
+		}
 		if err := Hostile(r); err != nil {
 			Write(w, r, log, err)
 			return
@@ -61,6 +71,31 @@ func (r *recorder) WriteHeader(code int) { r.code = code }
 func (r *recorder) Write(b []byte) (int, error) {
 	r.body = append(r.body, b...)
 	return len(b), nil
+}
+
+// MachineHook reports whether path is a hook machines post to: every
+// /hooks/ route but the website forms.
+func MachineHook(path string) bool {
+	return strings.HasPrefix(path, "/hooks/") && !strings.HasPrefix(path, "/hooks/forms/")
+}
+
+// CleanHeaders makes every header value storable and printable: bytes
+// that are not UTF-8 become U+FFFD and control characters other than tab
+// are dropped (the HTTP server has refused most of them already).
+func CleanHeaders(h http.Header) {
+	for k, vs := range h {
+		for i, v := range vs {
+			if bad(strings.ReplaceAll(v, "\t", " ")) {
+				vs[i] = strings.Map(func(c rune) rune {
+					if (c < 0x20 && c != '\t') || c == 0x7f {
+						return -1
+					}
+					return c
+				}, strings.ToValidUTF8(v, "\uFFFD"))
+			}
+		}
+		h[k] = vs
+	}
 }
 
 // Hostile returns a malformed error when the request's path, a query
