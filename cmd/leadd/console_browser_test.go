@@ -289,6 +289,12 @@ func TestConsoleInBrowser(t *testing.T) {
 			{"work", "/work", "Календарь недели"},
 			{"team", "/team", "Анна Смирнова"},
 			{"import", "/clients/import", "Проверить файл"},
+			{"report-funnel", "/reports/funnel?period=year", "Воронка «Продажи станков»"},
+			{"report-pipeline", "/reports/pipeline", "Новая сделка"},
+			{"report-sources", "/reports/sources?period=this_month", "Источник"},
+			{"report-speed", "/reports/speed?period=this_month", "до 5 мин"},
+			{"report-workload", "/reports/workload", "Анна Смирнова"},
+			{"report-plan", "/reports/plan", "Итого"},
 			{"deals-en", "/deals/list?lang=en", "Deals"},
 		} {
 			res, err := chromedp.Run(tab, chromedp.NavigateResponse(base+p.path))

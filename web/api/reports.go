@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/leadd/leadd/crm"
@@ -27,6 +26,9 @@ type Reporter interface {
 	AdSpends(ctx context.Context) ([]crm.AdSpend, error)
 	Manager(ctx context.Context, id int64) (crm.Manager, error)
 	Now() time.Time
+	ReportRequest(ctx context.Context, q url.Values, p crm.Principal, sla time.Duration, stuckDays int) (crm.ReportQuery, error)
+	ViewerLocation(ctx context.Context, tz string, p crm.Principal) (*time.Location, error)
+	Report(ctx context.Context, name string, rq crm.ReportQuery) (crm.Tabular, error)
 }
 
 var _ Reporter = (*crm.Store)(nil)
@@ -38,79 +40,6 @@ func (s *Server) registerReports(mux *http.ServeMux) {
 	s.route(mux, "PUT /api/v1/plans", s.putPlan)
 	s.route(mux, "GET /api/v1/ad-spend", s.listAdSpend)
 	s.route(mux, "PUT /api/v1/ad-spend", s.putAdSpend)
-}
-
-// ReportRequest reads a report's query — the period in the viewer's time
-// zone, the filters, the format — as the API and the console take it. A
-// manager's figures are their own whatever the query says.
-func ReportRequest(ctx context.Context, st Reporter, q url.Values, p Principal, sla time.Duration, stuckDays int) (crm.ReportQuery, error) {
-	if stuckDays <= 0 {
-		stuckDays = 14
-	}
-	rq := crm.ReportQuery{SLA: sla, StuckDays: stuckDays}
-	loc, err := viewerLocation(ctx, st, q.Get("tz"), p)
-	if err != nil {
-		return rq, err
-	}
-	rq.Loc = loc
-	if rq.Filter, err = crm.ParseReportFilter(q); err != nil {
-		return rq, err
-	}
-	if rq.Filter.From, rq.Filter.To, err = crm.ParsePeriod(q.Get("period"), q.Get("from"), q.Get("to"), loc, st.Now()); err != nil {
-		return rq, err
-	}
-	if v := q.Get("stuck_days"); v != "" {
-		if rq.StuckDays, err = strconv.Atoi(v); err != nil || rq.StuckDays < 1 || rq.StuckDays > 3650 {
-			return rq, crm.Invalid("stuck_days", "must be a number of days, not %q", v)
-		}
-	}
-	if !p.SeesAll() {
-		if rq.Filter.ManagerID != nil && *rq.Filter.ManagerID != *p.ManagerID {
-			return rq, crm.Errorf(crm.EFORBIDDEN, "a manager sees only their own figures")
-		}
-		rq.Filter.ManagerID = p.ManagerID
-	}
-	return rq, nil
-}
-
-// viewerLocation is the time zone a period is read in: tz when given,
-// else the manager's own, else UTC.
-func viewerLocation(ctx context.Context, st Reporter, tz string, p Principal) (*time.Location, error) {
-	if tz != "" {
-		loc, err := crm.LoadLocation(tz)
-		if err != nil {
-			return nil, crm.Invalid("tz", "not a time zone: %q", tz)
-		}
-		return loc, nil
-	}
-	if p.ManagerID != nil {
-		if m, err := st.Manager(ctx, *p.ManagerID); err == nil {
-			if loc, err := crm.LoadLocation(m.TimeZone); err == nil {
-				return loc, nil
-			}
-		}
-	}
-	return time.UTC, nil
-}
-
-// RunReport computes the named report. Errors: ENOTFOUND (no such
-// report), and the report's.
-func RunReport(ctx context.Context, st Reporter, name string, rq crm.ReportQuery) (crm.Tabular, error) {
-	switch name {
-	case "funnel":
-		return st.Funnel(ctx, rq)
-	case "pipeline":
-		return st.PipelineNow(ctx, rq)
-	case "sources":
-		return st.Sources(ctx, rq)
-	case "speed":
-		return st.Speed(ctx, rq)
-	case "workload":
-		return st.Workload(ctx, rq)
-	case "plan":
-		return st.PlanFact(ctx, rq)
-	}
-	return nil, crm.Errorf(crm.ENOTFOUND, "no report %q: %v", name, crm.ReportNames)
 }
 
 // report is GET /api/v1/reports/{name}?from=&to=&…&format=json|csv|xlsx.
@@ -134,12 +63,12 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, s.log, crm.Invalid("format", "must be json, csv or xlsx, not %q", format))
 		return
 	}
-	rq, err := ReportRequest(r.Context(), s.reports, q, p, s.opts.SLA, s.opts.StuckDays)
+	rq, err := s.reports.ReportRequest(r.Context(), q, p, s.opts.SLA, s.opts.StuckDays)
 	if err != nil {
 		WriteError(w, r, s.log, err)
 		return
 	}
-	rep, err := RunReport(r.Context(), s.reports, name, rq)
+	rep, err := s.reports.Report(r.Context(), name, rq)
 	if err != nil {
 		WriteError(w, r, s.log, err)
 		return
@@ -229,7 +158,7 @@ func (s *Server) drill(r *http.Request, p Principal) (*crm.Drill, error) {
 	if q.Get("drill") == "" {
 		return nil, nil
 	}
-	loc, err := viewerLocation(r.Context(), s.reports, q.Get("tz"), p)
+	loc, err := s.reports.ViewerLocation(r.Context(), q.Get("tz"), p)
 	if err != nil {
 		return nil, err
 	}

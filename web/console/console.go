@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -67,6 +68,8 @@ type Store interface {
 	FillCompany(ctx context.Context, id int64, p crm.Party) (crm.Filled, error)
 
 	Pipelines(ctx context.Context) ([]crm.Pipeline, error)
+	ReportRequest(ctx context.Context, q url.Values, p crm.Principal, sla time.Duration, stuckDays int) (crm.ReportQuery, error)
+	Report(ctx context.Context, name string, rq crm.ReportQuery) (crm.Tabular, error)
 	Board(ctx context.Context, f crm.BoardFilter) ([]crm.BoardColumn, error)
 	BoardCards(ctx context.Context, f crm.BoardFilter, stage string, before int64, limit int) ([]crm.BoardCard, error)
 	Deal(ctx context.Context, id int64) (crm.Deal, error)
@@ -185,6 +188,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.page("GET /{$}", "incoming", s.incoming)
 	s.handle("GET /events", s.events)
 	s.registerCards()
+	s.registerReports()
 	mux.HandleFunc("GET /", s.notFoundPage)
 }
 

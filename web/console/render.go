@@ -31,6 +31,7 @@ var nav = []navItem{
 	{Path: "/deals", Key: "nav.deals"},
 	{Path: "/clients", Key: "nav.clients"},
 	{Path: "/work", Key: "nav.work"},
+	{Path: "/reports", Key: "nav.reports"},
 	{Path: "/team", Key: "nav.team", Staff: true},
 }
 
@@ -59,6 +60,7 @@ func parsePages() (map[string]*pageTemplate, error) {
 }
 
 var funcs = template.FuncMap{
+	"cell": cellOf,
 	"deref": func(p *int64) int64 {
 		if p == nil {
 			return 0

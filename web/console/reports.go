@@ -1,0 +1,223 @@
+package console
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/crm/imports"
+	"github.com/leadd/leadd/web/chart"
+)
+
+// reportData is a report's page: the report's own tables (the same as its
+// CSV and XLSX), a chart of its headline figures, and the filter.
+type reportData struct {
+	Name      string
+	Names     []string
+	Periods   []string
+	Period    string
+	From, To  string // as typed, when no preset
+	Pipeline  string
+	Manager   string
+	Channel   string
+	Pipelines []crm.Pipeline
+	Managers  []crm.Manager
+	Channels  []string
+	Chart     template.HTML
+	Tables    []crm.Table
+	Export    string // the filter's query, for the export links
+	Shown     string // the period shown, in words
+}
+
+func (s *Server) registerReports() {
+	s.page("GET /reports", "report", s.reportPage)
+	s.page("GET /reports/{name}", "report", s.reportPage)
+	s.handle("GET /reports/{name}/export", s.sessionHandler(s.exportReport))
+}
+
+// reportQuery is the page's filter as the report's query: a preset or
+// from/to, the pipeline, the manager (a manager's own figures whatever),
+// the channel; in the viewer's time zone.
+func (s *Server) reportQuery(r *http.Request, v *viewer) (url.Values, crm.ReportQuery, error) {
+	in := r.URL.Query()
+	q := url.Values{}
+	for _, k := range []string{"period", "from", "to", "pipeline", "manager_id", "channel"} {
+		if val := in.Get(k); val != "" {
+			q.Set(k, val)
+		}
+	}
+	if q.Get("period") == "" && q.Get("from") == "" && q.Get("to") == "" {
+		q.Set("period", "this_month")
+	}
+	q.Set("tz", v.Loc.String())
+	rq, err := s.store.ReportRequest(r.Context(), q, v.P, s.opts.SLA, 0)
+	return q, rq, err
+}
+
+func reportName(r *http.Request) (string, error) {
+	name := r.PathValue("name")
+	if name == "" {
+		name = "funnel"
+	}
+	if !slices.Contains(crm.ReportNames, name) {
+		return "", crm.Errorf(crm.ENOTFOUND, "no report %q", name)
+	}
+	return name, nil
+}
+
+func (s *Server) reportPage(r *http.Request, v *viewer) (any, error) {
+	name, err := reportName(r)
+	if err != nil {
+		return nil, err
+	}
+	q, rq, err := s.reportQuery(r, v)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := s.store.Report(r.Context(), name, rq)
+	if err != nil {
+		return nil, err
+	}
+	d := reportData{Name: name, Names: crm.ReportNames, Periods: crm.PeriodPresets, Period: q.Get("period"),
+		From: q.Get("from"), To: q.Get("to"), Pipeline: q.Get("pipeline"), Manager: q.Get("manager_id"),
+		Channel: q.Get("channel"), Channels: channels, Tables: rep.Tables()}
+	q.Del("tz")
+	d.Export = q.Encode()
+	d.Shown = v.Date(rq.Filter.From) + " — " + v.Date(rq.Filter.To.Add(-1))
+	if d.Pipelines, err = s.store.Pipelines(r.Context()); err != nil {
+		return nil, err
+	}
+	if v.SeesAll() {
+		if d.Managers, err = s.store.Managers(r.Context()); err != nil {
+			return nil, err
+		}
+	}
+	d.Chart = reportChart(v, name, rep)
+	return d, nil
+}
+
+// reportChart draws a report's headline figures.
+func reportChart(v *viewer, name string, rep crm.Tabular) template.HTML {
+	title := v.T("report." + name)
+	switch r := rep.(type) {
+	case crm.FunnelReport:
+		c := chart.Funnel{Title: title, Desc: v.T("report.chart.funnel")}
+		for _, st := range r.Stages {
+			c.Stages = append(c.Stages, chart.Bar{Label: st.Name, Value: float64(st.Entered)})
+		}
+		return c.SVG()
+	case crm.PipelineReport:
+		c := chart.Bars{Title: title, Desc: v.T("report.chart.pipeline")}
+		for _, st := range r.Stages {
+			c.Bars = append(c.Bars, chart.Bar{Label: st.Name, Value: money(st.Sum), Display: v.Rub(st.Sum) + " · " + strconv.Itoa(st.Open)})
+		}
+		return c.SVG()
+	case crm.SourcesReport:
+		c := chart.Bars{Title: title, Desc: v.T("report.chart.sources")}
+		for _, it := range r.Items {
+			c.Bars = append(c.Bars, chart.Bar{Label: it.Source, Value: float64(it.Leads), Display: fmt.Sprintf("%d · %s", it.Leads, v.Rub(it.Revenue))})
+		}
+		return c.SVG()
+	case crm.SpeedReport:
+		c := chart.Bars{Title: title, Desc: v.T("report.chart.speed"), Color: "#1a7f5a"}
+		for _, b := range r.Curve {
+			c.Bars = append(c.Bars, chart.Bar{Label: b.Name, Value: float64(b.Leads), Display: fmt.Sprintf("%d · %s", b.Leads, pctText(b.ConvertedPct))})
+		}
+		return c.SVG()
+	case crm.WorkloadReport:
+		c := chart.Bars{Title: title, Desc: v.T("report.chart.workload"), Color: "#b8562b"}
+		for _, m := range r.Managers {
+			c.Bars = append(c.Bars, chart.Bar{Label: m.Name, Value: float64(m.Overdue), Display: strconv.Itoa(m.Overdue)})
+		}
+		return c.SVG()
+	case crm.PlanReport:
+		c := chart.Bars{Title: title, Desc: v.T("report.chart.plan")}
+		for _, m := range r.Managers {
+			c.Bars = append(c.Bars, chart.Bar{Label: m.Name, Value: money(m.Revenue), Display: v.Rub(m.Revenue) + planOf(v, m.TargetRevenue)})
+		}
+		return c.SVG()
+	}
+	return ""
+}
+
+func planOf(v *viewer, target *string) string {
+	if target == nil {
+		return ""
+	}
+	return " / " + v.Rub(*target)
+}
+
+func money(s string) float64 {
+	f, _ := strconv.ParseFloat(s, 64)
+	return f
+}
+
+func pctText(p *float64) string {
+	if p == nil {
+		return "—"
+	}
+	return chart.Percent(*p)
+}
+
+// exportReport sends the report's tables as CSV or XLSX, as the API does.
+func (s *Server) exportReport(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	name, err := reportName(r)
+	if err != nil {
+		return err
+	}
+	format := r.URL.Query().Get("format")
+	if format != "csv" && format != "xlsx" {
+		return crm.Invalid("format", "csv or xlsx")
+	}
+	_, rq, err := s.reportQuery(r, v)
+	if err != nil {
+		return err
+	}
+	rep, err := s.store.Report(r.Context(), name, rq)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", imports.ContentType(format))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="report-%s-%s.%s"`, name,
+		rq.Filter.From.In(rq.Loc).Format("2006-01-02"), format))
+	return imports.WriteTables(w, format, rep.Tables())
+}
+
+// reportCell is one cell of a report's table as the page shows it:
+// numbers grouped as Russians write them, a decimal with a comma, nothing
+// as a dash.
+type reportCell struct {
+	Text string
+	Num  bool
+}
+
+func cellOf(x any) reportCell {
+	switch c := x.(type) {
+	case nil:
+		return reportCell{Text: "—", Num: true}
+	case int:
+		return reportCell{Text: chart.Number(int64(c)), Num: true}
+	case int64:
+		return reportCell{Text: chart.Number(c), Num: true}
+	case float64:
+		return reportCell{Text: chart.Decimal(c, 1), Num: true}
+	case crm.Decimal:
+		f, err := strconv.ParseFloat(string(c), 64)
+		if err != nil {
+			return reportCell{Text: string(c)}
+		}
+		places := 0
+		if i := strings.IndexByte(string(c), '.'); i >= 0 {
+			places = len(c) - i - 1
+		}
+		return reportCell{Text: chart.Decimal(f, places), Num: true}
+	case string:
+		return reportCell{Text: c}
+	}
+	return reportCell{Text: fmt.Sprint(x)}
+}
