@@ -200,3 +200,56 @@ func compact(docs []*Document) []Document {
 	}
 	return out
 }
+
+// SendDocuments queues the deal's documents as one letter to the deal's
+// contact at their first e-mail (the mail consumer sends it; the send
+// records an activity for the deal's manager, or for by when the deal has
+// none). Errors: EINVALID for a draft, an external contract (no PDF), a
+// deal without a contact with an e-mail (naming email) or without anyone
+// to record it for (naming manager_id); ECONFLICT for a superseded
+// version.
+func (s *Store) SendDocuments(ctx context.Context, d Deal, docs []Document, by *int64) (DocumentSend, error) {
+	for _, doc := range docs {
+		switch {
+		case doc.Status == DocumentIsDraft:
+			return DocumentSend{}, Invalid("document", "document %d is a draft: make the document itself to send it", doc.ID)
+		case doc.External:
+			return DocumentSend{}, Invalid("document", "contract № %s was signed outside Leadd: there is no PDF of it to send", doc.Number)
+		case doc.Status == DocumentSuperseded:
+			return DocumentSend{}, Errorf(ECONFLICT, "%s version %d is superseded by document %d: send the current version",
+				doc.Number, doc.Version, *doc.SupersededBy)
+		}
+	}
+	c, err := s.DocumentRecipient(ctx, d)
+	if err != nil {
+		return DocumentSend{}, err
+	}
+	manager := d.ManagerID
+	if manager == nil {
+		manager = by
+	}
+	if manager == nil {
+		return DocumentSend{}, Invalid("manager_id", "deal %d has no manager to record the e-mail for", d.ID)
+	}
+	ids := make([]int64, len(docs))
+	for i, doc := range docs {
+		ids[i] = doc.ID
+	}
+	return s.QueueDocumentSend(ctx, DocumentSend{DealID: d.ID, DocumentIDs: ids, ContactID: &c.ID, To: c.Emails[0], ManagerID: manager})
+}
+
+// DocumentRecipient is the deal's contact with the e-mail documents go
+// to. Errors: EINVALID naming email (no contact, no e-mail).
+func (s *Store) DocumentRecipient(ctx context.Context, d Deal) (Contact, error) {
+	if d.ContactID == nil {
+		return Contact{}, Invalid("email", "deal %d has no contact to send documents to", d.ID)
+	}
+	c, err := s.Contact(ctx, *d.ContactID)
+	if err != nil {
+		return Contact{}, err
+	}
+	if len(c.Emails) == 0 || strings.TrimSpace(c.Emails[0]) == "" {
+		return Contact{}, Invalid("email", "contact %d (%s) has no e-mail", c.ID, c.Name)
+	}
+	return c, nil
+}

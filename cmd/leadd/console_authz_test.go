@@ -7,6 +7,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/leadd/leadd/configs"
+	"github.com/leadd/leadd/crm"
+	outmail "github.com/leadd/leadd/notify/mail"
+	"github.com/leadd/leadd/notify/mail/smtptest"
 )
 
 // consoleState is the victim's records as victimState sees them, with what
@@ -124,5 +129,61 @@ func TestAManagerOpensNoOtherManagersRecordInTheConsole(t *testing.T) {
 
 	if after := ta.consoleState(victim); after != before {
 		t.Errorf("the victim's records changed")
+	}
+}
+
+// From the deal card a manager e-mails the deal's documents to the client
+// in one letter and makes a payment link to copy, as the API would.
+func TestConsoleDealCardSendsDocumentsAndMakesAPaymentLink(t *testing.T) {
+	t.Parallel()
+	sink := smtptest.New(t)
+	ta := startApp(t, func(c *configs.Config) {
+		withDocuments(c)
+		c.SMTP = outmail.SMTPConfig{Host: sink.Host, Port: sink.Port, From: `"ООО «Ромашка»" <docs@romashka.test>`}
+		c.Robokassa.MerchantLogin, c.Robokassa.Password1, c.Robokassa.Password2, c.Robokassa.Hash = "leadd-demo", "password-one-test", "password-two-test", "sha256"
+	})
+	d := ta.dealToSend("anna@example.ru")
+	invoice, quote := ta.makeDocument(d.ID, "invoice"), ta.makeDocument(d.ID, "quote")
+
+	b := ta.browserClient()
+	b.get(ta.loginLink(1))
+	csrf := b.csrf()
+	if res, body := b.get(fmt.Sprint("/deals/", d.ID)); res.StatusCode != 200 || !strings.Contains(body, "Отправить клиенту по e-mail") || !strings.Contains(body, "Ссылка на оплату") {
+		t.Fatalf("the deal card (%d) offers no sending or payment link", res.StatusCode)
+	}
+	res, _ := b.post(fmt.Sprint("/deals/", d.ID, "/send"), url.Values{"csrf": {csrf}, "document": {fmt.Sprint(invoice.ID), fmt.Sprint(quote.ID)}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send answered %d", res.StatusCode)
+	}
+	if _, body := b.get(fmt.Sprint("/deals/", d.ID)); !strings.Contains(body, "Письмо поставлено в отправку на anna@example.ru") {
+		t.Errorf("the card does not say the letter is queued:\n%s", excerpt([]byte(body)))
+	}
+	var send crm.DocumentSend
+	if err := ta.db.Pool.QueryRow(t.Context(), `SELECT id FROM document_sends WHERE deal_id = $1`, d.ID).Scan(&send.ID); err != nil {
+		t.Fatalf("no send queued: %v", err)
+	}
+	if s := ta.waitSent(send.ID); s.State != crm.SendSent || len(s.DocumentIDs) != 2 {
+		t.Errorf("the send: %+v, want both documents in one sent letter", s)
+	}
+
+	res, _ = b.post(fmt.Sprint("/deals/", d.ID, "/payment-link"), url.Values{"csrf": {csrf}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("payment link answered %d", res.StatusCode)
+	}
+	if _, body := b.get(fmt.Sprint("/deals/", d.ID)); !strings.Contains(body, "https://auth.robokassa.ru/") {
+		t.Errorf("the card shows no link to copy:\n%s", excerpt([]byte(body)))
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM payments WHERE deal_id = $1 AND status = 'pending'`, d.ID); n != 1 {
+		t.Errorf("%d pending payments, want the link's one", n)
+	}
+
+	// Another deal's document is not this deal's to send.
+	other := ta.dealToSend("boris@example.ru")
+	foreign := ta.makeDocument(other.ID, "invoice")
+	if res, _ := b.post(fmt.Sprint("/deals/", d.ID, "/send"), url.Values{"csrf": {csrf}, "document": {fmt.Sprint(foreign.ID)}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a foreign document answered %d", res.StatusCode)
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM document_sends WHERE $1 = ANY(document_ids)`, foreign.ID); n != 0 {
+		t.Errorf("another deal's document was sent")
 	}
 }

@@ -184,17 +184,18 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	a.api = apiServer
 	if a.console, err = console.New(store, console.Options{Tokens: apiServer.PrincipalOf, SessionTTL: cfg.Console.SessionTTL,
 		TimeZone: cfg.Console.TimeZone, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(),
-		VAT: cfg.VATRates, Phones: norm, Documents: docs, Package: cfg.Documents.Package, Registry: registry,
+		VAT: cfg.VATRates, Phones: norm, Documents: docs, Package: cfg.Documents.Package, Registry: registry, SendMail: a.mail != nil,
 		Importer: &imports.Importer{Store: store, Phones: norm}}, log); err != nil {
 		a.close()
 		return nil, fmt.Errorf("console: %w", err)
 	}
-	a.console.Register(mux)
 	if cfg.Robokassa.Enabled() {
 		rk := robokassa.New(cfg.Robokassa, cfg.VATRates, store, log)
 		rk.Register(mux) // POST and GET /hooks/payments/robokassa
 		apiServer.Mount(mux, "POST /api/v1/deals/{id}/payment-link", rk.CreateLink)
+		a.console.SetPayments(rk)
 	}
+	a.console.Register(mux)
 	if c := cfg.Telegram; c.Token != "" {
 		client, err := telegram.NewClient(telegram.Options{Token: c.Token, Endpoint: c.Endpoint, PerChat: c.PerChat, Global: c.Global})
 		if err != nil {

@@ -135,40 +135,52 @@ func (h *Handler) CreateLink(r *http.Request, p crm.Principal) (int, any, error)
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
 		return 0, nil, crm.Errorf(crm.EMALFORMED, "the body is not JSON: %v", err)
 	}
-	if err := h.store.Authorize(r.Context(), p, crm.Write, crm.Path(crm.KindDeal, id)); err != nil {
-		return 0, nil, err
-	}
-	d, err := h.store.Deal(r.Context(), id)
+	url, pay, err := h.NewLink(r.Context(), p, id, body.Amount)
 	if err != nil {
 		return 0, nil, err
 	}
-	if d.Currency != "RUB" {
-		return 0, nil, crm.Invalid("currency", "Robokassa takes roubles; deal %d is in %s", id, d.Currency)
+	return http.StatusCreated, LinkAnswer{URL: url, InvID: pay.InvID, Payment: pay}, nil
+}
+
+// NewLink makes a pending payment of the deal and its Robokassa link, for
+// the API and the console: amount "" is the deal's amount. A manager links
+// only their own deals; with receipts on, the amount must be the lines'
+// total and the deal in roubles. Errors: ENOTFOUND, EFORBIDDEN, EINVALID.
+func (h *Handler) NewLink(ctx context.Context, p crm.Principal, id int64, amount string) (string, crm.Payment, error) {
+	if err := h.store.Authorize(ctx, p, crm.Write, crm.Path(crm.KindDeal, id)); err != nil {
+		return "", crm.Payment{}, err
 	}
-	amount := strings.TrimSpace(body.Amount)
+	d, err := h.store.Deal(ctx, id)
+	if err != nil {
+		return "", crm.Payment{}, err
+	}
+	if d.Currency != "RUB" {
+		return "", crm.Payment{}, crm.Invalid("currency", "Robokassa takes roubles; deal %d is in %s", id, d.Currency)
+	}
+	amount = strings.TrimSpace(amount)
 	if amount == "" {
 		amount = d.Amount
 	}
 	var receipt *Receipt
 	if h.cfg.Receipt {
-		lines, err := h.store.Lines(r.Context(), id)
+		lines, err := h.store.Lines(ctx, id)
 		if err != nil {
-			return 0, nil, err
+			return "", crm.Payment{}, err
 		}
 		if receipt, err = ReceiptFor(h.cfg, h.rates, lines); err != nil {
-			return 0, nil, err
+			return "", crm.Payment{}, err
 		}
 		want, ok := new(big.Rat).SetString(amount)
 		if !ok || want.Cmp(receipt.Total()) != 0 {
-			return 0, nil, crm.Invalid("amount", "the receipt's lines come to %s: with receipts a link asks exactly that, not %s",
+			return "", crm.Payment{}, crm.Invalid("amount", "the receipt's lines come to %s: with receipts a link asks exactly that, not %s",
 				receipt.Total().FloatString(2), amount)
 		}
 	}
-	pay, err := h.store.CreatePayment(r.Context(), id, amount)
+	pay, err := h.store.CreatePayment(ctx, id, amount)
 	if err != nil {
-		return 0, nil, err
+		return "", crm.Payment{}, err
 	}
 	link := Link(h.cfg, pay.InvID, pay.Amount, Description(d), receipt, nil)
 	h.log.Info("robokassa link", "deal_id", id, "inv_id", pay.InvID, "amount", pay.Amount)
-	return http.StatusCreated, LinkAnswer{URL: link, InvID: pay.InvID, Payment: pay}, nil
+	return link, pay, nil
 }

@@ -78,6 +78,8 @@ type Store interface {
 	Documents(ctx context.Context, dealID int64) ([]crm.Document, error)
 	DocumentPDF(ctx context.Context, id int64) (crm.Document, []byte, error)
 	RecordExternalContract(ctx context.Context, dealID int64, c crm.ExternalContract) (crm.Document, error)
+	SendDocuments(ctx context.Context, d crm.Deal, docs []crm.Document, by *int64) (crm.DocumentSend, error)
+	DocumentRecipient(ctx context.Context, d crm.Deal) (crm.Contact, error)
 	Document(ctx context.Context, id int64) (crm.Document, error)
 	FillCompany(ctx context.Context, id int64, p crm.Party) (crm.Filled, error)
 	CreateDocumentPackage(ctx context.Context, dealID int64, types []string, m crm.DocumentMaker) ([]crm.Document, error)

@@ -150,53 +150,17 @@ func documentFileName(doc crm.Document) string { return crm.FileName(doc) }
 // manager_id (nobody to record it for); ECONFLICT for a superseded
 // version. Nothing is queued then.
 func (s *Server) queueLetter(r *http.Request, p Principal, d crm.Deal, docs []crm.Document) (crm.DocumentSend, error) {
-	for _, doc := range docs {
-		switch doc.Status {
-		case crm.DocumentIsDraft:
-			return crm.DocumentSend{}, crm.Invalid("document", "document %d is a draft: make the document itself to send it", doc.ID)
-		case crm.DocumentSuperseded:
-			return crm.DocumentSend{}, crm.Errorf(crm.ECONFLICT, "%s version %d is superseded by document %d: send the current version",
-				doc.Number, doc.Version, *doc.SupersededBy)
-		}
-	}
-	c, err := s.recipient(r, d)
+	send, err := s.store.SendDocuments(r.Context(), d, docs, p.ManagerID)
 	if err != nil {
 		return crm.DocumentSend{}, err
 	}
-	manager := d.ManagerID
-	if manager == nil {
-		manager = p.ManagerID
-	}
-	if manager == nil {
-		return crm.DocumentSend{}, crm.Invalid("manager_id", "deal %d has no manager to record the e-mail for", d.ID)
-	}
-	ids := make([]int64, len(docs))
-	for i, doc := range docs {
-		ids[i] = doc.ID
-	}
-	send, err := s.store.QueueDocumentSend(r.Context(), crm.DocumentSend{DealID: d.ID, DocumentIDs: ids,
-		ContactID: &c.ID, To: c.Emails[0], ManagerID: manager})
-	if err != nil {
-		return crm.DocumentSend{}, err
-	}
-	s.log.Info("documents queued for sending", "document_ids", ids, "deal_id", d.ID, "contact_id", c.ID, "send_id", send.ID)
+	s.log.Info("documents queued for sending", "document_ids", send.DocumentIDs, "deal_id", d.ID, "contact_id", send.ContactID, "send_id", send.ID)
 	return send, nil
 }
 
 // recipient is the deal's contact with the e-mail documents go to.
-// Errors: EINVALID naming email (no contact, no e-mail).
 func (s *Server) recipient(r *http.Request, d crm.Deal) (crm.Contact, error) {
-	if d.ContactID == nil {
-		return crm.Contact{}, crm.Invalid("email", "deal %d has no contact to send documents to", d.ID)
-	}
-	c, err := s.store.Contact(r.Context(), *d.ContactID)
-	if err != nil {
-		return crm.Contact{}, err
-	}
-	if len(c.Emails) == 0 || strings.TrimSpace(c.Emails[0]) == "" {
-		return crm.Contact{}, crm.Invalid("email", "contact %d (%s) has no e-mail", c.ID, c.Name)
-	}
-	return c, nil
+	return s.store.DocumentRecipient(r.Context(), d)
 }
 
 // sendDocument e-mails a document's PDF to the deal's contact at their

@@ -22,6 +22,8 @@ func (s *Server) registerCards() {
 	s.action("POST /deals/{id}/lines/{line}/delete", s.deleteLine)
 	s.action("POST /deals/{id}/documents", s.makeDocument)
 	s.action("POST /deals/{id}/contract", s.recordContract)
+	s.action("POST /deals/{id}/send", s.sendDocuments)
+	s.action("POST /deals/{id}/payment-link", s.paymentLink)
 	s.handle("GET /documents/{id}/pdf", s.sessionHandler(s.documentPDF))
 	s.page("GET /clients", "clients", s.clients)
 	s.page("GET /contacts/{id}", "contact", s.contactCard)

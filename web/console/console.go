@@ -96,6 +96,8 @@ type Store interface {
 	Documents(ctx context.Context, dealID int64) ([]crm.Document, error)
 	DocumentPDF(ctx context.Context, id int64) (crm.Document, []byte, error)
 	RecordExternalContract(ctx context.Context, dealID int64, c crm.ExternalContract) (crm.Document, error)
+	SendDocuments(ctx context.Context, d crm.Deal, docs []crm.Document, by *int64) (crm.DocumentSend, error)
+	Document(ctx context.Context, id int64) (crm.Document, error)
 	FreeSlots(ctx context.Context, ids []int64, length time.Duration, from, to time.Time) ([]crm.Slot, error)
 	WeekActivities(ctx context.Context, managerID *int64, from, to time.Time) ([]crm.Activity, error)
 	SLAMisses(ctx context.Context, limit int) ([]crm.QueueLead, error)
@@ -120,6 +122,8 @@ type Options struct {
 	// Documents makes quotes, invoices, contracts and acts; nil: off.
 	Documents crm.DocumentMaker
 	Package   []string // the documents the "package" button makes
+	// SendMail: an SMTP server is configured, so documents can be e-mailed.
+	SendMail bool
 	// Registry fills a company's requisites by INN; nil: lookups are off.
 	Registry crm.PartyFinder
 	// Importer plans and applies spreadsheet imports; nil: import is off.
@@ -131,16 +135,17 @@ type Options struct {
 
 // Server is the console.
 type Server struct {
-	store   Store
-	opts    Options
-	log     *slog.Logger
-	pages   map[string]*pageTemplate
-	loc     *time.Location
-	mux     *http.ServeMux
-	routes  []string
-	zones   sync.Map      // time zone name → *time.Location, for the tz cookie
-	stop    chan struct{} // closed by Stop: live streams end
-	stopped sync.Once
+	store    Store
+	opts     Options
+	log      *slog.Logger
+	pages    map[string]*pageTemplate
+	loc      *time.Location
+	mux      *http.ServeMux
+	routes   []string
+	payments Payments
+	zones    sync.Map      // time zone name → *time.Location, for the tz cookie
+	stop     chan struct{} // closed by Stop: live streams end
+	stopped  sync.Once
 }
 
 // Stop ends the live streams, so that an HTTP server's Shutdown is not held
@@ -191,6 +196,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerReports()
 	mux.HandleFunc("GET /", s.notFoundPage)
 }
+
+// Payments makes payment links (Robokassa, when configured).
+type Payments interface {
+	NewLink(ctx context.Context, p crm.Principal, dealID int64, amount string) (string, crm.Payment, error)
+}
+
+// SetPayments turns on the deal card's payment link; call before Register.
+func (s *Server) SetPayments(p Payments) { s.payments = p }
 
 // handle registers a route and keeps its pattern for Routes.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {

@@ -45,6 +45,8 @@ type dealData struct {
 	Timeline   []timelineItem
 	Payments   []crm.Payment
 	Net, Tax   string
+	SendMail   bool // documents can be e-mailed
+	PayLinks   bool // payment links can be made
 }
 
 func (s *Server) dealCard(r *http.Request, v *viewer) (any, error) {
@@ -53,7 +55,8 @@ func (s *Server) dealCard(r *http.Request, v *viewer) (any, error) {
 		return nil, err
 	}
 	ctx := r.Context()
-	d := dealData{Deal: deal, Docs: s.opts.Documents != nil, DocTypes: []string{"quote", "invoice", "contract", "act"}}
+	d := dealData{Deal: deal, Docs: s.opts.Documents != nil, DocTypes: []string{"quote", "invoice", "contract", "act"},
+		SendMail: s.opts.SendMail, PayLinks: s.payments != nil}
 	ps, err := s.store.Pipelines(ctx)
 	if err != nil {
 		return nil, err
@@ -334,5 +337,62 @@ func (s *Server) recordContract(w http.ResponseWriter, r *http.Request, v *viewe
 		return back, err
 	}
 	s.flash(w, r, v.T("doc.external_saved")+" № "+doc.Number, false)
+	return back, nil
+}
+
+// sendDocuments e-mails the deal's current documents the form names (one
+// letter, to the deal's contact), through the outbox.
+func (s *Server) sendDocuments(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
+	d, err := s.dealFor(r, v, crm.Write)
+	if err != nil {
+		return "", err
+	}
+	back := dealPath(d.ID) + "#documents"
+	if !s.opts.SendMail {
+		return back, crm.Errorf(crm.EUNAVAILABLE, "%s", v.T("deal.mail_off"))
+	}
+	if err := r.ParseForm(); err != nil {
+		return back, crm.Errorf(crm.EMALFORMED, "%v", err)
+	}
+	var docs []crm.Document
+	for _, f := range r.PostForm["document"] {
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return back, crm.Invalid("document", "%s", v.T("deal.pick_documents"))
+		}
+		doc, err := s.store.Document(r.Context(), id)
+		if err != nil || doc.DealID != d.ID {
+			return back, crm.Invalid("document", "%s", v.T("deal.pick_documents"))
+		}
+		docs = append(docs, doc)
+	}
+	if len(docs) == 0 {
+		return back, crm.Invalid("document", "%s", v.T("deal.pick_documents"))
+	}
+	send, err := s.store.SendDocuments(r.Context(), d, docs, v.P.ManagerID)
+	if err != nil {
+		return back, err
+	}
+	s.flash(w, r, v.T("deal.sending")+" "+send.To, false)
+	return back, nil
+}
+
+// paymentLink makes a Robokassa link for the deal's amount (or the amount
+// typed) and shows it to copy and send.
+func (s *Server) paymentLink(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
+	d, err := s.dealFor(r, v, crm.Write)
+	if err != nil {
+		return "", err
+	}
+	back := dealPath(d.ID) + "#payments"
+	if s.payments == nil {
+		return back, crm.Errorf(crm.EUNAVAILABLE, "%s", v.T("deal.pay_off"))
+	}
+	amount := strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(r.PostFormValue("amount")), " ", ""), ",", ".")
+	link, pay, err := s.payments.NewLink(r.Context(), v.P, d.ID, amount)
+	if err != nil {
+		return back, err
+	}
+	s.flash(w, r, fmt.Sprintf("%s %s (%s): %s", v.T("deal.pay_link"), strconv.FormatInt(pay.InvID, 10), v.Rub(pay.Amount), link), false)
 	return back, nil
 }
