@@ -105,6 +105,22 @@ type Inbound struct {
 	// Ignore, when set, records the touch as ignored with this reason
 	// (an auto-reply, a bounce, a mailing list): it opens no lead.
 	Ignore string `json:"ignore,omitempty"`
+	// OnlyIfOpen lands the touch on the person's open lead or deal and
+	// opens nothing when there is none (a sticker alone says nothing to
+	// act on until the client writes).
+	OnlyIfOpen bool `json:"only_if_open,omitempty"`
+	// Media is a file a message to the company's bot carried.
+	Media *Media `json:"media,omitempty"`
+}
+
+// Media is a file a client sent the company's Telegram bot (a photo, a
+// document, a voice message): the manager gets it as itself, re-sent by
+// its file id, which only the bot that received it (BotID) may use.
+type Media struct {
+	Kind     string `json:"kind"` // photo, document, voice, video, audio
+	FileID   string `json:"file_id"`
+	FileName string `json:"file_name,omitempty"`
+	BotID    int64  `json:"bot_id"`
 }
 
 // MailInfo is what a letter carries beyond its text.

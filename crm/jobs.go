@@ -113,8 +113,8 @@ func RemindOverdue(ctx context.Context, tx pgx.Tx, now time.Time, limit int) (in
 }
 
 // EnqueueDigests writes each active manager's morning digest — today's
-// activities and the overdue count — once per local day, from hour
-// o'clock in the manager's time zone. It returns how many it wrote.
+// activities and the overdue count — once per local day, in the hour
+// from hour o'clock in the manager's time zone (never later that day). It returns how many it wrote.
 func EnqueueDigests(ctx context.Context, tx pgx.Tx, now time.Time, hour int) (int, error) {
 	rows, err := tx.Query(ctx, `SELECT id, time_zone FROM managers WHERE active AND role <> 'admin'`)
 	if err != nil {
@@ -137,8 +137,10 @@ func EnqueueDigests(ctx context.Context, tx pgx.Tx, now time.Time, hour int) (in
 		if err != nil {
 			loc = time.UTC
 		}
+		// Only in the digest's hour: a daemon started in the afternoon,
+		// or a scheduler tick run late, sends no morning digest.
 		local := now.In(loc)
-		if local.Hour() < hour {
+		if local.Hour() != hour {
 			continue
 		}
 		var today, overdue int

@@ -79,7 +79,7 @@ func (l *Lander) Land(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 	// A client's message goes to their manager, who can answer it from
 	// their own Telegram.
 	payload := MessengerMessage{ManagerID: *landing.ManagerID, TelegramID: in.TelegramID, Text: in.Text, Name: in.Name,
-		EventID: eventID}
+		EventID: eventID, Media: in.Media}
 	if landing.LeadID != 0 {
 		payload.LeadID = &landing.LeadID
 	}
@@ -114,6 +114,10 @@ func (l *Lander) land(ctx context.Context, tx pgx.Tx, eventID string, in *Inboun
 		if who, err = lookup(ctx, tx, ids); err != nil {
 			return Landing{}, err
 		}
+	}
+	if in.OnlyIfOpen && (in.JunkReason != "" || who.lead == nil && who.deal == nil) {
+		in.Ignore = "nothing to act on, and nothing open to attach it to"
+		return ignore(ctx, tx, eventID, in)
 	}
 	if in.JunkReason == "" && who.lead != nil {
 		return l.attachAnswerable(ctx, tx, *who.lead, eventID, in)

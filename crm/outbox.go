@@ -31,6 +31,8 @@ type OutboxMessage struct {
 	Payload   json.RawMessage
 	Attempts  int // the consumer's, including this one
 	CreatedAt time.Time
+	// LeaseUntil is when the claim runs out (ExtendOutbox moves it on).
+	LeaseUntil time.Time
 }
 
 // Enqueue writes a side effect to the outbox in the caller's transaction.
@@ -89,6 +91,7 @@ func (s *Store) RetireConsumer(ctx context.Context, consumer string) error {
 // lease short — seconds — so a dead replica's rows move on quickly.
 func (s *Store) ClaimOutbox(ctx context.Context, consumer string, limit int, lease time.Duration) ([]OutboxMessage, error) {
 	now := s.now()
+	until := now.Add(lease).Truncate(time.Microsecond) // as Postgres keeps it: ExtendOutbox compares
 	rows, err := s.pool.Query(ctx, `WITH due AS (
 			SELECT outbox_id FROM outbox_deliveries
 			WHERE consumer = $1 AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $2
@@ -97,16 +100,40 @@ func (s *Store) ClaimOutbox(ctx context.Context, consumer string, limit int, lea
 			FROM due WHERE d.consumer = $1 AND d.outbox_id = due.outbox_id
 			RETURNING d.outbox_id, d.attempts)
 		SELECT o.id, o.kind, o.idempotency_key, o.payload, u.attempts, o.created_at
-		FROM u JOIN outbox o ON o.id = u.outbox_id ORDER BY o.id`, consumer, now, limit, now.Add(lease))
+		FROM u JOIN outbox o ON o.id = u.outbox_id ORDER BY o.id`, consumer, now, limit, until)
 	if err != nil {
 		return nil, translate(err, "outbox")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxMessage, error) {
 		var m OutboxMessage
 		err := r.Scan(&m.ID, &m.Kind, &m.Key, &m.Payload, &m.Attempts, &m.CreatedAt)
+		m.LeaseUntil = until
 		return m, err
 	})
 	return out, translate(err, "outbox")
+}
+
+// ExtendOutbox moves the claim of consumer's rows ids on from from (the
+// LeaseUntil they were claimed or last extended with) to to: a worker
+// still busy with them keeps them. A row settled, retried or postponed
+// meanwhile is left as it is. It returns how many it extended.
+func (s *Store) ExtendOutbox(ctx context.Context, consumer string, ids []int64, from, to time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE outbox_deliveries SET next_attempt_at = $4
+		WHERE consumer = $1 AND outbox_id = ANY($2) AND next_attempt_at = $3 AND delivered_at IS NULL AND dead_at IS NULL`,
+		consumer, ids, from, to.Truncate(time.Microsecond))
+	return int(tag.RowsAffected()), translate(err, "outbox deliveries")
+}
+
+// ReleaseOutbox gives consumer's claimed rows ids back at once, their
+// claim not counted as an attempt: a process stopping releases what it
+// will not finish, for the next one to send within seconds. until is the
+// claim's LeaseUntil; a row settled, retried or postponed meanwhile is
+// left as it is.
+func (s *Store) ReleaseOutbox(ctx context.Context, consumer string, ids []int64, until time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE outbox_deliveries SET next_attempt_at = $4, attempts = greatest(attempts - 1, 0)
+		WHERE consumer = $1 AND outbox_id = ANY($2) AND next_attempt_at = $3 AND delivered_at IS NULL AND dead_at IS NULL`,
+		consumer, ids, until, s.now())
+	return int(tag.RowsAffected()), translate(err, "outbox deliveries")
 }
 
 // SettleOutbox marks consumer's delivery of a row done. note, when not

@@ -37,6 +37,7 @@ const (
 	KindManagerUnreachable = "supervisor.manager_unreachable"
 	KindWebhookDisabled    = "admin.webhook_disabled"
 	KindInboxFailed        = "supervisor.inbox_failed"
+	KindManagerBack        = "manager.back"
 )
 
 // LeadCreated: a lead was opened (by intake, the API or an import).
@@ -112,6 +113,7 @@ type MessengerMessage struct {
 	EventID    string `json:"event_id"`
 	LeadID     *int64 `json:"lead_id,omitempty"`
 	DealID     *int64 `json:"deal_id,omitempty"`
+	Media      *Media `json:"media,omitempty"`
 }
 
 // CallIncoming: the phone rings now for a manager's lead or deal.
@@ -224,6 +226,14 @@ type InboxFailed struct {
 	Error    string `json:"error"`
 }
 
+// ManagerBack: a manager Telegram could not reach wrote to the bot
+// again; they are sent what they missed since Since.
+type ManagerBack struct {
+	ManagerID int64     `json:"manager_id"`
+	Since     time.Time `json:"since"`
+}
+
+func (ManagerBack) OutboxKind() string        { return KindManagerBack }
 func (InboxFailed) OutboxKind() string        { return KindInboxFailed }
 func (LeadCreated) OutboxKind() string        { return KindLeadCreated }
 func (LeadAssigned) OutboxKind() string       { return KindLeadAssigned }
@@ -266,6 +276,7 @@ var decoders = map[string]func([]byte) (OutboxKind, error){
 	KindWebhookDisabled:    decodeAs[WebhookDisabled],
 	KindInboxFailed:        decodeAs[InboxFailed],
 	KindWeeklySummary:      decodeAs[WeeklySummary],
+	KindManagerBack:        decodeAs[ManagerBack],
 }
 
 func decodeAs[T OutboxKind](b []byte) (OutboxKind, error) {

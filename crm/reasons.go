@@ -32,6 +32,9 @@ func ValidateReasons(prefix string, rs []Reason) []error {
 		r := &rs[i]
 		if !keyRe.MatchString(r.Key) {
 			errs = append(errs, fmt.Errorf("%s[%d].key: must be lower-case letters, digits and _, not %q", prefix, i, r.Key))
+		} else if len(r.Key) > 40 {
+			// A Telegram button carries it, in 64 bytes with the lead's number.
+			errs = append(errs, fmt.Errorf("%s[%d].key: must be at most 40 characters, not %d", prefix, i, len(r.Key)))
 		} else if seen[r.Key] {
 			errs = append(errs, fmt.Errorf("%s[%d].key: %q is listed twice", prefix, i, r.Key))
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,10 +73,94 @@ func (s *Store) ManagerByTelegram(ctx context.Context, chatID int64) (Manager, e
 }
 
 // MarkTelegramReachable clears a manager's unreachable mark: they wrote to
-// the bot, so it can write to them.
-func (s *Store) MarkTelegramReachable(ctx context.Context, managerID int64) error {
-	_, err := s.pool.Exec(ctx, `UPDATE managers SET unreachable_at = NULL WHERE id = $1 AND unreachable_at IS NOT NULL`, managerID)
-	return translate(err, "manager")
+// the bot, so it can write to them. When there was a mark, in the same
+// transaction, they are sent what they missed (manager.back) and it
+// returns true.
+func (s *Store) MarkTelegramReachable(ctx context.Context, managerID int64) (bool, error) {
+	back := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var since time.Time
+		err := tx.QueryRow(ctx, `UPDATE managers m SET unreachable_at = NULL
+			FROM (SELECT id, unreachable_at FROM managers WHERE id = $1 AND unreachable_at IS NOT NULL FOR UPDATE) old
+			WHERE m.id = old.id RETURNING old.unreachable_at`, managerID).Scan(&since)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return translate(err, "manager")
+		}
+		back = true
+		return Enqueue(ctx, tx, fmt.Sprintf("back:%d:%d", managerID, since.UnixNano()), ManagerBack{ManagerID: managerID, Since: since})
+	})
+	return back, err
+}
+
+// Missed is what a manager did not get while Telegram could not reach
+// them: their open leads (those left with them, and any given them since)
+// and the clients' messages that were not delivered.
+type Missed struct {
+	Leads    []MissedLead
+	Messages []MessengerMessage
+	// Notices counts the other messages not delivered (reminders, cards).
+	Notices int
+}
+
+// MissedLead is an open lead in a manager's list.
+type MissedLead struct {
+	ID        int64
+	Status    string
+	Name      string
+	Phones    []string
+	CreatedAt time.Time
+}
+
+// TelegramMissed returns what a manager missed since: their open leads,
+// new ones first (at most 30), and what the outbox did not deliver to
+// them for Telegram's refusal.
+func (s *Store) TelegramMissed(ctx context.Context, managerID int64, since time.Time) (Missed, error) {
+	var out Missed
+	rows, err := s.pool.Query(ctx, `SELECT id, status, name, phones, created_at FROM leads
+		WHERE manager_id = $1 AND status IN ('new', 'in_progress') ORDER BY status <> 'new', id LIMIT 30`, managerID)
+	if err != nil {
+		return out, translate(err, "leads")
+	}
+	out.Leads, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (MissedLead, error) {
+		var l MissedLead
+		return l, r.Scan(&l.ID, &l.Status, &l.Name, &l.Phones, &l.CreatedAt)
+	})
+	if err != nil {
+		return out, translate(err, "leads")
+	}
+	rows, err = s.pool.Query(ctx, `SELECT o.kind, o.payload FROM outbox o
+		JOIN outbox_deliveries d ON d.outbox_id = o.id AND d.consumer = 'telegram'
+		WHERE o.created_at >= $2 AND d.delivered_at IS NOT NULL
+		  AND (d.last_error LIKE 'unreachable:%' OR d.last_error = 'manager unreachable in telegram')
+		  AND o.payload->>'manager_id' = $1
+		ORDER BY o.id`, strconv.FormatInt(managerID, 10), since)
+	if err != nil {
+		return out, translate(err, "outbox")
+	}
+	type row struct {
+		kind    string
+		payload []byte
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.kind, &x.payload)
+	})
+	if err != nil {
+		return out, translate(err, "outbox")
+	}
+	for _, x := range list {
+		if v, err := DecodeOutbox(x.kind, x.payload); err == nil {
+			if m, ok := v.(MessengerMessage); ok {
+				out.Messages = append(out.Messages, m)
+				continue
+			}
+		}
+		out.Notices++
+	}
+	return out, nil
 }
 
 // Recipient is who a Telegram message goes to.
@@ -351,4 +437,50 @@ func (s *Store) RecordMessengerReply(ctx context.Context, r MessengerReply) (tou
 		return enqueueStatus(ctx, tx, *lead, StatusNew, StatusInProgress, t.ManagerID, now)
 	})
 	return touchID, err
+}
+
+// CardFacts are what a lead's Telegram card says beyond the lead itself:
+// whose it is now, since when it stands as it does, its deal, and the
+// cards of it already in managers' chats.
+type CardFacts struct {
+	ManagerName     string // "" while queued
+	StatusChangedAt time.Time
+	DealID          *int64 // once converted
+	Cards           []SentCard
+	// JunkReasons name a junk reason in words (leads.junk_reasons).
+	JunkReasons []Reason
+}
+
+// SentCard is one card of a lead in a chat: sent to ManagerID, as
+// MessageID.
+type SentCard struct {
+	ManagerID int64
+	ChatID    int64
+	MessageID int
+}
+
+// TelegramCardFacts returns a lead's CardFacts. Errors: ENOTFOUND.
+func (s *Store) TelegramCardFacts(ctx context.Context, leadID int64) (CardFacts, error) {
+	f := CardFacts{JunkReasons: s.JunkReasons()}
+	var name *string
+	err := s.pool.QueryRow(ctx, `SELECT m.name, l.status_changed_at,
+			(SELECT d.id FROM deals d WHERE d.lead_id = l.id ORDER BY d.id LIMIT 1)
+		FROM leads l LEFT JOIN managers m ON m.id = l.manager_id WHERE l.id = $1`, leadID).Scan(&name, &f.StatusChangedAt, &f.DealID)
+	if err != nil {
+		return f, translate(err, "lead")
+	}
+	if name != nil {
+		f.ManagerName = *name
+	}
+	rows, err := s.pool.Query(ctx, `SELECT (o.payload->>'manager_id')::bigint, s.chat_id, s.message_id
+		FROM outbox o JOIN telegram_sent s ON s.outbox_id = o.id
+		WHERE o.kind = 'lead.assigned' AND o.payload->>'lead_id' = $1 ORDER BY s.sent_at, s.message_id`, strconv.FormatInt(leadID, 10))
+	if err != nil {
+		return f, translate(err, "telegram sent")
+	}
+	f.Cards, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (SentCard, error) {
+		var c SentCard
+		return c, r.Scan(&c.ManagerID, &c.ChatID, &c.MessageID)
+	})
+	return f, translate(err, "telegram sent")
 }

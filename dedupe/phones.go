@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -206,4 +207,23 @@ func leftover(text string, fs []found) string {
 	return strings.TrimFunc(b.String(), func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsPunct(r) && r != '#'
 	})
+}
+
+// PhoneShaped finds a number written as a phone: with a country code or
+// a leading 8 and grouped like one, "+7 (912) 345-67-89", "8-912-345-67-89".
+// A bare run of digits (an order, an INN, an account) does not match.
+var PhoneShaped = regexp.MustCompile(`(?:\+\d{1,3}|\b8)[\s\-]?\(?\d{2,5}\)?[\s\-]?\d{1,4}(?:[\s\-]?\d{2,4}){1,3}\b`)
+
+// PhonesInText returns the valid numbers written as phones in free text
+// ("мой номер 8 912 345-67-89, звоните после 18"), in E.164, without
+// repeats, as letters are read: only what is shaped like a phone
+// (PhoneShaped), and only valid numbers — a guess is never kept.
+func (n Normalizer) PhonesInText(text string) []string {
+	var out []string
+	for _, s := range PhoneShaped.FindAllString(text, -1) {
+		if e164, ok := n.Phone(s); ok {
+			out = appendNew(out, e164)
+		}
+	}
+	return out
 }

@@ -85,7 +85,8 @@ func TestEveryOutboxKindProducedDecodesIntoItsType(t *testing.T) {
 		if _, err := crm.RemindOverdue(ctx, tx, later, 100); err != nil {
 			return err
 		}
-		_, err := crm.EnqueueDigests(ctx, tx, later, 0)
+		moscow, _ := time.LoadLocation("Europe/Moscow")
+		_, err := crm.EnqueueDigests(ctx, tx, later, later.In(moscow).Hour())
 		return err
 	})
 	// Monday 9:00 in a supervisor's zone: the weekly summary (report.weekly).
@@ -106,6 +107,10 @@ func TestEveryOutboxKindProducedDecodesIntoItsType(t *testing.T) {
 	}
 	if err := ta.store.MarkTelegramUnreachable(ctx, 1, &card, "blocked"); err != nil {
 		t.Fatal(err)
+	}
+	// They write to the bot again (manager.back).
+	if back, err := ta.store.MarkTelegramReachable(ctx, 1); err != nil || !back {
+		t.Fatalf("back: %v %v", back, err)
 	}
 	// A webhook endpoint fails until it is disabled (admin.webhook_disabled).
 	dead := "http://127.0.0.1:9/gone"

@@ -262,13 +262,28 @@ func TestOverdueRemindersAndMorningDigestsGoOutOnce(t *testing.T) {
 	// 05:59 UTC is 08:59 in Moscow: no digest yet; 06:00 is 09:00.
 	day := time.Date(2030, 3, 4, 5, 59, 0, 0, time.UTC)
 	ta.runJob("digest", day)
-	if n := ta.db.Count(t, `SELECT count(*) FROM outbox WHERE kind = 'manager.digest'`); n != 0 {
+	if n := ta.db.Count(t, `SELECT count(*) FROM outbox WHERE kind = 'manager.digest' AND payload->>'date' = '2030-03-04'`); n != 0 {
 		t.Errorf("%d digests before 9:00", n)
 	}
 	ta.runJob("digest", day.Add(time.Minute))
 	ta.runJob("digest", day.Add(2*time.Hour))
-	if n := ta.db.Count(t, `SELECT count(*) FROM outbox WHERE kind = 'manager.digest'`); n != 2 {
+	if n := ta.db.Count(t, `SELECT count(*) FROM outbox WHERE kind = 'manager.digest' AND payload->>'date' = '2030-03-04'`); n != 2 {
 		t.Errorf("%d digests, want one per demo manager", n)
+	}
+	// Started late in the morning (or a tick run late): no digest that
+	// day, nor before 9:00.
+	next := day.Add(24 * time.Hour)
+	ta.runJob("digest", next.Add(-2*time.Hour)) // 6:59 in Moscow
+	ta.runJob("digest", next.Add(3*time.Hour))  // 11:59
+	if n := ta.db.Count(t, `SELECT count(*) FROM outbox WHERE kind = 'manager.digest' AND payload->>'date' = '2030-03-05'`); n != 0 {
+		t.Errorf("%d digests outside the digest hour", n)
+	}
+	// The daemon's own scheduler ran on the real clock all along: it sent
+	// a digest only if this is the digest hour in Moscow now.
+	moscow, _ := time.LoadLocation("Europe/Moscow")
+	real := ta.db.Count(t, `SELECT count(*) FROM outbox WHERE kind = 'manager.digest' AND payload->>'date' NOT IN ('2030-03-04', '2030-03-05')`)
+	if h := time.Now().In(moscow).Hour(); real != 0 && h != 9 && h != 10 {
+		t.Errorf("%d digests at %d:xx Moscow time, outside the digest hour", real, h)
 	}
 }
 

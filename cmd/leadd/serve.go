@@ -208,7 +208,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 			return nil, err
 		}
 		bot := &telegram.Bot{Store: store, Client: client, Cadence: cfg.Cadence(), Log: log, PollTimeout: c.Poll,
-			ConsoleURL: cfg.Console.PublicURL, LoginTTL: cfg.Console.LoginLinkTTL}
+			ConsoleURL: cfg.Console.PublicURL, LoginTTL: cfg.Console.LoginLinkTTL, SLA: cfg.FollowUp.SLA}
 		var ownToken *telegram.Company // a company bot with a token of its own
 		if c.Company || c.CompanyToken != "" {
 			company := &telegram.Company{Inbox: a.inbox, Client: client, Phones: norm, Log: log, PollTimeout: c.Poll}

@@ -28,16 +28,31 @@ type tgApp struct {
 // the bot against both.
 func startTelegram(t *testing.T) *tgApp {
 	t.Helper()
-	ta := startApp(t, nil)
+	return startTelegramPaced(t, 10*time.Millisecond, 0)
+}
+
+// startTelegramPaced is startTelegram with a chat's pace (Telegram's is a
+// second) and the deliverer's Hold.
+func startTelegramPaced(t *testing.T, perChat, hold time.Duration) *tgApp {
+	t.Helper()
+	return startTelegramWith(t, perChat, hold, nil)
+}
+
+// startTelegramWith is startTelegramPaced with the configuration changed
+// by edit.
+func startTelegramWith(t *testing.T, perChat, hold time.Duration, edit func(*configs.Config)) *tgApp {
+	t.Helper()
+	ta := startApp(t, edit)
 	fake := telegramtest.NewServer()
 	client, err := telegram.NewClient(telegram.Options{Token: telegramtest.Token, Endpoint: fake.Endpoint(),
-		PerChat: 10 * time.Millisecond, Global: time.Millisecond})
+		PerChat: perChat, Global: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := &telegram.Deliverer{Store: ta.store, Client: client, Log: testLogger(t), Poll: 50 * time.Millisecond,
-		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second}
-	bot := &telegram.Bot{Store: ta.store, Client: client, Cadence: ta.cfg.Cadence(), Log: testLogger(t), PollTimeout: time.Second}
+		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second, Hold: hold, Summary: 500 * time.Millisecond}
+	bot := &telegram.Bot{Store: ta.store, Client: client, Cadence: ta.cfg.Cadence(), Log: testLogger(t), PollTimeout: time.Second,
+		SLA: ta.cfg.FollowUp.SLA}
 	if err := d.Register(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +128,17 @@ func (ta *tgApp) press(from int64, msgID int, data string) string {
 	cb := ta.fake.Press(from, msgID, data)
 	ta.presses++
 	var answer string
+	edits := ta.fake.Message(msgID).Edits
 	waitFor(ta.t, "the answer to "+data, func() bool {
 		var ok bool
 		answer, ok = ta.fake.AnswerTo(cb)
 		return ok
 	})
+	// The answer comes first, the card's redraw after it: wait for the
+	// redraw, or a little while for a press that redraws nothing.
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline) && ta.fake.Message(msgID).Edits == edits; {
+		time.Sleep(10 * time.Millisecond)
+	}
 	return answer
 }
 
@@ -186,9 +207,18 @@ func TestTelegramLeadCard(t *testing.T) {
 	if !strings.Contains(card.Text, "Не дозвонились") || !strings.Contains(card.Text, "Следующий звонок") {
 		t.Errorf("the card after No answer:\n%s", card.Text)
 	}
-	// The stale first button records nothing.
+	// The stale first button records nothing, and the card keeps all it said.
 	if a := ta.press(chat, card.ID, first); !strings.Contains(a, "Уже") {
 		t.Errorf("a stale No answer answered %q", a)
+	}
+	if a := ta.press(chat, card.ID, "t:"+L); a != "Уже в работе." {
+		t.Errorf("take again answered %q", a)
+	}
+	card = ta.fake.Message(card.ID)
+	for _, want := range []string{"Взял в работу", "Не дозвонились 2 раза", "Следующий звонок"} {
+		if !strings.Contains(card.Text, want) {
+			t.Errorf("a stale press erased %q from the card:\n%s", want, card.Text)
+		}
 	}
 	if n := ta.count(`SELECT count(*) FROM activities WHERE lead_id = $1 AND outcome = 'no_answer'`, lead); n != 2 {
 		t.Errorf("a stale press recorded: %d", n)
@@ -230,7 +260,10 @@ func TestTelegramLeadCard(t *testing.T) {
 
 func TestTelegramJunk(t *testing.T) {
 	t.Parallel()
-	ta := startTelegram(t)
+	// The junk reasons are the configuration's, with their labels.
+	ta := startTelegramWith(t, 10*time.Millisecond, 0, func(c *configs.Config) {
+		c.Leads.JunkReasons = append(c.Leads.JunkReasons, crm.Reason{Key: "competitor", Label: "Ушёл к конкуренту"})
+	})
 	ta.linkAll()
 	lead, mgr := ta.postLead("+7 912 000-11-22")
 	old := ta.waitMessage(chatOf(mgr), "Заявка №"+strconv.FormatInt(lead, 10))
@@ -252,6 +285,15 @@ func TestTelegramJunk(t *testing.T) {
 	card = ta.fake.Message(card.ID)
 	if card.Markup.Find("jr:") == "" || card.Markup.Find("b:") == "" {
 		t.Fatalf("the junk keyboard: %v", card.Markup.Data())
+	}
+	var labels []string
+	for _, row := range card.Markup.InlineKeyboard {
+		for _, b := range row {
+			labels = append(labels, b.Text)
+		}
+	}
+	if got := strings.Join(labels, "|"); got != "Спам|Тест|Соискатель|Дубль|Не дозвонились|Другое|Ушёл к конкуренту|◂ Назад" {
+		t.Errorf("the junk buttons: %s", got)
 	}
 	ta.press(chat, card.ID, card.Markup.Find("jr:"+strconv.FormatInt(lead, 10)+":test"))
 	var st, reason string
@@ -382,8 +424,8 @@ func TestTelegramBlocked(t *testing.T) {
 		ta.fake.Block(chatOf(id))
 	}
 	lead, mgr := ta.postLead("+7 912 333-44-55")
-	notice := ta.waitMessage(supChat, "недоступен в Telegram")
-	if !strings.Contains(notice.Text, "заявка №"+strconv.FormatInt(lead, 10)) || !strings.Contains(notice.Text, "заблокирован") {
+	notice := ta.waitMessage(supChat, "Нет связи с менеджером")
+	if !strings.Contains(notice.Text, "Заявка №"+strconv.FormatInt(lead, 10)+" не дошла") || !strings.Contains(notice.Text, "заблокирован") {
 		t.Errorf("the supervisor was told:\n%s", notice.Text)
 	}
 	if n := ta.count(`SELECT count(*) FROM managers WHERE id = $1 AND unreachable_at IS NOT NULL`, mgr); n != 1 {
@@ -393,11 +435,57 @@ func TestTelegramBlocked(t *testing.T) {
 		WHERE o.kind = 'lead.assigned' AND d.delivered_at IS NOT NULL AND d.last_error LIKE 'unreachable:%'`); n != 1 {
 		t.Errorf("the card's row is not settled as unreachable")
 	}
-	// The manager writes again: reachable.
+	// The supervisor hands the lead on from the notice.
+	L := strconv.FormatInt(lead, 10)
+	other := 3 - mgr
+	ta.fake.Unblock(chatOf(other))
+	if a := ta.press(supChat, notice.ID, notice.Markup.Find("sr:"+L)); a != "Кому передать?" {
+		t.Errorf("re-assign answered %q", a)
+	}
+	pick := ta.waitMessage(supChat, "Кому передать заявку №"+L)
+	if d := pick.Markup.Data(); len(d) != 1 || d[0] != fmt.Sprintf("sa:%d:%d", lead, other) {
+		t.Errorf("whom to hand it to: %v (the unreachable manager is no choice)", d)
+	}
+	if a := ta.press(supChat, pick.ID, pick.Markup.Find("sa:")); !strings.Contains(a, "передана") {
+		t.Errorf("hand on answered %q", a)
+	}
+	ta.waitMessage(chatOf(other), "Заявка №"+L)
+	if n := ta.count(`SELECT count(*) FROM leads WHERE id = $1 AND manager_id = $2`, lead, other); n != 1 {
+		t.Errorf("the lead was not handed to manager %d", other)
+	}
+	if m := ta.fake.Message(pick.ID); m.Markup != nil {
+		t.Errorf("the choice keeps its buttons: %v", m.Markup.Data())
+	}
+	// Meanwhile an administrator gives the unreachable manager a lead:
+	// its card cannot go.
+	lead2, _ := ta.postLead("+7 912 333-44-56")
+	if _, err := ta.store.AssignLead(ctx, lead2, mgr, nil, 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the card not sent", func() bool {
+		return ta.count(`SELECT count(*) FROM outbox o JOIN outbox_deliveries d ON d.outbox_id = o.id AND d.consumer = 'telegram'
+			WHERE o.kind = 'lead.assigned' AND o.payload->>'lead_id' = $1 AND o.payload->>'manager_id' = $2
+			AND d.last_error = 'manager unreachable in telegram'`, strconv.FormatInt(lead2, 10), strconv.FormatInt(mgr, 10)) == 1
+	})
+	// The manager writes again: reachable, and told what they missed.
+	ta.fake.Unblock(chatOf(mgr))
 	ta.fake.SendText(chatOf(mgr), "/today")
 	waitFor(t, "the manager to be reachable", func() bool {
 		return ta.count(`SELECT count(*) FROM managers WHERE id = $1 AND unreachable_at IS NULL`, mgr) == 1
 	})
+	back := ta.waitMessage(chatOf(mgr), "С возвращением")
+	for _, want := range []string{"Ваши открытые заявки: 1", "№" + strconv.FormatInt(lead2, 10) + " Иван Петров, +79123334456 — новая",
+		"Других уведомлений не дошло: 1"} {
+		if !strings.Contains(back.Text, want) {
+			t.Errorf("the manager was told, lacking %q:\n%s", want, back.Text)
+		}
+	}
+	// Writing again is no news.
+	ta.fake.SendText(chatOf(mgr), "/overdue")
+	ta.waitMessage(chatOf(mgr), "Просроченных дел нет")
+	if n := ta.count(`SELECT count(*) FROM outbox WHERE kind = 'manager.back'`); n != 1 {
+		t.Errorf("%d manager.back rows, want 1", n)
+	}
 }
 
 func (ta *tgApp) leadStatus(id int64) string {
@@ -467,9 +555,9 @@ func startMessenger(t *testing.T, twoTokens bool) *msgApp {
 		company.Client = client(ma.clients)
 	}
 	d := &telegram.Deliverer{Store: ta.store, Client: mc, Log: testLogger(t), Poll: 50 * time.Millisecond,
-		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second}
+		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second, Summary: 500 * time.Millisecond}
 	bot := &telegram.Bot{Store: ta.store, Client: mc, Cadence: ta.cfg.Cadence(), Log: testLogger(t), PollTimeout: time.Second,
-		Company: company}
+		Company: company, SLA: ta.cfg.FollowUp.SLA}
 	ctx, cancel := context.WithCancel(context.Background())
 	runs := []func(context.Context) error{d.Run, bot.Run}
 	if twoTokens {
@@ -691,5 +779,346 @@ func TestTelegramQualifiedForACompanyAsksForItsINNAndName(t *testing.T) {
 	}
 	if s := ta.leadStatus(lead); s != "converted" {
 		t.Errorf("the lead is %s", s)
+	}
+	// The card shows the deal, and has nothing left to press.
+	var deal int64
+	if err := ta.db.Pool.QueryRow(context.Background(), `SELECT id FROM deals WHERE lead_id = $1`, lead).Scan(&deal); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the card to show the deal", func() bool {
+		c := ta.fake.Message(card.ID)
+		return strings.Contains(c.Text, fmt.Sprintf("сделка №%d", deal)) && c.Markup == nil
+	})
+}
+
+// TestTelegramCardFollowsTheLead: when the SLA hands a lead on, the old
+// manager's card says so and loses its buttons, the new manager gets the
+// card, and the overdue call reminds only the new one.
+func TestTelegramCardFollowsTheLead(t *testing.T) {
+	t.Parallel()
+	ta := startTelegram(t)
+	ta.linkAll()
+	lead, mgr := ta.postLead("+7 919 700 00 02")
+	L := strconv.FormatInt(lead, 10)
+	old := ta.waitMessage(chatOf(mgr), "Заявка №"+L)
+	ta.waitRecordedCard(chatOf(mgr), old.ID)
+	later := time.Now().Add(6 * time.Minute)
+	ta.runJob("sla", later)
+	other := 3 - mgr
+	if n := ta.count(`SELECT count(*) FROM leads WHERE id = $1 AND manager_id = $2`, lead, other); n != 1 {
+		t.Fatalf("the SLA did not hand the lead to manager %d", other)
+	}
+	ta.waitMessage(chatOf(other), "Заявка №"+L)
+	waitFor(t, "the old card to say the lead moved", func() bool {
+		c := ta.fake.Message(old.ID)
+		return strings.Contains(c.Text, "Заявка передана") && c.Markup == nil
+	})
+	if c := ta.fake.Message(old.ID); strings.Contains(c.Text, "Позвонить до") {
+		t.Errorf("the old card still asks to call:\n%s", c.Text)
+	}
+	// The call is overdue an hour later: only the new manager hears of it.
+	ta.runJob("overdue", later.Add(time.Hour))
+	ta.waitMessage(chatOf(other), "Просрочено")
+	time.Sleep(300 * time.Millisecond) // time for a wrong reminder to show, were there one
+	for _, m := range ta.fake.Messages(chatOf(mgr)) {
+		if strings.Contains(m.Text, "Просрочено") {
+			t.Errorf("the old manager was reminded of a lead no longer theirs:\n%s", m.Text)
+		}
+	}
+	// A press on the old card changes nothing and keeps it truthful.
+	if a := ta.press(chatOf(mgr), old.ID, "t:"+L); a != "Эта заявка уже не ваша." {
+		t.Errorf("a press on the old card answered %q", a)
+	}
+	if c := ta.fake.Message(old.ID); !strings.Contains(c.Text, "Заявка передана") || c.Markup != nil {
+		t.Errorf("the old card after a press:\n%s", c.Text)
+	}
+}
+
+// waitRecordedCard waits until the deliverer recorded a card as sent.
+func (ta *tgApp) waitRecordedCard(chat int64, id int) {
+	ta.t.Helper()
+	waitFor(ta.t, "the card recorded as sent", func() bool {
+		return ta.count(`SELECT count(*) FROM telegram_sent WHERE chat_id = $1 AND message_id = $2`, chat, id) == 1
+	})
+}
+
+// TestTelegramNoChatWaitsForAnother floods one manager's chat with 30
+// cards at a pace of one in 300 ms, and meanwhile another manager's
+// card, both managers' /today and a press on a flooded card are counted
+// by how many of the flood's cards went out between asking and getting:
+// a few at most, where waiting behind the flood would be twenty and more.
+// The flood's cards go out oldest lead first, each once.
+func TestTelegramNoChatWaitsForAnother(t *testing.T) {
+	t.Parallel()
+	const flood = 30
+	// One processor: the leads land, and their cards are written, in the
+	// order they came (several land at once in any order, and a card is
+	// sent once it is written).
+	ta := startTelegramWith(t, 300*time.Millisecond, 400*time.Millisecond, func(c *configs.Config) { c.Processor.Workers = 1 })
+	ta.linkAll()
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, c := range []int64{1001, 1002} {
+				for _, m := range ta.fake.Messages(c) {
+					t.Logf("DEBUG chat %d seq %d: %.60q", c, m.Seq, m.Text)
+				}
+			}
+			t.Logf("DEBUG answers %+v", ta.fake.Answers())
+			rows, _ := ta.db.Pool.Query(context.Background(), `SELECT o.id, o.kind, o.payload::text, d.attempts, d.delivered_at IS NOT NULL, d.next_attempt_at, coalesce(d.last_error,'') FROM outbox o JOIN outbox_deliveries d ON d.outbox_id = o.id AND d.consumer = 'telegram' WHERE o.kind = 'lead.assigned' AND (NOT d.delivered_at IS NOT NULL OR d.last_error IS NOT NULL OR NOT EXISTS (SELECT 1 FROM telegram_sent s WHERE s.outbox_id = o.id)) ORDER BY o.id`)
+			for rows.Next() {
+				var id int64
+				var k, p, e string
+				var a int
+				var del bool
+				var next time.Time
+				rows.Scan(&id, &k, &p, &a, &del, &next, &e)
+				t.Logf("DEBUG row %d %s %s attempts %d delivered %v next %s %s", id, k, p, a, del, next.Format("15:04:05.000"), e)
+			}
+		}
+	})
+	ctx := context.Background()
+	away := func(id int64, v bool) {
+		if _, err := ta.store.UpdateManager(ctx, id, crm.ManagerPatch{Away: &v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Routing reads the managers' availability at most a second old.
+	routed := func() { time.Sleep(1500 * time.Millisecond) }
+	away(2, true)
+	routed()
+	for i := range flood {
+		if res := ta.postForm("contact", url.Values{"name": {fmt.Sprintf("Поток %d", i)}, "phone": {fmt.Sprintf("+7 917 810 00 %02d", i)}}); res.Status != 202 {
+			t.Fatalf("form: %d %s", res.Status, res.Body)
+		}
+	}
+	ta.waitProcessed()
+	busy, other := chatOf(1), chatOf(2)
+	cards := func() []telegramtest.Message {
+		var out []telegramtest.Message
+		for _, m := range ta.fake.Messages(busy) {
+			// A card, or a card redrawn after a press.
+			if strings.HasPrefix(m.Text, "Новая заявка для вас") || strings.HasPrefix(m.Text, "Заявка №") {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	waitFor(t, "the flood to start", func() bool { return len(cards()) >= 1 })
+	first := cards()[0]
+	if n := len(cards()); n > flood/2 {
+		// Not a failure of the bot: this machine was slow to process the
+		// posts, and the counts below tell less.
+		t.Logf("%d of the flood's %d cards went before the test could ask", n, flood)
+	}
+
+	// Meanwhile: the other manager takes leads again and gets one; both
+	// ask for today's list; the busy one takes their first card.
+	away(2, false)
+	away(1, true)
+	routed()
+	askedCard := ta.fake.Seq()
+	if res := ta.postForm("contact", url.Values{"name": {"Второй Менеджер"}, "phone": {"+7 917 820 00 01"}}); res.Status != 202 {
+		t.Fatalf("form: %d", res.Status)
+	}
+	ta.waitProcessed()
+	asked := ta.fake.Seq()
+	ta.fake.SendText(other, "/today")
+	ta.fake.SendText(busy, "/today")
+	cb := ta.fake.Press(busy, first.ID, first.Markup.Find("t:"))
+
+	floodBetween := func(from, seq int) int {
+		n := 0
+		for _, m := range cards() {
+			if m.Seq > from && m.Seq < seq {
+				n++
+			}
+		}
+		return n
+	}
+	card := ta.waitMessage(other, "Второй Менеджер")
+	todayOther := ta.waitMessage(other, "Дела на сегодня")
+	todayBusy := ta.waitMessage(busy, "Дела на сегодня")
+	var answer telegramtest.Answer
+	waitFor(t, "the press answered", func() bool {
+		var ok bool
+		answer, ok = ta.fake.AnswerOf(cb)
+		return ok
+	})
+	for _, c := range []struct {
+		what      string
+		from, seq int
+		most      int
+	}{
+		{"the other manager's card", askedCard, card.Seq, 8},
+		{"the other manager's /today", asked, todayOther.Seq, 3},
+		{"the busy manager's /today", asked, todayBusy.Seq, 4},
+		{"the answer to the busy manager's press", asked, answer.Seq, 3},
+	} {
+		if n := floodBetween(c.from, c.seq); n > c.most {
+			t.Errorf("%s waited behind %d of the flood's cards (at most %d)", c.what, n, c.most)
+		}
+	}
+	if answer.Text != "Взято в работу." {
+		t.Errorf("the press was answered %q", answer.Text)
+	}
+
+	// Every card of the flood once, oldest lead first.
+	for deadline := time.Now().Add(time.Minute); len(cards()) < flood; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the flood's %d cards after a minute", len(cards()), flood)
+		}
+	}
+	time.Sleep(time.Second) // time for a duplicate to show, were there one
+	var leads []int64
+	for _, m := range cards() {
+		var id int64
+		if _, err := fmt.Sscanf(m.Text[strings.Index(m.Text, "№"):], "№%d", &id); err != nil {
+			t.Fatalf("no lead number in %q", m.Text)
+		}
+		leads = append(leads, id)
+	}
+	if len(leads) != flood {
+		t.Errorf("%d cards for %d leads", len(leads), flood)
+	}
+	for i := 1; i < len(leads); i++ {
+		if leads[i] <= leads[i-1] {
+			t.Errorf("the cards went out of order: %v", leads)
+			break
+		}
+	}
+}
+
+// TestTelegramCompanyBotReadsPhonesAndFiles: a sticker alone opens
+// nothing; a phone typed in a message is the client's, so a form with it
+// lands on the same lead; photos, documents and voice messages reach the
+// manager as themselves, and the manager answers by replying to them.
+func TestTelegramCompanyBotReadsPhonesAndFiles(t *testing.T) {
+	t.Parallel()
+	ma := startMessenger(t, false)
+	(&tgApp{testApp: ma.testApp}).linkAll()
+	const client = int64(777002)
+	in := func(m telegramtest.Incoming) {
+		m.From, m.FirstName = client, "Ольга"
+		before := ma.db.Count(t, `SELECT count(*) FROM inbox`)
+		ma.clients.Write(m)
+		waitFor(t, "the message in the inbox", func() bool { return ma.db.Count(t, `SELECT count(*) FROM inbox`) > before })
+		ma.waitProcessed()
+	}
+
+	in(telegramtest.Incoming{Sticker: "👋"})
+	if n := ma.db.Count(t, `SELECT count(*) FROM leads`); n != 0 {
+		t.Fatalf("a sticker alone opened %d leads", n)
+	}
+	if n := len(ma.clients.Messages(client)); n != 0 {
+		t.Errorf("a sticker alone was answered: %+v", ma.clients.Messages(client))
+	}
+
+	in(telegramtest.Incoming{Text: "Нужен станок. Мой номер 8 912 345-67-90, звоните после 18"})
+	var lead, mgr int64
+	if err := ma.db.Pool.QueryRow(context.Background(), `SELECT id, manager_id FROM leads WHERE '+79123456790' = ANY(phones)`).
+		Scan(&lead, &mgr); err != nil {
+		t.Fatalf("the phone in the message is not the lead's: %v", err)
+	}
+	res := ma.postForm("contact", url.Values{"name": {"Ольга"}, "phone": {"+7 912 345 67 90"}, "comment": {"Дублирую с сайта"}})
+	if res.Status != 202 {
+		t.Fatalf("form: %d", res.Status)
+	}
+	ma.waitProcessed()
+	if n := ma.db.Count(t, `SELECT count(*) FROM leads`); n != 1 {
+		t.Errorf("%d leads: the form by the phone the client typed opened another", n)
+	}
+	chat := chatOf(mgr)
+
+	// Files as themselves.
+	in(telegramtest.Incoming{Photo: "photo-file-1", Text: "Вот чертёж"})
+	in(telegramtest.Incoming{Document: "doc-file-1", FileName: "ТЗ.pdf"})
+	in(telegramtest.Incoming{Voice: "voice-file-1"})
+	in(telegramtest.Incoming{Sticker: "👍"})
+	files := map[string]telegramtest.Message{}
+	waitFor(t, "the files in the manager's chat", func() bool {
+		for _, m := range ma.managers.Messages(chat) {
+			if m.Kind != "" {
+				files[m.Kind] = m
+			}
+		}
+		return len(files) == 3
+	})
+	for kind, want := range map[string][]string{"photo": {"photo-file-1", "Вот чертёж"}, "document": {"doc-file-1", "Файл «ТЗ.pdf»"},
+		"voice": {"voice-file-1", "Голосовое сообщение"}} {
+		m := files[kind]
+		if m.FileID != want[0] || !strings.Contains(m.Text, want[1]) || !strings.Contains(m.Text, "Ответьте на это сообщение") {
+			t.Errorf("the %s reached the manager as %s %q: %q", kind, m.Kind, m.FileID, m.Text)
+		}
+	}
+	ma.waitIn(ma.managers, chat, "Стикер 👍")
+	for _, m := range ma.managers.Messages(chat) {
+		if strings.Contains(m.Text, "[photo]") || strings.Contains(m.Text, "[file") {
+			t.Errorf("a file as a word: %q", m.Text)
+		}
+	}
+	// The manager answers the photo by replying to it.
+	ma.waitRecorded(chat, files["photo"].ID)
+	ma.managers.Write(telegramtest.Incoming{From: chat, Text: "Чертёж получили, посчитаем", ReplyTo: files["photo"].ID})
+	ma.waitIn(ma.clients, client, "Чертёж получили, посчитаем")
+}
+
+// TestTelegramSupervisorsGetOneSummary: three leads miss their SLA at
+// once; the supervisor gets one message naming each, with buttons to take
+// one or hand it on, not three.
+func TestTelegramSupervisorsGetOneSummary(t *testing.T) {
+	t.Parallel()
+	ta := startTelegram(t)
+	ta.linkAll()
+	ctx := context.Background()
+	sup, err := ta.store.CreateManager(ctx, crm.Manager{Name: "Вера Супервайзер", Role: crm.RoleSupervisor, Active: true, Away: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	supChat := chatOf(sup.ID)
+	if _, err := ta.store.UpdateManager(ctx, sup.ID, crm.ManagerPatch{TelegramChatID: &supChat}); err != nil {
+		t.Fatal(err)
+	}
+	var leads []int64
+	for i := range 3 {
+		l, _ := ta.postLead(fmt.Sprintf("+7 919 710 00 %02d", i))
+		leads = append(leads, l)
+	}
+	ta.runJob("sla", time.Now().Add(6*time.Minute))
+	summary := ta.waitMessage(supChat, "Нужно ваше внимание")
+	time.Sleep(1500 * time.Millisecond) // time for a second message to show, were there one
+	if n := len(ta.fake.Messages(supChat)); n != 1 {
+		t.Errorf("the supervisor got %d messages, want one summary", n)
+	}
+	for _, l := range leads {
+		L := strconv.FormatInt(l, 10)
+		if !strings.Contains(summary.Text, "Заявка №"+L+" ждёт") {
+			t.Errorf("the summary lacks lead %d:\n%s", l, summary.Text)
+		}
+		if summary.Markup.Find("st:"+L) == "" || summary.Markup.Find("sr:"+L) == "" {
+			t.Errorf("no buttons for lead %d: %v", l, summary.Markup.Data())
+		}
+	}
+	for _, english := range []string{"lead", "Lead", "manager", "sla", "SLA"} {
+		if strings.Contains(summary.Text, english) {
+			t.Errorf("the summary speaks English (%q):\n%s", english, summary.Text)
+		}
+	}
+	// Take the first: it is hers, and its buttons go; the others stay.
+	L := strconv.FormatInt(leads[0], 10)
+	if a := ta.press(supChat, summary.ID, "st:"+L); !strings.Contains(a, "теперь ваша") {
+		t.Errorf("take answered %q", a)
+	}
+	if n := ta.count(`SELECT count(*) FROM leads WHERE id = $1 AND manager_id = $2`, leads[0], sup.ID); n != 1 {
+		t.Errorf("the lead is not the supervisor's")
+	}
+	after := ta.fake.Message(summary.ID).Markup
+	if after.Find("st:"+L) != "" || after.Find("st:"+strconv.FormatInt(leads[1], 10)) == "" {
+		t.Errorf("the buttons after the take: %v", after.Data())
+	}
+	ta.waitMessage(supChat, "Заявка №"+L+" — ")
+	// A manager may not.
+	mgrChat := chatOf(1)
+	if a := ta.press(mgrChat, summary.ID, "st:"+strconv.FormatInt(leads[1], 10)); a != "Эта кнопка больше не работает." && a != "Это могут только руководители." {
+		t.Errorf("a manager's press on a summary answered %q", a)
 	}
 }

@@ -116,10 +116,9 @@ func phoneLabel(line string) bool {
 	return false
 }
 
-// phoneShaped finds a number written as a phone: with a country code or
-// a leading 8 and grouped like one, "+7 (912) 345-67-89", "8-912-345-67-89".
-// A bare run of digits (an order, an INN, an account) does not match.
-var phoneShaped = regexp.MustCompile(`(?:\+\d{1,3}|\b8)[\s\-]?\(?\d{2,5}\)?[\s\-]?\d{1,4}(?:[\s\-]?\d{2,4}){1,3}\b`)
+// phoneShaped finds a number written as a phone (dedupe.PhoneShaped, the
+// company bot reads clients' messages with it too).
+var phoneShaped = dedupe.PhoneShaped
 
 // anyDigits finds what may be a number on a labelled line.
 var anyDigits = regexp.MustCompile(`\+?\d[\d\s\-().]{5,}\d`)

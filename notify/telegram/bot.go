@@ -37,6 +37,8 @@ type Bot struct {
 	// with ("" gives the path alone); LoginTTL how long the link works.
 	ConsoleURL string
 	LoginTTL   time.Duration
+	// SLA is when a lead a supervisor hands on must be called by.
+	SLA time.Duration
 }
 
 // Run polls for updates and handles them until ctx ends; it returns nil
@@ -134,7 +136,7 @@ func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) error {
 		}
 		return nil
 	}
-	if err := b.Store.MarkTelegramReachable(ctx, m.ID); err != nil {
+	if _, err := b.Store.MarkTelegramReachable(ctx, m.ID); err != nil {
 		b.Log.Warn("telegram reachable", "manager_id", m.ID, "err", err)
 	}
 	if leadID, ok := companyReply(msg); ok {
@@ -209,21 +211,31 @@ func (b *Bot) list(ctx context.Context, chat int64, m crm.Manager, due string) {
 
 // press is one button press being answered.
 type press struct {
-	q      *tgbotapi.CallbackQuery
-	chat   int64
-	msgID  int
-	m      crm.Manager
-	loc    *time.Location
-	answer string
+	q        *tgbotapi.CallbackQuery
+	chat     int64
+	msgID    int
+	m        crm.Manager
+	loc      *time.Location
+	answer   string
+	answered bool
+}
+
+// answerPress answers the press with p.answer, once: as soon as what the
+// press did is known, before the card is redrawn (an edit waits for the
+// chat's turn; the answer does not).
+func (b *Bot) answerPress(ctx context.Context, p *press) {
+	if p.answered {
+		return
+	}
+	p.answered = true
+	if err := b.Client.answer(ctx, p.q.ID, p.answer); err != nil {
+		b.Log.Warn("telegram answerCallbackQuery", "err", err)
+	}
 }
 
 func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	p := &press{q: q}
-	defer func() {
-		if err := b.Client.request(ctx, 0, tgbotapi.NewCallback(q.ID, p.answer)); err != nil {
-			b.Log.Warn("telegram answerCallbackQuery", "err", err)
-		}
-	}()
+	defer b.answerPress(ctx, p)
 	if q.Message == nil || q.Message.Chat == nil || q.Message.Chat.ID != q.From.ID {
 		p.answer = "Эта кнопка больше не работает."
 		return
@@ -245,8 +257,12 @@ func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 		p.answer = "Эта кнопка больше не работает."
 		return
 	}
-	if parts[0] == cbDone {
+	switch parts[0] {
+	case cbDone:
 		b.done(ctx, p, n)
+		return
+	case cbSupTake, cbSupPick, cbSupAssign:
+		b.supervise(ctx, p, parts, n)
 		return
 	}
 	b.onLead(ctx, p, parts, n)
@@ -267,9 +283,11 @@ func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64
 	if !mayAct(p.m, l.ManagerID) {
 		p.answer = "Эта заявка уже не ваша."
 		b.Log.Info("telegram press refused", "manager_id", p.m.ID, "lead_id", leadID)
+		b.editCard(ctx, p, leadID) // it says whose it is now
 		return
 	}
-	at := time.Now().In(p.loc).Format("15:04")
+	// stale answers a press that came too late (or twice): the card is
+	// redrawn from the lead as it stands, so it loses nothing it said.
 	stale := func(err error) bool {
 		switch crm.ErrorCode(err) {
 		case crm.ECONFLICT:
@@ -283,26 +301,26 @@ func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64
 			p.answer = "Не получилось, попробуйте ещё раз."
 			return true
 		}
-		b.editCard(ctx, p, leadID, "")
+		b.editCard(ctx, p, leadID)
 		return true
 	}
 	if !l.Open() && parts[0] != cbBack {
-		p.answer = "Заявка уже " + statusText(l) + ", ничего не изменилось."
-		b.editCard(ctx, p, leadID, "")
+		p.answer = "Заявка уже " + statusText(l, b.Store.JunkReasons()) + ", ничего не изменилось."
+		b.editCard(ctx, p, leadID)
 		return
 	}
 	switch parts[0] {
 	case cbTake:
 		if l.Status == crm.StatusInProgress {
 			p.answer = "Уже в работе."
-			b.editCard(ctx, p, leadID, "")
+			b.editCard(ctx, p, leadID)
 			return
 		}
 		if _, err := b.Store.SetLeadStatus(ctx, leadID, crm.StatusInProgress, ""); err != nil && stale(err) {
 			return
 		}
 		p.answer = "Взято в работу."
-		b.editCard(ctx, p, leadID, fmt.Sprintf("✋ Взял в работу: %s, %s", p.m.Name, at))
+		b.redraw(ctx, p, leadID)
 	case cbNoAnswer:
 		if len(parts) != 3 {
 			p.answer = "Эта кнопка больше не работает."
@@ -317,15 +335,15 @@ func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64
 		if err != nil && stale(err) {
 			return
 		}
-		footer := fmt.Sprintf("📵 Не дозвонились (%s, %s)", p.m.Name, at)
 		switch {
 		case res.LeadJunk:
-			footer += ": это была последняя попытка, заявка закрыта — не дозвониться"
+			p.answer = "Записано: это была последняя попытка, заявка закрыта."
 		case res.Next != nil:
-			footer += ". Следующий звонок " + ruTime(res.Next.DueAt.In(p.loc))
+			p.answer = "Записано: следующий звонок " + ruTime(res.Next.DueAt.In(p.loc)) + "."
+		default:
+			p.answer = "Записано: не дозвонились."
 		}
-		p.answer = "Записано: не дозвонились."
-		b.editCard(ctx, p, leadID, footer)
+		b.redraw(ctx, p, leadID)
 	case cbQualified:
 		p.answer = "Частное лицо или компания?"
 		b.edit(ctx, p, tgbotapi.NewEditMessageReplyMarkup(p.chat, p.msgID, tgbotapi.NewInlineKeyboardMarkup(
@@ -339,20 +357,21 @@ func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64
 			return
 		}
 		p.answer = fmt.Sprintf("Создана сделка №%d.", conv.DealID)
-		b.editCard(ctx, p, leadID, fmt.Sprintf("🤝 Квалифицировал %s, %s: сделка №%d", p.m.Name, at, conv.DealID))
+		b.redraw(ctx, p, leadID)
 	case cbAsCompany:
 		p.answer = "Ответьте на это сообщение: ИНН и название компании."
 		prompt := tgbotapi.NewMessage(p.chat, fmt.Sprintf("%s%d: ответьте на это сообщение — ИНН и название компании, "+
 			"например:\n7707083893 ООО «Станкосервис»", companyPrompt, leadID))
 		prompt.ReplyMarkup = tgbotapi.ForceReply{ForceReply: true, InputFieldPlaceholder: "7707083893 ООО «Станкосервис»"}
+		b.answerPress(ctx, p)
 		if err := b.Client.request(ctx, p.chat, prompt); err != nil {
 			b.Log.Warn("telegram company prompt", "lead_id", leadID, "err", err)
 		}
 	case cbJunk:
 		p.answer = "Почему в брак?"
-		b.edit(ctx, p, tgbotapi.NewEditMessageReplyMarkup(p.chat, p.msgID, junkKeyboard(leadID)))
+		b.edit(ctx, p, tgbotapi.NewEditMessageReplyMarkup(p.chat, p.msgID, junkKeyboard(leadID, b.Store.JunkReasons())))
 	case cbBack:
-		b.editCard(ctx, p, leadID, "")
+		b.editCard(ctx, p, leadID)
 	case cbJunkAs:
 		if len(parts) != 3 {
 			p.answer = "Эта кнопка больше не работает."
@@ -362,24 +381,46 @@ func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64
 			return
 		}
 		p.answer = "Закрыто как брак."
-		b.editCard(ctx, p, leadID, fmt.Sprintf("🗑 Закрыто как брак (%s): %s, %s", junkText(parts[2]), p.m.Name, at))
+		b.redraw(ctx, p, leadID)
 	default:
 		p.answer = "Эта кнопка больше не работает."
 	}
 }
 
-// editCard redraws the card in place from the lead as it now stands.
-func (b *Bot) editCard(ctx context.Context, p *press, leadID int64, footer string) {
+// editCard redraws the pressed card in place from the lead as it now
+// stands.
+func (b *Bot) editCard(ctx context.Context, p *press, leadID int64) {
+	b.answerPress(ctx, p)
 	l, err := b.Store.Lead(ctx, leadID)
 	if err != nil {
 		return
 	}
-	e := tgbotapi.NewEditMessageText(p.chat, p.msgID, cardText(l, p.loc, footer))
-	e.ReplyMarkup = cardKeyboard(l) // none: the keyboard goes
+	f, err := b.Store.TelegramCardFacts(ctx, leadID)
+	if err != nil {
+		b.Log.Warn("telegram card", "lead_id", leadID, "err", err)
+		return
+	}
+	e := tgbotapi.NewEditMessageText(p.chat, p.msgID, cardText(l, f, p.m.ID, p.loc))
+	e.ReplyMarkup = cardKeyboard(l, p.m.ID) // none: the keyboard goes
 	b.edit(ctx, p, e)
 }
 
+// redraw redraws every card of the lead after a press changed it: the
+// pressed one, and those in other chats (a lead taken from the queue, a
+// supervisor's card).
+func (b *Bot) redraw(ctx context.Context, p *press, leadID int64) {
+	b.answerPress(ctx, p)
+	pressed := false
+	for _, c := range redrawCards(ctx, b.Store, b.Client, b.Log, leadID) {
+		pressed = pressed || c.ChatID == p.chat && c.MessageID == p.msgID
+	}
+	if !pressed {
+		b.editCard(ctx, p, leadID)
+	}
+}
+
 func (b *Bot) edit(ctx context.Context, p *press, e tgbotapi.Chattable) {
+	b.answerPress(ctx, p)
 	err := b.Client.request(ctx, p.chat, e)
 	if err != nil && !strings.Contains(err.Error(), "message is not modified") {
 		b.Log.Warn("telegram edit", "chat_id", p.chat, "err", err)
@@ -476,6 +517,7 @@ func (b *Bot) convertForCompany(ctx context.Context, m crm.Manager, chat, leadID
 		return
 	}
 	b.reply(ctx, chat, fmt.Sprintf("🤝 Заявка №%d квалифицирована для %s: сделка №%d.", leadID, name, conv.DealID), nil)
+	redrawCards(ctx, b.Store, b.Client, b.Log, leadID)
 }
 
 // loginLink answers /login with a one-time link into the console.

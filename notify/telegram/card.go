@@ -1,7 +1,9 @@
 package telegram
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -39,12 +41,15 @@ func openCall(l crm.Lead) *crm.Activity {
 	return nil
 }
 
-// cardText is the lead as a manager sees it in Telegram: who, how to reach
-// them, where they came from, what they wrote, and where the lead stands.
-// Plain text: Telegram makes +7… numbers and e-mails tappable itself.
-func cardText(l crm.Lead, loc *time.Location, footer string) string {
+// cardText is the lead as manager to sees it in Telegram: who, how to
+// reach them, where they came from, what they wrote, where the lead
+// stands and who did what with it — all read from the lead as it stands,
+// so a redraw (a repeated press, a change made elsewhere) never loses
+// what the card said. A lead handed to somebody else says so. Plain
+// text: Telegram makes +7… numbers and e-mails tappable itself.
+func cardText(l crm.Lead, f crm.CardFacts, to int64, loc *time.Location) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Заявка №%d — %s\n", l.ID, statusText(l))
+	fmt.Fprintf(&b, "Заявка №%d — %s\n", l.ID, statusText(l, f.JunkReasons))
 	name := l.Name
 	if name == "" {
 		name = "(без имени)"
@@ -74,16 +79,69 @@ func cardText(l crm.Lead, loc *time.Location, footer string) string {
 	if n := len(l.Touches); n > 1 {
 		fmt.Fprintf(&b, "Обращений: %d\n", n)
 	}
-	if c := openCall(l); c != nil && l.Open() {
-		fmt.Fprintf(&b, "⏰ Позвонить до %s\n", ruTime(c.DueAt.In(loc)))
+	tries, last := noAnswers(l)
+	if c := openCall(l); c != nil && l.Open() && !movedFrom(l, to) {
+		if tries > 0 {
+			fmt.Fprintf(&b, "⏰ Следующий звонок до %s\n", ruTime(c.DueAt.In(loc)))
+		} else {
+			fmt.Fprintf(&b, "⏰ Позвонить до %s\n", ruTime(c.DueAt.In(loc)))
+		}
 	}
-	if footer != "" {
-		b.WriteString("\n" + footer)
+	var foot []string
+	if tries > 0 {
+		line := fmt.Sprintf("📵 Не дозвонились: %s", ruTime(last.In(loc)))
+		if tries > 1 {
+			line = fmt.Sprintf("📵 Не дозвонились %d %s, последний — %s", tries, plural(tries, "раз", "раза", "раз"), ruTime(last.In(loc)))
+		}
+		if l.Status == crm.StatusJunk && l.JunkReason != nil && *l.JunkReason == "unreachable" {
+			line += "; попытки кончились, заявка закрыта"
+		}
+		foot = append(foot, line)
+	}
+	who, at := f.ManagerName, ruTime(f.StatusChangedAt.In(loc))
+	switch {
+	case l.Open() && movedFrom(l, to):
+		if who == "" {
+			foot = append(foot, "↪️ Заявка передана в очередь, она больше не ваша.")
+		} else {
+			foot = append(foot, "↪️ Заявка передана: "+who+", она больше не ваша.")
+		}
+	case l.Status == crm.StatusInProgress:
+		foot = append(foot, fmt.Sprintf("✋ Взял в работу: %s, %s", who, at))
+	case l.Status == crm.StatusConverted && f.DealID != nil:
+		foot = append(foot, fmt.Sprintf("🤝 Квалифицировал %s, %s: сделка №%d", who, at, *f.DealID))
+	case l.Status == crm.StatusJunk && who != "":
+		foot = append(foot, fmt.Sprintf("🗑 Закрыто как брак: %s, %s", who, at))
+	}
+	if len(foot) > 0 {
+		b.WriteString("\n" + strings.Join(foot, "\n"))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
-func statusText(l crm.Lead) string {
+// movedFrom reports whether the lead is no longer manager to's (0: the
+// card is drawn for whoever has it).
+func movedFrom(l crm.Lead, to int64) bool {
+	return to != 0 && (l.ManagerID == nil || *l.ManagerID != to)
+}
+
+// noAnswers counts the lead's calls nobody answered, and when the last was.
+func noAnswers(l crm.Lead) (int, time.Time) {
+	n, last := 0, time.Time{}
+	for _, a := range l.Activities {
+		if a.Type == crm.ActivityCall && a.Outcome != nil && *a.Outcome == crm.OutcomeNoAnswer && a.DoneAt != nil {
+			n++
+			if a.DoneAt.After(last) {
+				last = *a.DoneAt
+			}
+		}
+	}
+	return n, last
+}
+
+// statusText is where a lead stands, in words; reasons name its junk
+// reason.
+func statusText(l crm.Lead, reasons []crm.Reason) string {
 	switch l.Status {
 	case crm.StatusNew:
 		return "новая"
@@ -93,7 +151,7 @@ func statusText(l crm.Lead) string {
 		return "квалифицирована, создана сделка"
 	case crm.StatusJunk:
 		if l.JunkReason != nil {
-			return "закрыта как брак (" + junkText(*l.JunkReason) + ")"
+			return "закрыта как брак (" + junkText(*l.JunkReason, reasons) + ")"
 		}
 		return "закрыта как брак"
 	}
@@ -151,10 +209,11 @@ func clip(s string, n int) string {
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
-// cardKeyboard is the card's buttons for the lead as it stands; nil once
-// it is closed (nothing left to press).
-func cardKeyboard(l crm.Lead) *tgbotapi.InlineKeyboardMarkup {
-	if !l.Open() {
+// cardKeyboard is the card's buttons for the lead as it stands, for
+// manager to (0: whoever has it); nil once it is closed or handed to
+// somebody else (nothing left to press).
+func cardKeyboard(l crm.Lead, to int64) *tgbotapi.InlineKeyboardMarkup {
+	if !l.Open() || movedFrom(l, to) {
 		return nil
 	}
 	var first []tgbotapi.InlineKeyboardButton
@@ -175,14 +234,13 @@ func cardKeyboard(l crm.Lead) *tgbotapi.InlineKeyboardMarkup {
 	return &kb
 }
 
-// junkLabels name the junk reasons on their buttons.
-var junkLabels = map[string]string{"spam": "Спам", "test": "Тест", "job_seeker": "Соискатель",
-	"duplicate": "Дубль", "unreachable": "Не дозвониться", "other": "Другое"}
-
-// junkText is a junk reason in words.
-func junkText(reason string) string {
-	if l, ok := junkLabels[reason]; ok {
-		return strings.ToLower(l)
+// junkText is a junk reason in words: its label in the configuration
+// (leads.junk_reasons), lower-cased to stand in a sentence.
+func junkText(reason string, reasons []crm.Reason) string {
+	for _, r := range reasons {
+		if r.Key == reason {
+			return strings.ToLower(r.Label)
+		}
 	}
 	return reason
 }
@@ -195,16 +253,13 @@ func ruTime(t time.Time) string {
 	return fmt.Sprintf("%d %s, %s", t.Day(), ruMonths[t.Month()-1], t.Format("15:04"))
 }
 
-// junkKeyboard is the second keyboard: a reason to close the lead as junk.
-func junkKeyboard(leadID int64) tgbotapi.InlineKeyboardMarkup {
+// junkKeyboard is the second keyboard: a reason to close the lead as
+// junk, each of the configuration's (leads.junk_reasons).
+func junkKeyboard(leadID int64, reasons []crm.Reason) tgbotapi.InlineKeyboardMarkup {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	var row []tgbotapi.InlineKeyboardButton
-	for _, r := range crm.JunkReasons {
-		label := junkLabels[r]
-		if label == "" {
-			label = r
-		}
-		row = append(row, tgbotapi.NewInlineKeyboardButtonData(label, cbJunkAs+":"+id(leadID)+":"+r))
+	for _, r := range reasons {
+		row = append(row, tgbotapi.NewInlineKeyboardButtonData(clip(r.Label, 30), cbJunkAs+":"+id(leadID)+":"+r.Key))
 		if len(row) == 2 {
 			rows, row = append(rows, row), nil
 		}
@@ -223,4 +278,43 @@ func location(tz string) *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// redrawCards edits every card of a lead in managers' chats to the lead
+// as it now stands, each for the manager it was sent to (a lead handed
+// on tells the old manager so and takes the buttons away); it returns
+// the cards it edited. A card that cannot be edited stays as it was.
+func redrawCards(ctx context.Context, st Store, c *Client, log *slog.Logger, leadID int64) []crm.SentCard {
+	return redrawCardsBut(ctx, st, c, log, leadID, 0)
+}
+
+// redrawCardsBut is redrawCards leaving the cards in chat but alone.
+func redrawCardsBut(ctx context.Context, st Store, c *Client, log *slog.Logger, leadID, but int64) []crm.SentCard {
+	l, err := st.Lead(ctx, leadID)
+	if err != nil {
+		return nil
+	}
+	f, err := st.TelegramCardFacts(ctx, leadID)
+	if err != nil {
+		log.Warn("telegram cards", "lead_id", leadID, "err", err)
+		return nil
+	}
+	var done []crm.SentCard
+	for _, card := range f.Cards {
+		if card.ChatID == but {
+			continue
+		}
+		loc := time.UTC
+		if r, err := st.TelegramRecipient(ctx, card.ManagerID); err == nil {
+			loc = location(r.TimeZone)
+		}
+		e := tgbotapi.NewEditMessageText(card.ChatID, card.MessageID, cardText(l, f, card.ManagerID, loc))
+		e.ReplyMarkup = cardKeyboard(l, card.ManagerID)
+		if err := c.request(ctx, card.ChatID, e); err != nil && !strings.Contains(err.Error(), "message is not modified") {
+			log.Warn("telegram card not redrawn", "lead_id", leadID, "chat_id", card.ChatID, "err", err)
+			continue
+		}
+		done = append(done, card)
+	}
+	return done
 }

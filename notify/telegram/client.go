@@ -87,6 +87,11 @@ func (c *Client) send(ctx context.Context, chat int64, m tgbotapi.Chattable) (tg
 	if err := c.limit.Wait(ctx, chat); err != nil {
 		return tgbotapi.Message{}, err
 	}
+	return c.sendNow(ctx, chat, m)
+}
+
+// sendNow sends a message whose turn the caller waited for (limit.Wait).
+func (c *Client) sendNow(ctx context.Context, chat int64, m tgbotapi.Chattable) (tgbotapi.Message, error) {
 	msg, err := c.with(ctx).Send(m)
 	c.pauseOn(chat, err)
 	return msg, err
@@ -99,6 +104,15 @@ func (c *Client) request(ctx context.Context, chat int64, m tgbotapi.Chattable) 
 	}
 	_, err := c.with(ctx).Request(m)
 	c.pauseOn(chat, err)
+	return err
+}
+
+// answer answers a button press (answerCallbackQuery) at once: it is no
+// message in the chat, so neither the chat's pace nor the overall one
+// holds it (Telegram shows a spinner until it comes, and refuses an
+// answer later than about 15 seconds as "query is too old").
+func (c *Client) answer(ctx context.Context, id, text string) error {
+	_, err := c.with(ctx).Request(tgbotapi.NewCallback(id, text))
 	return err
 }
 

@@ -21,9 +21,11 @@ type Inbox interface {
 	Accept(ctx context.Context, ev *ingest.Event, hash []byte) (id string, duplicate bool, err error)
 }
 
-// Phones normalizes a phone number to E.164 (dedupe.Normalizer).
+// Phones normalizes a phone number to E.164 and finds the numbers
+// written in a text (dedupe.Normalizer).
 type Phones interface {
 	Phone(raw string) (string, bool)
+	PhonesInText(text string) []string
 }
 
 // Source is the inbox source of the company bot's messages.
@@ -123,8 +125,9 @@ func (c *Company) message(ctx context.Context, msg *tgbotapi.Message) error {
 	c.log().Info("telegram client message", "telegram_id", chat, "external_id", ev.ExternalID, "duplicate", dup,
 		"phone_shared", len(in.Phones) > 0)
 	switch {
-	case dup:
-	case len(in.Phones) > 0:
+	case dup, in.OnlyIfOpen:
+		// A sticker alone is no question: no thanks, nothing promised.
+	case len(in.Phones) > 0 && msg.Contact != nil:
 		c.send(ctx, chat, thanksPhone, tgbotapi.NewRemoveKeyboard(false))
 	case c.ack(chat):
 		c.send(ctx, chat, thanks, nil)
@@ -156,10 +159,52 @@ func (c *Company) inbound(msg *tgbotapi.Message) (crm.Inbound, bool) {
 		// Somebody else's card: what it says, not who the client is.
 		in.Text = strings.TrimSpace("Прислал контакт: " + ct.FirstName + " " + ct.LastName + " " + ct.PhoneNumber)
 	}
+	// A number the client typed is theirs: the same person by phone gets
+	// no second lead.
+	if in.Text != "" && c.Phones != nil {
+		in.Phones = c.Phones.PhonesInText(in.Text)
+	}
+	in.Media = c.media(msg)
 	if in.Text == "" {
 		in.Text = attachmentText(msg)
+		// A sticker alone opens nothing: it lands only on what is open.
+		in.OnlyIfOpen = msg.Sticker != nil
 	}
 	return in, in.Text != ""
+}
+
+// media is the file a message carries, to be re-sent to the manager by
+// its file id (the largest size of a photo).
+func (c *Company) media(msg *tgbotapi.Message) *crm.Media {
+	m := &crm.Media{BotID: botID(c.Client)}
+	switch {
+	case len(msg.Photo) > 0:
+		m.Kind, m.FileID = "photo", msg.Photo[len(msg.Photo)-1].FileID
+	case msg.Document != nil:
+		m.Kind, m.FileID, m.FileName = "document", msg.Document.FileID, msg.Document.FileName
+	case msg.Voice != nil:
+		m.Kind, m.FileID = "voice", msg.Voice.FileID
+	case msg.Video != nil:
+		m.Kind, m.FileID = "video", msg.Video.FileID
+	case msg.Audio != nil:
+		m.Kind, m.FileID, m.FileName = "audio", msg.Audio.FileID, msg.Audio.FileName
+	default:
+		return nil
+	}
+	if m.FileID == "" || len(m.FileID) > 500 {
+		return nil
+	}
+	return m
+}
+
+// botID is the bot's numeric id, the part of its token before the colon.
+func botID(c *Client) int64 {
+	if c == nil {
+		return 0
+	}
+	head, _, _ := strings.Cut(c.api.Token, ":")
+	n, _ := strconv.ParseInt(head, 10, 64)
+	return n
 }
 
 // phone normalizes a shared contact's number; Telegram sends it in
@@ -179,19 +224,19 @@ func (c *Company) phone(raw string) (string, bool) {
 func attachmentText(msg *tgbotapi.Message) string {
 	switch {
 	case msg.Photo != nil:
-		return "[photo]"
+		return "📷 Фото"
 	case msg.Document != nil:
-		return "[file: " + msg.Document.FileName + "]"
+		return "📎 Файл «" + msg.Document.FileName + "»"
 	case msg.Voice != nil:
-		return "[voice message]"
+		return "🎤 Голосовое сообщение"
 	case msg.Video != nil, msg.VideoNote != nil:
-		return "[video]"
+		return "🎬 Видео"
 	case msg.Audio != nil:
-		return "[audio]"
+		return "🎵 Аудио"
 	case msg.Sticker != nil:
-		return "[sticker " + msg.Sticker.Emoji + "]"
+		return strings.TrimSpace("Стикер " + msg.Sticker.Emoji)
 	case msg.Location != nil:
-		return fmt.Sprintf("[location %.5f, %.5f]", msg.Location.Latitude, msg.Location.Longitude)
+		return fmt.Sprintf("📍 Геопозиция %.5f, %.5f", msg.Location.Latitude, msg.Location.Longitude)
 	}
 	return ""
 }

@@ -62,7 +62,7 @@ func (b *Bot) answerClient(ctx context.Context, m crm.Manager, msg *tgbotapi.Mes
 		b.Log.Warn("telegram reply not delivered", "manager_id", m.ID, "ref", ref, "reason", f.reason)
 		why := "Telegram не принял сообщение, отправьте ещё раз через минуту."
 		if f.kind == failUnreachable {
-			why = "the client blocked the bot or left Telegram."
+			why = "клиент заблокировал бота или удалил аккаунт Telegram."
 		}
 		b.reply(ctx, chat, "Клиенту не доставлено: "+why, nil)
 		return
@@ -77,7 +77,7 @@ func (b *Bot) answerClient(ctx context.Context, m crm.Manager, msg *tgbotapi.Mes
 	b.Log.Info("telegram reply sent", "manager_id", m.ID, "ref", ref, "touch_id", touch)
 	name := t.Name
 	if name == "" {
-		name = "the client"
+		name = "клиент"
 	}
 	b.reply(ctx, chat, fmt.Sprintf("✓ Отправлено: %s (%s)", name, ref), nil)
 }

@@ -103,10 +103,10 @@ func TestTelegramCard(t *testing.T) {
 		Touches:    []crm.Touch{{Text: "a"}, {Text: "b"}},
 		Activities: []crm.Activity{{ID: 9223372036854775807, Type: crm.ActivityCall, DueAt: due}}}
 	moscow := location("Europe/Moscow")
-	golden(t, "card_new_call.txt", cardText(l, moscow, ""))
-	kb := cardKeyboard(l)
+	golden(t, "card_new_call.txt", cardText(l, crm.CardFacts{}, 0, moscow))
+	kb := cardKeyboard(l, 0)
 	var data []string
-	for _, row := range append(kb.InlineKeyboard, junkKeyboard(l.ID).InlineKeyboard...) {
+	for _, row := range append(kb.InlineKeyboard, junkKeyboard(l.ID, crm.DefaultJunkReasons).InlineKeyboard...) {
 		for _, b := range row {
 			data = append(data, *b.CallbackData)
 			if len(*b.CallbackData) > 64 {
@@ -118,13 +118,44 @@ func TestTelegramCard(t *testing.T) {
 		!strings.Contains(got, "jr:9223372036854775807:job_seeker") {
 		t.Errorf("buttons: %s", got)
 	}
+	anna := int64(7)
+	at := time.Date(2026, 11, 26, 7, 7, 0, 0, time.UTC)
+	facts := crm.CardFacts{ManagerName: "Анна", StatusChangedAt: at, JunkReasons: crm.DefaultJunkReasons}
+	l.ManagerID = &anna
+
+	// Taken, then two calls unanswered: each redraw says all of it.
+	l.Status = crm.StatusInProgress
+	noAnswer := crm.OutcomeNoAnswer
+	first, second := at.Add(10*time.Minute), at.Add(2*time.Hour)
+	l.Activities = []crm.Activity{
+		{ID: 1, Type: crm.ActivityCall, DueAt: due, DoneAt: &first, Outcome: &noAnswer},
+		{ID: 2, Type: crm.ActivityCall, DueAt: due.Add(time.Hour), DoneAt: &second, Outcome: &noAnswer},
+		{ID: 3, Type: crm.ActivityCall, DueAt: time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)}}
+	golden(t, "card_in_progress_no_answer.txt", cardText(l, facts, anna, moscow))
+	if kb := cardKeyboard(l, anna); kb == nil || kb.InlineKeyboard[0][0].Text != "Не дозвонился" {
+		t.Errorf("the card of a lead in progress: %+v", kb)
+	}
+	// Handed to Борис: Анна's card says so, and has no buttons.
+	boris := int64(8)
+	l.ManagerID = &boris
+	golden(t, "card_moved.txt", cardText(l, crm.CardFacts{ManagerName: "Борис", StatusChangedAt: at}, anna, moscow))
+	if cardKeyboard(l, anna) != nil {
+		t.Errorf("the old manager's card keeps buttons")
+	}
+	l.ManagerID = &anna
+	// Qualified: the deal.
+	deal := int64(42)
+	l.Status = crm.StatusConverted
+	golden(t, "card_converted.txt", cardText(l, crm.CardFacts{ManagerName: "Анна", StatusChangedAt: at, DealID: &deal}, anna, moscow))
+	l.Activities = []crm.Activity{{ID: 9223372036854775807, Type: crm.ActivityCall, DueAt: due}}
+
 	l.Status, l.JunkReason = crm.StatusJunk, &junk
-	if cardKeyboard(l) != nil {
+	if cardKeyboard(l, 0) != nil {
 		t.Errorf("a closed lead's card keeps buttons")
 	}
-	golden(t, "card_junk.txt", cardText(l, moscow, "🗑 Закрыто как брак (спам): Анна, 26 ноября, 10:07"))
-	l.Status, l.JunkReason, l.Channel, l.Source, l.ContactID, l.Touches = crm.StatusNew, nil, crm.ChannelForm, "contact", nil, nil
-	golden(t, "card_new_form.txt", "Новая заявка для вас\n"+cardText(l, moscow, ""))
+	golden(t, "card_junk.txt", cardText(l, facts, anna, moscow))
+	l.Status, l.JunkReason, l.Channel, l.Source, l.ContactID, l.Touches, l.ManagerID = crm.StatusNew, nil, crm.ChannelForm, "contact", nil, nil, nil
+	golden(t, "card_new_form.txt", "Новая заявка для вас\n"+cardText(l, crm.CardFacts{}, 0, moscow))
 }
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -153,6 +184,21 @@ func golden(t *testing.T, name, got string) {
 	for _, english := range []string{"Lead #", "Touches", "Call due", "Form \"", "junk", "Returning"} {
 		if strings.Contains(got, english) {
 			t.Errorf("%s speaks English or shows a key: %q", name, english)
+		}
+	}
+}
+
+// TestTelegramWaitText: how long a lead waits, in Russian words, for
+// every count that changes the form.
+func TestTelegramWaitText(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * time.Second: "меньше минуты", time.Minute: "1 минуту", 2 * time.Minute: "2 минуты", 5 * time.Minute: "5 минут",
+		11 * time.Minute: "11 минут", 12 * time.Minute: "12 минут", 21 * time.Minute: "21 минуту", 22 * time.Minute: "22 минуты",
+		59 * time.Minute: "59 минут", time.Hour: "1 час", 2*time.Hour + 5*time.Minute: "2 часа 5 мин", 5 * time.Hour: "5 часов",
+		21 * time.Hour: "21 час",
+	} {
+		if got := waitText(d); got != want {
+			t.Errorf("waitText(%s) = %q, want %q", d, got, want)
 		}
 	}
 }

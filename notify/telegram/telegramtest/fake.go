@@ -72,12 +72,20 @@ type Message struct {
 	Keyboard       [][]KeyButton
 	RemoveKeyboard bool
 	Edits          int
+	// Seq orders what the bot did: every message sent and every press
+	// answered takes the next number.
+	Seq int
+	// Kind is "photo", "document", "voice", "video" or "audio" for a file
+	// sent by its FileID (Text is then its caption); "" for a text.
+	Kind   string
+	FileID string
 }
 
 // Answer is an answerCallbackQuery.
 type Answer struct {
 	ID   string
 	Text string
+	Seq  int // see Message.Seq
 }
 
 // Failure is a canned error answer.
@@ -99,6 +107,7 @@ type Server struct {
 	nextUpd  int
 	nextCB   int
 	nextMsg  int
+	seq      int
 	fails    map[string][]Failure
 	blocked  map[int64]string
 	newsWake chan struct{}
@@ -130,11 +139,25 @@ func (s *Server) Block(chat int64) {
 	s.blocked[chat] = "Forbidden: bot was blocked by the user"
 }
 
+// Unblock lets messages to chat through again.
+func (s *Server) Unblock(chat int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.blocked, chat)
+}
+
 // Calls counts the calls of a method, failed ones included.
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[method]
+}
+
+// Seq is the number of the last thing the bot did (see Message.Seq).
+func (s *Server) Seq() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
 }
 
 // Messages returns copies of the messages sent to chat, oldest first.
@@ -169,12 +192,19 @@ func (s *Server) Answers() []Answer {
 
 // AnswerTo returns the answer to a callback query, and whether there is one.
 func (s *Server) AnswerTo(id string) (string, bool) {
+	a, ok := s.AnswerOf(id)
+	return a.Text, ok
+}
+
+// AnswerOf returns the answer to a callback query with its place in the
+// order of things, and whether there is one.
+func (s *Server) AnswerOf(id string) (Answer, bool) {
 	for _, a := range s.Answers() {
 		if a.ID == id {
-			return a.Text, true
+			return a, true
 		}
 	}
-	return "", false
+	return Answer{}, false
 }
 
 // SendText queues a text message from a user in their private chat.
@@ -190,6 +220,11 @@ type Incoming struct {
 	Text      string
 	ReplyTo   int    // the bot's message this one replies to
 	Phone     string // the user shares their own contact with this number
+	// Photo, Document or Voice: the message carries a file with this id
+	// (Text is then its caption); Sticker: a sticker with this emoji.
+	Photo, Document, Voice string
+	FileName               string
+	Sticker                string
 }
 
 // Write queues a message from a user and returns its message id.
@@ -213,6 +248,25 @@ func (s *Server) Write(in Incoming) int {
 			cmd, _, _ := strings.Cut(in.Text, " ")
 			msg["entities"] = []any{map[string]any{"type": "bot_command", "offset": 0, "length": len([]rune(cmd))}}
 		}
+	}
+	if in.Text != "" && (in.Photo != "" || in.Document != "" || in.Voice != "") {
+		delete(msg, "text")
+		delete(msg, "entities")
+		msg["caption"] = in.Text
+	}
+	if in.Photo != "" {
+		msg["photo"] = []any{map[string]any{"file_id": in.Photo + "-small", "file_unique_id": "s", "width": 90, "height": 90},
+			map[string]any{"file_id": in.Photo, "file_unique_id": "b", "width": 1280, "height": 960}}
+	}
+	if in.Document != "" {
+		msg["document"] = map[string]any{"file_id": in.Document, "file_unique_id": "d", "file_name": in.FileName}
+	}
+	if in.Voice != "" {
+		msg["voice"] = map[string]any{"file_id": in.Voice, "file_unique_id": "v", "duration": 3}
+	}
+	if in.Sticker != "" {
+		msg["sticker"] = map[string]any{"file_id": "sticker", "file_unique_id": "st", "width": 512, "height": 512,
+			"is_animated": false, "emoji": in.Sticker}
 	}
 	if in.Phone != "" {
 		msg["contact"] = map[string]any{"phone_number": in.Phone, "first_name": u["first_name"], "user_id": in.From}
@@ -290,12 +344,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			reply(w, http.StatusForbidden, Failure{Code: 403, Description: desc})
 			return
 		}
-		m := &Message{ID: len(s.messages) + 1, ChatID: chat, Text: r.Form.Get("text"), Markup: markup(r.Form.Get("reply_markup"))}
+		s.seq++
+		m := &Message{ID: len(s.messages) + 1, ChatID: chat, Text: r.Form.Get("text"), Markup: markup(r.Form.Get("reply_markup")), Seq: s.seq}
 		m.Keyboard, m.RemoveKeyboard = keyboard(r.Form.Get("reply_markup"))
 		s.messages = append(s.messages, m)
 		s.mu.Unlock()
 		ok200(w, map[string]any{"message_id": m.ID, "date": time.Now().Unix(),
 			"chat": map[string]any{"id": chat, "type": "private"}, "text": m.Text})
+	case "sendPhoto", "sendDocument", "sendVoice", "sendVideo", "sendAudio":
+		kind := strings.ToLower(strings.TrimPrefix(method, "send"))
+		s.mu.Lock()
+		if desc, ok := s.blocked[chat]; ok {
+			s.mu.Unlock()
+			reply(w, http.StatusForbidden, Failure{Code: 403, Description: desc})
+			return
+		}
+		s.seq++
+		m := &Message{ID: len(s.messages) + 1, ChatID: chat, Text: r.Form.Get("caption"), Seq: s.seq, Kind: kind, FileID: r.Form.Get(kind)}
+		s.messages = append(s.messages, m)
+		s.mu.Unlock()
+		ok200(w, map[string]any{"message_id": m.ID, "date": time.Now().Unix(),
+			"chat": map[string]any{"id": chat, "type": "private"}, "caption": m.Text})
 	case "editMessageText", "editMessageReplyMarkup":
 		id, _ := strconv.Atoi(r.Form.Get("message_id"))
 		s.mu.Lock()
@@ -317,7 +386,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"chat": map[string]any{"id": chat, "type": "private"}, "text": text})
 	case "answerCallbackQuery":
 		s.mu.Lock()
-		s.answers = append(s.answers, Answer{ID: r.Form.Get("callback_query_id"), Text: r.Form.Get("text")})
+		s.seq++
+		s.answers = append(s.answers, Answer{ID: r.Form.Get("callback_query_id"), Text: r.Form.Get("text"), Seq: s.seq})
 		s.mu.Unlock()
 		ok200(w, true)
 	default:
