@@ -112,6 +112,10 @@ func (in *Inbound) texts() []textField {
 				textField{fmt.Sprintf("mail.attachments[%d].type", i), &a.Type, MaxKey})
 		}
 	}
+	if m := in.Media; m != nil {
+		f = append(f, textField{"media.kind", &m.Kind, 16}, textField{"media.file_id", &m.FileID, 500},
+			textField{"media.file_name", &m.FileName, MaxKey})
+	}
 	return f
 }
 
