@@ -46,6 +46,7 @@ type Manager struct {
 	Name           string `json:"name" yaml:"name"`
 	Role           string `json:"role" yaml:"role"`
 	TimeZone       string `json:"time_zone" yaml:"time_zone"`
+	Email          string `json:"email" yaml:"email"` // their own, lower-cased ("" for none): their letters open no lead
 	Active         bool   `json:"active" yaml:"-"`
 	TelegramChatID *int64 `json:"telegram_chat_id" yaml:"telegram_chat_id"`
 	// TelegramReachable is false once Telegram refused a message to the
@@ -130,7 +131,8 @@ type MailInfo struct {
 	InReplyTo   []string     `json:"in_reply_to,omitempty"` // message ids this letter answers
 	References  []string     `json:"references,omitempty"`
 	Subject     string       `json:"subject"`
-	From        string       `json:"from"` // the address as written
+	From        string       `json:"from"`                   // the address as written; the client's in a forward
+	ForwardedBy string       `json:"forwarded_by,omitempty"` // who forwarded the client's letter, as written
 	Attachments []Attachment `json:"attachments,omitempty"`
 }
 

@@ -379,6 +379,9 @@ func touchData(in *Inbound) map[string]any {
 		if len(m.Attachments) > 0 {
 			mail["attachments"] = m.Attachments
 		}
+		if m.ForwardedBy != "" {
+			mail["forwarded_by"] = m.ForwardedBy
+		}
 		data["mail"] = mail
 	}
 	if len(in.Fields) > 0 {

@@ -7,12 +7,14 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/leadd/leadd/dedupe"
 )
 
 // MaxCapacity is the largest cap on a manager's open new leads.
 const MaxCapacity = 100000
 
-const managerColumns = `m.id, m.name, m.role, m.time_zone, m.active, m.telegram_chat_id, m.away, m.weight, m.capacity,
+const managerColumns = `m.id, m.name, m.role, m.time_zone, m.email, m.active, m.telegram_chat_id, m.away, m.weight, m.capacity,
 	m.hours, m.time_off, coalesce(l.open, 0), coalesce(l.open_new, 0), m.created_at, m.unreachable_at IS NULL`
 
 // managerFrom joins each manager's load: open leads and open new leads.
@@ -22,7 +24,7 @@ const managerFrom = ` FROM managers m LEFT JOIN LATERAL (
 
 func scanManager(row pgx.Row) (Manager, error) {
 	var m Manager
-	err := row.Scan(&m.ID, &m.Name, &m.Role, &m.TimeZone, &m.Active, &m.TelegramChatID, &m.Away, &m.Weight, &m.Capacity,
+	err := row.Scan(&m.ID, &m.Name, &m.Role, &m.TimeZone, &m.Email, &m.Active, &m.TelegramChatID, &m.Away, &m.Weight, &m.Capacity,
 		&m.Hours, &m.TimeOff, &m.OpenLeads, &m.OpenNewLeads, &m.CreatedAt, &m.TelegramReachable)
 	m.TimeOff = numberTimeOff(m.TimeOff)
 	if err == nil {
@@ -47,6 +49,15 @@ func (m *Manager) Validate() error {
 	}
 	if m.TimeZone == "" {
 		m.TimeZone = "UTC"
+	}
+	if e := strings.TrimSpace(m.Email); e != "" {
+		norm, ok := dedupe.Email(e)
+		if !ok {
+			return Invalid("email", "must be an e-mail address, not %q", e)
+		}
+		m.Email = norm
+	} else {
+		m.Email = ""
 	}
 	if m.Weight < 0 || m.Weight > 1000 {
 		return Invalid("weight", "must be between 0 and 1000")
@@ -85,9 +96,9 @@ func (s *Store) CreateManager(ctx context.Context, m Manager) (Manager, error) {
 	}
 	m.TimeOff = numberTimeOff(m.TimeOff)
 	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO managers (name, role, time_zone, active, telegram_chat_id, away, weight, capacity, hours, time_off)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		m.Name, m.Role, m.TimeZone, m.Active, m.TelegramChatID, m.Away, m.Weight, m.Capacity, m.Hours, m.TimeOff).Scan(&id)
+	err := s.pool.QueryRow(ctx, `INSERT INTO managers (name, role, time_zone, active, telegram_chat_id, away, weight, capacity, hours, time_off, email)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		m.Name, m.Role, m.TimeZone, m.Active, m.TelegramChatID, m.Away, m.Weight, m.Capacity, m.Hours, m.TimeOff, m.Email).Scan(&id)
 	if err != nil {
 		return Manager{}, translate(err, "manager")
 	}
@@ -99,6 +110,7 @@ type ManagerPatch struct {
 	Name           *string `json:"name"`
 	Role           *string `json:"role"`
 	TimeZone       *string `json:"time_zone"`
+	Email          *string `json:"email"` // "" removes it
 	Active         *bool   `json:"active"`
 	TelegramChatID *int64  `json:"telegram_chat_id"`
 	Away           *bool   `json:"away"`
@@ -188,6 +200,7 @@ func (s *Store) UpdateManager(ctx context.Context, id int64, p ManagerPatch) (Ma
 		set(&m.Name, p.Name)
 		set(&m.Role, p.Role)
 		set(&m.TimeZone, p.TimeZone)
+		set(&m.Email, p.Email)
 		set(&m.Active, p.Active)
 		set(&m.Away, p.Away)
 		set(&m.Weight, p.Weight)
@@ -220,8 +233,8 @@ func (s *Store) UpdateManager(ctx context.Context, id int64, p ManagerPatch) (Ma
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE managers SET name = $2, role = $3, time_zone = $4, active = $5, telegram_chat_id = $6,
-			away = $7, weight = $8, capacity = $9, hours = $10, time_off = $11, updated_at = now() WHERE id = $1`,
-			id, m.Name, m.Role, m.TimeZone, m.Active, m.TelegramChatID, m.Away, m.Weight, m.Capacity, m.Hours, m.TimeOff)
+			away = $7, weight = $8, capacity = $9, hours = $10, time_off = $11, email = $12, updated_at = now() WHERE id = $1`,
+			id, m.Name, m.Role, m.TimeZone, m.Active, m.TelegramChatID, m.Away, m.Weight, m.Capacity, m.Hours, m.TimeOff, m.Email)
 		return translate(err, "manager")
 	})
 	if err != nil {
@@ -275,8 +288,8 @@ func (s *Store) SeedManagers(ctx context.Context, seed []Manager) (int, error) {
 			return err
 		}
 		for _, m := range seed {
-			if _, err := tx.Exec(ctx, `INSERT INTO managers (name, role, time_zone, active, weight, capacity, hours, time_off)
-				VALUES ($1, $2, $3, true, $4, $5, $6, $7)`, m.Name, m.Role, m.TimeZone, m.Weight, m.Capacity, m.Hours, numberTimeOff(m.TimeOff)); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO managers (name, role, time_zone, active, weight, capacity, hours, time_off, email)
+				VALUES ($1, $2, $3, true, $4, $5, $6, $7, $8)`, m.Name, m.Role, m.TimeZone, m.Weight, m.Capacity, m.Hours, numberTimeOff(m.TimeOff), m.Email); err != nil {
 				return err
 			}
 			n++

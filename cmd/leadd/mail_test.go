@@ -300,3 +300,75 @@ func TestMailAutoReplyOpensNoLeadAndIsRecordedIgnored(t *testing.T) {
 		t.Errorf("/readyz mailboxes %+v, want sales connected without error", boxes)
 	}
 }
+
+// A Gmail forward of a client's letter by a manager on the company's
+// domain; the manager's phone is in the note above it.
+const forwardLetter = "From: =?UTF-8?B?0J7Qu9GM0LPQsA==?= <olga@company.example>\r\n" +
+	"To: sales@company.example\r\n" +
+	"Subject: =?UTF-8?B?RndkOiDQl9Cw0L/RgNC+0YEg0YHRh9GR0YLQsA==?=\r\n" +
+	"Date: Tue, 14 Nov 2023 10:00:00 +0300\r\n" +
+	"Message-ID: <fwd-1@company.example>\r\n" +
+	"MIME-Version: 1.0\r\n" +
+	"Content-Type: text/plain; charset=\"UTF-8\"\r\n" +
+	"Content-Transfer-Encoding: 8bit\r\n" +
+	"\r\n" +
+	"Коллеги, возьмите клиента.\r\n\r\n--\r\nОльга\r\n+7 495 111-22-33\r\n\r\n" +
+	"---------- Forwarded message ---------\r\n" +
+	"From: Иван Петров <ivan.petrov@client.example>\r\n" +
+	"Date: Tue, 14 Nov 2023 at 09:02\r\n" +
+	"Subject: Запрос счёта\r\n" +
+	"To: <olga@company.example>\r\n\r\n\r\n" +
+	"Добрый день! Прошу счёт на станок 6040.\r\n\r\nИван Петров\r\nтел. +7 (912) 345-67-89\r\n"
+
+func TestAForwardedClientLetterOpensTheClientsLeadAndAColleaguesLetterNone(t *testing.T) {
+	t.Parallel()
+	d := dovecottest.Start(t)
+	d.AddUser(mailUser, mailPassword)
+	ta := startApp(t, func(c *configs.Config) {
+		c.Mail.InternalDomains = []string{"Company.Example"}
+		c.Mail.Mailboxes = append(c.Mail.Mailboxes, mail.Mailbox{
+			Name: "sales", Host: d.Host(), Port: d.Port(), TLS: mail.TLSNone, Username: mailUser, Password: mailPassword,
+		})
+		c.Mail.Defaults()
+	})
+	// A manager writing from their own address on another domain.
+	var m crm.Manager
+	if s := ta.api("POST", "/api/v1/managers", map[string]any{"name": "Пётр", "email": "Petr.Sidorov@Gmail.Example"}, &m); s != 201 || m.Email != "petr.sidorov@gmail.example" {
+		t.Fatalf("POST /managers with an email: %d %+v", s, m)
+	}
+	ta.waitMailboxConnected("sales")
+
+	d.Deliver(mailUser, mailPassword, "INBOX", []byte(forwardLetter))
+	d.Deliver(mailUser, mailPassword, "INBOX", []byte("From: Petr <petr.sidorov@gmail.example>\r\nTo: sales@company.example\r\n"+
+		"Subject: =?UTF-8?B?0J/Qu9Cw0L3RkdGA0LrQsA==?=\r\nMessage-ID: <colleague-1@gmail.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"+
+		"Планёрка в 10:00, мой телефон 8 916 000-11-22\r\n"))
+	waitFor(t, "both letters recorded", func() bool {
+		return ta.db.Count(t, `SELECT count(*) FROM touches WHERE message_id IN ('fwd-1@company.example', 'colleague-1@gmail.example')`) == 2
+	})
+	ta.waitProcessed()
+
+	leads := ta.leadsByEmail("ivan.petrov@client.example")
+	if len(leads) != 1 {
+		t.Fatalf("%d leads by the client's address, want 1", len(leads))
+	}
+	l := ta.lead(leads[0].ID)
+	if l.Name != "Иван Петров" || fmt.Sprint(l.Phones) != "[+79123456789]" {
+		t.Errorf("lead named %q with phones %v, want the client and their phone (not the manager's)", l.Name, l.Phones)
+	}
+	if mm := touchMail(t, l.Touches[0]); !strings.Contains(str(mm["from"]), "ivan.petrov@client.example") ||
+		!strings.Contains(str(mm["forwarded_by"]), "olga@company.example") {
+		t.Errorf("touch's mail data %v, want from the client, forwarded by the manager", mm)
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM leads`); n != 1 {
+		t.Errorf("%d leads, want only the client's", n)
+	}
+	for _, who := range []string{"olga@company.example", "petr.sidorov@gmail.example"} {
+		if got := ta.leadsByEmail(who); len(got) != 0 {
+			t.Errorf("a lead for the company's own %s: %+v", who, got)
+		}
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM touches WHERE kind = 'ignored' AND message_id = 'colleague-1@gmail.example'
+		AND data->>'ignored' = 'internal letter (from the company''s own people)'`); n != 1 {
+		t.Errorf("the colleague's letter is not recorded as internal")
+	}
+}

@@ -142,7 +142,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	intake := &telephony.Intake{Inbox: a.inbox, Norm: norm, Now: time.Now}
 	telephony.NewHandler(providers(cfg.Telephony), intake, log).Register(mux)
 	for _, mb := range cfg.Mail.Mailboxes {
-		a.mailboxes = append(a.mailboxes, mail.New(mb, store.Pool(), mail.InboxAccept(a.inbox), norm, log, time.Now))
+		a.mailboxes = append(a.mailboxes, mail.New(mb, store, mail.InboxAccept(a.inbox), norm, log, time.Now))
 	}
 	if c := cfg.Telephony.Asterisk; c != nil {
 		a.asterisk = &asterisk.Client{Addr: c.Addr, Username: c.Username, Secret: c.Secret, Lines: c.Lines, Log: log,

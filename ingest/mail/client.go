@@ -19,8 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest"
@@ -78,6 +76,11 @@ type Client struct {
 	mu     sync.Mutex
 	status Status
 
+	// The company's people, with the managers' addresses as last read
+	// (only the session's goroutine uses them).
+	co   company
+	coAt time.Time
+
 	// Timing, fixed outside tests.
 	minBackoff, maxBackoff time.Duration
 	idleRecheck            time.Duration // how long one IDLE lasts before a look of our own
@@ -85,11 +88,12 @@ type Client struct {
 }
 
 // New returns the client of mailbox mb, which must have passed Validate;
-// pool holds mailbox_state, accept takes each letter's event.
-func New(mb Mailbox, pool *pgxpool.Pool, accept Accept, norm dedupe.Normalizer, log *slog.Logger, now func() time.Time) *Client {
+// store keeps its reading position and knows the managers' addresses,
+// accept takes each letter's event.
+func New(mb Mailbox, store Store, accept Accept, norm dedupe.Normalizer, log *slog.Logger, now func() time.Time) *Client {
 	mb.Defaults()
 	return &Client{
-		mb: mb, state: stateStore{pool: pool, mailbox: mb.Name}, accept: accept, norm: norm,
+		mb: mb, state: stateStore{store: store, mailbox: mb.Name}, accept: accept, norm: norm,
 		log: log.With("mailbox", mb.Name), now: now,
 		status:     Status{Mailbox: mb.Name},
 		minBackoff: time.Second, maxBackoff: time.Minute, idleRecheck: 5 * time.Minute,
@@ -201,4 +205,27 @@ func first(s []string) string {
 		return ""
 	}
 	return s[0]
+}
+
+// companyRefresh is how often the managers' addresses are read again: a
+// manager added in the console is known within a minute.
+const companyRefresh = time.Minute
+
+// company returns the company's people, reading the managers' addresses
+// again when they are older than companyRefresh. When they cannot be
+// read, the ones known are used and the failure is logged.
+func (c *Client) company(ctx context.Context) company {
+	if !c.coAt.IsZero() && c.now().Sub(c.coAt) < companyRefresh {
+		return c.co
+	}
+	emails, err := c.state.store.ManagerEmails(ctx)
+	if err != nil {
+		c.log.Warn("managers' addresses not read; using the ones known", "err", err)
+		if c.co.addrs == nil {
+			return c.mb.company(nil)
+		}
+		return c.co
+	}
+	c.co, c.coAt = c.mb.company(emails), c.now()
+	return c.co
 }

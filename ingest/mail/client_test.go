@@ -60,7 +60,7 @@ func mailbox(d *dovecottest.Server, name, user, password string) Mailbox {
 func (r *rig) client(mb Mailbox) (*Client, *atomic.Int64) {
 	var handed atomic.Int64
 	store := InboxAccept(r.inbox)
-	c := New(mb, r.db.Pool, func(ctx context.Context, ev *ingest.Event) error {
+	c := New(mb, r.db.Store, func(ctx context.Context, ev *ingest.Event) error {
 		handed.Add(1)
 		return store(ctx, ev)
 	}, dedupe.Normalizer{Region: "RU"}, r.log, time.Now)

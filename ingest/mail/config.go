@@ -5,12 +5,19 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Config is the mail section of the configuration: the mailboxes Leadd
 // reads, each on its own connection.
 type Config struct {
 	Mailboxes []Mailbox `yaml:"mailboxes"`
+	// InternalDomains are the company's own mail domains ("example.ru",
+	// subdomains included). A letter from them, from a manager's own
+	// address or from the mailbox itself is the company writing: it opens
+	// no lead. A client's letter forwarded from them lands as the
+	// client's touch.
+	InternalDomains []string `yaml:"internal_domains"`
 }
 
 // Mailbox declares one IMAP mailbox whose letters are inbound touches.
@@ -56,6 +63,8 @@ type Mailbox struct {
 	// Poll is how often the folder is checked on a server without IDLE
 	// (30s). With IDLE new letters arrive within seconds.
 	Poll time.Duration `yaml:"poll"`
+	// InternalDomains is mail.internal_domains, given to every mailbox.
+	InternalDomains []string `yaml:"-"`
 }
 
 // Labels are the labels (matched case-insensitively, without a trailing
@@ -89,9 +98,39 @@ var defaultLabels = Labels{
 
 // Defaults fills what the configuration leaves out.
 func (c *Config) Defaults() {
+	for i, d := range c.InternalDomains {
+		c.InternalDomains[i] = normDomain(d)
+	}
 	for i := range c.Mailboxes {
 		c.Mailboxes[i].Defaults()
+		c.Mailboxes[i].InternalDomains = c.InternalDomains
 	}
+}
+
+// normDomain is a domain as compared: lower-case, without a leading @ or
+// a trailing dot.
+func normDomain(d string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "@"), ".")
+}
+
+// validDomain reports whether d (normalized) reads as a mail domain:
+// labels of letters, digits and hyphens, at least two of them.
+func validDomain(d string) bool {
+	labels := strings.Split(d, ".")
+	if len(d) > 253 || len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return false
+		}
+		for _, r := range l {
+			if r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Defaults fills what the mailbox's declaration leaves out.
@@ -133,6 +172,11 @@ func orDefault(have, def []string) []string {
 // prefix ("mail.mailboxes[1].host: is required").
 func (c *Config) Validate(prefix string) []error {
 	var errs []error
+	for i, d := range c.InternalDomains {
+		if !validDomain(normDomain(d)) {
+			errs = append(errs, fmt.Errorf("%s.internal_domains[%d]: must be a mail domain like example.ru, not %q", prefix, i, d))
+		}
+	}
 	seen := map[string]int{}
 	for i := range c.Mailboxes {
 		key := fmt.Sprintf("%s.mailboxes[%d]", prefix, i)

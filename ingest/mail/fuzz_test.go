@@ -26,10 +26,32 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("From: a\r\n\r\n"))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/html\r\n\r\n<p>a<br>b\r\n--x--\r\n"))
+	// Forwards in every mail program's shape, to a mailbox that knows the
+	// company's domain, so the forwarded letter is read too.
+	for _, fw := range forwards(f) {
+		f.Add(fw.raw)
+	}
 	mb := corpusMailbox()
+	mb.InternalDomains, mb.Username = []string{companyDomain}, "sales@"+companyDomain
+	co := mb.company([]string{managerOther})
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		ev := Parse(raw, mb, dedupe.Normalizer{Region: "RU"}, time.Now())
+		ev := parse(raw, mb, dedupe.Normalizer{Region: "RU"}, time.Now(), envelope{}, co)
 		in := ev.Touch
+		if co.has(fromOf(raw)) && in.Ignore == "" && in.Mail.ForwardedBy == "" && !mb.isFormSender(fromOf(raw)) {
+			t.Errorf("a letter from the company's own people became a touch that is no forward")
+		}
+		if in.Mail.ForwardedBy != "" && in.Ignore == "" {
+			// A forward landing as a client's touch names a client, and
+			// never one of the company's own.
+			if len(in.Emails)+len(in.Phones) == 0 {
+				t.Errorf("a forward kept with no e-mail or phone of the client")
+			}
+			for _, e := range in.Emails {
+				if co.has(e) {
+					t.Errorf("a forward names the company's own %s as the client", e)
+				}
+			}
+		}
 		if !utf8.ValidString(in.Text) || !utf8.ValidString(in.Name) || !utf8.ValidString(in.Mail.Subject) {
 			t.Errorf("invalid UTF-8 kept: %q %q %q", in.Text, in.Name, in.Mail.Subject)
 		}
@@ -58,4 +80,13 @@ func FuzzHTMLText(f *testing.F) {
 			t.Errorf("htmlText(%q) = %q, not UTF-8", s, out)
 		}
 	})
+}
+
+// fromOf is the letter's sender's address as the parser reads it.
+func fromOf(raw []byte) string {
+	l := readLetter(raw, -1)
+	if len(l.from) == 0 {
+		return ""
+	}
+	return l.from[0].Address
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
+	netmail "net/mail"
 	"net/textproto"
 	"regexp"
 	"strconv"
@@ -44,13 +45,23 @@ type letter struct {
 	reportType  string // of a multipart/report
 	body        string // text/plain, or the HTML made text
 	attachments []crm.Attachment
-	problem     string // why the letter could not be read in full
+	attached    *letter // the first message/rfc822 part: a letter forwarded whole
+	problem     string  // why the letter could not be read in full
 }
+
+// maxAttached is how much of a letter attached whole is read as a letter.
+const maxAttached = 8 << 20
 
 // readLetter reads a letter. It never fails: what it cannot read is noted
 // in problem and the rest is kept, so one broken letter never stops a
 // mailbox.
 func readLetter(raw []byte, maxAttachment int64) *letter {
+	return readLetterDepth(raw, maxAttachment, 0)
+}
+
+// readLetterDepth reads a letter found depth letters deep: only the outer
+// letter's first attached letter is read as one.
+func readLetterDepth(raw []byte, maxAttachment int64, depth int) *letter {
 	l := &letter{}
 	ent, err := message.Read(bytes.NewReader(raw))
 	if ent == nil {
@@ -108,7 +119,13 @@ func readLetter(raw []byte, maxAttachment int64) *letter {
 			if ct == "message/rfc822" && name == "" {
 				name = "message.eml"
 			}
-			a := readAttachment(e.Body, name, ct, maxAttachment)
+			body := io.Reader(e.Body)
+			if ct == "message/rfc822" && depth == 0 && l.attached == nil {
+				inner, _ := io.ReadAll(io.LimitReader(e.Body, maxAttached))
+				l.attached = readLetterDepth(inner, -1, depth+1)
+				body = io.MultiReader(bytes.NewReader(inner), e.Body)
+			}
+			a := readAttachment(body, name, ct, maxAttachment)
 			if kept+int64(len(a.Content)) > maxKept {
 				a.Content = nil // recorded, but the letter has given enough
 			}
@@ -144,11 +161,9 @@ func (l *letter) readHeader() {
 	}
 	l.inReplyTo = msgIDs(h, "In-Reply-To")
 	l.references = msgIDs(h, "References")
-	subject, _ := h.Subject()
-	l.subject = oneLine(fixUTF8([]byte(subject), ""))
+	l.subject = oneLine(fixUTF8([]byte(decodeWords(h.Get("Subject"))), ""))
 	l.from = addresses(h, "From")
-	from, _ := h.Text("From")
-	l.fromText = oneLine(fixUTF8([]byte(from), ""))
+	l.fromText = oneLine(fixUTF8([]byte(decodeWords(h.Get("From"))), ""))
 	l.replyTo = addresses(h, "Reply-To")
 	if d, err := h.Date(); err == nil {
 		l.date = d
@@ -176,14 +191,18 @@ var addrRe = regexp.MustCompile(`[^\s<>"'(),;:]+@[^\s<>"'(),;:]+\.[^\s<>"'(),;:]
 // addresses parses an address field; one that does not parse (an
 // unquoted dot in a name, a raw 8-bit name) still gives its addresses.
 func addresses(h gomail.Header, key string) []*gomail.Address {
-	if list, err := h.AddressList(key); err == nil {
-		for _, a := range list {
-			a.Name, a.Address = fixUTF8([]byte(a.Name), ""), clean(a.Address)
+	raw := h.Get(key)
+	if raw == "" {
+		return nil
+	}
+	if parsed, err := (&netmail.AddressParser{WordDecoder: wordDecoder}).ParseList(relabel(raw)); err == nil {
+		list := make([]*gomail.Address, 0, len(parsed))
+		for _, a := range parsed {
+			list = append(list, &gomail.Address{Name: fixUTF8([]byte(a.Name), ""), Address: clean(a.Address)})
 		}
 		return list
 	}
-	text, _ := h.Text(key)
-	text = fixUTF8([]byte(text), "")
+	text := fixUTF8([]byte(decodeWords(raw)), "")
 	var list []*gomail.Address
 	for _, a := range addrRe.FindAllString(text, -1) {
 		name := ""
@@ -262,8 +281,8 @@ func contentType(h message.Header) (string, map[string]string) {
 	return t, params
 }
 
-// fixUTF8 returns b as valid UTF-8: converted from charset cs when given
-// and known; otherwise, when b is not UTF-8, read as the Cyrillic 8-bit
+// fixUTF8 returns b as valid UTF-8: as it is when it is UTF-8 text;
+// converted from charset cs when given and known; otherwise, when b is not UTF-8, read as the Cyrillic 8-bit
 // charset it looks like (letters with no charset declared, or a wrong
 // one, are common in Russian mail).
 func fixUTF8(b []byte, cs string) string {
@@ -272,7 +291,8 @@ func fixUTF8(b []byte, cs string) string {
 
 func toUTF8(b []byte, cs string) string {
 	cs = strings.ToLower(strings.TrimSpace(cs))
-	if cs != "" && cs != "utf-8" && cs != "utf8" && cs != "us-ascii" {
+	// Valid UTF-8 is UTF-8 whatever the letter declares (see charset.go).
+	if !declaredUTF8(cs) && !looksUTF8(b, true) {
 		if r, err := charset.Reader(cs, bytes.NewReader(b)); err == nil {
 			if out, err := io.ReadAll(r); err == nil {
 				return string(out)

@@ -247,13 +247,31 @@ func TestMachineMailIsRecordedWithItsReason(t *testing.T) {
 		{"a bounce without a report", "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>\r\n", "bounce (from MAILER-DAEMON)", false},
 		{"postmaster", "From: postmaster@mx.example.com\r\n", "bounce (from postmaster)", false},
 		{"a read receipt", "From: ivan@example.com\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=x\r\n", "read receipt (disposition-notification report)", false},
-		{"a form notification marked generated and bulk", "From: no-reply@forms.example.com\r\nAuto-Submitted: auto-generated\r\nPrecedence: bulk\r\n", "", true},
 		{"a form sender's auto-reply", "From: no-reply@forms.example.com\r\nAuto-Submitted: auto-replied\r\n", "auto-reply (Auto-Submitted: auto-replied)", true},
+		// With form_notifications on, a list is still a list: a newsletter
+		// from no-reply@ opens no lead.
+		{"a form sender's bulk mail", "From: no-reply@forms.example.com\r\nPrecedence: bulk\r\n" + visitor, "bulk mail (Precedence: bulk)", true},
+		{"a form sender's list", "From: no-reply@forms.example.com\r\nPrecedence: list\r\n" + visitor, "mailing list (Precedence: list)", true},
+		{"a form sender's junk", "From: no-reply@forms.example.com\r\nPrecedence: junk\r\n" + visitor, "bulk mail (Precedence: junk)", true},
+		{"a newsletter from no-reply", "From: Shop <no-reply@shop.example.com>\r\nList-Unsubscribe: <https://shop.example.com/u>\r\n" + visitor, "mailing list (List-Unsubscribe)", true},
+		{"a list's id from a form sender", "From: no-reply@forms.example.com\r\nList-Id: <news.shop.example.com>\r\n" + visitor, "mailing list (List-Id: <news.shop.example.com>)", true},
+		{"a generated letter from no-reply naming no one", "From: no-reply@shop.example.com\r\nAuto-Submitted: auto-generated\r\n", "automatic (Auto-Submitted: auto-generated)", true},
+		{"a letter from no-reply naming no one", "From: no-reply@shop.example.com\r\nReply-To: noreply@shop.example.com\r\n", "form notification without a person's phone or e-mail", true},
+		// RFC 3834 asks a form notification to say it is generated: one
+		// whose lines name a visitor is still the visitor's request.
+		{"a generated form notification naming a visitor", "From: no-reply@forms.example.com\r\nAuto-Submitted: auto-generated\r\n" + visitor, "", true},
+		{"a form notification naming a visitor by e-mail", "From: no-reply@forms.example.com\r\n" + visitorEmail, "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mb := &Mailbox{Name: "sales", FormNotifications: tc.form}
 			mb.Defaults()
-			raw := []byte(tc.header + "Message-ID: <x@example.com>\r\n\r\nТекст\r\n")
+			header, body, ok := strings.Cut(tc.header, "\r\n\r\n")
+			if !ok {
+				header, body = tc.header, "Текст\r\n"
+			} else {
+				header += "\r\n"
+			}
+			raw := []byte(header + "Message-ID: <x@example.com>\r\n\r\n" + body)
 			ev := Parse(raw, mb, dedupe.Normalizer{Region: "RU"}, time.Now())
 			if ev.Touch.Ignore != tc.want {
 				t.Errorf("ignore %q, want %q", ev.Touch.Ignore, tc.want)
@@ -261,6 +279,13 @@ func TestMachineMailIsRecordedWithItsReason(t *testing.T) {
 		})
 	}
 }
+
+// visitor and visitorEmail end a header with a form's body naming a
+// person.
+const (
+	visitor      = "Content-Type: text/plain; charset=utf-8\r\n\r\nИмя: Олег\r\nТелефон: 8 912 345-67-89\r\n"
+	visitorEmail = "Content-Type: text/plain; charset=utf-8\r\n\r\nИмя: Олег\r\nEmail: oleg@example.com\r\n"
+)
 
 func TestALetterFromTheMailboxItselfIsNotALead(t *testing.T) {
 	mb := &Mailbox{Name: "sales", Username: "Sales@Example.com"}

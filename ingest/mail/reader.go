@@ -103,7 +103,7 @@ func (r *reader) take(ctx context.Context, uid uint32) error {
 		return nil
 	}
 	raw := msgs[0].FindBodySection(wholeLetter)
-	ev := parse(raw, &c.mb, c.norm, c.now(), envelope{folder: c.mb.Folder, uidValidity: r.validity, uid: uid})
+	ev := parse(raw, &c.mb, c.norm, c.now(), envelope{folder: c.mb.Folder, uidValidity: r.validity, uid: uid}, c.company(ctx))
 	if err := c.accept(ctx, ev); err != nil {
 		return fail("accept", fmt.Errorf("letter %d: %w", uid, err))
 	}

@@ -48,25 +48,25 @@ func (c *Client) session(ctx context.Context) (synced bool, err error) {
 	}
 	r := &reader{c: c, conn: conn, validity: sel.UIDValidity, stopped: ctx.Err}
 	switch {
-	case st.uidValidity == 0:
+	case st.UIDValidity == 0:
 		// Letters read before Leadd was connected are history, not
 		// leads: the first time it takes the unread ones.
 		c.log.Info("mailbox read for the first time: taking its unread letters", "folder", c.mb.Folder)
 		err = r.catchUp(work, &imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagSeen}}, sel.UIDNext)
-	case st.uidValidity != sel.UIDValidity:
+	case st.UIDValidity != sel.UIDValidity:
 		// The server renumbered the folder (rebuilt, migrated): the
 		// position means nothing now. Read again what arrived since the
 		// last sync (with two days' margin); the inbox knows the letters
 		// already taken by their Message-ID.
 		crit := &imap.SearchCriteria{}
-		if !st.lastSync.IsZero() {
-			crit.Since = st.lastSync.Add(-48 * time.Hour)
+		if !st.LastSync.IsZero() {
+			crit.Since = st.LastSync.Add(-48 * time.Hour)
 		}
 		c.log.Warn("mailbox UIDVALIDITY changed: reading the folder again", "folder", c.mb.Folder,
-			"was", st.uidValidity, "now", sel.UIDValidity, "since", crit.Since)
+			"was", st.UIDValidity, "now", sel.UIDValidity, "since", crit.Since)
 		err = r.catchUp(work, crit, sel.UIDNext)
 	default:
-		r.last = st.lastUID
+		r.last = st.LastUID
 	}
 	if err != nil {
 		return false, err

@@ -477,6 +477,7 @@ func (s *Server) createManager(r *http.Request, p Principal) (int, any, error) {
 		Name           string        `json:"name"`
 		Role           string        `json:"role"`
 		TimeZone       string        `json:"time_zone"`
+		Email          string        `json:"email"`
 		Active         *bool         `json:"active"`
 		TelegramChatID *int64        `json:"telegram_chat_id"`
 		Away           bool          `json:"away"`
@@ -491,7 +492,7 @@ func (s *Server) createManager(r *http.Request, p Principal) (int, any, error) {
 	if body.Role == RoleAdmin && p.Role != RoleAdmin {
 		return 0, nil, crm.Errorf(crm.EFORBIDDEN, "only an admin adds an admin")
 	}
-	m := crm.Manager{Name: body.Name, Role: body.Role, TimeZone: body.TimeZone, Active: true, TelegramChatID: body.TelegramChatID,
+	m := crm.Manager{Name: body.Name, Role: body.Role, TimeZone: body.TimeZone, Email: body.Email, Active: true, TelegramChatID: body.TelegramChatID,
 		Away: body.Away, Weight: body.Weight, Capacity: body.Capacity, Hours: body.Hours, TimeOff: body.TimeOff}
 	if body.Active != nil {
 		m.Active = *body.Active
