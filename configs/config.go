@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"net/url"
 	"os"
@@ -25,6 +26,7 @@ import (
 	outmail "github.com/leadd/leadd/notify/mail"
 	"github.com/leadd/leadd/payments/robokassa"
 	"github.com/leadd/leadd/routing"
+	"github.com/leadd/leadd/telephony"
 	"github.com/leadd/leadd/web/clientip"
 	"gopkg.in/yaml.v3"
 )
@@ -189,20 +191,29 @@ type Telephony struct {
 	// PublicURL is how PBXs reach this daemon (behind a proxy, not the
 	// listen address): signatures that cover the URL (Twilio) use it.
 	PublicURL string `yaml:"public_url"`
-	Generic   *struct {
-		Secret string `yaml:"secret"`
+	// Each webhook provider may list allowed_sources: the addresses and
+	// networks (CIDR) its requests come from; others are refused with 403.
+	// Behind a reverse proxy, http.trusted_proxies says whose
+	// X-Forwarded-For to believe.
+	Generic *struct {
+		Secret         string   `yaml:"secret"`
+		AllowedSources []string `yaml:"allowed_sources"`
 	} `yaml:"generic"`
 	Zadarma *struct {
-		Key      string `yaml:"key"`
-		Secret   string `yaml:"secret"`
-		TimeZone string `yaml:"time_zone"` // the account's: call_start comes without an offset
+		Key            string   `yaml:"key"` // with secret, fetches recordings through Zadarma's API
+		Secret         string   `yaml:"secret"`
+		TimeZone       string   `yaml:"time_zone"` // the account's: call_start comes without an offset
+		AllowedSources []string `yaml:"allowed_sources"`
+		API            string   `yaml:"api"` // Zadarma's API base; https://api.zadarma.com when empty
 	} `yaml:"zadarma"`
 	Mango *struct {
-		APIKey  string `yaml:"api_key"`
-		APISalt string `yaml:"api_salt"`
+		APIKey         string   `yaml:"api_key"`
+		APISalt        string   `yaml:"api_salt"`
+		AllowedSources []string `yaml:"allowed_sources"`
 	} `yaml:"mango"`
 	Twilio *struct {
-		AuthToken string `yaml:"auth_token"`
+		AuthToken      string   `yaml:"auth_token"`
+		AllowedSources []string `yaml:"allowed_sources"`
 	} `yaml:"twilio"`
 	Asterisk *struct {
 		Addr     string   `yaml:"addr"` // host:5038
@@ -210,6 +221,25 @@ type Telephony struct {
 		Secret   string   `yaml:"secret"`
 		Lines    []string `yaml:"lines"` // the company's external numbers
 	} `yaml:"asterisk"`
+}
+
+// AllowedSources are the allowed_sources of each configured webhook
+// provider, by name.
+func (t Telephony) AllowedSources() map[string][]string {
+	out := map[string][]string{}
+	if g := t.Generic; g != nil {
+		out["generic"] = g.AllowedSources
+	}
+	if z := t.Zadarma; z != nil {
+		out["zadarma"] = z.AllowedSources
+	}
+	if m := t.Mango; m != nil {
+		out["mango"] = m.AllowedSources
+	}
+	if tw := t.Twilio; tw != nil {
+		out["twilio"] = tw.AllowedSources
+	}
+	return out
 }
 
 // Default returns the configuration every file starts from.
@@ -496,6 +526,19 @@ func (c *Config) Validate() []error {
 		}
 		if _, err := time.LoadLocation(z.TimeZone); z.TimeZone != "" && err != nil {
 			bad("telephony.zadarma.time_zone", "unknown time zone %q", z.TimeZone)
+		}
+	}
+	sources := t.AllowedSources()
+	for _, name := range slices.Sorted(maps.Keys(sources)) {
+		for i, src := range sources[name] {
+			if _, err := telephony.ParseSources([]string{src}); err != nil {
+				bad(fmt.Sprintf("telephony.%s.allowed_sources[%d]", name, i), "must be an address or a network like 185.45.152.0/24, not %q", src)
+			}
+		}
+	}
+	if z := t.Zadarma; z != nil && z.API != "" {
+		if u, err := url.Parse(z.API); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("telephony.zadarma.api", "must be a URL like https://api.zadarma.com, not %q", z.API)
 		}
 	}
 	if m := t.Mango; m != nil && (m.APIKey == "" || m.APISalt == "") {

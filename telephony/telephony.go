@@ -178,6 +178,11 @@ type Handler struct {
 	providers map[string]Provider
 	intake    *Intake
 	log       *slog.Logger
+	// Sources are each provider's allowed_sources: a request from another
+	// address (clientip.Of: the peer, or behind http.trusted_proxies the
+	// address they forwarded) is refused with 403 forbidden before it is
+	// read.
+	Sources map[string]Sources
 }
 
 // NewHandler serves the configured providers by name.
@@ -216,6 +221,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) accept(w http.ResponseWriter, r *http.Request, name string, p Provider, known bool) (string, error) {
 	if !known {
 		return "", crm.Errorf(crm.ENOTFOUND, "no telephony provider %q is configured", name)
+	}
+	if src := h.Sources[name]; len(src) > 0 {
+		if a := clientip.Of(r); !src.Allows(a) {
+			return "", crm.Errorf(crm.EFORBIDDEN, "requests from %s are not in telephony.%s.allowed_sources", a, name)
+		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {

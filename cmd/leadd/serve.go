@@ -140,7 +140,20 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	limiter := &ingest.RateLimiter{Client: a.rdb, Prefix: cfg.Redis.Prefix, Now: time.Now}
 	forms.New(&cfg.Forms, a.inbox, norm, limiter, log, time.Now).Register(mux)
 	intake := &telephony.Intake{Inbox: a.inbox, Norm: norm, Now: time.Now}
-	telephony.NewHandler(providers(cfg.Telephony), intake, log).Register(mux)
+	phones := providers(cfg.Telephony)
+	hooks := telephony.NewHandler(phones, intake, log)
+	// Validate has read every list: the errors are not possible here.
+	hooks.Sources = map[string]telephony.Sources{}
+	for name, list := range cfg.Telephony.AllowedSources() {
+		hooks.Sources[name], _ = telephony.ParseSources(list)
+	}
+	hooks.Register(mux)
+	recordings := telephony.Recordings{}
+	for name, p := range phones {
+		if r, ok := p.(telephony.Recorder); ok {
+			recordings[name] = r
+		}
+	}
 	for _, mb := range cfg.Mail.Mailboxes {
 		a.mailboxes = append(a.mailboxes, mail.New(mb, store, mail.InboxAccept(a.inbox), norm, log, time.Now))
 	}
@@ -178,14 +191,14 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		registry = documents.NewRegistry(cfg.Registry, store)
 	}
 	apiServer := api.New(store, api.Options{Phones: norm, SLA: cfg.FollowUp.SLA, StuckDays: cfg.Reports.StuckDays, Cadence: cfg.Cadence(), Lander: lander, VAT: cfg.VATRates, Documents: docs, Registry: registry, Package: cfg.Documents.Package, SendMail: a.mail != nil,
-		WebhooksAllowPrivate: cfg.Webhooks.AllowPrivate,
-		LoginLinkTTL:         cfg.Console.LoginLinkTTL}, log)
+		WebhooksAllowPrivate: cfg.Webhooks.AllowPrivate, Recordings: recordings,
+		LoginLinkTTL: cfg.Console.LoginLinkTTL}, log)
 	apiServer.Register(mux)
 	a.api = apiServer
 	if a.console, err = console.New(store, console.Options{Tokens: apiServer.PrincipalOf, SessionTTL: cfg.Console.SessionTTL,
 		TimeZone: cfg.Console.TimeZone, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(),
 		VAT: cfg.VATRates, Phones: norm, Documents: docs, Package: cfg.Documents.Package, Registry: registry, SendMail: a.mail != nil,
-		Importer: &imports.Importer{Store: store, Phones: norm}}, log); err != nil {
+		Importer: &imports.Importer{Store: store, Phones: norm}, Recordings: recordings}, log); err != nil {
 		a.close()
 		return nil, fmt.Errorf("console: %w", err)
 	}
@@ -264,7 +277,7 @@ func providers(cfg configs.Telephony) map[string]telephony.Provider {
 		ps["generic"] = generic.Provider{Secret: c.Secret}
 	}
 	if c := cfg.Zadarma; c != nil {
-		z := zadarma.Provider{Key: c.Key, Secret: c.Secret}
+		z := zadarma.Provider{Key: c.Key, Secret: c.Secret, API: c.API}
 		if c.TimeZone != "" {
 			z.Location, _ = time.LoadLocation(c.TimeZone)
 		}

@@ -39,6 +39,12 @@ type Provider struct {
 	// call_start is local time without an offset. Nil leaves Call.At zero,
 	// so the event is dated when it arrives rather than hours off.
 	Location *time.Location
+	// API is Zadarma's API base (DefaultAPI when empty); recordings are
+	// fetched through it with Key and Secret.
+	API string
+	// HTTP is the client for the API and the downloads (a default one
+	// when nil).
+	HTTP *http.Client
 }
 
 var (
@@ -224,7 +230,8 @@ func (p Provider) dated(c *telephony.Call, f url.Values) error {
 
 // record maps NOTIFY_RECORD, sent when the recording can be downloaded.
 // Zadarma sends no link: the reference is the documented API request
-// that returns one (GET /v1/pbx/record/request/, signed with the API key).
+// that returns one (GET /v1/pbx/record/request/, signed with the API
+// key); Recording makes it when a manager listens.
 // The notification carries no numbers and no direction; the pbx_call_id
 // prefix ("in_", "out_", as Zadarma's statistics show it) gives the
 // direction, and in is assumed otherwise.

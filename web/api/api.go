@@ -21,6 +21,7 @@ import (
 
 // Store is what the API needs of the core.
 type Store interface {
+	CallRecording(ctx context.Context, id int64) (crm.CallRecording, error)
 	Leads(ctx context.Context, f crm.LeadFilter) ([]crm.Lead, string, error)
 	Lead(ctx context.Context, id int64) (crm.Lead, error)
 	SetLeadStatus(ctx context.Context, id int64, status, junkReason string) (crm.Lead, error)
@@ -134,8 +135,10 @@ func (s *Server) vat() crm.VATRates {
 
 // Options are the rules the API applies that come from the configuration.
 type Options struct {
-	Phones dedupe.Normalizer
-	SLA    time.Duration // a lead assigned by hand: its call is due within this
+	// Recordings serves call recordings; nil: none are kept.
+	Recordings Recordings
+	Phones     dedupe.Normalizer
+	SLA        time.Duration // a lead assigned by hand: its call is due within this
 	// StuckDays: the pipeline report's open deal with no activity this
 	// long is stuck (default 14).
 	StuckDays int
@@ -245,7 +248,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/activities/{id}/complete", s.completeActivity)
 	s.route(mux, "GET /api/v1/deals/{id}/documents", s.listDocuments)
 	s.route(mux, "POST /api/v1/deals/{id}/documents", s.createDocument)
-	mux.HandleFunc("GET /api/v1/documents/{id}/pdf", s.documentPDF) // a PDF, not JSON
+	mux.HandleFunc("GET /api/v1/documents/{id}/pdf", s.documentPDF)        // a PDF, not JSON
+	mux.HandleFunc("GET /api/v1/touches/{id}/recording", s.touchRecording) // audio, not JSON
 	s.route(mux, "POST /api/v1/deals/{id}/documents/package", s.createDocumentPackage)
 	s.route(mux, "POST /api/v1/deals/{id}/documents/package/send", s.sendDocumentPackage)
 	mux.HandleFunc("GET /api/v1/deals/{id}/documents/zip", s.dealDocumentsZip) // a ZIP, not JSON

@@ -25,6 +25,7 @@ func (s *Server) registerCards() {
 	s.action("POST /deals/{id}/send", s.sendDocuments)
 	s.action("POST /deals/{id}/payment-link", s.paymentLink)
 	s.handle("GET /documents/{id}/pdf", s.sessionHandler(s.documentPDF))
+	s.handle("GET /touches/{id}/recording", s.sessionHandler(s.touchRecording))
 	s.page("GET /clients", "clients", s.clients)
 	s.page("GET /contacts/{id}", "contact", s.contactCard)
 	s.page("GET /companies/{id}", "company", s.companyCard)

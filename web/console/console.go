@@ -33,6 +33,7 @@ var staticFS embed.FS
 // Store is what the console needs of the core: the API's store methods and
 // the console's read models.
 type Store interface {
+	CallRecording(ctx context.Context, id int64) (crm.CallRecording, error)
 	// The one authorization rule every surface asks (crm/authz.go).
 	Authorize(ctx context.Context, p crm.Principal, access crm.Access, refs ...crm.Ref) error
 	AuthorizeReach(ctx context.Context, p crm.Principal, access crm.Access, reach ...crm.Reach) error
@@ -128,6 +129,11 @@ type Options struct {
 	Registry crm.PartyFinder
 	// Importer plans and applies spreadsheet imports; nil: import is off.
 	Importer *imports.Importer
+	// Recordings serves call recordings (telephony.Recordings); nil:
+	// none are kept.
+	Recordings interface {
+		Serve(w http.ResponseWriter, r *http.Request, provider, ref, name string) error
+	}
 	// Live is how often the incoming page's stream looks for new leads (2s).
 	Live time.Duration
 	Now  func() time.Time

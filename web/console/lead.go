@@ -3,7 +3,6 @@ package console
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,16 +82,39 @@ type touchView struct {
 	By      *int64            `json:"by_manager_id"`
 }
 
-// SafeRecording is a recording's address if it is http(s), for <audio>.
+// SafeRecording is the console's address of a call's recording, for
+// <audio>: Leadd fetches it from the PBX (with the PBX's key) and streams
+// it to whoever may see the call, so the link works for a signed-in
+// manager and for nobody else.
 func (t *touchView) SafeRecording() string {
-	if t.Call == nil {
+	if t.Call == nil || t.Call.RecordingURL == "" {
 		return ""
 	}
-	u, err := url.Parse(t.Call.RecordingURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
-		return ""
+	return "/touches/" + strconv.FormatInt(t.ID, 10) + "/recording"
+}
+
+// touchRecording streams a call's recording to a viewer who may see its
+// lead or deal. Errors: ENOTFOUND, EFORBIDDEN, EUNAVAILABLE.
+func (s *Server) touchRecording(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
 	}
-	return u.String()
+	rec, err := s.store.CallRecording(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	refs := rec.Refs()
+	if refs == nil && !v.P.SeesAll() {
+		return crm.Errorf(crm.EFORBIDDEN, "call %d is nobody's client yet", id)
+	}
+	if err := s.store.Authorize(r.Context(), v.P, crm.Read, refs...); err != nil {
+		return err
+	}
+	if s.opts.Recordings == nil {
+		return crm.Errorf(crm.ENOTFOUND, "no telephony provider is configured")
+	}
+	return s.opts.Recordings.Serve(w, r, rec.Provider, rec.Ref, "call-"+strconv.FormatInt(id, 10)+".mp3")
 }
 
 // SortedFields are the form's fields by name.
