@@ -59,7 +59,7 @@ func TestAManagerOpensNoOtherManagersRecordInTheConsole(t *testing.T) {
 		"kind": {"contact"}, "keep": {fmt.Sprint(own.contact)}, "other": {fmt.Sprint(victim.contact)}, "back": {"/"}}
 	records := map[string]int64{"leads": victim.lead, "deals": victim.deal, "contacts": victim.contact,
 		"companies": victim.company, "activities": victim.task, "documents": victim.doc, "team": victim.manager,
-		"merges": 1}
+		"merges": 1, "touches": victim.touch}
 
 	before := ta.consoleState(victim)
 	tried := 0

@@ -41,6 +41,20 @@ func TestAZadarmaRecordingIsHeardThroughLeadd(t *testing.T) {
 	if req, refused, downloads := api.Counts(); req != 1 || refused != 0 || downloads != 1 {
 		t.Errorf("Zadarma saw %d signed requests, %d refused, %d downloads", req, refused, downloads)
 	}
+	// The manager hears it on the lead's card in the console, by the
+	// same rule, with their session.
+	l := ta.lead(ta.leadsByPhone(zadarmaCall.phone)[0].ID)
+	b := ta.browserClient()
+	if res, _ := b.get(ta.loginLink(*l.ManagerID)); res.StatusCode != 303 {
+		t.Fatalf("sign-in: %d", res.StatusCode)
+	}
+	player := fmt.Sprintf("/touches/%d/recording", tc.ID)
+	if res, page := b.get(fmt.Sprintf("/leads/%d", l.ID)); res.StatusCode != 200 || !strings.Contains(page, `<audio controls preload="none" src="`+player+`"`) {
+		t.Errorf("the lead's card (%d) has no player for %s", res.StatusCode, player)
+	}
+	if res, body := b.get(player); res.StatusCode != 200 || body != string(mp3) {
+		t.Errorf("the console's player: %d, %d bytes", res.StatusCode, len(body))
+	}
 	if res := ta.do("GET", path, "", nil); res.Status != 401 {
 		t.Errorf("without a token: %d, want 401", res.Status)
 	}
