@@ -21,6 +21,7 @@ import (
 
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/documents"
+	"github.com/leadd/leadd/dedupe"
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/ingest/mail"
 	outmail "github.com/leadd/leadd/notify/mail"
@@ -82,6 +83,10 @@ type Config struct {
 	Leads struct {
 		JunkReasons []crm.Reason `yaml:"junk_reasons"`
 	} `yaml:"leads"`
+	// Fields are the custom fields of leads, deals, contacts and
+	// companies (key, label, type, required; an enum's values). Reloaded
+	// on SIGHUP.
+	Fields crm.FieldDecls `yaml:"fields"`
 	// Pipelines are the sales processes, reconciled into the database at
 	// start (a stage's key is its identity: renaming keeps its deals).
 	Pipelines []crm.Pipeline `yaml:"pipelines"`
@@ -469,6 +474,14 @@ func (c *Config) Validate() []error {
 	errs = append(errs, c.Routing.Validate("routing")...)
 	errs = append(errs, crm.ValidatePipelines("pipelines", c.Pipelines)...)
 	errs = append(errs, crm.ValidateReasons("leads.junk_reasons", c.Leads.JunkReasons)...)
+	errs = append(errs, c.Fields.Validate("fields")...)
+	for _, name := range slices.Sorted(maps.Keys(c.Forms.Forms)) {
+		for _, k := range slices.Sorted(maps.Keys(c.Forms.Forms[name].Fields.Custom)) {
+			if _, ok := c.Fields.Def(crm.FieldsLead, k); !ok {
+				bad(fmt.Sprintf("forms.forms.%s.fields.custom.%s", name, k), "is no lead field declared in fields.lead")
+			}
+		}
+	}
 	errs = append(errs, c.VATRates.Validate("vat_rates")...)
 	errs = append(errs, c.Documents.Validate("documents")...)
 	errs = append(errs, c.SMTP.Validate("smtp")...)
@@ -570,6 +583,12 @@ func (c *Config) LogLevel() slog.Level {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.Log.Level))
 	return lvl
+}
+
+// FieldSet is the custom fields in force, phone fields read in the
+// configured region.
+func (c *Config) FieldSet() crm.FieldSet {
+	return crm.FieldSet{Decls: c.Fields, Phones: dedupe.Normalizer{Region: c.PhoneRegion}}
 }
 
 // Cadence is the parsed follow-up cadence (Validate has checked it).

@@ -279,7 +279,7 @@ func (r Rule) run(ctx context.Context, tx pgx.Tx, dealID int64, now time.Time, d
 	}
 	title := d.Title
 	id, err := createDeal(ctx, tx, DealInput{Title: &title, Pipeline: &p.Key, Stage: &st.Key, ContactID: d.ContactID,
-		CompanyID: d.CompanyID, ManagerID: d.ManagerID, Currency: &d.Currency}, d.LeadID, Actor{Kind: ActorAutomation, Name: r.Name}, now)
+		CompanyID: d.CompanyID, ManagerID: d.ManagerID, Currency: &d.Currency, Fields: d.Fields}, d.LeadID, Actor{Kind: ActorAutomation, Name: r.Name}, now)
 	if err != nil {
 		return "", err
 	}

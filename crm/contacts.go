@@ -21,6 +21,7 @@ type Contact struct {
 	ManagerID *int64    `json:"manager_id"`
 	Phones    []string  `json:"phones"`
 	Emails    []string  `json:"emails"`
+	Fields    Fields    `json:"fields"` // custom fields (configs: fields.contact)
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -50,26 +51,27 @@ type Company struct {
 	ManagerID      *int64    `json:"manager_id"`
 	Phones         []string  `json:"phones"`
 	Emails         []string  `json:"emails"`
+	Fields         Fields    `json:"fields"` // custom fields (configs: fields.company)
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-const contactColumns = `id, name, position, company_id, manager_id, phones, emails, created_at, updated_at`
+const contactColumns = `id, name, position, company_id, manager_id, phones, emails, fields, created_at, updated_at`
 
 func scanContact(row pgx.Row) (Contact, error) {
 	var c Contact
-	err := row.Scan(&c.ID, &c.Name, &c.Position, &c.CompanyID, &c.ManagerID, &c.Phones, &c.Emails, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(&c.ID, &c.Name, &c.Position, &c.CompanyID, &c.ManagerID, &c.Phones, &c.Emails, &c.Fields, &c.CreatedAt, &c.UpdatedAt)
 	return c, err
 }
 
 const companyColumns = `id, name, inn, kpp, ogrn, address, bank, bik, account, corr_account, director, director_post, signatory_basis,
-	manager_id, phones, emails, created_at, updated_at`
+	manager_id, phones, emails, fields, created_at, updated_at`
 
 func scanCompany(row pgx.Row) (Company, error) {
 	var c Company
 	err := row.Scan(&c.ID, &c.Name, &c.INN, &c.KPP, &c.OGRN, &c.Address, &c.Bank, &c.BIK, &c.Account, &c.CorrAccount,
 		&c.Director, &c.DirectorPost, &c.SignatoryBasis,
-		&c.ManagerID, &c.Phones, &c.Emails, &c.CreatedAt, &c.UpdatedAt)
+		&c.ManagerID, &c.Phones, &c.Emails, &c.Fields, &c.CreatedAt, &c.UpdatedAt)
 	return c, err
 }
 
@@ -82,13 +84,21 @@ type ContactInput struct {
 	ManagerID *int64    `json:"manager_id"`
 	Phones    *[]string `json:"phones"`
 	Emails    *[]string `json:"emails"`
+	// Fields are merged into the contact's custom fields ("" removes one).
+	Fields Fields `json:"fields"`
 }
 
-// CreateContact stores a contact and its identities. Errors: EINVALID,
-// ECONFLICT when a phone or e-mail is already another contact's.
+// CreateContact stores a contact and its identities. Errors: EINVALID
+// (naming the field, fields.<key> for a custom one), ECONFLICT when a
+// phone or e-mail is already another contact's.
 func (s *Store) CreateContact(ctx context.Context, in ContactInput) (Contact, error) {
+	f, err := s.FieldSet().Apply(FieldsContact, nil, in.Fields, true)
+	if err != nil {
+		return Contact{}, err
+	}
+	in.Fields = f
 	var id int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		id, err = createContact(ctx, tx, in, s.now())
 		return err
@@ -106,10 +116,10 @@ func createContact(ctx context.Context, tx pgx.Tx, in ContactInput, now time.Tim
 		}
 	}
 	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO contacts (name, position, company_id, manager_id, phones, emails, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
+	err := tx.QueryRow(ctx, `INSERT INTO contacts (name, position, company_id, manager_id, phones, emails, fields, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7) RETURNING id`,
 		strings.TrimSpace(deref(in.Name)), deref(in.Position), in.CompanyID, in.ManagerID,
-		nonNil(derefSlice(in.Phones)), nonNil(derefSlice(in.Emails)), now).Scan(&id)
+		nonNil(derefSlice(in.Phones)), nonNil(derefSlice(in.Emails)), now, nonNilFields(in.Fields)).Scan(&id)
 	if err != nil {
 		return 0, translate(err, "contact")
 	}
@@ -170,9 +180,12 @@ func (s *Store) UpdateContact(ctx context.Context, id int64, in ContactInput) (C
 		if in.ManagerID != nil {
 			c.ManagerID = in.ManagerID
 		}
+		if c.Fields, err = s.FieldSet().Apply(FieldsContact, c.Fields, in.Fields, false); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE contacts SET name = $2, position = $3, company_id = $4, manager_id = $5,
-			phones = $6, emails = $7, updated_at = $8 WHERE id = $1`,
-			id, c.Name, c.Position, c.CompanyID, c.ManagerID, nonNil(c.Phones), nonNil(c.Emails), s.now()); err != nil {
+			phones = $6, emails = $7, updated_at = $8, fields = $9 WHERE id = $1`,
+			id, c.Name, c.Position, c.CompanyID, c.ManagerID, nonNil(c.Phones), nonNil(c.Emails), s.now(), nonNilFields(c.Fields)); err != nil {
 			return translate(err, "contact")
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM contact_identities WHERE contact_id = $1 AND NOT identity = ANY($2)`,
@@ -194,7 +207,8 @@ type ContactFilter struct {
 	Phone     string // E.164
 	Email     string
 	Query     string // in the name
-	Oldest    bool   // oldest first instead of newest
+	Fields    []FieldCond
+	Oldest    bool // oldest first instead of newest
 	Limit     int
 	Cursor    string
 }
@@ -217,6 +231,9 @@ func (s *Store) Contacts(ctx context.Context, f ContactFilter) ([]Contact, strin
 	}
 	if f.Query != "" {
 		q.add("name ILIKE ?", "%"+escapeLike(f.Query)+"%")
+	}
+	if err := s.FieldSet().filter(q, FieldsContact, "fields", f.Fields); err != nil {
+		return nil, "", err
 	}
 	tail, args, err := q.page("id", f.Cursor, f.Oldest, f.Limit)
 	if err != nil {
@@ -264,6 +281,8 @@ type CompanyInput struct {
 	Director       *string `json:"director"`
 	DirectorPost   *string `json:"director_post"`
 	SignatoryBasis *string `json:"signatory_basis"`
+	// Fields are merged into the company's custom fields ("" removes one).
+	Fields Fields `json:"fields"`
 }
 
 // validate tidies the input (requisites without the spaces and dashes
@@ -389,8 +408,13 @@ func (s *Store) CreateCompany(ctx context.Context, in CompanyInput) (Company, er
 	if err := CheckCompanyRequisites(c); err != nil {
 		return Company{}, err
 	}
+	f, err := s.FieldSet().Apply(FieldsCompany, nil, in.Fields, true)
+	if err != nil {
+		return Company{}, err
+	}
+	in.Fields = f
 	var id int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		id, err = createCompany(ctx, tx, in, s.now())
 		return err
@@ -404,11 +428,12 @@ func (s *Store) CreateCompany(ctx context.Context, in CompanyInput) (Company, er
 func createCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, now time.Time) (int64, error) {
 	var id int64
 	err := tx.QueryRow(ctx, `INSERT INTO companies (name, inn, kpp, ogrn, address, bank, bik, account, corr_account, manager_id,
-			phones, emails, name_key, created_at, updated_at, director, director_post, signatory_basis)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17) RETURNING id`,
+			phones, emails, name_key, created_at, updated_at, director, director_post, signatory_basis, fields)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, $18) RETURNING id`,
 		deref(in.Name), in.INN, in.KPP, in.OGRN, deref(in.Address), deref(in.Bank), in.BIK, in.Account, in.CorrAccount, in.ManagerID,
 		nonNil(derefSlice(in.Phones)), nonNil(derefSlice(in.Emails)), dedupe.CompanyKey(deref(in.Name)), now,
-		strings.TrimSpace(deref(in.Director)), strings.TrimSpace(deref(in.DirectorPost)), strings.TrimSpace(deref(in.SignatoryBasis))).Scan(&id)
+		strings.TrimSpace(deref(in.Director)), strings.TrimSpace(deref(in.DirectorPost)), strings.TrimSpace(deref(in.SignatoryBasis)),
+		nonNilFields(in.Fields)).Scan(&id)
 	return id, translate(err, "company with this INN")
 }
 
@@ -435,11 +460,15 @@ func (s *Store) UpdateCompany(ctx context.Context, id int64, in CompanyInput) (C
 		if err := CheckCompanyRequisites(c); err != nil {
 			return err
 		}
+		if c.Fields, err = s.FieldSet().Apply(FieldsCompany, c.Fields, in.Fields, false); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `UPDATE companies SET name = $2, inn = $3, kpp = $4, ogrn = $5, address = $6, bank = $7, bik = $8,
 				account = $9, corr_account = $10, manager_id = $11, phones = $12, emails = $13, name_key = $14, updated_at = $15,
-				director = $16, director_post = $17, signatory_basis = $18
+				director = $16, director_post = $17, signatory_basis = $18, fields = $19
 			WHERE id = $1`, id, c.Name, c.INN, c.KPP, c.OGRN, c.Address, c.Bank, c.BIK, c.Account, c.CorrAccount, c.ManagerID,
-			nonNil(c.Phones), nonNil(c.Emails), dedupe.CompanyKey(c.Name), s.now(), c.Director, c.DirectorPost, c.SignatoryBasis)
+			nonNil(c.Phones), nonNil(c.Emails), dedupe.CompanyKey(c.Name), s.now(), c.Director, c.DirectorPost, c.SignatoryBasis,
+			nonNilFields(c.Fields))
 		return translate(err, "company with this INN")
 	})
 	if err != nil {
@@ -485,6 +514,7 @@ type CompanyFilter struct {
 	ManagerID *int64
 	INN       string
 	Query     string
+	Fields    []FieldCond
 	Oldest    bool // oldest first instead of newest
 	Limit     int
 	Cursor    string
@@ -502,6 +532,9 @@ func (s *Store) Companies(ctx context.Context, f CompanyFilter) ([]Company, stri
 	}
 	if f.Query != "" {
 		q.add("name ILIKE ?", "%"+escapeLike(f.Query)+"%")
+	}
+	if err := s.FieldSet().filter(q, FieldsCompany, "fields", f.Fields); err != nil {
+		return nil, "", err
 	}
 	tail, args, err := q.page("id", f.Cursor, f.Oldest, f.Limit)
 	if err != nil {

@@ -18,6 +18,36 @@ type Conversion struct {
 	Pipeline string        `json:"pipeline"` // default: the default pipeline
 	Title    string        `json:"title"`    // default: from the lead
 	Company  *CompanyInput `json:"company"`
+	// Fields are the deal's custom fields, ContactFields the contact's
+	// (the company's are Company.Fields). A lead's field whose key the
+	// deal, the contact or the company also declares is carried over
+	// unless given here.
+	Fields        Fields `json:"fields"`
+	ContactFields Fields `json:"contact_fields"`
+}
+
+// carry is what a record made or found by a conversion takes: the lead's
+// fields its kind declares, then those given.
+func (fs *FieldSet) carry(kind string, lead, given Fields) Fields {
+	out := Fields{}
+	for k, v := range lead {
+		if _, ok := fs.Decls.Def(kind, k); ok && v != "" {
+			out[k] = v
+		}
+	}
+	for k, v := range given {
+		out[k] = v
+	}
+	return out
+}
+
+// prefixed names a nested field of an input error: company.fields.size.
+func prefixed(err error, prefix string) error {
+	var e *Error
+	if errors.As(err, &e) && e.Field != "" {
+		e.Field = prefix + e.Field
+	}
+	return err
 }
 
 // Converted is what a conversion made or found.
@@ -58,6 +88,20 @@ func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by 
 		if !l.Open() {
 			return Errorf(ECONFLICT, "lead %d is %s and cannot be converted", leadID, l.Status)
 		}
+		fs := s.FieldSet()
+		dealFields, err := fs.Apply(FieldsDeal, nil, fs.carry(FieldsDeal, l.Fields, c.Fields), true)
+		if err != nil {
+			return err
+		}
+		contactGiven := fs.carry(FieldsContact, l.Fields, c.ContactFields)
+		var companyIn *CompanyInput
+		if c.Company != nil {
+			ci := *c.Company
+			if ci.Fields, err = fs.Apply(FieldsCompany, nil, fs.carry(FieldsCompany, l.Fields, c.Company.Fields), false); err != nil {
+				return prefixed(err, "company.")
+			}
+			companyIn = &ci
+		}
 		now := s.now()
 		// The person: the lead's contact, else whoever has one of its
 		// phones or e-mails, else a new contact.
@@ -68,12 +112,25 @@ func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by 
 			}
 		}
 		if contactID == nil {
-			id, err := createContact(ctx, tx, ContactInput{Name: &l.Name, ManagerID: l.ManagerID, Phones: &l.Phones, Emails: &l.Emails}, now)
+			f, err := fs.Apply(FieldsContact, nil, contactGiven, true)
+			if err != nil {
+				return prefixed(err, "contact_")
+			}
+			id, err := createContact(ctx, tx, ContactInput{Name: &l.Name, ManagerID: l.ManagerID, Phones: &l.Phones, Emails: &l.Emails,
+				Fields: f}, now)
 			if err != nil {
 				return err
 			}
 			contactID = &id
 		} else {
+			// A known contact gains the fields it lacks; what it has stays.
+			f, err := fs.Apply(FieldsContact, nil, contactGiven, false)
+			if err != nil {
+				return prefixed(err, "contact_")
+			}
+			if _, err := tx.Exec(ctx, `UPDATE contacts SET fields = $2::jsonb || fields WHERE id = $1`, *contactID, nonNilFields(f)); err != nil {
+				return translate(err, "contact")
+			}
 			// Learn what the lead knew, and give an unowned contact its manager.
 			if _, err := tx.Exec(ctx, `UPDATE contacts SET
 					phones = phones || ARRAY(SELECT x FROM unnest($2::text[]) x WHERE x <> ALL(contacts.phones)),
@@ -89,7 +146,7 @@ func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by 
 		}
 		out.ContactID = *contactID
 		if c.Company != nil {
-			id, err := findOrCreateCompany(ctx, tx, *c.Company, l.ManagerID, now)
+			id, err := findOrCreateCompany(ctx, tx, *companyIn, l.ManagerID, now)
 			if err != nil {
 				return err
 			}
@@ -104,7 +161,7 @@ func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by 
 		}
 		pipeline := c.Pipeline
 		if out.DealID, err = createDeal(ctx, tx, DealInput{Title: &title, Pipeline: &pipeline, ContactID: contactID,
-			CompanyID: out.CompanyID, ManagerID: l.ManagerID}, &leadID, by, now); err != nil {
+			CompanyID: out.CompanyID, ManagerID: l.ManagerID, Fields: dealFields}, &leadID, by, now); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE leads SET status = 'converted', contact_id = $2, sla_due_at = NULL,
@@ -151,7 +208,7 @@ func findOrCreateCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, manage
 	if in.INN != nil {
 		err := tx.QueryRow(ctx, `SELECT id FROM companies WHERE inn = $1 AND merged_into IS NULL`, *in.INN).Scan(&id)
 		if err == nil {
-			return id, nil
+			return id, gainFields(ctx, tx, id, in.Fields)
 		} else if err != pgx.ErrNoRows {
 			return 0, translate(err, "company")
 		}
@@ -166,7 +223,10 @@ func findOrCreateCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, manage
 		if in.INN != nil {
 			_, err = tx.Exec(ctx, `UPDATE companies SET inn = $2 WHERE id = $1`, id, *in.INN)
 		}
-		return id, translate(err, "company")
+		if err != nil {
+			return 0, translate(err, "company")
+		}
+		return id, gainFields(ctx, tx, id, in.Fields)
 	} else if err != pgx.ErrNoRows {
 		return 0, translate(err, "company")
 	}
@@ -174,6 +234,16 @@ func findOrCreateCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, manage
 		in.ManagerID = managerID
 	}
 	return createCompany(ctx, tx, in, now)
+}
+
+// gainFields gives a company found by a conversion the custom fields it
+// lacks; what it has stays.
+func gainFields(ctx context.Context, tx pgx.Tx, id int64, f Fields) error {
+	if len(f) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `UPDATE companies SET fields = $2::jsonb || fields WHERE id = $1`, id, f)
+	return translate(err, "company")
 }
 
 func dealTitle(l Lead, company *CompanyInput) string {

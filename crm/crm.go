@@ -198,7 +198,7 @@ type Lead struct {
 	UTM        map[string]string `json:"utm"`
 	PageURL    string            `json:"page_url"`
 	Referrer   string            `json:"referrer"`
-	Fields     map[string]string `json:"fields"`
+	Fields     Fields            `json:"fields"` // the declared fields (configs: fields.lead) and a form's free ones
 	Consent    *Consent          `json:"consent"`
 	ManagerID  *int64            `json:"manager_id"`
 	ContactID  *int64            `json:"contact_id"`

@@ -35,20 +35,21 @@ type Deal struct {
 	ExpectedClose *string    `json:"expected_close"`
 	LossReason    *string    `json:"loss_reason"`
 	ClosedAt      *time.Time `json:"closed_at"`
+	Fields        Fields     `json:"fields"` // custom fields (configs: fields.deal)
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 const dealColumns = `d.id, d.title, p.key, s.key, s.name, CASE s.semantic WHEN 'won' THEN 'won' WHEN 'lost' THEN 'lost' ELSE 'open' END,
 	d.contact_id, d.company_id, d.manager_id, d.lead_id, d.currency, d.amount::text, d.vat_amount::text, to_char(d.expected_close, 'YYYY-MM-DD'),
-	d.loss_reason, d.closed_at, d.created_at, d.updated_at`
+	d.loss_reason, d.closed_at, d.fields, d.created_at, d.updated_at`
 
 const dealFrom = ` FROM deals d JOIN pipelines p ON p.id = d.pipeline_id JOIN stages s ON s.id = d.stage_id`
 
 func scanDeal(row pgx.Row) (Deal, error) {
 	var d Deal
 	err := row.Scan(&d.ID, &d.Title, &d.Pipeline, &d.Stage, &d.StageName, &d.Status, &d.ContactID, &d.CompanyID, &d.ManagerID,
-		&d.LeadID, &d.Currency, &d.Amount, &d.VATAmount, &d.ExpectedClose, &d.LossReason, &d.ClosedAt, &d.CreatedAt, &d.UpdatedAt)
+		&d.LeadID, &d.Currency, &d.Amount, &d.VATAmount, &d.ExpectedClose, &d.LossReason, &d.ClosedAt, &d.Fields, &d.CreatedAt, &d.UpdatedAt)
 	return d, err
 }
 
@@ -66,6 +67,8 @@ type DealInput struct {
 	Currency      *string `json:"currency"`
 	Amount        *string `json:"amount"`
 	ExpectedClose *string `json:"expected_close"`
+	// Fields are merged into the deal's custom fields ("" removes one).
+	Fields Fields `json:"fields"`
 }
 
 func (in *DealInput) validate() error {
@@ -95,8 +98,13 @@ func (s *Store) CreateDeal(ctx context.Context, in DealInput, by Actor) (Deal, e
 	if in.Title == nil {
 		return Deal{}, Invalid("title", "is required")
 	}
+	f, err := s.FieldSet().Apply(FieldsDeal, nil, in.Fields, true)
+	if err != nil {
+		return Deal{}, err
+	}
+	in.Fields = f
 	var id int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		id, err = createDeal(ctx, tx, in, nil, by, s.now())
 		return err
@@ -129,10 +137,10 @@ func createDeal(ctx context.Context, tx pgx.Tx, in DealInput, leadID *int64, by 
 	}
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO deals (title, pipeline_id, stage_id, contact_id, company_id, manager_id, lead_id,
-			currency, amount, expected_close, closed_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::numeric, $10::date, $11, $12, $12) RETURNING id`,
+			currency, amount, expected_close, closed_at, created_at, updated_at, fields)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::numeric, $10::date, $11, $12, $12, $13) RETURNING id`,
 		strings.TrimSpace(*in.Title), p.ID, st.ID, in.ContactID, in.CompanyID, in.ManagerID, leadID,
-		currency, amount, nilIfEmpty(in.ExpectedClose), closed, now).Scan(&id)
+		currency, amount, nilIfEmpty(in.ExpectedClose), closed, now, nonNilFields(in.Fields)).Scan(&id)
 	if err != nil {
 		return 0, translate(err, "deal")
 	}
@@ -163,6 +171,7 @@ type DealFilter struct {
 	ManagerID *int64
 	ContactID *int64
 	CompanyID *int64
+	Fields    []FieldCond
 	Oldest    bool // oldest first instead of newest
 	Limit     int
 	Cursor    string
@@ -198,6 +207,9 @@ func (s *Store) Deals(ctx context.Context, f DealFilter) ([]Deal, string, error)
 	}
 	if f.CompanyID != nil {
 		q.add("d.company_id = ?", *f.CompanyID)
+	}
+	if err := s.FieldSet().filter(q, FieldsDeal, "d.fields", f.Fields); err != nil {
+		return nil, "", err
 	}
 	if f.Drill != nil {
 		if err := f.Drill.apply(ctx, q, s.pool, "deals"); err != nil {
@@ -237,17 +249,26 @@ func (s *Store) UpdateDeal(ctx context.Context, id int64, in DealInput) (Deal, e
 			return Deal{}, Invalid("amount", "a deal with lines takes its amount from them")
 		}
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE deals SET title = coalesce($2, title), contact_id = coalesce($3, contact_id),
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var cur Fields
+		if err := tx.QueryRow(ctx, `SELECT fields FROM deals WHERE id = $1 FOR UPDATE`, id).Scan(&cur); err != nil {
+			return translate(err, "deal")
+		}
+		fields, err := s.FieldSet().Apply(FieldsDeal, cur, in.Fields, false)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE deals SET title = coalesce($2, title), contact_id = coalesce($3, contact_id),
 			company_id = coalesce($4, company_id), manager_id = coalesce($5, manager_id), currency = coalesce($6, currency),
 			amount = coalesce($7::numeric, amount),
 			expected_close = CASE WHEN $8::text IS NULL THEN expected_close WHEN $8 = '' THEN NULL ELSE $8::date END,
-			updated_at = $9
-		WHERE id = $1`, id, in.Title, in.ContactID, in.CompanyID, in.ManagerID, in.Currency, in.Amount, in.ExpectedClose, s.now())
+			updated_at = $9, fields = $10
+		WHERE id = $1`, id, in.Title, in.ContactID, in.CompanyID, in.ManagerID, in.Currency, in.Amount, in.ExpectedClose, s.now(),
+			nonNilFields(fields))
+		return translate(err, "deal")
+	})
 	if err != nil {
-		return Deal{}, translate(err, "deal")
-	}
-	if tag.RowsAffected() == 0 {
-		return Deal{}, Errorf(ENOTFOUND, "deal not found")
+		return Deal{}, err
 	}
 	return s.Deal(ctx, id)
 }

@@ -143,12 +143,19 @@ func (d DocumentDraft) fingerprint() string {
 		Contact string
 		Company *buyer
 		Basis   string
-	}{Lines: d.Lines, Basis: d.Basis}
+		// Custom fields a template may print; none leaves the
+		// fingerprints made before them as they were.
+		DealFields    Fields `json:",omitempty"`
+		ContactFields Fields `json:",omitempty"`
+		CompanyFields Fields `json:",omitempty"`
+	}{Lines: d.Lines, Basis: d.Basis, DealFields: d.Deal.Fields}
 	if d.Contact != nil {
 		v.Contact = d.Contact.Name
+		v.ContactFields = d.Contact.Fields
 	}
 	if c := d.Company; c != nil {
 		v.Company = &buyer{c.Name, deref(c.INN), deref(c.KPP), deref(c.OGRN), c.Address, c.Director, c.DirectorPost, c.SignatoryBasis}
+		v.CompanyFields = c.Fields
 	}
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)

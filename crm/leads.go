@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,7 +19,8 @@ type LeadFilter struct {
 	Phone     string // E.164
 	Email     string // normalized
 	Queue     bool   // open leads nobody is assigned to
-	Oldest    bool   // oldest first instead of newest
+	Fields    []FieldCond
+	Oldest    bool // oldest first instead of newest
 	Limit     int
 	Cursor    string // the next_cursor of the previous page
 	// Drill, when set, narrows the list to the leads behind a report's figure.
@@ -62,6 +64,9 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, string, error)
 	}
 	if f.Queue {
 		q.raw("manager_id IS NULL AND status IN ('new', 'in_progress')")
+	}
+	if err := s.FieldSet().filter(q, FieldsLead, "l.fields", f.Fields); err != nil {
+		return nil, "", err
 	}
 	if f.Drill != nil {
 		if err := f.Drill.apply(ctx, q, s.pool, "leads"); err != nil {
@@ -262,28 +267,62 @@ func (s *Store) LandNow(ctx context.Context, l *Lander, in *Inbound) (Landing, e
 
 // LeadPatch changes what a manager may edit on a lead; nil fields stay.
 type LeadPatch struct {
-	Name    *string            `json:"name"`
-	Comment *string            `json:"comment"`
-	Fields  *map[string]string `json:"fields"` // merged into the lead's; "" removes a field
+	Name    *string `json:"name"`
+	Comment *string `json:"comment"`
+	// Fields are merged into the lead's ("" removes a field); with
+	// declarations (configs: fields.lead) only declared ones are taken.
+	Fields Fields `json:"fields"`
+	// Phones and Emails the lead learns (a manager's edit): added to the
+	// lead's, and the person is matched by them from now on. Normalized
+	// by the caller (dedupe).
+	Phones []string `json:"phones"`
+	Emails []string `json:"emails"`
 }
 
-// UpdateLead edits a lead. Errors: ENOTFOUND.
+// UpdateLead edits a lead. New phones and e-mails of an open lead become
+// its identities, so the person's next call or letter lands on it.
+// Errors: ENOTFOUND, EINVALID (fields.<key>), ECONFLICT (a phone or
+// e-mail given is another open lead's).
 func (s *Store) UpdateLead(ctx context.Context, id int64, p LeadPatch) (Lead, error) {
-	var fields map[string]string
-	if p.Fields != nil {
-		fields = *p.Fields
-	}
-	tag, err := s.pool.Exec(ctx, `UPDATE leads SET name = coalesce($2, name), comment = coalesce($3, comment),
-			fields = CASE WHEN $4::jsonb IS NULL THEN fields
-				ELSE jsonb_strip_nulls(fields || coalesce((SELECT jsonb_object_agg(k, CASE WHEN v = '' THEN NULL ELSE to_jsonb(v) END)
-					FROM jsonb_each_text($4::jsonb) AS e(k, v)), '{}')) END,
-			updated_at = $5
-		WHERE id = $1`, id, p.Name, p.Comment, fields, s.now())
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		l, err := scanLead(tx.QueryRow(ctx, `SELECT `+leadColumns+` FROM leads WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return translate(err, "lead")
+		}
+		fields, err := s.FieldSet().Apply(FieldsLead, l.Fields, p.Fields, false)
+		if err != nil {
+			return err
+		}
+		phones, emails := l.Phones, l.Emails
+		var learned []string
+		for _, ph := range p.Phones {
+			if !slices.ContainsFunc(phones, func(x string) bool { return dedupe.PhoneKey(x) == dedupe.PhoneKey(ph) }) {
+				phones = append(phones, ph)
+				learned = append(learned, ph)
+			}
+		}
+		var learnedMail []string
+		for _, e := range p.Emails {
+			if !slices.Contains(emails, e) {
+				emails = append(emails, e)
+				learnedMail = append(learnedMail, e)
+			}
+		}
+		if len(phones) > MaxListItems || len(emails) > MaxListItems {
+			return &Error{Code: ETOOLARGE, Field: "phones", Message: fmt.Sprintf("a lead has at most %d phones and %d e-mails", MaxListItems, MaxListItems)}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE leads SET name = coalesce($2, name), comment = coalesce($3, comment), fields = $4,
+				phones = $5, emails = $6, updated_at = $7
+			WHERE id = $1`, id, p.Name, p.Comment, nonNilFields(fields), nonNil(phones), nonNil(emails), s.now()); err != nil {
+			return translate(err, "lead")
+		}
+		if !l.Open() || len(learned)+len(learnedMail) == 0 {
+			return nil
+		}
+		return s.learnIdentities(ctx, tx, l, learned, learnedMail)
+	})
 	if err != nil {
-		return Lead{}, translate(err, "lead")
-	}
-	if tag.RowsAffected() == 0 {
-		return Lead{}, Errorf(ENOTFOUND, "lead not found")
+		return Lead{}, err
 	}
 	return s.Lead(ctx, id)
 }
@@ -292,4 +331,60 @@ func (s *Store) UpdateLead(ctx context.Context, id int64, p LeadPatch) (Lead, er
 func enqueueStatus(ctx context.Context, tx pgx.Tx, id int64, from, to string, manager *int64, now time.Time) error {
 	return Enqueue(ctx, tx, fmt.Sprintf("lead.status:%d:%s:%d", id, to, now.UnixNano()),
 		LeadStatusChanged{LeadID: id, From: from, To: to, ManagerID: manager})
+}
+
+// learnIdentities makes phones and e-mails a manager gave an open lead
+// its identities (and its contact's, when the contact has none of them
+// elsewhere), so the person's next touch lands on it. Errors: ECONFLICT
+// naming the other open lead that has one (merge the two leads).
+func (s *Store) learnIdentities(ctx context.Context, tx pgx.Tx, l Lead, phones, emails []string) error {
+	ids := (&Inbound{Phones: phones, Emails: emails}).Identities()
+	for _, ident := range ids {
+		var owner int64
+		err := tx.QueryRow(ctx, `INSERT INTO lead_identities (identity, lead_id) VALUES ($1, $2)
+			ON CONFLICT (identity) DO UPDATE SET identity = EXCLUDED.identity RETURNING lead_id`, ident, l.ID).Scan(&owner)
+		if err != nil {
+			return translate(err, "lead identity")
+		}
+		if owner != l.ID {
+			field := "phones"
+			if strings.HasPrefix(ident, "email:") {
+				field = "emails"
+			}
+			return &Error{Code: ECONFLICT, Field: field, Message: fmt.Sprintf("%s is open lead %d's; merge the two leads (POST /api/v1/leads/%d/merge)",
+				strings.SplitN(ident, ":", 2)[1], owner, l.ID)}
+		}
+	}
+	if l.ContactID == nil {
+		return nil
+	}
+	// The contact is the same person: it learns what nobody else has.
+	rows, err := tx.Query(ctx, `INSERT INTO contact_identities (identity, contact_id) SELECT unnest($1::text[]), $2
+		ON CONFLICT DO NOTHING RETURNING identity`, ids, *l.ContactID)
+	if err != nil {
+		return translate(err, "contact identities")
+	}
+	claimed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return translate(err, "contact identities")
+	}
+	var cp, ce []string
+	for _, p := range phones {
+		if slices.Contains(claimed, "tel:"+dedupe.PhoneKey(p)) {
+			cp = append(cp, p)
+		}
+	}
+	for _, e := range emails {
+		if slices.Contains(claimed, "email:"+e) {
+			ce = append(ce, e)
+		}
+	}
+	if len(cp)+len(ce) == 0 {
+		return nil
+	}
+	_, err = tx.Exec(ctx, `UPDATE contacts SET
+			phones = phones || ARRAY(SELECT x FROM unnest($2::text[]) x WHERE x <> ALL(contacts.phones)),
+			emails = emails || ARRAY(SELECT x FROM unnest($3::text[]) x WHERE x <> ALL(contacts.emails)), updated_at = $4
+		WHERE id = $1`, *l.ContactID, nonNil(cp), nonNil(ce), s.now())
+	return translate(err, "contact")
 }

@@ -28,7 +28,8 @@ type Store struct {
 	// Automation, when set, fires stage rules as deals move.
 	Automation *Automation
 
-	junk atomic.Pointer[[]Reason] // nil: DefaultJunkReasons
+	junk   atomic.Pointer[[]Reason] // nil: DefaultJunkReasons
+	fields atomic.Pointer[FieldSet] // nil: no custom fields declared
 }
 
 // Open connects to the database at url with at most maxConns connections.

@@ -85,6 +85,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		log.Info("migrated", "applied", applied)
 	}
 	store.SetJunkReasons(cfg.Leads.JunkReasons)
+	store.SetFields(cfg.FieldSet())
 	if err := store.ReconcilePipelines(ctx, cfg.Pipelines); err != nil {
 		a.close()
 		return nil, err
@@ -138,7 +139,9 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 
 	mux := http.NewServeMux()
 	limiter := &ingest.RateLimiter{Client: a.rdb, Prefix: cfg.Redis.Prefix, Now: time.Now}
-	forms.New(&cfg.Forms, a.inbox, norm, limiter, log, time.Now).Register(mux)
+	fh := forms.New(&cfg.Forms, a.inbox, norm, limiter, log, time.Now)
+	fh.Fields = store.FieldSet
+	fh.Register(mux)
 	intake := &telephony.Intake{Inbox: a.inbox, Norm: norm, Now: time.Now}
 	phones := providers(cfg.Telephony)
 	hooks := telephony.NewHandler(phones, intake, log)
@@ -171,6 +174,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 			a.close()
 			return nil, err
 		}
+		r.Fields = store.FieldSet
 		docs = r
 	}
 	store.Automation.Documents = docs
@@ -404,6 +408,7 @@ func (a *app) reload(path string) error {
 	}
 	a.api.SetVAT(cfg.VATRates)
 	a.store.SetJunkReasons(cfg.Leads.JunkReasons)
+	a.store.SetFields(cfg.FieldSet())
 	a.router.SetEngine(routing.NewEngine(cfg.Routing, cfg.FollowUp.SLA))
 	a.warnUnknownMembers(context.Background(), cfg.Routing)
 	return nil
@@ -492,7 +497,7 @@ func serve(ctx context.Context, cfg configs.Config, path string, log *slog.Logge
 				if err := a.reload(path); err != nil {
 					log.Error("reload refused; the running rules stay", "config", path, "err", err)
 				} else {
-					log.Info("routing rules reloaded, with the pipelines, VAT rates and junk reasons", "config", path)
+					log.Info("routing rules reloaded, with the pipelines, VAT rates, junk reasons and custom fields", "config", path)
 				}
 			}
 		}

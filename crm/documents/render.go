@@ -19,6 +19,12 @@ type Renderer struct {
 	cfg   Config
 	loc   *time.Location
 	rates crm.VATRates
+
+	// Fields, when set, is the custom fields in force: templates see the
+	// deal's, the contact's and the company's as people read them
+	// ({{.Fields.Deal.delivery_date}} is 06.12.2026), and the raw values
+	// as {{.Deal.Fields.delivery_date}}.
+	Fields func() *crm.FieldSet
 }
 
 var _ crm.DocumentMaker = (*Renderer)(nil)
@@ -73,6 +79,15 @@ type Data struct {
 	// the same number replaced this one (its version and date).
 	Draft      bool
 	Superseded *crm.Supersession
+	// Fields are the custom fields as people read them, by key: a date
+	// 06.12.2026, money «1 275 833,33 ₽», Да/Нет, an enum's label; a
+	// declared field the record lacks is "" (a template may test it).
+	Fields DocFields
+}
+
+// DocFields are the custom fields of a document's records, displayed.
+type DocFields struct {
+	Deal, Contact, Company map[string]string
 }
 
 // Party is a side of a contract.
@@ -173,6 +188,20 @@ func (r *Renderer) data(d crm.DocumentDraft) (Data, error) {
 	}
 	data.SellerParty = r.sellerParty()
 	data.BuyerParty = buyerParty(d)
+	fs := &crm.FieldSet{}
+	if r.Fields != nil {
+		fs = r.Fields()
+	}
+	data.Fields.Deal = fs.DisplayMap(crm.FieldsDeal, d.Deal.Fields)
+	var contact, company crm.Fields
+	if d.Contact != nil {
+		contact = d.Contact.Fields
+	}
+	if d.Company != nil {
+		company = d.Company.Fields
+	}
+	data.Fields.Contact = fs.DisplayMap(crm.FieldsContact, contact)
+	data.Fields.Company = fs.DisplayMap(crm.FieldsCompany, company)
 	t, lines, err := r.totals(d.Lines)
 	if err != nil {
 		return data, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type Lister interface {
 	Company(ctx context.Context, id int64) (crm.Company, error)
 	Managers(ctx context.Context) ([]crm.Manager, error)
 	Pipelines(ctx context.Context) ([]crm.Pipeline, error)
+	FieldSet() *crm.FieldSet
 }
 
 var _ Lister = (*crm.Store)(nil)
@@ -39,7 +41,7 @@ type Filter struct {
 }
 
 // Headers are the columns of each kind's export, named so that an import
-// of the file takes them back.
+// of the file takes them back; the kind's custom fields follow, by label.
 var Headers = map[Kind][]string{
 	Leads:     {"ID", "Статус", "Канал", "Источник", "Имя", "Телефон", "E-mail", "Комментарий", "Ответственный", "Создан (UTC)"},
 	Contacts:  {"ID", "ФИО", "Телефон", "E-mail", "Должность", "Компания", "ИНН", "Ответственный", "Создан (UTC)"},
@@ -63,6 +65,12 @@ func Export(ctx context.Context, w io.Writer, format string, kind Kind, l Lister
 	if !ok {
 		return crm.Invalid("kind", "must be leads, contacts, companies or deals, not %q", kind)
 	}
+	fs := l.FieldSet()
+	defs := fs.Decls.Of(fieldKind[kind])
+	header = slices.Clone(header)
+	for _, d := range defs {
+		header = append(header, d.Label)
+	}
 	var s sheet
 	switch format {
 	case "csv":
@@ -76,7 +84,7 @@ func Export(ctx context.Context, w io.Writer, format string, kind Kind, l Lister
 	default:
 		return crm.Invalid("format", "must be csv or xlsx, not %q", format)
 	}
-	e := &exporter{l: l, companies: map[int64]*crm.Company{}, contacts: map[int64]*crm.Contact{}}
+	e := &exporter{l: l, defs: defs, companies: map[int64]*crm.Company{}, contacts: map[int64]*crm.Contact{}}
 	first := true
 	err := e.each(ctx, kind, f, func(cells []any) error {
 		if first {
@@ -235,6 +243,7 @@ type amount string
 // once each.
 type exporter struct {
 	l         Lister
+	defs      []crm.FieldDef // the kind's custom fields, the last columns
 	managers  map[int64]string
 	pipelines map[string]string
 	companies map[int64]*crm.Company
@@ -254,8 +263,8 @@ func (e *exporter) each(ctx context.Context, kind Kind, f Filter, row func([]any
 	case Leads:
 		q := f.Leads
 		return pages(ctx, &q.Cursor, &q.Limit, func() ([]crm.Lead, string, error) { return e.l.Leads(ctx, q) }, func(l crm.Lead) error {
-			return row([]any{l.ID, l.Status, l.Channel, l.Source, l.Name, strings.Join(l.Phones, ", "), strings.Join(l.Emails, ", "),
-				l.Comment, e.manager(l.ManagerID), stamp(l.CreatedAt)})
+			return row(e.custom([]any{l.ID, l.Status, l.Channel, l.Source, l.Name, strings.Join(l.Phones, ", "), strings.Join(l.Emails, ", "),
+				l.Comment, e.manager(l.ManagerID), stamp(l.CreatedAt)}, l.Fields))
 		})
 	case Contacts:
 		q := f.Contacts
@@ -264,14 +273,14 @@ func (e *exporter) each(ctx context.Context, kind Kind, f Filter, row func([]any
 			if err != nil {
 				return err
 			}
-			return row([]any{c.ID, c.Name, strings.Join(c.Phones, ", "), strings.Join(c.Emails, ", "), c.Position,
-				co.Name, deref(co.INN), e.manager(c.ManagerID), stamp(c.CreatedAt)})
+			return row(e.custom([]any{c.ID, c.Name, strings.Join(c.Phones, ", "), strings.Join(c.Emails, ", "), c.Position,
+				co.Name, deref(co.INN), e.manager(c.ManagerID), stamp(c.CreatedAt)}, c.Fields))
 		})
 	case Companies:
 		q := f.Companies
 		return pages(ctx, &q.Cursor, &q.Limit, func() ([]crm.Company, string, error) { return e.l.Companies(ctx, q) }, func(c crm.Company) error {
-			return row([]any{c.ID, c.Name, deref(c.INN), deref(c.KPP), deref(c.OGRN), c.Address, strings.Join(c.Phones, ", "),
-				strings.Join(c.Emails, ", "), e.manager(c.ManagerID), stamp(c.CreatedAt)})
+			return row(e.custom([]any{c.ID, c.Name, deref(c.INN), deref(c.KPP), deref(c.OGRN), c.Address, strings.Join(c.Phones, ", "),
+				strings.Join(c.Emails, ", "), e.manager(c.ManagerID), stamp(c.CreatedAt)}, c.Fields))
 		})
 	case Deals:
 		ps, err := e.l.Pipelines(ctx)
@@ -292,11 +301,30 @@ func (e *exporter) each(ctx context.Context, kind Kind, f Filter, row func([]any
 			if err != nil {
 				return err
 			}
-			return row([]any{d.ID, d.Title, amount(d.Amount), d.Currency, e.pipelines[d.Pipeline], d.StageName, statusNames[d.Status],
-				c.Name, strings.Join(c.Phones, ", "), strings.Join(c.Emails, ", "), co.Name, deref(co.INN), e.manager(d.ManagerID), stamp(d.CreatedAt)})
+			return row(e.custom([]any{d.ID, d.Title, amount(d.Amount), d.Currency, e.pipelines[d.Pipeline], d.StageName, statusNames[d.Status],
+				c.Name, strings.Join(c.Phones, ", "), strings.Join(c.Emails, ", "), co.Name, deref(co.INN), e.manager(d.ManagerID), stamp(d.CreatedAt)}, d.Fields))
 		})
 	}
 	return nil
+}
+
+// fieldKind is the custom fields' kind of an export's.
+var fieldKind = map[Kind]string{Leads: crm.FieldsLead, Contacts: crm.FieldsContact, Companies: crm.FieldsCompany, Deals: crm.FieldsDeal}
+
+// custom appends a record's custom fields, as people read them (a date
+// 06.12.2026, Да/Нет, an enum's label) and as the import takes them back;
+// money and numbers are numbers.
+func (e *exporter) custom(cells []any, f crm.Fields) []any {
+	for _, d := range e.defs {
+		v := f[d.Key]
+		switch {
+		case v != "" && (d.Type == crm.FieldMoney || d.Type == crm.FieldNumber):
+			cells = append(cells, amount(v))
+		default:
+			cells = append(cells, d.Display(v))
+		}
+	}
+	return cells
 }
 
 var statusNames = map[string]string{crm.DealOpen: "в работе", crm.DealWon: "успешно", crm.DealLost: "проиграна"}

@@ -100,8 +100,10 @@ func (im *Importer) run(ctx context.Context, t *Table, o Options, write bool) (R
 	if len(t.Rows) == 0 {
 		return Report{}, crm.Invalid("file", "the file has no rows")
 	}
-	h := headerRow(o.Kind, t.Rows, o.Mapping)
-	cols, err := columns(o.Kind, t.Rows[h].Cells, o.Mapping)
+	fs := im.Store.FieldSet()
+	m := mapper{kind: o.Kind, defs: fs.Decls.Of(fieldKind[o.Kind])}
+	h := m.headerRow(t.Rows, o.Mapping)
+	cols, err := m.columns(t.Rows[h].Cells, o.Mapping)
 	if err != nil {
 		return Report{}, err
 	}
@@ -110,6 +112,7 @@ func (im *Importer) run(ctx context.Context, t *Table, o Options, write bool) (R
 	if err != nil {
 		return Report{}, err
 	}
+	r.fs, r.defs = fs, m.defs
 	items := r.parseAll(t.Rows[h+1:], cols)
 	size := im.BatchSize
 	if size <= 0 {

@@ -114,11 +114,47 @@ func synonyms(m map[string][]string) map[string]string {
 	return out
 }
 
+// fieldsPrefix names a custom field among a column's fields:
+// "fields.budget".
+const fieldsPrefix = "fields."
+
+// mapper maps headers to fields for a kind and its custom fields.
+type mapper struct {
+	kind Kind
+	defs []crm.FieldDef
+}
+
 // guessField is the field a header names for kind, or "".
-func guessField(kind Kind, header string) string {
+func guessField(kind Kind, header string) string { return mapper{kind: kind}.guess(header) }
+
+// custom is the custom field a header or a mapping names by its key or
+// label ("fields.budget"), or "".
+func (m mapper) custom(header string) string {
 	k := headerKey(header)
 	if k == "" {
 		return ""
+	}
+	for _, d := range m.defs {
+		if k == headerKey(d.Label) || k == headerKey(d.Key) || strings.TrimSpace(header) == fieldsPrefix+d.Key {
+			return fieldsPrefix + d.Key
+		}
+	}
+	return ""
+}
+
+// guess is the field a header names: a custom field's label or key
+// first, then a field's own name, then what the header contains or
+// starts with.
+func (m mapper) guess(header string) string {
+	kind := m.kind
+	k := headerKey(header)
+	if k == "" {
+		return ""
+	}
+	// A custom field's own label wins: a company that declares «Бюджет»
+	// means its own field, not the deal's amount.
+	if f := m.custom(header); f != "" {
+		return f
 	}
 	if f, ok := synonymsByKey[kind][k]; ok {
 		return f
@@ -143,42 +179,51 @@ func guessField(kind Kind, header string) string {
 	return ""
 }
 
-// fieldOf resolves a caller's mapping value: a field name, a header the
-// guess knows ("Телефон"), or "" and "-" to ignore the column.
-func fieldOf(kind Kind, v string) (string, bool) {
+// fieldOf resolves a caller's mapping value: a field name, a custom
+// field's key, label or "fields.<key>", a header the guess knows
+// ("Телефон"), or "" and "-" to ignore the column.
+func (m mapper) fieldOf(v string) (string, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" || v == "-" {
 		return "", true
 	}
-	if slices.Contains(Fields[kind], v) {
+	if slices.Contains(Fields[m.kind], v) {
 		return v, true
 	}
-	if f := guessField(kind, v); f != "" {
+	if f := m.custom(v); f != "" {
+		return f, true
+	}
+	if f := m.guess(v); f != "" {
 		return f, true
 	}
 	return "", false
 }
 
-// columns maps a header row; every key of m must name a column of it.
+// columns maps a header row; every key of mp must name a column of it.
 // Errors: EINVALID naming the mapping entry at fault, or when no column
 // says who a row is.
-func columns(kind Kind, header []string, m Mapping) ([]Column, error) {
+func (m mapper) columns(header []string, mp Mapping) ([]Column, error) {
+	kind := m.kind
 	cols := make([]Column, len(header))
 	used := map[string]bool{}
 	for i, h := range header {
 		cols[i] = Column{Header: h}
-		if f, ok := override(kind, h, m); ok {
+		if f, ok := m.override(h, mp); ok {
 			cols[i].Field = f
 			continue
 		}
-		cols[i].Field, cols[i].Guess = guessField(kind, h), true
+		cols[i].Field, cols[i].Guess = m.guess(h), true
 		if cols[i].Field == "" {
 			cols[i].Guess = false
 		}
 	}
-	for k, v := range m {
-		if _, ok := fieldOf(kind, v); !ok {
-			return nil, crm.Invalid("mapping", "%q: %q is not a field of %s; the fields are %s", k, v, kind, strings.Join(Fields[kind], ", "))
+	for k, v := range mp {
+		if _, ok := m.fieldOf(v); !ok {
+			names := slices.Clone(Fields[kind])
+			for _, d := range m.defs {
+				names = append(names, fieldsPrefix+d.Key)
+			}
+			return nil, crm.Invalid("mapping", "%q: %q is not a field of %s; the fields are %s", k, v, kind, strings.Join(names, ", "))
 		}
 		found := false
 		for _, h := range header {
@@ -202,10 +247,10 @@ func columns(kind Kind, header []string, m Mapping) ([]Column, error) {
 	return cols, nil
 }
 
-func override(kind Kind, header string, m Mapping) (string, bool) {
-	for k, v := range m {
+func (m mapper) override(header string, mp Mapping) (string, bool) {
+	for k, v := range mp {
 		if matchesHeader(k, header) {
-			f, ok := fieldOf(kind, v)
+			f, ok := m.fieldOf(v)
 			return f, ok
 		}
 	}
@@ -220,12 +265,12 @@ func matchesHeader(key, header string) bool {
 // headerRow picks the header among the first rows: the one most of whose
 // cells name a field (a title line above the table is skipped), the first
 // row when none does.
-func headerRow(kind Kind, rows []Row, m Mapping) int {
+func (m mapper) headerRow(rows []Row, mp Mapping) int {
 	best, bestScore := 0, 0
 	for i := 0; i < len(rows) && i < 10; i++ {
 		score := 0
 		for _, c := range rows[i].Cells {
-			if f, ok := override(kind, c, m); (ok && f != "") || guessField(kind, c) != "" {
+			if f, ok := m.override(c, mp); (ok && f != "") || m.guess(c) != "" {
 				score++
 			}
 		}

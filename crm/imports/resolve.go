@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/leadd/leadd/crm"
 )
 
 // person is a contact as the import knows it: one of the store's (id set,
@@ -19,6 +21,7 @@ type person struct {
 	company        *company
 	managerID      *int64
 	phones, emails []string
+	fields         crm.Fields
 }
 
 // company is a company as the import knows it.
@@ -30,6 +33,7 @@ type company struct {
 	name, inn, kpp, ogrn, address string
 	managerID                     *int64
 	phones, emails                []string
+	fields                        crm.Fields
 }
 
 type deal struct {
@@ -208,12 +212,20 @@ func (r *run) resolveRows(items []*item, b *batch) {
 				it.res.Status, it.res.Reason = StatusConflicting, reason
 				continue
 			}
+			if reason := r.missing(it.person.fields); reason != "" && !r.knownPerson(*it.person, it.company) {
+				it.res.Status, it.res.Reason = StatusRejected, reason
+				continue
+			}
 			if it.company != nil {
 				it.c, _, _ = r.companyFor(it, b, *it.company, "company")
 			}
 			it.p, it.res.Status, it.res.By = r.personFor(it, b, *it.person, it.c, "")
 			it.res.MatchedRow = matchedRow(it.res.Status, r.seen(&it.p.first, "contact", it.p.id, it.n), it.n)
 		case Companies:
+			if reason := r.missing(it.company.fields); reason != "" && !r.knownCompany(*it.company) {
+				it.res.Status, it.res.Reason = StatusRejected, reason
+				continue
+			}
 			it.c, it.res.Status, it.res.By = r.companyFor(it, b, *it.company, "")
 			if it.c == nil {
 				it.res.Status, it.res.Reason = StatusRejected, fmt.Sprintf("no company has INN %s, and a new one needs a name", it.company.inn)
@@ -269,7 +281,8 @@ func (r *run) personFor(it *item, b *batch, in personIn, co *company, what strin
 			return p, StatusMatched, "name"
 		}
 	}
-	p := &person{row: it.n, first: it.n, loaded: true, name: in.name, position: in.position, company: co, managerID: in.managerID}
+	p := &person{row: it.n, first: it.n, loaded: true, name: in.name, position: in.position, company: co, managerID: in.managerID,
+		fields: in.fields}
 	for _, id := range ids {
 		r.claim(b, p, id)
 	}
@@ -313,6 +326,7 @@ func (r *run) fillPerson(it *item, b *batch, p *person, in personIn, co *company
 	if p.managerID == nil && in.managerID != nil {
 		p.managerID, gains = in.managerID, append(gains, "manager")
 	}
+	gains = append(gains, r.gainFields(&p.fields, in.fields)...)
 	for _, id := range ids {
 		if r.owner[id] == nil {
 			r.claim(b, p, id)
@@ -355,7 +369,7 @@ func (r *run) companyFor(it *item, b *batch, in companyIn, what string) (*compan
 		}
 	}
 	c := &company{row: it.n, first: it.n, loaded: true, name: in.name, inn: in.inn, kpp: in.kpp, ogrn: in.ogrn, address: in.address,
-		managerID: in.managerID, phones: in.phones, emails: in.emails}
+		managerID: in.managerID, phones: in.phones, emails: in.emails, fields: in.fields}
 	r.addCompany(c)
 	b.newCompanies = append(b.newCompanies, c)
 	if what != "" {
@@ -382,6 +396,7 @@ func (r *run) fillCompany(it *item, b *batch, c *company, in companyIn, what str
 	if c.managerID == nil && in.managerID != nil {
 		c.managerID, gains = in.managerID, append(gains, "manager")
 	}
+	gains = append(gains, r.gainFields(&c.fields, in.fields)...)
 	for _, p := range in.phones {
 		if !slices.Contains(c.phones, p) {
 			c.phones, gains = append(c.phones, p), append(gains, "phone "+p)
@@ -403,6 +418,10 @@ func (r *run) fillCompany(it *item, b *batch, c *company, in companyIn, what str
 func (r *run) dealRow(it *item, b *batch) {
 	if reason := r.conflict(it.person); reason != "" {
 		it.res.Status, it.res.Reason = StatusConflicting, "contact: "+reason
+		return
+	}
+	if reason := r.missing(it.deal.fields); reason != "" {
+		it.res.Status, it.res.Reason = StatusRejected, reason
 		return
 	}
 	if it.company != nil {
@@ -444,4 +463,59 @@ func (r *run) finish(items []*item) {
 			it.res.ID = &id
 		}
 	}
+}
+
+// gainFields gives a matched record the custom fields it lacks and names
+// them by label; what it has stays.
+func (r *run) gainFields(have *crm.Fields, in crm.Fields) []string {
+	var gains []string
+	for _, d := range r.defs {
+		v := in[d.Key]
+		if v == "" || (*have)[d.Key] != "" {
+			continue
+		}
+		if *have == nil {
+			*have = crm.Fields{}
+		}
+		(*have)[d.Key] = v
+		gains = append(gains, d.Label)
+	}
+	return gains
+}
+
+// knownPerson says whether a row's person is one the run knows, as
+// personFor would find them: a new one must carry the required fields.
+func (r *run) knownPerson(in personIn, co *companyIn) bool {
+	ids := in.identities()
+	for _, id := range ids {
+		if r.owner[id] != nil {
+			return true
+		}
+	}
+	if len(ids) > 0 {
+		return false
+	}
+	var c *company
+	if co != nil {
+		if co.inn != "" {
+			c = r.coINN[co.inn]
+		}
+		if l := r.coName[lower(co.name)]; c == nil && len(l) > 0 {
+			c = l[0]
+		}
+	}
+	return r.byName[nameKey{lower(in.name), c}] != nil
+}
+
+// knownCompany says whether companyFor would find the row's company.
+func (r *run) knownCompany(in companyIn) bool {
+	if in.inn != "" && r.coINN[in.inn] != nil {
+		return true
+	}
+	for _, c := range r.coName[lower(in.name)] {
+		if in.inn == "" || c.inn == "" {
+			return true
+		}
+	}
+	return false
 }

@@ -30,6 +30,7 @@ type personIn struct {
 	name, position string
 	phones, emails []string
 	managerID      *int64
+	fields         crm.Fields // the contact's custom fields (a contacts import)
 }
 
 func (in *personIn) identities() []string {
@@ -40,6 +41,7 @@ type companyIn struct {
 	name, inn, kpp, ogrn, address string
 	phones, emails                []string
 	managerID                     *int64
+	fields                        crm.Fields // a companies import's
 }
 
 type dealIn struct {
@@ -47,6 +49,7 @@ type dealIn struct {
 	pipeline                *crm.Pipeline
 	stage                   crm.Stage
 	managerID               *int64
+	fields                  crm.Fields
 }
 
 // run is one import: what it knows of the store, and how it is going.
@@ -59,6 +62,8 @@ type run struct {
 	pipelines []crm.Pipeline
 	created   map[string]int // "contact 12" → the row that made it, kept across retries
 	first     map[string]int // "contact 12" → the first row that came to it
+	fs        *crm.FieldSet
+	defs      []crm.FieldDef // the kind's custom fields
 	*cache
 }
 
@@ -112,6 +117,8 @@ func (r *run) parse(n int, v values) *item {
 		it.person = r.parsePerson(it, dedupe.Name(strings.Join([]string{v["last_name"], v["name"], v["middle_name"]}, " ")), v)
 		if it.person == nil {
 			it.reject = "no name, phone or e-mail"
+		} else {
+			it.person.fields = r.custom(it, v)
 		}
 		it.company = r.parseCompany(it, v["company"], v)
 	case Companies:
@@ -122,6 +129,7 @@ func (r *run) parse(n int, v values) *item {
 		if c != nil {
 			c.kpp, c.ogrn, c.address = r.registration(it, v["kpp"], "KPP", 9), r.registration(it, v["ogrn"], "OGRN", 13, 15), dedupe.Name(v["address"])
 			c.phones, c.emails = r.reach(it, v)
+			c.fields = r.custom(it, v)
 		}
 		it.company = c
 	case Deals:
@@ -129,6 +137,9 @@ func (r *run) parse(n int, v values) *item {
 		it.company = r.parseCompany(it, v["company"], v)
 		if it.reject == "" {
 			it.deal = r.parseDeal(it, v)
+		}
+		if it.deal != nil {
+			it.deal.fields = r.custom(it, v)
 		}
 	}
 	return it
@@ -292,4 +303,36 @@ func stageOf(p *crm.Pipeline, name string) (crm.Stage, error) {
 		names = append(names, s.Name)
 	}
 	return crm.Stage{}, fmt.Errorf("pipeline %q has no stage %q; its stages are %s", p.Name, name, strings.Join(names, ", "))
+}
+
+// custom reads the row's custom fields, each checked by its type as the
+// API checks it; a value its type refuses rejects the row, naming the
+// column's field.
+func (r *run) custom(it *item, v values) crm.Fields {
+	out := crm.Fields{}
+	for _, d := range r.defs {
+		raw := v[fieldsPrefix+d.Key]
+		if strings.TrimSpace(raw) == "" {
+			continue
+		}
+		nv, err := r.fs.Normalize(d, raw)
+		if err != nil {
+			if it.reject == "" {
+				it.reject = fmt.Sprintf("%s (fields.%s): %s", d.Label, d.Key, crm.AsError(err).Message)
+			}
+			return nil
+		}
+		out[d.Key] = nv
+	}
+	return out
+}
+
+// missing says which required custom field a new record lacks, or "".
+func (r *run) missing(f crm.Fields) string {
+	for _, d := range r.defs {
+		if d.Required && f[d.Key] == "" {
+			return fmt.Sprintf("%s (fields.%s) is required for a new record and the row has none", d.Label, d.Key)
+		}
+	}
+	return ""
 }

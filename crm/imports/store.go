@@ -2,6 +2,7 @@ package imports
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -63,7 +64,8 @@ func (r *run) resolve(ctx context.Context, q crm.Querier, items []*item, b *batc
 	return nil
 }
 
-const companyLookupColumns = `c.id, c.name, coalesce(c.inn, ''), coalesce(c.kpp, ''), coalesce(c.ogrn, ''), c.address, c.manager_id, c.phones, c.emails`
+const companyLookupColumns = `c.id, c.name, coalesce(c.inn, ''), coalesce(c.kpp, ''), coalesce(c.ogrn, ''), c.address, c.manager_id, c.phones, c.emails,
+	c.fields`
 
 func (r *run) lookupCompanies(ctx context.Context, q crm.Querier, inns, names []string) error {
 	if len(inns)+len(names) == 0 {
@@ -83,7 +85,7 @@ func (r *run) lookupCompanies(ctx context.Context, q crm.Querier, inns, names []
 	for rows.Next() {
 		var via string
 		var c company
-		if err := rows.Scan(&via, &c.id, &c.name, &c.inn, &c.kpp, &c.ogrn, &c.address, &c.managerID, &c.phones, &c.emails); err != nil {
+		if err := rows.Scan(&via, &c.id, &c.name, &c.inn, &c.kpp, &c.ogrn, &c.address, &c.managerID, &c.phones, &c.emails, &c.fields); err != nil {
 			return fmt.Errorf("look up companies: %w", err)
 		}
 		have := r.companyByID(&c.id)
@@ -102,7 +104,7 @@ func (r *run) lookupCompanies(ctx context.Context, q crm.Querier, inns, names []
 	return nil
 }
 
-const personLookupColumns = `c.id, c.name, c.position, c.company_id, c.manager_id, c.phones, c.emails`
+const personLookupColumns = `c.id, c.name, c.position, c.company_id, c.manager_id, c.phones, c.emails, c.fields`
 
 func (r *run) lookupPeople(ctx context.Context, q crm.Querier, idents, names []string) error {
 	if len(idents) > 0 {
@@ -146,7 +148,7 @@ func (r *run) scanPeople(rows pgx.Rows, found func(string, *person)) error {
 		var key string
 		var p person
 		var companyID *int64
-		if err := rows.Scan(&key, &p.id, &p.name, &p.position, &companyID, &p.managerID, &p.phones, &p.emails); err != nil {
+		if err := rows.Scan(&key, &p.id, &p.name, &p.position, &companyID, &p.managerID, &p.phones, &p.emails, &p.fields); err != nil {
 			return fmt.Errorf("look up contacts: %w", err)
 		}
 		have := r.personByID(p.id)
@@ -244,10 +246,11 @@ func (r *run) insertCompanies(ctx context.Context, tx pgx.Tx, b *batch) error {
 	if err != nil {
 		return err
 	}
-	var names, addresses, phones, emails []string
+	var names, addresses, phones, emails, fields []string
 	var inns, kpps, ogrns []*string
 	var managers []*int64
 	for i, c := range b.newCompanies {
+		fields = append(fields, fieldsJSON(c.fields))
 		c.id = ids[i]
 		r.companies[c.id] = c
 		r.created[fmt.Sprint("company ", c.id)] = c.row
@@ -261,12 +264,14 @@ func (r *run) insertCompanies(ctx context.Context, tx pgx.Tx, b *batch) error {
 	for i, n := range names {
 		keys[i] = dedupe.CompanyKey(n)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO companies (id, name, inn, kpp, ogrn, address, manager_id, phones, emails, name_key, created_at, updated_at)
+	_, err = tx.Exec(ctx, `INSERT INTO companies (id, name, inn, kpp, ogrn, address, manager_id, phones, emails, name_key, created_at, updated_at,
+			fields)
 		SELECT u.id, u.name, u.inn, u.kpp, u.ogrn, u.address, u.manager_id, string_to_array(u.phones, ' '), string_to_array(u.emails, ' '),
-			u.name_key, $10, $10
-		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $11::text[])
-			AS u(id, name, inn, kpp, ogrn, address, manager_id, phones, emails, name_key)`,
-		ids, names, inns, kpps, ogrns, addresses, managers, phones, emails, r.now, keys)
+			u.name_key, $10, $10, u.fields::jsonb
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $11::text[],
+			$12::text[])
+			AS u(id, name, inn, kpp, ogrn, address, manager_id, phones, emails, name_key, fields)`,
+		ids, names, inns, kpps, ogrns, addresses, managers, phones, emails, r.now, keys, fields)
 	if err != nil {
 		return fmt.Errorf("insert companies: %w", err)
 	}
@@ -280,10 +285,11 @@ func (r *run) updateCompanies(ctx context.Context, tx pgx.Tx, b *batch) error {
 		return nil
 	}
 	var ids []int64
-	var addresses, phones, emails []string
+	var addresses, phones, emails, fields []string
 	var inns, kpps, ogrns []*string
 	var managers []*int64
 	for _, c := range b.fillCompany {
+		fields = append(fields, fieldsJSON(c.fields))
 		ids, addresses = append(ids, c.id), append(addresses, c.address)
 		inns, kpps, ogrns = append(inns, nullable(c.inn)), append(kpps, nullable(c.kpp)), append(ogrns, nullable(c.ogrn))
 		managers = append(managers, c.managerID)
@@ -293,10 +299,10 @@ func (r *run) updateCompanies(ctx context.Context, tx pgx.Tx, b *batch) error {
 			address = CASE WHEN c.address = '' THEN u.address ELSE c.address END, manager_id = coalesce(c.manager_id, u.manager_id),
 			phones = c.phones || ARRAY(SELECT x FROM unnest(string_to_array(u.phones, ' ')) WITH ORDINALITY a(x, i) WHERE x <> ALL(c.phones) ORDER BY i),
 			emails = c.emails || ARRAY(SELECT x FROM unnest(string_to_array(u.emails, ' ')) WITH ORDINALITY a(x, i) WHERE x <> ALL(c.emails) ORDER BY i),
-			updated_at = $9
-		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])
-			AS u(id, inn, kpp, ogrn, address, manager_id, phones, emails)
-		WHERE c.id = u.id`, ids, inns, kpps, ogrns, addresses, managers, phones, emails, r.now)
+			fields = u.fields::jsonb || c.fields, updated_at = $9
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $10::text[])
+			AS u(id, inn, kpp, ogrn, address, manager_id, phones, emails, fields)
+		WHERE c.id = u.id`, ids, inns, kpps, ogrns, addresses, managers, phones, emails, r.now, fields)
 	if err != nil {
 		return fmt.Errorf("update companies: %w", err)
 	}
@@ -311,9 +317,10 @@ func (r *run) insertPeople(ctx context.Context, tx pgx.Tx, b *batch) error {
 	if err != nil {
 		return err
 	}
-	var names, positions, phones, emails []string
+	var names, positions, phones, emails, fields []string
 	var companies, managers []*int64
 	for i, p := range b.newPeople {
+		fields = append(fields, fieldsJSON(p.fields))
 		p.id = ids[i]
 		r.people[p.id] = p
 		r.created[fmt.Sprint("contact ", p.id)] = p.row
@@ -322,11 +329,12 @@ func (r *run) insertPeople(ctx context.Context, tx pgx.Tx, b *batch) error {
 		companies, managers = append(companies, p.company.idPtr()), append(managers, p.managerID)
 		phones, emails = append(phones, strings.Join(p.phones, " ")), append(emails, strings.Join(p.emails, " "))
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO contacts (id, name, position, company_id, manager_id, phones, emails, created_at, updated_at)
-		SELECT u.id, u.name, u.position, u.company_id, u.manager_id, string_to_array(u.phones, ' '), string_to_array(u.emails, ' '), $8, $8
-		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
-			AS u(id, name, position, company_id, manager_id, phones, emails)`,
-		ids, names, positions, companies, managers, phones, emails, r.now)
+	_, err = tx.Exec(ctx, `INSERT INTO contacts (id, name, position, company_id, manager_id, phones, emails, created_at, updated_at, fields)
+		SELECT u.id, u.name, u.position, u.company_id, u.manager_id, string_to_array(u.phones, ' '), string_to_array(u.emails, ' '), $8, $8,
+			u.fields::jsonb
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $9::text[])
+			AS u(id, name, position, company_id, manager_id, phones, emails, fields)`,
+		ids, names, positions, companies, managers, phones, emails, r.now, fields)
 	if err != nil {
 		return fmt.Errorf("insert contacts: %w", err)
 	}
@@ -340,9 +348,10 @@ func (r *run) updatePeople(ctx context.Context, tx pgx.Tx, b *batch) error {
 		return nil
 	}
 	var ids []int64
-	var names, positions, phones, emails []string
+	var names, positions, phones, emails, fields []string
 	var companies, managers []*int64
 	for _, p := range b.fillPerson {
+		fields = append(fields, fieldsJSON(p.fields))
 		ids, names, positions = append(ids, p.id), append(names, p.name), append(positions, p.position)
 		companies, managers = append(companies, p.company.idPtr()), append(managers, p.managerID)
 		phones, emails = append(phones, strings.Join(p.phones, " ")), append(emails, strings.Join(p.emails, " "))
@@ -352,10 +361,10 @@ func (r *run) updatePeople(ctx context.Context, tx pgx.Tx, b *batch) error {
 			company_id = coalesce(c.company_id, u.company_id), manager_id = coalesce(c.manager_id, u.manager_id),
 			phones = c.phones || ARRAY(SELECT x FROM unnest(string_to_array(u.phones, ' ')) WITH ORDINALITY a(x, i) WHERE x <> ALL(c.phones) ORDER BY i),
 			emails = c.emails || ARRAY(SELECT x FROM unnest(string_to_array(u.emails, ' ')) WITH ORDINALITY a(x, i) WHERE x <> ALL(c.emails) ORDER BY i),
-			updated_at = $8
-		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
-			AS u(id, name, position, company_id, manager_id, phones, emails)
-		WHERE c.id = u.id`, ids, names, positions, companies, managers, phones, emails, r.now)
+			fields = u.fields::jsonb || c.fields, updated_at = $8
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $9::text[])
+			AS u(id, name, position, company_id, manager_id, phones, emails, fields)
+		WHERE c.id = u.id`, ids, names, positions, companies, managers, phones, emails, r.now, fields)
 	if err != nil {
 		return fmt.Errorf("update contacts: %w", err)
 	}
@@ -394,11 +403,12 @@ func (r *run) insertDeals(ctx context.Context, tx pgx.Tx, b *batch) error {
 	if err != nil {
 		return err
 	}
-	var titles, currencies, amounts []string
+	var titles, currencies, amounts, fields []string
 	var pipelines, stages []int64
 	var contacts, companies, managers []*int64
 	var closed []bool
 	for i, d := range b.newDeals {
+		fields = append(fields, fieldsJSON(d.in.fields))
 		d.id = ids[i]
 		r.created[fmt.Sprint("deal ", d.id)] = d.row
 		r.first[fmt.Sprint("deal ", d.id)] = d.first
@@ -412,12 +422,13 @@ func (r *run) insertDeals(ctx context.Context, tx pgx.Tx, b *batch) error {
 		closed = append(closed, d.in.stage.Closed())
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO deals (id, title, pipeline_id, stage_id, contact_id, company_id, manager_id, currency, amount,
-			closed_at, created_at, updated_at)
+			closed_at, created_at, updated_at, fields)
 		SELECT u.id, u.title, u.pipeline_id, u.stage_id, u.contact_id, u.company_id, u.manager_id, u.currency, u.amount::numeric,
-			CASE WHEN u.closed THEN $11::timestamptz END, $11, $11
-		FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bool[])
-			AS u(id, title, pipeline_id, stage_id, contact_id, company_id, manager_id, currency, amount, closed)`,
-		ids, titles, pipelines, stages, contacts, companies, managers, currencies, amounts, closed, r.now)
+			CASE WHEN u.closed THEN $11::timestamptz END, $11, $11, u.fields::jsonb
+		FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bool[],
+			$12::text[])
+			AS u(id, title, pipeline_id, stage_id, contact_id, company_id, manager_id, currency, amount, closed, fields)`,
+		ids, titles, pipelines, stages, contacts, companies, managers, currencies, amounts, closed, r.now, fields)
 	if err != nil {
 		return fmt.Errorf("insert deals: %w", err)
 	}
@@ -427,4 +438,13 @@ func (r *run) insertDeals(ctx context.Context, tx pgx.Tx, b *batch) error {
 		return fmt.Errorf("insert deal history: %w", err)
 	}
 	return nil
+}
+
+// fieldsJSON is a record's custom fields as a JSON object ({} for none).
+func fieldsJSON(f crm.Fields) string {
+	if len(f) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(f)
+	return string(b)
 }

@@ -58,6 +58,10 @@ type FieldMap struct {
 	Phone   []string `yaml:"phone"`
 	Email   []string `yaml:"email"`
 	Comment []string `yaml:"comment"`
+	// Custom maps declared lead fields (configs: fields.lead) to the
+	// form's field names that carry them: {budget: [Бюджет, sum]}. A
+	// field named as the key or the label is taken without it.
+	Custom map[string][]string `yaml:"custom"`
 }
 
 // Defaults cover the names website builders use (Tilda's Name, Phone,

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -43,6 +44,11 @@ type Handler struct {
 	limiter *ingest.RateLimiter
 	log     *slog.Logger
 	now     func() time.Time
+
+	// Fields, when set, is the custom fields in force: a posted field
+	// that is a declared lead field (by key or label, or as the form's
+	// fields.custom maps it) is checked and kept under its key.
+	Fields func() *crm.FieldSet
 }
 
 // New returns the forms handler; cfg must have passed Validate.
@@ -220,6 +226,9 @@ func (h *Handler) event(r *http.Request, name string, form Form, values map[stri
 		if err := crm.CheckText(k, v, crm.MaxFieldValue); err != nil {
 			return nil, err
 		}
+	}
+	if err := h.declared(form, in.Fields); err != nil {
+		return nil, err
 	}
 	if in.PageURL == "" {
 		if err := crm.CheckText("Referer", r.Header.Get("Referer"), crm.MaxURL); err != nil {
@@ -480,4 +489,56 @@ func maskEmail(e string) string {
 		return e
 	}
 	return e[:1] + "***" + e[at:]
+}
+
+// declared takes the posted fields that are declared lead fields — named
+// by the field's key or label, or by the form's fields.custom — checked
+// by their type and kept under their key; the rest stay the lead's free
+// fields as posted. A value its type refuses is refused with the post,
+// in Russian, naming fields.<key>.
+func (h *Handler) declared(form Form, fields map[string]string) error {
+	if h.Fields == nil {
+		return nil
+	}
+	fs := h.Fields()
+	defs := fs.Decls.Of(crm.FieldsLead)
+	if len(defs) == 0 {
+		return nil
+	}
+	for _, posted := range slices.Sorted(maps.Keys(fields)) {
+		v := fields[posted]
+		for _, d := range defs {
+			if !strings.EqualFold(posted, d.Key) && !strings.EqualFold(posted, d.Label) &&
+				!slices.ContainsFunc(form.Fields.Custom[d.Key], func(n string) bool { return strings.EqualFold(n, posted) }) {
+				continue
+			}
+			if strings.TrimSpace(v) == "" {
+				delete(fields, posted)
+				break
+			}
+			nv, err := fs.Normalize(d, v)
+			if err != nil {
+				return invalidRu("fields."+d.Key, "Проверьте поле «"+d.Label+"»: «"+clip(v, 40)+"» "+typeRu[d.Type]+".",
+					"%s", crm.AsError(err).Message)
+			}
+			delete(fields, posted)
+			fields[d.Key] = nv
+			break
+		}
+	}
+	return nil
+}
+
+// typeRu says what a field's value must be, after «value».
+var typeRu = map[string]string{
+	crm.FieldString: "— слишком длинное значение или в нём несколько строк",
+	crm.FieldText:   "— слишком длинный текст",
+	crm.FieldNumber: "не похоже на число, например 12,5",
+	crm.FieldMoney:  "не похоже на сумму, например 1 500,00",
+	crm.FieldDate:   "не похоже на дату, например 06.12.2026",
+	crm.FieldBool:   "— ответьте «да» или «нет»",
+	crm.FieldEnum:   "— выберите одно из предложенных значений",
+	crm.FieldPhone:  "не похоже на номер телефона",
+	crm.FieldEmail:  "не похоже на адрес электронной почты",
+	crm.FieldURL:    "не похоже на адрес сайта, например https://example.ru",
 }

@@ -38,6 +38,7 @@ type Store interface {
 
 	LandNow(ctx context.Context, l *crm.Lander, in *crm.Inbound) (crm.Landing, error)
 	UpdateLead(ctx context.Context, id int64, p crm.LeadPatch) (crm.Lead, error)
+	FieldSet() *crm.FieldSet
 	AddNote(ctx context.Context, kind string, id int64, text string, by crm.Actor) (crm.Note, error)
 	Timeline(ctx context.Context, kind string, id int64, f crm.TimelineFilter) ([]crm.TimelineItem, string, error)
 	ConvertLead(ctx context.Context, leadID int64, c crm.Conversion, by crm.Actor) (crm.Converted, error)
@@ -208,6 +209,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "GET /api/v1/companies/{id}/timeline", s.timelineOf(crm.RecordCompany))
 	s.route(mux, "POST /api/v1/leads/{id}/convert", s.convertLead)
 	s.route(mux, "GET /api/v1/pipelines", s.listPipelines)
+	s.route(mux, "GET /api/v1/fields", s.listFields)
 	s.route(mux, "GET /api/v1/deals", s.listDeals)
 	s.route(mux, "POST /api/v1/deals", s.createDeal)
 	s.route(mux, "GET /api/v1/deals/{id}", s.getDeal)
@@ -379,6 +381,9 @@ func (s *Server) listLeads(r *http.Request, p Principal) (int, any, error) {
 		f.Email = e
 	}
 	if f.Drill, err = s.drill(r, p); err != nil {
+		return 0, nil, err
+	}
+	if f.Fields, err = crm.FieldConds(q); err != nil {
 		return 0, nil, err
 	}
 	if !f.Queue { // the queue is every manager's to see

@@ -13,18 +13,25 @@ import (
 // leads do, so a person with an open lead gets a touch, not a second lead.
 func (s *Server) createLead(r *http.Request, p Principal) (int, any, error) {
 	var body struct {
-		Name    string            `json:"name"`
-		Phone   string            `json:"phone"`
-		Email   string            `json:"email"`
-		Comment string            `json:"comment"`
-		Source  string            `json:"source"`
-		Fields  map[string]string `json:"fields"`
+		Name    string     `json:"name"`
+		Phone   string     `json:"phone"`
+		Email   string     `json:"email"`
+		Comment string     `json:"comment"`
+		Source  string     `json:"source"`
+		Fields  crm.Fields `json:"fields"`
 	}
 	if err := decode(r, &body); err != nil {
 		return 0, nil, err
 	}
+	// A lead entered by hand holds the declared fields, checked as any
+	// write is (a form's post keeps its free ones: ingest/forms).
+	fields, err := s.store.FieldSet().Apply(crm.FieldsLead, nil, body.Fields, true)
+	if err != nil {
+		return 0, nil, err
+	}
+	body.Fields = fields
 	in := crm.Inbound{Channel: crm.ChannelManual, Source: body.Source, At: time.Now().UTC(), Name: dedupe.Name(body.Name),
-		Text: body.Comment, Fields: body.Fields}
+		Text: body.Comment, Fields: map[string]string(body.Fields)}
 	in.Phones, in.RawPhones = s.opts.Phones.Phones(body.Phone)
 	in.Emails = dedupe.Emails(body.Email)
 	if len(in.Phones) == 0 && len(in.Emails) == 0 {
@@ -64,6 +71,13 @@ func (s *Server) patchLead(r *http.Request, p Principal) (int, any, error) {
 	}
 	var patch crm.LeadPatch
 	if err := decode(r, &patch); err != nil {
+		return 0, nil, err
+	}
+	if err := s.normalizeContact(&patch.Phones, &patch.Emails); err != nil {
+		return 0, nil, err
+	}
+	// A phone or an e-mail that is another manager's client is theirs.
+	if err := s.allowReach(r, p, crm.Reach{Field: "phones", Phones: patch.Phones}, crm.Reach{Field: "emails", Emails: patch.Emails}); err != nil {
 		return 0, nil, err
 	}
 	out, err := s.store.UpdateLead(r.Context(), l.ID, patch)
@@ -146,6 +160,9 @@ func (s *Server) listDeals(r *http.Request, p Principal) (int, any, error) {
 		return 0, nil, err
 	}
 	if f.Drill, err = s.drill(r, p); err != nil {
+		return 0, nil, err
+	}
+	if f.Fields, err = crm.FieldConds(q); err != nil {
 		return 0, nil, err
 	}
 	if f.ManagerID, err = crm.Scope(p, f.ManagerID, "manager_id"); err != nil {
@@ -323,6 +340,9 @@ func (s *Server) listContacts(r *http.Request, p Principal) (int, any, error) {
 		}
 		f.Email = e
 	}
+	if f.Fields, err = crm.FieldConds(q); err != nil {
+		return 0, nil, err
+	}
 	if f.ManagerID, err = crm.Scope(p, f.ManagerID, "manager_id"); err != nil {
 		return 0, nil, err
 	}
@@ -429,6 +449,9 @@ func (s *Server) listCompanies(r *http.Request, p Principal) (int, any, error) {
 	if f.Limit, err = limit(q.Get("limit")); err != nil {
 		return 0, nil, err
 	}
+	if f.Fields, err = crm.FieldConds(q); err != nil {
+		return 0, nil, err
+	}
 	if f.ManagerID, err = crm.Scope(p, f.ManagerID, "manager_id"); err != nil {
 		return 0, nil, err
 	}
@@ -508,4 +531,16 @@ func (s *Server) patchCompany(r *http.Request, p Principal) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, out, nil
+}
+
+// listFields answers the custom fields declared per kind of record
+// (configs: fields), as the cards, the import and the filters take them.
+func (s *Server) listFields(r *http.Request, _ Principal) (int, any, error) {
+	d := s.store.FieldSet().Decls
+	for _, l := range []*[]crm.FieldDef{&d.Lead, &d.Deal, &d.Contact, &d.Company} {
+		if *l == nil {
+			*l = []crm.FieldDef{}
+		}
+	}
+	return http.StatusOK, d, nil
 }

@@ -164,9 +164,13 @@ func (s *Server) exportFilter(r *http.Request, p Principal, kind imports.Kind) (
 	if err != nil {
 		return f, err
 	}
+	conds, err := crm.FieldConds(q)
+	if err != nil {
+		return f, err
+	}
 	switch kind {
 	case imports.Leads:
-		f.Leads = crm.LeadFilter{Status: q.Get("status"), ManagerID: manager, Phone: phone, Email: email}
+		f.Leads = crm.LeadFilter{Status: q.Get("status"), ManagerID: manager, Phone: phone, Email: email, Fields: conds}
 		if v := q.Get("queue"); v != "" {
 			if f.Leads.Queue, err = strconv.ParseBool(v); err != nil {
 				return f, crm.Invalid("queue", "must be true or false")
@@ -176,7 +180,7 @@ func (s *Server) exportFilter(r *http.Request, p Principal, kind imports.Kind) (
 			f.Leads.ManagerID = nil // the queue is everyone's to see, as in the list
 		}
 	case imports.Contacts:
-		f.Contacts = crm.ContactFilter{ManagerID: manager, Phone: phone, Email: email, Query: q.Get("q")}
+		f.Contacts = crm.ContactFilter{ManagerID: manager, Phone: phone, Email: email, Query: q.Get("q"), Fields: conds}
 		if f.Contacts.CompanyID, err = optionalID(q.Get("company_id"), "company_id"); err != nil {
 			return f, err
 		}
@@ -184,9 +188,9 @@ func (s *Server) exportFilter(r *http.Request, p Principal, kind imports.Kind) (
 			return f, err
 		}
 	case imports.Companies:
-		f.Companies = crm.CompanyFilter{ManagerID: manager, INN: q.Get("inn"), Query: q.Get("q")}
+		f.Companies = crm.CompanyFilter{ManagerID: manager, INN: q.Get("inn"), Query: q.Get("q"), Fields: conds}
 	case imports.Deals:
-		f.Deals = crm.DealFilter{Pipeline: q.Get("pipeline"), Stage: q.Get("stage"), Status: q.Get("status"), ManagerID: manager}
+		f.Deals = crm.DealFilter{Pipeline: q.Get("pipeline"), Stage: q.Get("stage"), Status: q.Get("status"), ManagerID: manager, Fields: conds}
 		if f.Deals.ContactID, err = optionalID(q.Get("contact_id"), "contact_id"); err != nil {
 			return f, err
 		}

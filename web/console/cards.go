@@ -1,5 +1,7 @@
 package console
 
+import "github.com/leadd/leadd/crm"
+
 // registerCards adds the record pages and their forms.
 func (s *Server) registerCards() {
 	s.page("GET /leads/{id}", "lead", s.leadCard)
@@ -10,6 +12,10 @@ func (s *Server) registerCards() {
 	s.action("POST /leads/{id}/assign", s.reassign)
 	s.action("POST /leads/{id}/convert", s.convert)
 	s.action("POST /leads/{id}/junk", s.junk)
+	s.action("POST /leads/{id}/fields", s.saveFields(crm.FieldsLead))
+	s.action("POST /deals/{id}/fields", s.saveFields(crm.FieldsDeal))
+	s.action("POST /contacts/{id}/fields", s.saveFields(crm.FieldsContact))
+	s.action("POST /companies/{id}/fields", s.saveFields(crm.FieldsCompany))
 	s.page("GET /deals", "board", s.board)
 	s.page("GET /deals/list", "deals", s.dealList)
 	s.handle("GET /deals/column", s.sessionHandler(s.boardColumn))

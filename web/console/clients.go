@@ -70,6 +70,7 @@ type contactData struct {
 	Company *crm.Company
 	Leads   []crm.Lead
 	Deals   []crm.Deal
+	Custom  customFields
 }
 
 func (s *Server) contactCard(r *http.Request, v *viewer) (any, error) {
@@ -85,7 +86,7 @@ func (s *Server) contactCard(r *http.Request, v *viewer) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := contactData{Contact: c}
+	d := contactData{Contact: c, Custom: s.cardFields(crm.FieldsContact, "/contacts/"+strconv.FormatInt(c.ID, 10)+"/fields", c.Fields)}
 	if c.CompanyID != nil {
 		if co, err := s.store.Company(ctx, *c.CompanyID); err == nil {
 			d.Company = &co
@@ -115,6 +116,7 @@ type companyData struct {
 	Company  crm.Company
 	Contacts []crm.Contact
 	Deals    []crm.Deal
+	Custom   customFields
 }
 
 func (s *Server) companyCard(r *http.Request, v *viewer) (any, error) {
@@ -130,7 +132,7 @@ func (s *Server) companyCard(r *http.Request, v *viewer) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := companyData{Company: c}
+	d := companyData{Company: c, Custom: s.cardFields(crm.FieldsCompany, "/companies/"+strconv.FormatInt(c.ID, 10)+"/fields", c.Fields)}
 	if d.Contacts, _, err = s.store.Contacts(ctx, crm.ContactFilter{CompanyID: &c.ID, Limit: 50}); err != nil {
 		return nil, err
 	}

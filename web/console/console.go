@@ -56,6 +56,11 @@ type Store interface {
 	LastLeadID(ctx context.Context) (int64, error)
 
 	Lead(ctx context.Context, id int64) (crm.Lead, error)
+	UpdateLead(ctx context.Context, id int64, p crm.LeadPatch) (crm.Lead, error)
+	UpdateDeal(ctx context.Context, id int64, in crm.DealInput) (crm.Deal, error)
+	UpdateContact(ctx context.Context, id int64, in crm.ContactInput) (crm.Contact, error)
+	UpdateCompany(ctx context.Context, id int64, in crm.CompanyInput) (crm.Company, error)
+	FieldSet() *crm.FieldSet
 	Leads(ctx context.Context, f crm.LeadFilter) ([]crm.Lead, string, error)
 	Assignments(ctx context.Context, leadID int64) ([]crm.Assignment, error)
 	SetLeadStatus(ctx context.Context, id int64, status, junkReason string) (crm.Lead, error)

@@ -47,6 +47,7 @@ type dealData struct {
 	Net, Tax   string
 	SendMail   bool // documents can be e-mailed
 	PayLinks   bool // payment links can be made
+	Custom     customFields
 }
 
 func (s *Server) dealCard(r *http.Request, v *viewer) (any, error) {
@@ -56,7 +57,7 @@ func (s *Server) dealCard(r *http.Request, v *viewer) (any, error) {
 	}
 	ctx := r.Context()
 	d := dealData{Deal: deal, Docs: s.opts.Documents != nil, DocTypes: []string{"quote", "invoice", "contract", "act"},
-		SendMail: s.opts.SendMail, PayLinks: s.payments != nil}
+		SendMail: s.opts.SendMail, PayLinks: s.payments != nil, Custom: s.cardFields(crm.FieldsDeal, dealPath(deal.ID)+"/fields", deal.Fields)}
 	ps, err := s.store.Pipelines(ctx)
 	if err != nil {
 		return nil, err

@@ -170,6 +170,7 @@ type leadData struct {
 	IsOpen      bool
 	Registry    bool
 	SLADue      time.Time
+	Custom      customFields
 }
 
 func (s *Server) leadCard(r *http.Request, v *viewer) (any, error) {
@@ -184,6 +185,7 @@ func (s *Server) leadCard(r *http.Request, v *viewer) (any, error) {
 	}
 	d := leadData{Lead: l, JunkReasons: crm.JunkReasons, UTM: sortedMap(l.UTM), Fields: sortedMap(l.Fields), Registry: s.opts.Registry != nil}
 	d.IsOpen = l.Open()
+	d.Custom = s.cardFields(crm.FieldsLead, leadPath(l.ID)+"/fields", l.Fields)
 	d.Mine = l.ManagerID != nil && v.P.ManagerID != nil && *l.ManagerID == *v.P.ManagerID
 	if d.Timeline, err = s.withNotes(r, crm.RecordLead, l.ID, timeline(l.Touches, l.Activities, hops)); err != nil {
 		return nil, err
