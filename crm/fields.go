@@ -326,7 +326,7 @@ func (fs *FieldSet) Apply(kind string, cur, in Fields, create bool) (Fields, err
 		out[k] = v
 	}
 	defs := fs.Decls.Of(kind)
-	for _, k := range sortedKeys(in) {
+	for _, k := range keysOf(in) {
 		v := in[k]
 		field := "fields." + k
 		if err := CheckText(field, k, MaxFieldKey); err != nil {
@@ -390,7 +390,7 @@ func defKeys(defs []FieldDef) []string {
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
+func keysOf[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -491,7 +491,7 @@ func (fs *FieldSet) Shown(kind string, f Fields) []ShownField {
 	for _, d := range fs.Decls.Of(kind) {
 		out = append(out, ShownField{FieldDef: d, Value: f[d.Key], Display: d.Display(f[d.Key])})
 	}
-	for _, k := range sortedKeys(f) {
+	for _, k := range keysOf(f) {
 		if _, ok := fs.Decls.Def(kind, k); !ok {
 			out = append(out, ShownField{FieldDef: FieldDef{Key: k, Label: k, Type: FieldText}, Value: f[k], Display: f[k], Free: true})
 		}
@@ -531,7 +531,7 @@ type FieldCond struct {
 // EINVALID naming the parameter.
 func FieldConds(q map[string][]string) ([]FieldCond, error) {
 	var out []FieldCond
-	for _, p := range sortedKeys(q) {
+	for _, p := range keysOf(q) {
 		rest, ok := strings.CutPrefix(p, "field.")
 		if !ok {
 			continue
@@ -601,8 +601,9 @@ func (fs *FieldSet) filter(q *listQuery, kind, col string, conds []FieldCond) er
 		case d.Type == FieldNumber || d.Type == FieldMoney:
 			// Keys are [a-z0-9_] (declarations are validated), safe in
 			// the text; a value stored before the field was declared
-			// that is no number is no match, not an error.
-			q.add(`CASE WHEN `+col+`->>'`+d.Key+`' ~ '^-?[0-9]+(\.[0-9]+)?$' THEN (`+col+`->>'`+d.Key+`')::numeric END `+c.Op+` ?::numeric`, v)
+			// that is no number is no match, not an error. (No "?" in
+			// the pattern: listQuery takes every "?" for a parameter.)
+			q.add(`CASE WHEN `+col+`->>'`+d.Key+`' ~ '^-{0,1}[0-9]+([.][0-9]+){0,1}$' THEN (`+col+`->>'`+d.Key+`')::numeric END `+c.Op+` ?::numeric`, v)
 		case d.Type == FieldDate:
 			q.add(`CASE WHEN `+col+`->>'`+d.Key+`' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN `+col+`->>'`+d.Key+`' END `+c.Op+` ?`, v)
 		default:

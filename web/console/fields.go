@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/dedupe"
 )
 
 // customFields is a card's custom fields: each declared one with the
@@ -44,6 +45,16 @@ func (f fieldsView) Input(x crm.ShownField) string {
 		return x.Value
 	}
 	return x.Display
+}
+
+// PhoneText is a phone field as the console writes phones, with its
+// extension: +7 495 123-45-67 доб. 205.
+func (f fieldsView) PhoneText(p string) string {
+	n, ext := dedupe.SplitExt(p)
+	if ext == "" {
+		return f.V.Phone(n)
+	}
+	return f.V.Phone(n) + " доб. " + ext
 }
 
 // cardFields lists a record's custom fields for its card.
