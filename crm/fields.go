@@ -155,6 +155,14 @@ type FieldSet struct {
 // and booleans (as their text); null is "" (a patch removes the field).
 type Fields map[string]string
 
+// MarshalJSON writes no fields as {}, never null.
+func (f Fields) MarshalJSON() ([]byte, error) {
+	if f == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(map[string]string(f))
+}
+
 // UnmarshalJSON reads an object of scalars.
 func (f *Fields) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
