@@ -76,23 +76,9 @@ func (s *Server) saveFields(kind string) actionFunc {
 		if kind == crm.FieldsCompany {
 			back = "/companies/" + strconv.FormatInt(id, 10)
 		}
-		switch kind {
-		case crm.FieldsLead:
-			_, err = s.leadFor(r, v)
-		case crm.FieldsDeal:
-			_, err = s.dealFor(r, v)
-		case crm.FieldsContact:
-			var c crm.Contact
-			if c, err = s.store.Contact(ctx, id); err == nil {
-				err = s.own(v, c.ManagerID, "contact")
-			}
-		case crm.FieldsCompany:
-			var c crm.Company
-			if c, err = s.store.Company(ctx, id); err == nil {
-				err = s.own(v, c.ManagerID, "company")
-			}
-		}
-		if err != nil {
+		kinds := map[string]crm.Kind{crm.FieldsLead: crm.KindLead, crm.FieldsDeal: crm.KindDeal,
+			crm.FieldsContact: crm.KindContact, crm.FieldsCompany: crm.KindCompany}
+		if err := s.store.Authorize(ctx, v.P, crm.Write, crm.Path(kinds[kind], id)); err != nil {
 			return "", err
 		}
 		fs := s.store.FieldSet()
