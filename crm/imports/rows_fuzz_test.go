@@ -71,8 +71,9 @@ func FuzzRead(f *testing.F) {
 			return
 		}
 		for _, kind := range []Kind{Contacts, Companies, Deals} {
-			h := headerRow(kind, tb.Rows, nil)
-			cols, err := columns(kind, tb.Rows[h].Cells, nil)
+			m := mapper{kind: kind}
+			h := m.headerRow(tb.Rows, nil)
+			cols, err := m.columns(tb.Rows[h].Cells, nil)
 			if err != nil {
 				continue
 			}
