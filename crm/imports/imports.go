@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/leadd/leadd/crm"
@@ -160,14 +159,14 @@ func (im *Importer) run(ctx context.Context, t *Table, o Options, write bool) (R
 // transaction.
 func (r *run) batch(ctx context.Context, items []*item) error {
 	if !r.write {
-		return r.resolve(ctx, r.im.Store.Pool(), items, &batch{})
+		return r.resolve(ctx, r.im.Store.ImportReader(), items, &batch{})
 	}
-	return pgx.BeginFunc(ctx, r.im.Store.Pool(), func(tx pgx.Tx) error {
+	return r.im.Store.ImportBatch(ctx, func(db *crm.ImportBatch) error {
 		b := &batch{}
-		if err := r.resolve(ctx, tx, items, b); err != nil {
+		if err := r.resolve(ctx, db, items, b); err != nil {
 			return err
 		}
-		if err := r.writeBatch(ctx, tx, b); err != nil {
+		if err := r.writeBatch(ctx, db, b); err != nil {
 			return err
 		}
 		r.finish(items)

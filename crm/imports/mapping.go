@@ -23,9 +23,9 @@ const (
 // field: phones and e-mails are joined, other fields take the first
 // non-empty cell.
 var Fields = map[Kind][]string{
-	Contacts:  {"name", "last_name", "middle_name", "phone", "email", "position", "company", "inn", "manager"},
-	Companies: {"name", "inn", "kpp", "ogrn", "address", "phone", "email", "manager"},
-	Deals:     {"title", "amount", "currency", "pipeline", "stage", "contact", "phone", "email", "company", "inn", "manager"},
+	Contacts:  {"name", "last_name", "middle_name", "phone", "email", "position", "company", "inn", "manager", "comment"},
+	Companies: {"name", "inn", "kpp", "ogrn", "address", "phone", "email", "manager", "comment"},
+	Deals:     {"title", "amount", "currency", "pipeline", "stage", "contact", "phone", "email", "company", "inn", "manager", "comment"},
 }
 
 // Mapping says which field a column holds: {"Тел. моб": "phone"}. A
@@ -56,12 +56,14 @@ func headerKey(h string) string {
 }
 
 var (
-	nameWords     = []string{"фио", "имя", "name", "fullname", "firstname", "контакт", "контактноелицо", "клиент", "фамилияимяотчество", "имяклиента", "contact", "contactname", "person"}
-	phoneWords    = []string{"телефон", "телефоны", "тел", "моб", "мобильный", "мобтел", "сотовый", "номертелефона", "phone", "phones", "mobile", "tel", "telephone", "phonenumber"}
-	emailWords    = []string{"email", "emails", "еmail", "почта", "элпочта", "электроннаяпочта", "емейл", "емэйл", "мейл", "mail"}
-	companyWords  = []string{"компания", "организация", "company", "companyname", "организацияклиента", "фирма", "юрлицо", "контрагент", "organization", "organisation", "клиентюрлицо"}
-	managerWords  = []string{"ответственный", "ответственныйменеджер", "менеджер", "manager", "owner", "responsible", "assignedto"}
-	innWords      = []string{"инн", "inn", "иннкомпании", "иннорганизации", "taxid"}
+	nameWords    = []string{"фио", "имя", "name", "fullname", "firstname", "контакт", "контактноелицо", "клиент", "фамилияимяотчество", "имяклиента", "contact", "contactname", "person"}
+	phoneWords   = []string{"телефон", "телефоны", "тел", "моб", "мобильный", "мобтел", "сотовый", "номертелефона", "phone", "phones", "mobile", "tel", "telephone", "phonenumber"}
+	emailWords   = []string{"email", "emails", "еmail", "почта", "элпочта", "электроннаяпочта", "емейл", "емэйл", "мейл", "mail"}
+	companyWords = []string{"компания", "организация", "company", "companyname", "организацияклиента", "фирма", "юрлицо", "контрагент", "organization", "organisation", "клиентюрлицо"}
+	managerWords = []string{"ответственный", "ответственныйменеджер", "менеджер", "manager", "owner", "responsible", "assignedto"}
+	innWords     = []string{"инн", "inn", "иннкомпании", "иннорганизации", "taxid"}
+	commentWords = []string{"комментарий", "комментарии", "коммент", "примечание", "примечания", "заметка", "заметки", "описание",
+		"comment", "comments", "note", "notes", "remark", "remarks"}
 	synonymsByKey = map[Kind]map[string]string{
 		Contacts: synonyms(map[string][]string{
 			"name":        nameWords,
@@ -73,6 +75,7 @@ var (
 			"company":     companyWords,
 			"inn":         innWords,
 			"manager":     managerWords,
+			"comment":     commentWords,
 		}),
 		Companies: synonyms(map[string][]string{
 			"name":    append([]string{"название", "наименование", "name", "названиекомпании", "наименованиеорганизации", "полноенаименование", "краткоенаименование"}, companyWords...),
@@ -83,6 +86,7 @@ var (
 			"phone":   phoneWords,
 			"email":   emailWords,
 			"manager": managerWords,
+			"comment": commentWords,
 		}),
 		Deals: synonyms(map[string][]string{
 			"title":    {"названиесделки", "сделка", "название", "наименование", "наименованиесделки", "предмет", "title", "deal", "dealname", "dealtitle"},
@@ -96,12 +100,13 @@ var (
 			"company":  companyWords,
 			"inn":      innWords,
 			"manager":  managerWords,
+			"comment":  commentWords,
 		}),
 	}
 	// Headers no synonym names exactly are guessed by what they contain
 	// ("Рабочий телефон") or start with ("ИНН клиента"), in this order.
 	containsWords = [][2]string{{"телефон", "phone"}, {"phone", "phone"}, {"мобильн", "phone"}, {"email", "email"}, {"почт", "email"}}
-	prefixWords   = [][2]string{{"инн", "inn"}, {"фио", "name"}, {"ответствен", "manager"}, {"менеджер", "manager"}, {"должност", "position"}, {"компани", "company"}, {"организац", "company"}, {"сумма", "amount"}}
+	prefixWords   = [][2]string{{"коммент", "comment"}, {"примечан", "comment"}, {"инн", "inn"}, {"фио", "name"}, {"ответствен", "manager"}, {"менеджер", "manager"}, {"должност", "position"}, {"компани", "company"}, {"организац", "company"}, {"сумма", "amount"}}
 )
 
 func synonyms(m map[string][]string) map[string]string {
@@ -296,6 +301,8 @@ func rowValues(cols []Column, cells []string) values {
 			v[c.Field] = cells[i]
 		case c.Field == "phone" || c.Field == "email":
 			v[c.Field] = have + ", " + cells[i]
+		case c.Field == "comment":
+			v[c.Field] = have + "\n" + cells[i]
 		}
 	}
 	return v

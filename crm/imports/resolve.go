@@ -37,12 +37,13 @@ type company struct {
 }
 
 type deal struct {
-	id    int64
-	row   int
-	first int
-	in    dealIn
-	p     *person
-	c     *company
+	id        int64
+	row       int
+	first     int
+	in        dealIn
+	p         *person
+	c         *company
+	managerID *int64
 }
 
 // A deal repeats another with the same title in the same pipeline with
@@ -100,6 +101,15 @@ type batch struct {
 	fillPerson   []*person
 	claims       []claim
 	newDeals     []*deal
+	notes        []rowNote
+}
+
+// rowNote is a note a row leaves on its record.
+type rowNote struct {
+	p    *person
+	c    *company
+	d    *deal
+	text string
 }
 
 type claim struct {
@@ -212,7 +222,12 @@ func (r *run) resolveRows(items []*item, b *batch) {
 				it.res.Status, it.res.Reason = StatusConflicting, reason
 				continue
 			}
-			if reason := r.missing(it.person.fields); reason != "" && !r.knownPerson(*it.person, it.company) {
+			if known := r.matchPerson(*it.person, it.company); known != nil {
+				if reason := r.ownerDiffers(who(known), known.managerID, it.person.managerID); reason != "" {
+					it.res.Status, it.res.Reason = StatusConflicting, reason
+					continue
+				}
+			} else if reason := r.missing(it.person.fields); reason != "" {
 				it.res.Status, it.res.Reason = StatusRejected, reason
 				continue
 			}
@@ -222,7 +237,12 @@ func (r *run) resolveRows(items []*item, b *batch) {
 			it.p, it.res.Status, it.res.By = r.personFor(it, b, *it.person, it.c, "")
 			it.res.MatchedRow = matchedRow(it.res.Status, r.seen(&it.p.first, "contact", it.p.id, it.n), it.n)
 		case Companies:
-			if reason := r.missing(it.company.fields); reason != "" && !r.knownCompany(*it.company) {
+			if known := r.matchCompany(*it.company); known != nil {
+				if reason := r.ownerDiffers(whichCompany(known), known.managerID, it.company.managerID); reason != "" {
+					it.res.Status, it.res.Reason = StatusConflicting, reason
+					continue
+				}
+			} else if reason := r.missing(it.company.fields); reason != "" {
 				it.res.Status, it.res.Reason = StatusRejected, reason
 				continue
 			}
@@ -235,7 +255,18 @@ func (r *run) resolveRows(items []*item, b *batch) {
 		case Deals:
 			r.dealRow(it, b)
 		}
+		if (it.res.Status == StatusNew || it.res.Status == StatusMatched) && len(it.note) > 0 {
+			r.addNote(it, b)
+		}
 	}
+}
+
+// whichCompany names a company the way a reader of the report finds it.
+func whichCompany(c *company) string {
+	if c.row != 0 {
+		return fmt.Sprintf("the company of row %d", c.row)
+	}
+	return fmt.Sprintf("company %d", c.id)
 }
 
 func matchedRow(status string, row, n int) int {
@@ -284,7 +315,7 @@ func (r *run) personFor(it *item, b *batch, in personIn, co *company, what strin
 	p := &person{row: it.n, first: it.n, loaded: true, name: in.name, position: in.position, company: co, managerID: in.managerID,
 		fields: in.fields}
 	for _, id := range ids {
-		r.claim(b, p, id)
+		r.claim(b, p, id, in.value(id))
 	}
 	if k := (nameKey{lower(p.name), co}); p.name != "" && r.byName[k] == nil {
 		r.byName[k] = p
@@ -293,11 +324,11 @@ func (r *run) personFor(it *item, b *batch, in personIn, co *company, what strin
 	return p, StatusNew, ""
 }
 
-// claim makes an identity the person's.
-func (r *run) claim(b *batch, p *person, id string) {
+// claim makes an identity the person's; v is the phone (with its
+// extension) or e-mail it stands for.
+func (r *run) claim(b *batch, p *person, id, v string) {
 	r.owner[id] = p
-	kind, v, _ := strings.Cut(id, ":")
-	if kind == "tel" {
+	if strings.HasPrefix(id, "tel:") {
 		p.phones = append(p.phones, v)
 	} else {
 		p.emails = append(p.emails, v)
@@ -329,7 +360,7 @@ func (r *run) fillPerson(it *item, b *batch, p *person, in personIn, co *company
 	gains = append(gains, r.gainFields(&p.fields, in.fields)...)
 	for _, id := range ids {
 		if r.owner[id] == nil {
-			r.claim(b, p, id)
+			r.claim(b, p, id, in.value(id))
 			gains = append(gains, identityText(id))
 		}
 	}
@@ -435,11 +466,15 @@ func (r *run) dealRow(it *item, b *batch) {
 	}
 	k := dealKey{it.deal.pipeline.ID, lower(it.deal.title), it.p, it.c}
 	if d := r.deals[k]; d != nil {
+		if reason := r.ownerDiffers(fmt.Sprintf("deal %q", d.in.title), d.managerID, it.deal.managerID); reason != "" {
+			it.res.Status, it.res.Reason = StatusConflicting, reason
+			return
+		}
 		it.d, it.res.Status, it.res.By = d, StatusMatched, "title"
 		it.res.MatchedRow = matchedRow(StatusMatched, r.seen(&d.first, "deal", d.id, it.n), it.n)
 		return
 	}
-	it.d = &deal{row: it.n, first: it.n, in: *it.deal, p: it.p, c: it.c}
+	it.d = &deal{row: it.n, first: it.n, in: *it.deal, p: it.p, c: it.c, managerID: it.deal.managerID}
 	r.deals[k] = it.d
 	b.newDeals = append(b.newDeals, it.d)
 	it.res.Status = StatusNew
@@ -483,17 +518,18 @@ func (r *run) gainFields(have *crm.Fields, in crm.Fields) []string {
 	return gains
 }
 
-// knownPerson says whether a row's person is one the run knows, as
-// personFor would find them: a new one must carry the required fields.
-func (r *run) knownPerson(in personIn, co *companyIn) bool {
+// matchPerson is the person the run knows for a row, as personFor would
+// find them, or nil: a new one must carry the required fields, a known
+// one must not be given another owner.
+func (r *run) matchPerson(in personIn, co *companyIn) *person {
 	ids := in.identities()
 	for _, id := range ids {
-		if r.owner[id] != nil {
-			return true
+		if p := r.owner[id]; p != nil {
+			return p
 		}
 	}
 	if len(ids) > 0 {
-		return false
+		return nil
 	}
 	var c *company
 	if co != nil {
@@ -504,18 +540,48 @@ func (r *run) knownPerson(in personIn, co *companyIn) bool {
 			c = l[0]
 		}
 	}
-	return r.byName[nameKey{lower(in.name), c}] != nil
+	return r.byName[nameKey{lower(in.name), c}]
 }
 
-// knownCompany says whether companyFor would find the row's company.
-func (r *run) knownCompany(in companyIn) bool {
+// matchCompany is the company companyFor would find for a row, or nil.
+func (r *run) matchCompany(in companyIn) *company {
 	if in.inn != "" && r.coINN[in.inn] != nil {
-		return true
+		return r.coINN[in.inn]
 	}
 	for _, c := range r.coName[lower(in.name)] {
 		if in.inn == "" || c.inn == "" {
-			return true
+			return c
 		}
 	}
-	return false
+	return nil
+}
+
+// ownerDiffers says why a row conflicts with the record it matches when
+// the file names another owner than the record has, or "".
+func (r *run) ownerDiffers(what string, have, file *int64) string {
+	if have == nil || file == nil || *have == *file {
+		return ""
+	}
+	return fmt.Sprintf("the file gives %s to %s, but %s is %s's; change the owner in the CRM (or the file) and import again",
+		what, r.names[*file], what, r.names[*have])
+}
+
+// addNote makes the row's note a note on the record it made or matched.
+func (r *run) addNote(it *item, b *batch) {
+	text := strings.Join(it.note, "\n")
+	n := rowNote{text: text}
+	switch r.o.Kind {
+	case Contacts:
+		n.p = it.p
+	case Companies:
+		n.c = it.c
+	case Deals:
+		n.d = it.d
+	}
+	b.notes = append(b.notes, n)
+	shown := []rune(text)
+	if len(shown) > 60 {
+		shown = append(shown[:60], '…')
+	}
+	it.res.Notes = append(it.res.Notes, fmt.Sprintf("a note %q", string(shown)))
 }

@@ -16,6 +16,10 @@ type item struct {
 	n        int
 	reject   string   // the row cannot be imported at all
 	warnings []string // what of the row is not taken
+	// note is what becomes a note on the record the row makes or matches:
+	// its comment, and text of its phone column that is no number.
+	note     []string
+	conflict string // an owner the file gives that is not the record's
 	person   *personIn
 	company  *companyIn
 	deal     *dealIn
@@ -35,6 +39,20 @@ type personIn struct {
 
 func (in *personIn) identities() []string {
 	return (&crm.Inbound{Phones: in.phones, Emails: in.emails}).Identities()
+}
+
+// value is the phone or e-mail as the row gives it behind an identity:
+// a phone with its extension (+7…;ext=205), which the identity leaves out.
+func (in *personIn) value(id string) string {
+	kind, v, _ := strings.Cut(id, ":")
+	if kind == "tel" {
+		for _, p := range in.phones {
+			if dedupe.PhoneKey(p) == v {
+				return p
+			}
+		}
+	}
+	return v
 }
 
 type companyIn struct {
@@ -59,6 +77,7 @@ type run struct {
 	write     bool
 	now       time.Time
 	managers  map[string][]int64 // by lower-cased name
+	names     map[int64]string   // managers' names by id
 	pipelines []crm.Pipeline
 	created   map[string]int // "contact 12" → the row that made it, kept across retries
 	first     map[string]int // "contact 12" → the first row that came to it
@@ -72,23 +91,16 @@ func (im *Importer) newRun(ctx context.Context, o Options, write bool) (*run, er
 	if im.Now != nil {
 		now = im.Now
 	}
-	r := &run{im: im, o: o, write: write, now: now(), managers: map[string][]int64{}, created: map[string]int{}, first: map[string]int{}, cache: newCache()}
-	rows, err := im.Store.Pool().Query(ctx, `SELECT id, name FROM managers ORDER BY id`)
+	r := &run{im: im, o: o, write: write, now: now(), managers: map[string][]int64{}, names: map[int64]string{}, created: map[string]int{},
+		first: map[string]int{}, cache: newCache()}
+	ms, err := im.Store.Managers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("managers: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, fmt.Errorf("managers: %w", err)
-		}
-		k := managerKey(name)
-		r.managers[k] = append(r.managers[k], id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("managers: %w", err)
+	for _, m := range ms {
+		k := managerKey(m.Name)
+		r.managers[k] = append(r.managers[k], m.ID)
+		r.names[m.ID] = m.Name
 	}
 	if o.Kind == Deals {
 		if r.pipelines, err = im.Store.Pipelines(ctx); err != nil {
@@ -112,6 +124,9 @@ func (it *item) warn(format string, args ...any) {
 // parse reads a row's values for the run's kind.
 func (r *run) parse(n int, v values) *item {
 	it := &item{n: n}
+	if c := strings.TrimSpace(v["comment"]); c != "" {
+		it.note = append(it.note, c)
+	}
 	switch r.o.Kind {
 	case Contacts:
 		it.person = r.parsePerson(it, dedupe.Name(strings.Join([]string{v["last_name"], v["name"], v["middle_name"]}, " ")), v)
@@ -161,7 +176,12 @@ func (r *run) parsePerson(it *item, name string, v values) *personIn {
 func (r *run) reach(it *item, v values) (phones, emails []string) {
 	phones, badPhones := r.im.Phones.Phones(v["phone"])
 	for _, p := range badPhones {
-		it.warn("%q is not a phone number, not saved", p)
+		// Words in a phone column say something ("после 18", "секретарь"):
+		// reported, and kept in a note on the record.
+		it.warn("%q is not a phone number, not saved as one", p)
+		if n := "Телефон в файле: " + p; !slices.Contains(it.note, n) {
+			it.note = append(it.note, n)
+		}
 	}
 	emails, badEmails := parseEmails(v["email"])
 	for _, e := range badEmails {

@@ -91,7 +91,7 @@ func TestHeadersAreGuessedInRussianAndEnglish(t *testing.T) {
 		{Contacts, "ИНН организации", "inn"},
 		{Contacts, "Должность", "position"},
 		{Contacts, "Ответственный менеджер", "manager"},
-		{Contacts, "Примечание", ""},
+		{Contacts, "Примечание", "comment"},
 		{Contacts, "Сумма", ""},
 		{Companies, "Наименование", "name"},
 		{Companies, "Компания", "name"},
