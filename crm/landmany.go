@@ -38,13 +38,25 @@ func (l *Lander) LandMany(ctx context.Context, tx pgx.Tx, batch []Incoming) ([]L
 			return nil, err
 		}
 		var opens []opening
+		var attaches []attaching
 		for _, i := range fast {
 			who := people[i]
-			if who.lead != nil || who.deal != nil {
-				slow = append(slow, i) // attaches: Land does that
-				continue
+			switch {
+			case who.lead != nil:
+				attaches = append(attaches, attaching{index: i, eventID: batch[i].EventID, in: batch[i].In, lead: *who.lead})
+			case who.deal != nil:
+				slow = append(slow, i) // a touch on a deal: Land does that
+			default:
+				opens = append(opens, opening{index: i, eventID: batch[i].EventID, in: batch[i].In, ids: batch[i].In.Identities(), who: who})
 			}
-			opens = append(opens, opening{index: i, eventID: batch[i].EventID, in: batch[i].In, ids: batch[i].In.Identities(), who: who})
+		}
+		attached, again, err := attachMany(ctx, tx, attaches)
+		if err != nil {
+			return nil, err
+		}
+		slow = append(slow, again...)
+		for _, a := range attached {
+			out[a.index] = Landing{Outcome: LandedOpenLead, LeadID: a.lead.ID, ManagerID: a.lead.ManagerID}
 		}
 		landings, err := l.openMany(ctx, tx, opens)
 		if err != nil {
@@ -155,6 +167,113 @@ func lookupMany(ctx context.Context, tx pgx.Tx, batch []Incoming, which []int) (
 		out[int(ord)] = p
 	}
 	return out, translate(rows.Err(), "people")
+}
+
+// attaching is a touch on its person's open lead.
+type attaching struct {
+	index   int
+	eventID string
+	in      *Inbound
+	lead    openLead
+}
+
+// attachMany files touches on their people's open leads at once, as
+// attach does one by one: each lead locked and found still open, learns
+// the touch's phones and e-mails (and so its identities), and gets the
+// touch. A lead that closed since the look-up, or that two touches of the
+// batch name, sends the touch back (again) to land one by one.
+func attachMany(ctx context.Context, tx pgx.Tx, list []attaching) (done []attaching, again []int, err error) {
+	if len(list) == 0 {
+		return nil, nil, nil
+	}
+	seen := make(map[int64]bool, len(list))
+	var ids []int64
+	for _, a := range list {
+		if !seen[a.lead.ID] {
+			seen[a.lead.ID] = true
+			ids = append(ids, a.lead.ID)
+		}
+	}
+	// Locked in id order, as every processor locks, and read again: the
+	// look-up took no lock.
+	rows, err := tx.Query(ctx, `SELECT id, manager_id FROM leads WHERE id = ANY($1) AND status IN ('new', 'in_progress')
+		ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return nil, nil, translate(err, "lead")
+	}
+	open := make(map[int64]*int64, len(ids))
+	for rows.Next() {
+		var id int64
+		var manager *int64
+		if err := rows.Scan(&id, &manager); err != nil {
+			rows.Close()
+			return nil, nil, translate(err, "lead")
+		}
+		open[id] = manager
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, translate(err, "lead")
+	}
+	taken := make(map[int64]bool, len(list))
+	var (
+		leadOf, identityOf          []int64
+		phones, emails, raw         []string // JSON arrays
+		identity                    []string
+		tLead                       []int64
+		event                       []*string
+		channel, source, text, data []string
+		at                          []time.Time
+		callKeys, messageIDs        []*string
+	)
+	js := func(v any) string {
+		b, _ := json.Marshal(v) // strings and maps of strings always marshal
+		return string(b)
+	}
+	for _, a := range list {
+		manager, ok := open[a.lead.ID]
+		if !ok || taken[a.lead.ID] {
+			again = append(again, a.index)
+			continue
+		}
+		taken[a.lead.ID] = true
+		a.lead.ManagerID = manager
+		in := a.in
+		leadOf = append(leadOf, a.lead.ID)
+		phones, emails, raw = append(phones, js(nonNil(in.Phones))), append(emails, js(nonNil(in.Emails))), append(raw, js(nonNil(in.RawPhones)))
+		for _, x := range in.Identities() {
+			identity, identityOf = append(identity, x), append(identityOf, a.lead.ID)
+		}
+		tLead, event, channel, source = append(tLead, a.lead.ID), append(event, eventRef(a.eventID)), append(channel, in.Channel), append(source, in.Source)
+		at, text, data = append(at, in.At), append(text, touchText(in)), append(data, js(touchData(in)))
+		callKeys, messageIDs = append(callKeys, callKey(in)), append(messageIDs, messageID(in))
+		done = append(done, a)
+	}
+	if len(done) == 0 {
+		return nil, again, nil
+	}
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE leads l SET
+			phones = l.phones || ARRAY(SELECT x FROM jsonb_array_elements_text(u.phones::jsonb) x WHERE x <> ALL(l.phones)),
+			emails = l.emails || ARRAY(SELECT x FROM jsonb_array_elements_text(u.emails::jsonb) x WHERE x <> ALL(l.emails)),
+			raw_phones = l.raw_phones || ARRAY(SELECT x FROM jsonb_array_elements_text(u.raw::jsonb) x WHERE x <> ALL(l.raw_phones)),
+			updated_at = now()
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(id, phones, emails, raw)
+		WHERE l.id = u.id`, leadOf, phones, emails, raw)
+	if len(identity) > 0 {
+		b.Queue(`INSERT INTO lead_identities (identity, lead_id) SELECT * FROM unnest($1::text[], $2::bigint[])
+			ON CONFLICT DO NOTHING`, identity, identityOf)
+	}
+	b.Queue(`INSERT INTO touches (lead_id, event_id, channel, source, at, text, data, call_key, message_id, contact_id)
+		SELECT u.lead_id, u.event_id, u.channel, u.source, u.at, u.text, u.data::jsonb, u.call_key, u.message_id, l.contact_id
+		FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[])
+			WITH ORDINALITY AS u(lead_id, event_id, channel, source, at, text, data, call_key, message_id, ord)
+		JOIN leads l ON l.id = u.lead_id ORDER BY u.ord`,
+		tLead, event, channel, source, at, text, data, callKeys, messageIDs)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, translate(err, "touch")
+	}
+	return done, again, nil
 }
 
 // opening is a touch that opens a new lead.
