@@ -61,8 +61,12 @@ func FuzzRead(f *testing.F) {
 			if len(again.Rows) != len(tb.Rows) {
 				t.Fatalf("%d rows written back read as %d", len(tb.Rows), len(again.Rows))
 			}
+			// CSV keeps a line break inside a cell but not which one: a CR
+			// before LF is lost on every reading (encoding/csv), so cells
+			// are compared without CRs.
+			noCR := func(cells []string) string { return strings.ReplaceAll(strings.Join(cells, "\x1f"), "\r", "") }
 			for i := range tb.Rows {
-				if strings.Join(again.Rows[i].Cells, "\x1f") != strings.Join(tb.Rows[i].Cells, "\x1f") {
+				if noCR(again.Rows[i].Cells) != noCR(tb.Rows[i].Cells) {
 					t.Fatalf("row %d: %q written back reads %q", tb.Rows[i].N, tb.Rows[i].Cells, again.Rows[i].Cells)
 				}
 			}
