@@ -39,6 +39,9 @@ type Router struct {
 	fetched    time.Time
 	refreshing bool
 	local      sync.Map // key → *atomic.Uint64: turns when the shared cursors are unreachable
+	// localTurns is set while the shared cursors are unreachable: the
+	// outage is logged when it begins and when it ends, not once a lead.
+	localTurns atomic.Bool
 }
 
 var _ crm.Assigner = (*Router)(nil)
@@ -87,9 +90,14 @@ func (r *Router) decide(ctx context.Context, req crm.AssignRequest, dry bool) (c
 		} else {
 			n, err = r.cursors.Next(ctx, key)
 		}
+		if err == nil && r.localTurns.CompareAndSwap(true, false) {
+			r.log.Info("round-robin cursors shared again")
+		}
 		if err != nil {
 			shared = false
-			r.log.Warn("round-robin cursor unavailable, using a local one", "key", key, "err", err)
+			if r.localTurns.CompareAndSwap(false, true) {
+				r.log.Warn("round-robin cursors unavailable, using local ones until they answer", "key", key, "err", err)
+			}
 			c, _ := r.local.LoadOrStore(key, new(atomic.Uint64))
 			if dry {
 				return c.(*atomic.Uint64).Load()

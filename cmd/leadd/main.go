@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // managers' time zones work on any image
 
@@ -193,8 +194,16 @@ func newLogger(cfg configs.Config, w io.Writer) *slog.Logger {
 // redisLogger sends the Redis client's own complaints to slog.
 type redisLogger struct{ log *slog.Logger }
 
+// A connection that cannot be made is the outage the breaker logs once
+// when it begins and once when it ends (ingest.RedisBreaker): each failed
+// dial is only a debug line, not one a lead.
 func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.Warn("redis", "msg", fmt.Sprintf(format, v...))
+	msg := fmt.Sprintf(format, v...)
+	if strings.Contains(msg, "failed to dial") {
+		l.log.Debug("redis", "msg", msg)
+		return
+	}
+	l.log.Warn("redis", "msg", msg)
 }
 
 // automationDryRun prints the stage rules a deal's current stage fires.

@@ -307,6 +307,10 @@ func newRedis(cfg configs.Config, breaker *ingest.RedisBreaker) (*redis.Client, 
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
 	opts.PoolTimeout = 300 * time.Millisecond
 	opts.MaxRetries = -1
+	// One dial a time: go-redis would otherwise try five times, 100 ms
+	// apart, and every call the breaker lets through to see whether Redis
+	// is back would hold its batch for half a second.
+	opts.DialerRetries = 1
 	c := redis.NewClient(opts)
 	c.AddHook(breaker)
 	return c, nil
