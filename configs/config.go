@@ -25,6 +25,7 @@ import (
 	"github.com/leadd/leadd/ingest/forms"
 	"github.com/leadd/leadd/ingest/mail"
 	outmail "github.com/leadd/leadd/notify/mail"
+	"github.com/leadd/leadd/notify/telegram"
 	"github.com/leadd/leadd/payments/robokassa"
 	"github.com/leadd/leadd/routing"
 	"github.com/leadd/leadd/telephony"
@@ -140,6 +141,8 @@ type Config struct {
 		// posts to /hooks/telegram/managers (and /hooks/telegram/company)
 		// with this secret in X-Telegram-Bot-Api-Secret-Token.
 		WebhookSecret string `yaml:"webhook_secret"` // or TELEGRAM_WEBHOOK_SECRET / _FILE
+		// Language is what both bots speak: ru (the default) or en.
+		Language string `yaml:"language"`
 	} `yaml:"telegram"`
 	// Robokassa is the payment links for deals and their ResultURL; off
 	// while merchant_login is empty.
@@ -274,6 +277,7 @@ func Default() Config {
 	c.Processor.Linger = 40 * time.Millisecond
 	c.Processor.MaxAttempts = 10
 	c.Telegram.Updates = true
+	c.Telegram.Language = "ru"
 	c.Webhooks.Timeout = 15 * time.Second
 	c.Webhooks.DisableAfter = 72 * time.Hour
 	return c
@@ -525,6 +529,9 @@ func (c *Config) Validate() []error {
 	}
 	if ws := c.Telegram.WebhookSecret; ws != "" && (len(ws) < 16 || strings.Trim(ws, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "") {
 		bad("telegram.webhook_secret", "must be 16 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+	}
+	if _, ok := telegram.TextsFor(c.Telegram.Language); !ok {
+		bad("telegram.language", "must be one of %s, not %q", strings.Join(telegram.Languages, ", "), c.Telegram.Language)
 	}
 	if e := c.Telegram.Endpoint; e != "" && strings.Count(e, "%s") != 2 {
 		bad("telegram.endpoint", "needs two %%s (token, method), like https://api.telegram.org/bot%%s/%%s")

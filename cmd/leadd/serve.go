@@ -219,16 +219,17 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 			a.close()
 			return nil, fmt.Errorf("telegram: %w", err)
 		}
-		a.deliverer = &telegram.Deliverer{Store: store, Client: client, Log: log}
+		texts, _ := telegram.TextsFor(c.Language) // Validate refused any other
+		a.deliverer = &telegram.Deliverer{Store: store, Client: client, Log: log, Texts: texts}
 		if err := a.deliverer.Register(ctx); err != nil {
 			a.close()
 			return nil, err
 		}
 		bot := &telegram.Bot{Store: store, Client: client, Cadence: cfg.Cadence(), Log: log, PollTimeout: c.Poll,
-			ConsoleURL: cfg.Console.PublicURL, LoginTTL: cfg.Console.LoginLinkTTL, SLA: cfg.FollowUp.SLA}
+			ConsoleURL: cfg.Console.PublicURL, LoginTTL: cfg.Console.LoginLinkTTL, SLA: cfg.FollowUp.SLA, Texts: texts}
 		var ownToken *telegram.Company // a company bot with a token of its own
 		if c.Company || c.CompanyToken != "" {
-			company := &telegram.Company{Inbox: a.inbox, Client: client, Phones: norm, Log: log, PollTimeout: c.Poll}
+			company := &telegram.Company{Inbox: a.inbox, Client: client, Phones: norm, Log: log, PollTimeout: c.Poll, Texts: texts}
 			if c.CompanyToken != "" {
 				if company.Client, err = telegram.NewClient(telegram.Options{Token: c.CompanyToken, Endpoint: c.Endpoint,
 					PerChat: c.PerChat, Global: c.Global}); err != nil {

@@ -136,7 +136,7 @@ func (ta *tgApp) press(from int64, msgID int, data string) string {
 	})
 	// The answer comes first, the card's redraw after it: wait for the
 	// redraw, or a little while for a press that redraws nothing.
-	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline) && ta.fake.Message(msgID).Edits == edits; {
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline) && ta.fake.Message(msgID).Edits == edits; {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return answer
@@ -856,26 +856,6 @@ func TestTelegramNoChatWaitsForAnother(t *testing.T) {
 	// sent once it is written).
 	ta := startTelegramWith(t, 300*time.Millisecond, 400*time.Millisecond, func(c *configs.Config) { c.Processor.Workers = 1 })
 	ta.linkAll()
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, c := range []int64{1001, 1002} {
-				for _, m := range ta.fake.Messages(c) {
-					t.Logf("DEBUG chat %d seq %d: %.60q", c, m.Seq, m.Text)
-				}
-			}
-			t.Logf("DEBUG answers %+v", ta.fake.Answers())
-			rows, _ := ta.db.Pool.Query(context.Background(), `SELECT o.id, o.kind, o.payload::text, d.attempts, d.delivered_at IS NOT NULL, d.next_attempt_at, coalesce(d.last_error,'') FROM outbox o JOIN outbox_deliveries d ON d.outbox_id = o.id AND d.consumer = 'telegram' WHERE o.kind = 'lead.assigned' AND (NOT d.delivered_at IS NOT NULL OR d.last_error IS NOT NULL OR NOT EXISTS (SELECT 1 FROM telegram_sent s WHERE s.outbox_id = o.id)) ORDER BY o.id`)
-			for rows.Next() {
-				var id int64
-				var k, p, e string
-				var a int
-				var del bool
-				var next time.Time
-				rows.Scan(&id, &k, &p, &a, &del, &next, &e)
-				t.Logf("DEBUG row %d %s %s attempts %d delivered %v next %s %s", id, k, p, a, del, next.Format("15:04:05.000"), e)
-			}
-		}
-	})
 	ctx := context.Background()
 	away := func(id int64, v bool) {
 		if _, err := ta.store.UpdateManager(ctx, id, crm.ManagerPatch{Away: &v}); err != nil {
@@ -1121,4 +1101,42 @@ func TestTelegramSupervisorsGetOneSummary(t *testing.T) {
 	if a := ta.press(mgrChat, summary.ID, "st:"+strconv.FormatInt(leads[1], 10)); a != "Эта кнопка больше не работает." && a != "Это могут только руководители." {
 		t.Errorf("a manager's press on a summary answered %q", a)
 	}
+}
+
+// TestTelegramSpeaksTheConfiguredLanguage: telegram.language is ru by
+// default, en on request, and nothing else.
+func TestTelegramSpeaksTheConfiguredLanguage(t *testing.T) {
+	t.Parallel()
+	cfg, err := configs.Load("../../configs/leadd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Telegram.Language != "ru" {
+		t.Errorf("the default language is %q", cfg.Telegram.Language)
+	}
+	cfg.Telegram.Language = "de"
+	if errs := cfg.Validate(); len(errs) != 1 || !strings.Contains(errs[0].Error(), `telegram.language: must be one of ru, en, not "de"`) {
+		t.Errorf("language de: %v", errs)
+	}
+
+	fake := telegramtest.NewServer()
+	defer fake.Close()
+	ta := startApp(t, func(c *configs.Config) {
+		c.Telegram.Token, c.Telegram.Endpoint, c.Telegram.Poll, c.Telegram.Language = telegramtest.Token, fake.Endpoint(), time.Second, "en"
+	})
+	tg := &tgApp{testApp: ta, fake: fake}
+	tg.linkAll()
+	lead, manager := tg.postLead("+7 919 900 00 02")
+	card := tg.waitMessage(chatOf(manager), fmt.Sprintf("Lead #%d — new", lead))
+	if !strings.HasPrefix(card.Text, "A new lead for you\n") || !strings.Contains(card.Text, "⏰ Call by ") {
+		t.Errorf("the English card:\n%s", card.Text)
+	}
+	if card.Markup == nil || card.Markup.InlineKeyboard[0][0].Text != "Take" {
+		t.Errorf("the English buttons: %+v", card.Markup)
+	}
+	if a := tg.press(chatOf(manager), card.ID, card.Markup.Find("t:")); a != "Taken." {
+		t.Errorf("the English answer %q", a)
+	}
+	fake.SendText(chatOf(manager), "/today")
+	tg.waitMessage(chatOf(manager), "Today's tasks")
 }

@@ -39,6 +39,8 @@ type Bot struct {
 	LoginTTL   time.Duration
 	// SLA is when a lead a supervisor hands on must be called by.
 	SLA time.Duration
+	// Texts are the bot's words (nil: Russian).
+	Texts *Texts
 }
 
 // Run polls for updates and handles them until ctx ends; it returns nil
@@ -75,11 +77,9 @@ func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) error {
 func (b *Bot) clientsHere() bool { return b.Company != nil && b.Company.Client == b.Client }
 
 const (
-	refusal = "Здравствуйте! Этот бот работает только для отдела продаж. Если вы в команде, попросите у администратора " +
-		"код привязки и отправьте его сюда так: /start <код>."
-	badCode = "Этот код привязки не подходит: он неизвестен, уже использован или устарел. " +
-		"Попросите у администратора новый."
-	help = "/today — дела на сегодня\n/overdue — просроченные дела\n/away — не получать новые заявки\n/back — снова получать заявки\n/login — ссылка для входа в консоль"
+	refusal = "Здравствуйте! Этот бот работает только для отдела продаж. Если вы в команде, попросите у администратора код привязки и отправьте его сюда так: /start <код>."
+	badCode = "Этот код привязки не подходит: он неизвестен, уже использован или устарел. Попросите у администратора новый."
+	help    = "/today — дела на сегодня\n/overdue — просроченные дела\n/away — не получать новые заявки\n/back — снова получать заявки\n/login — ссылка для входа в консоль"
 )
 
 func (b *Bot) reply(ctx context.Context, chat int64, text string, markup *tgbotapi.InlineKeyboardMarkup) {
@@ -113,11 +113,11 @@ func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) error {
 				return b.Company.message(ctx, msg)
 			}
 			b.Log.Info("telegram link refused", "chat_id", chat)
-			b.reply(ctx, chat, badCode, nil)
+			b.reply(ctx, chat, b.Texts.T(badCode), nil)
 			return nil
 		}
 		b.Log.Info("telegram linked", "manager_id", m.ID, "chat_id", chat)
-		b.reply(ctx, chat, fmt.Sprintf("Здравствуйте, %s! Теперь сюда будут приходить ваши заявки и напоминания.\n\n%s", m.Name, help), nil)
+		b.reply(ctx, chat, fmt.Sprintf(b.Texts.T("Здравствуйте, %s! Теперь сюда будут приходить ваши заявки и напоминания.\n\n%s"), m.Name, b.Texts.T(help)), nil)
 		return nil
 	}
 	m, err := b.Store.ManagerByTelegram(ctx, chat)
@@ -132,14 +132,14 @@ func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) error {
 			return b.Company.message(ctx, msg)
 		}
 		if len(fields) > 0 {
-			b.reply(ctx, chat, refusal, nil)
+			b.reply(ctx, chat, b.Texts.T(refusal), nil)
 		}
 		return nil
 	}
 	if _, err := b.Store.MarkTelegramReachable(ctx, m.ID); err != nil {
 		b.Log.Warn("telegram reachable", "manager_id", m.ID, "err", err)
 	}
-	if leadID, ok := companyReply(msg); ok {
+	if leadID, ok := companyReply(b.Texts, msg); ok {
 		b.convertForCompany(ctx, m, chat, leadID, msg.Text)
 		return nil
 	}
@@ -161,16 +161,16 @@ func (b *Bot) message(ctx context.Context, msg *tgbotapi.Message) error {
 		away := cmd == "/away"
 		if _, err := b.Store.UpdateManager(ctx, m.ID, crm.ManagerPatch{Away: &away}); err != nil {
 			b.Log.Error("telegram away", "manager_id", m.ID, "err", err)
-			b.reply(ctx, chat, "Не получилось, попробуйте через минуту.", nil)
+			b.reply(ctx, chat, b.Texts.T("Не получилось, попробуйте через минуту."), nil)
 			return nil
 		}
 		if away {
-			b.reply(ctx, chat, "Вы отошли: новые заявки не будут приходить до команды /back.", nil)
+			b.reply(ctx, chat, b.Texts.T("Вы отошли: новые заявки не будут приходить до команды /back."), nil)
 		} else {
-			b.reply(ctx, chat, "С возвращением: новые заявки снова приходят вам.", nil)
+			b.reply(ctx, chat, b.Texts.T("С возвращением: новые заявки снова приходят вам."), nil)
 		}
 	default:
-		b.reply(ctx, chat, fmt.Sprintf("Здравствуйте, %s!\n\n%s", m.Name, help), nil)
+		b.reply(ctx, chat, fmt.Sprintf(b.Texts.T("Здравствуйте, %s!\n\n%s"), m.Name, b.Texts.T(help)), nil)
 	}
 	return nil
 }
@@ -181,26 +181,26 @@ func (b *Bot) list(ctx context.Context, chat int64, m crm.Manager, due string) {
 	acts, err := b.Store.Activities(ctx, m.ID, due)
 	if err != nil {
 		b.Log.Error("telegram activities", "manager_id", m.ID, "err", err)
-		b.reply(ctx, chat, "Список сейчас недоступен, попробуйте позже.", nil)
+		b.reply(ctx, chat, b.Texts.T("Список сейчас недоступен, попробуйте позже."), nil)
 		return
 	}
 	if len(acts) == 0 {
-		b.reply(ctx, chat, map[string]string{"today": "На сегодня дел больше нет.", "overdue": "Просроченных дел нет."}[due], nil)
+		b.reply(ctx, chat, map[string]string{"today": b.Texts.T("На сегодня дел больше нет."), "overdue": b.Texts.T("Просроченных дел нет.")}[due], nil)
 		return
 	}
 	const most = 20
 	loc := location(m.TimeZone)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s: %d\n", map[string]string{"today": "Дела на сегодня", "overdue": "Просрочено"}[due], len(acts))
+	fmt.Fprintf(&sb, "%s: %d\n", map[string]string{"today": b.Texts.T("Дела на сегодня"), "overdue": b.Texts.T("Просрочено")}[due], len(acts))
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for i, a := range acts {
 		if i == most {
-			fmt.Fprintf(&sb, "… и ещё %d\n", len(acts)-most)
+			fmt.Fprintf(&sb, b.Texts.T("… и ещё %d\n"), len(acts)-most)
 			break
 		}
-		line := ruTime(a.DueAt.In(loc)) + " " + subjectText(a.Subject)
+		line := b.Texts.Time(a.DueAt.In(loc)) + " " + subjectText(b.Texts, a.Subject)
 		if a.LeadID != nil {
-			line += fmt.Sprintf(" (заявка №%d)", *a.LeadID)
+			line += fmt.Sprintf(b.Texts.T(" (заявка №%d)"), *a.LeadID)
 		}
 		sb.WriteString("• " + line + "\n")
 		rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("✓ "+clip(line, 40), cbDone+":"+id(a.ID))))
@@ -237,24 +237,24 @@ func (b *Bot) callback(ctx context.Context, q *tgbotapi.CallbackQuery) {
 	p := &press{q: q}
 	defer b.answerPress(ctx, p)
 	if q.Message == nil || q.Message.Chat == nil || q.Message.Chat.ID != q.From.ID {
-		p.answer = "Эта кнопка больше не работает."
+		p.answer = b.Texts.T("Эта кнопка больше не работает.")
 		return
 	}
 	p.chat, p.msgID = q.Message.Chat.ID, q.Message.MessageID
 	m, err := b.Store.ManagerByTelegram(ctx, q.From.ID)
 	if err != nil {
-		p.answer = "Этот чат не привязан ни к кому из команды."
+		p.answer = b.Texts.T("Этот чат не привязан ни к кому из команды.")
 		return
 	}
 	p.m, p.loc = m, location(m.TimeZone)
 	parts := strings.Split(q.Data, ":")
 	if len(parts) < 2 {
-		p.answer = "Эта кнопка больше не работает."
+		p.answer = b.Texts.T("Эта кнопка больше не работает.")
 		return
 	}
 	n, err := strconv.ParseInt(parts[1], 10, 64)
 	if err != nil {
-		p.answer = "Эта кнопка больше не работает."
+		p.answer = b.Texts.T("Эта кнопка больше не работает.")
 		return
 	}
 	switch parts[0] {
@@ -277,11 +277,11 @@ func mayAct(m crm.Manager, managerID *int64) bool {
 func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64) {
 	l, err := b.Store.Lead(ctx, leadID)
 	if err != nil {
-		p.answer = "Этой заявки больше нет."
+		p.answer = b.Texts.T("Этой заявки больше нет.")
 		return
 	}
 	if !mayAct(p.m, l.ManagerID) {
-		p.answer = "Эта заявка уже не ваша."
+		p.answer = b.Texts.T("Эта заявка уже не ваша.")
 		b.Log.Info("telegram press refused", "manager_id", p.m.ID, "lead_id", leadID)
 		b.editCard(ctx, p, leadID) // it says whose it is now
 		return
@@ -291,44 +291,44 @@ func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64
 	stale := func(err error) bool {
 		switch crm.ErrorCode(err) {
 		case crm.ECONFLICT:
-			p.answer = "Уже сделано, ничего не изменилось."
+			p.answer = b.Texts.T("Уже сделано, ничего не изменилось.")
 		case crm.ENOTFOUND:
-			p.answer = "Этой заявки больше нет."
+			p.answer = b.Texts.T("Этой заявки больше нет.")
 		case crm.EINVALID:
-			p.answer = "Эта кнопка больше не работает."
+			p.answer = b.Texts.T("Эта кнопка больше не работает.")
 		default:
 			b.Log.Error("telegram action", "lead_id", leadID, "data", p.q.Data, "err", err)
-			p.answer = "Не получилось, попробуйте ещё раз."
+			p.answer = b.Texts.T("Не получилось, попробуйте ещё раз.")
 			return true
 		}
 		b.editCard(ctx, p, leadID)
 		return true
 	}
 	if !l.Open() && parts[0] != cbBack {
-		p.answer = "Заявка уже " + statusText(l, b.Store.JunkReasons()) + ", ничего не изменилось."
+		p.answer = b.Texts.T("Заявка уже ") + statusText(b.Texts, l, b.Store.JunkReasons()) + b.Texts.T(", ничего не изменилось.")
 		b.editCard(ctx, p, leadID)
 		return
 	}
 	switch parts[0] {
 	case cbTake:
 		if l.Status == crm.StatusInProgress {
-			p.answer = "Уже в работе."
+			p.answer = b.Texts.T("Уже в работе.")
 			b.editCard(ctx, p, leadID)
 			return
 		}
 		if _, err := b.Store.SetLeadStatus(ctx, leadID, crm.StatusInProgress, ""); err != nil && stale(err) {
 			return
 		}
-		p.answer = "Взято в работу."
+		p.answer = b.Texts.T("Взято в работу.")
 		b.redraw(ctx, p, leadID)
 	case cbNoAnswer:
 		if len(parts) != 3 {
-			p.answer = "Эта кнопка больше не работает."
+			p.answer = b.Texts.T("Эта кнопка больше не работает.")
 			return
 		}
 		callID, _ := strconv.ParseInt(parts[2], 10, 64)
 		if a, err := b.Store.Activity(ctx, callID); err != nil || a.LeadID == nil || *a.LeadID != leadID {
-			p.answer = "Эта кнопка больше не работает."
+			p.answer = b.Texts.T("Эта кнопка больше не работает.")
 			return
 		}
 		res, err := b.Store.CompleteActivity(ctx, callID, crm.Completion{Outcome: crm.OutcomeNoAnswer}, b.Cadence)
@@ -337,53 +337,53 @@ func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64
 		}
 		switch {
 		case res.LeadJunk:
-			p.answer = "Записано: это была последняя попытка, заявка закрыта."
+			p.answer = b.Texts.T("Записано: это была последняя попытка, заявка закрыта.")
 		case res.Next != nil:
-			p.answer = "Записано: следующий звонок " + ruTime(res.Next.DueAt.In(p.loc)) + "."
+			p.answer = b.Texts.T("Записано: следующий звонок ") + b.Texts.Time(res.Next.DueAt.In(p.loc)) + "."
 		default:
-			p.answer = "Записано: не дозвонились."
+			p.answer = b.Texts.T("Записано: не дозвонились.")
 		}
 		b.redraw(ctx, p, leadID)
 	case cbQualified:
-		p.answer = "Частное лицо или компания?"
+		p.answer = b.Texts.T("Частное лицо или компания?")
 		b.edit(ctx, p, tgbotapi.NewEditMessageReplyMarkup(p.chat, p.msgID, tgbotapi.NewInlineKeyboardMarkup(
 			tgbotapi.NewInlineKeyboardRow(
-				tgbotapi.NewInlineKeyboardButtonData("👤 Частное лицо", cbAsPerson+":"+id(leadID)),
-				tgbotapi.NewInlineKeyboardButtonData("🏢 Компания", cbAsCompany+":"+id(leadID))),
-			tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("« Назад", cbBack+":"+id(leadID))))))
+				tgbotapi.NewInlineKeyboardButtonData(b.Texts.T("👤 Частное лицо"), cbAsPerson+":"+id(leadID)),
+				tgbotapi.NewInlineKeyboardButtonData(b.Texts.T("🏢 Компания"), cbAsCompany+":"+id(leadID))),
+			tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(b.Texts.T("« Назад"), cbBack+":"+id(leadID))))))
 	case cbAsPerson:
 		conv, err := b.Store.ConvertLead(ctx, leadID, crm.Conversion{}, crm.ByManager(&p.m.ID))
 		if err != nil && stale(err) {
 			return
 		}
-		p.answer = fmt.Sprintf("Создана сделка №%d.", conv.DealID)
+		p.answer = fmt.Sprintf(b.Texts.T("Создана сделка №%d."), conv.DealID)
 		b.redraw(ctx, p, leadID)
 	case cbAsCompany:
-		p.answer = "Ответьте на это сообщение: ИНН и название компании."
-		prompt := tgbotapi.NewMessage(p.chat, fmt.Sprintf("%s%d: ответьте на это сообщение — ИНН и название компании, "+
-			"например:\n7707083893 ООО «Станкосервис»", companyPrompt, leadID))
-		prompt.ReplyMarkup = tgbotapi.ForceReply{ForceReply: true, InputFieldPlaceholder: "7707083893 ООО «Станкосервис»"}
+		p.answer = b.Texts.T("Ответьте на это сообщение: ИНН и название компании.")
+		prompt := tgbotapi.NewMessage(p.chat, fmt.Sprintf(b.Texts.T("%s%d: ответьте на это сообщение — ИНН и название компании, ")+
+			b.Texts.T("например:\n7707083893 ООО «Станкосервис»"), b.Texts.T(companyPrompt), leadID))
+		prompt.ReplyMarkup = tgbotapi.ForceReply{ForceReply: true, InputFieldPlaceholder: b.Texts.T("7707083893 ООО «Станкосервис»")}
 		b.answerPress(ctx, p)
 		if err := b.Client.request(ctx, p.chat, prompt); err != nil {
 			b.Log.Warn("telegram company prompt", "lead_id", leadID, "err", err)
 		}
 	case cbJunk:
-		p.answer = "Почему в брак?"
-		b.edit(ctx, p, tgbotapi.NewEditMessageReplyMarkup(p.chat, p.msgID, junkKeyboard(leadID, b.Store.JunkReasons())))
+		p.answer = b.Texts.T("Почему в брак?")
+		b.edit(ctx, p, tgbotapi.NewEditMessageReplyMarkup(p.chat, p.msgID, junkKeyboard(b.Texts, leadID, b.Store.JunkReasons())))
 	case cbBack:
 		b.editCard(ctx, p, leadID)
 	case cbJunkAs:
 		if len(parts) != 3 {
-			p.answer = "Эта кнопка больше не работает."
+			p.answer = b.Texts.T("Эта кнопка больше не работает.")
 			return
 		}
 		if _, err := b.Store.SetLeadStatus(ctx, leadID, crm.StatusJunk, parts[2]); err != nil && stale(err) {
 			return
 		}
-		p.answer = "Закрыто как брак."
+		p.answer = b.Texts.T("Закрыто как брак.")
 		b.redraw(ctx, p, leadID)
 	default:
-		p.answer = "Эта кнопка больше не работает."
+		p.answer = b.Texts.T("Эта кнопка больше не работает.")
 	}
 }
 
@@ -400,8 +400,8 @@ func (b *Bot) editCard(ctx context.Context, p *press, leadID int64) {
 		b.Log.Warn("telegram card", "lead_id", leadID, "err", err)
 		return
 	}
-	e := tgbotapi.NewEditMessageText(p.chat, p.msgID, cardText(l, f, p.m.ID, p.loc))
-	e.ReplyMarkup = cardKeyboard(l, p.m.ID) // none: the keyboard goes
+	e := tgbotapi.NewEditMessageText(p.chat, p.msgID, cardText(b.Texts, l, f, p.m.ID, p.loc))
+	e.ReplyMarkup = cardKeyboard(b.Texts, l, p.m.ID) // none: the keyboard goes
 	b.edit(ctx, p, e)
 }
 
@@ -411,7 +411,7 @@ func (b *Bot) editCard(ctx context.Context, p *press, leadID int64) {
 func (b *Bot) redraw(ctx context.Context, p *press, leadID int64) {
 	b.answerPress(ctx, p)
 	pressed := false
-	for _, c := range redrawCards(ctx, b.Store, b.Client, b.Log, leadID) {
+	for _, c := range redrawCards(b.Texts, ctx, b.Store, b.Client, b.Log, leadID) {
 		pressed = pressed || c.ChatID == p.chat && c.MessageID == p.msgID
 	}
 	if !pressed {
@@ -432,18 +432,18 @@ func (b *Bot) edit(ctx context.Context, p *press, e tgbotapi.Chattable) {
 func (b *Bot) done(ctx context.Context, p *press, activityID int64) {
 	a, err := b.Store.Activity(ctx, activityID)
 	if err != nil || !mayAct(p.m, &a.ManagerID) {
-		p.answer = "Это дело не ваше."
+		p.answer = b.Texts.T("Это дело не ваше.")
 		return
 	}
 	if _, err := b.Store.CompleteActivity(ctx, activityID, crm.Completion{Outcome: crm.OutcomeDone}, b.Cadence); err != nil {
 		if crm.ErrorCode(err) != crm.ECONFLICT {
 			b.Log.Error("telegram done", "activity_id", activityID, "err", err)
-			p.answer = "Не получилось, попробуйте ещё раз."
+			p.answer = b.Texts.T("Не получилось, попробуйте ещё раз.")
 			return
 		}
-		p.answer = "Уже сделано."
+		p.answer = b.Texts.T("Уже сделано.")
 	} else {
-		p.answer = "Сделано ✓"
+		p.answer = b.Texts.T("Сделано ✓")
 	}
 	kb := tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}
 	if old := p.q.Message.ReplyMarkup; old != nil {
@@ -468,12 +468,12 @@ const companyPrompt = "🏢 Заявка №"
 
 // companyReply reports whether msg answers a company prompt, and for
 // which lead.
-func companyReply(msg *tgbotapi.Message) (int64, bool) {
+func companyReply(tx *Texts, msg *tgbotapi.Message) (int64, bool) {
 	r := msg.ReplyToMessage
-	if r == nil || r.From == nil || !r.From.IsBot || !strings.HasPrefix(r.Text, companyPrompt) {
+	if r == nil || r.From == nil || !r.From.IsBot || !strings.HasPrefix(r.Text, tx.T(companyPrompt)) {
 		return 0, false
 	}
-	rest := strings.TrimPrefix(r.Text, companyPrompt)
+	rest := strings.TrimPrefix(r.Text, tx.T(companyPrompt))
 	end := strings.IndexFunc(rest, func(c rune) bool { return c < '0' || c > '9' })
 	if end <= 0 {
 		return 0, false
@@ -494,30 +494,30 @@ func (b *Bot) convertForCompany(ctx context.Context, m crm.Manager, chat, leadID
 	}
 	name := strings.Join(fields, " ")
 	if name == "" {
-		b.reply(ctx, chat, "Нужно название компании: ответьте ещё раз — ИНН и название.", nil)
+		b.reply(ctx, chat, b.Texts.T("Нужно название компании: ответьте ещё раз — ИНН и название."), nil)
 		return
 	}
 	in.Name = &name
 	l, err := b.Store.Lead(ctx, leadID)
 	if err != nil || !mayAct(m, l.ManagerID) {
-		b.reply(ctx, chat, "Эта заявка уже не ваша.", nil)
+		b.reply(ctx, chat, b.Texts.T("Эта заявка уже не ваша."), nil)
 		return
 	}
 	conv, err := b.Store.ConvertLead(ctx, leadID, crm.Conversion{Company: &in}, crm.ByManager(&m.ID))
 	if err != nil {
 		switch crm.ErrorCode(err) {
 		case crm.EINVALID:
-			b.reply(ctx, chat, "Что-то не так: "+err.Error()+". Ответьте ещё раз — ИНН и название.", nil)
+			b.reply(ctx, chat, b.Texts.T("Что-то не так: ")+err.Error()+b.Texts.T(". Ответьте ещё раз — ИНН и название."), nil)
 		case crm.ECONFLICT:
-			b.reply(ctx, chat, fmt.Sprintf("Заявка №%d уже закрыта, ничего не изменилось.", leadID), nil)
+			b.reply(ctx, chat, fmt.Sprintf(b.Texts.T("Заявка №%d уже закрыта, ничего не изменилось."), leadID), nil)
 		default:
 			b.Log.Error("telegram convert for a company", "lead_id", leadID, "err", err)
-			b.reply(ctx, chat, "Не получилось, попробуйте ещё раз.", nil)
+			b.reply(ctx, chat, b.Texts.T("Не получилось, попробуйте ещё раз."), nil)
 		}
 		return
 	}
-	b.reply(ctx, chat, fmt.Sprintf("🤝 Заявка №%d квалифицирована для %s: сделка №%d.", leadID, name, conv.DealID), nil)
-	redrawCards(ctx, b.Store, b.Client, b.Log, leadID)
+	b.reply(ctx, chat, fmt.Sprintf(b.Texts.T("🤝 Заявка №%d квалифицирована для %s: сделка №%d."), leadID, name, conv.DealID), nil)
+	redrawCards(b.Texts, ctx, b.Store, b.Client, b.Log, leadID)
 }
 
 // loginLink answers /login with a one-time link into the console.
@@ -525,7 +525,7 @@ func (b *Bot) loginLink(ctx context.Context, chat int64, m crm.Manager) {
 	code, err := b.Store.CreateLoginCode(ctx, m.ID, b.LoginTTL)
 	if err != nil {
 		b.Log.Error("telegram login link", "manager_id", m.ID, "err", err)
-		b.reply(ctx, chat, "Ссылку сейчас не получить, попробуйте через минуту.", nil)
+		b.reply(ctx, chat, b.Texts.T("Ссылку сейчас не получить, попробуйте через минуту."), nil)
 		return
 	}
 	ttl := b.LoginTTL
@@ -534,7 +534,7 @@ func (b *Bot) loginLink(ctx context.Context, chat int64, m crm.Manager) {
 	}
 	url := strings.TrimRight(b.ConsoleURL, "/") + "/login/" + code
 	b.Log.Info("telegram login link sent", "manager_id", m.ID)
-	msg := tgbotapi.NewMessage(chat, fmt.Sprintf("Ссылка для входа в консоль (действует один раз, %d минут):\n%s", int(ttl.Minutes()), url))
+	msg := tgbotapi.NewMessage(chat, fmt.Sprintf(b.Texts.T("Ссылка для входа в консоль (действует один раз, %d минут):\n%s"), int(ttl.Minutes()), url))
 	// A link preview would fetch the link, and so spend it.
 	msg.DisableWebPagePreview = true
 	if _, err := b.Client.send(ctx, chat, msg); err != nil {

@@ -47,24 +47,24 @@ func openCall(l crm.Lead) *crm.Activity {
 // so a redraw (a repeated press, a change made elsewhere) never loses
 // what the card said. A lead handed to somebody else says so. Plain
 // text: Telegram makes +7… numbers and e-mails tappable itself.
-func cardText(l crm.Lead, f crm.CardFacts, to int64, loc *time.Location) string {
+func cardText(tx *Texts, l crm.Lead, f crm.CardFacts, to int64, loc *time.Location) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Заявка №%d — %s\n", l.ID, statusText(l, f.JunkReasons))
+	fmt.Fprintf(&b, tx.T("Заявка №%d — %s\n"), l.ID, statusText(tx, l, f.JunkReasons))
 	name := l.Name
 	if name == "" {
-		name = "(без имени)"
+		name = tx.T("(без имени)")
 	}
 	b.WriteString("👤 " + name + "\n")
 	for _, p := range l.Phones {
 		b.WriteString("📞 " + dedupe.Display(p) + "\n")
 	}
 	for _, p := range l.RawPhones {
-		b.WriteString("📞 " + p + " (как написал клиент)\n")
+		b.WriteString("📞 " + p + tx.T(" (как написал клиент)\n"))
 	}
 	for _, e := range l.Emails {
 		b.WriteString("✉️ " + e + "\n")
 	}
-	b.WriteString("📥 " + sourceText(l) + "\n")
+	b.WriteString("📥 " + sourceText(tx, l) + "\n")
 	if utm := utmText(l.UTM); utm != "" {
 		b.WriteString("🏷 " + utm + "\n")
 	}
@@ -72,46 +72,46 @@ func cardText(l crm.Lead, f crm.CardFacts, to int64, loc *time.Location) string 
 		b.WriteString("💬 " + clip(c, 600) + "\n")
 	}
 	if l.ContactID != nil {
-		b.WriteString("↩️ Клиент обращался раньше\n")
+		b.WriteString(tx.T("↩️ Клиент обращался раньше\n"))
 	} else {
-		b.WriteString("🆕 Новый клиент\n")
+		b.WriteString(tx.T("🆕 Новый клиент\n"))
 	}
 	if n := len(l.Touches); n > 1 {
-		fmt.Fprintf(&b, "Обращений: %d\n", n)
+		fmt.Fprintf(&b, tx.T("Обращений: %d\n"), n)
 	}
 	tries, last := noAnswers(l)
 	if c := openCall(l); c != nil && l.Open() && !movedFrom(l, to) {
 		if tries > 0 {
-			fmt.Fprintf(&b, "⏰ Следующий звонок до %s\n", ruTime(c.DueAt.In(loc)))
+			fmt.Fprintf(&b, tx.T("⏰ Следующий звонок до %s\n"), tx.Time(c.DueAt.In(loc)))
 		} else {
-			fmt.Fprintf(&b, "⏰ Позвонить до %s\n", ruTime(c.DueAt.In(loc)))
+			fmt.Fprintf(&b, tx.T("⏰ Позвонить до %s\n"), tx.Time(c.DueAt.In(loc)))
 		}
 	}
 	var foot []string
 	if tries > 0 {
-		line := fmt.Sprintf("📵 Не дозвонились: %s", ruTime(last.In(loc)))
+		line := fmt.Sprintf(tx.T("📵 Не дозвонились: %s"), tx.Time(last.In(loc)))
 		if tries > 1 {
-			line = fmt.Sprintf("📵 Не дозвонились %d %s, последний — %s", tries, plural(tries, "раз", "раза", "раз"), ruTime(last.In(loc)))
+			line = fmt.Sprintf(tx.T("📵 Не дозвонились %d %s, последний — %s"), tries, tx.Plural(tries, tx.T("раз"), tx.T("раза"), tx.T("раз")), tx.Time(last.In(loc)))
 		}
 		if l.Status == crm.StatusJunk && l.JunkReason != nil && *l.JunkReason == "unreachable" {
-			line += "; попытки кончились, заявка закрыта"
+			line += tx.T("; попытки кончились, заявка закрыта")
 		}
 		foot = append(foot, line)
 	}
-	who, at := f.ManagerName, ruTime(f.StatusChangedAt.In(loc))
+	who, at := f.ManagerName, tx.Time(f.StatusChangedAt.In(loc))
 	switch {
 	case l.Open() && movedFrom(l, to):
 		if who == "" {
-			foot = append(foot, "↪️ Заявка передана в очередь, она больше не ваша.")
+			foot = append(foot, tx.T("↪️ Заявка передана в очередь, она больше не ваша."))
 		} else {
-			foot = append(foot, "↪️ Заявка передана: "+who+", она больше не ваша.")
+			foot = append(foot, tx.T("↪️ Заявка передана: ")+who+tx.T(", она больше не ваша."))
 		}
 	case l.Status == crm.StatusInProgress:
-		foot = append(foot, fmt.Sprintf("✋ Взял в работу: %s, %s", who, at))
+		foot = append(foot, fmt.Sprintf(tx.T("✋ Взял в работу: %s, %s"), who, at))
 	case l.Status == crm.StatusConverted && f.DealID != nil:
-		foot = append(foot, fmt.Sprintf("🤝 Квалифицировал %s, %s: сделка №%d", who, at, *f.DealID))
+		foot = append(foot, fmt.Sprintf(tx.T("🤝 Квалифицировал %s, %s: сделка №%d"), who, at, *f.DealID))
 	case l.Status == crm.StatusJunk && who != "":
-		foot = append(foot, fmt.Sprintf("🗑 Закрыто как брак: %s, %s", who, at))
+		foot = append(foot, fmt.Sprintf(tx.T("🗑 Закрыто как брак: %s, %s"), who, at))
 	}
 	if len(foot) > 0 {
 		b.WriteString("\n" + strings.Join(foot, "\n"))
@@ -141,38 +141,38 @@ func noAnswers(l crm.Lead) (int, time.Time) {
 
 // statusText is where a lead stands, in words; reasons name its junk
 // reason.
-func statusText(l crm.Lead, reasons []crm.Reason) string {
+func statusText(tx *Texts, l crm.Lead, reasons []crm.Reason) string {
 	switch l.Status {
 	case crm.StatusNew:
-		return "новая"
+		return tx.T("новая")
 	case crm.StatusInProgress:
-		return "в работе"
+		return tx.T("в работе")
 	case crm.StatusConverted:
-		return "квалифицирована, создана сделка"
+		return tx.T("квалифицирована, создана сделка")
 	case crm.StatusJunk:
 		if l.JunkReason != nil {
-			return "закрыта как брак (" + junkText(*l.JunkReason, reasons) + ")"
+			return tx.T("закрыта как брак (") + junkText(*l.JunkReason, reasons) + ")"
 		}
-		return "закрыта как брак"
+		return tx.T("закрыта как брак")
 	}
 	return l.Status
 }
 
-func sourceText(l crm.Lead) string {
+func sourceText(tx *Texts, l crm.Lead) string {
 	switch l.Channel {
 	case crm.ChannelForm:
-		return "Заявка с сайта (форма «" + l.Source + "»)"
+		return tx.T("Заявка с сайта (форма «") + l.Source + "»)"
 	case crm.ChannelCall:
 		if l.Source == "" {
-			return "Звонок"
+			return tx.T("Звонок")
 		}
-		return "Звонок на линию " + l.Source
+		return tx.T("Звонок на линию ") + l.Source
 	case crm.ChannelMail:
-		return "Письмо на " + l.Source
+		return tx.T("Письмо на ") + l.Source
 	case crm.ChannelMessenger:
-		return "Сообщение в Telegram"
+		return tx.T("Сообщение в Telegram")
 	case crm.ChannelManual:
-		return "Внесена вручную"
+		return tx.T("Внесена вручную")
 	}
 	return strings.TrimSpace(l.Channel + " " + l.Source)
 }
@@ -212,20 +212,20 @@ func id(n int64) string { return strconv.FormatInt(n, 10) }
 // cardKeyboard is the card's buttons for the lead as it stands, for
 // manager to (0: whoever has it); nil once it is closed or handed to
 // somebody else (nothing left to press).
-func cardKeyboard(l crm.Lead, to int64) *tgbotapi.InlineKeyboardMarkup {
+func cardKeyboard(tx *Texts, l crm.Lead, to int64) *tgbotapi.InlineKeyboardMarkup {
 	if !l.Open() || movedFrom(l, to) {
 		return nil
 	}
 	var first []tgbotapi.InlineKeyboardButton
 	if l.Status == crm.StatusNew {
-		first = append(first, tgbotapi.NewInlineKeyboardButtonData("Беру", cbTake+":"+id(l.ID)))
+		first = append(first, tgbotapi.NewInlineKeyboardButtonData(tx.T("Беру"), cbTake+":"+id(l.ID)))
 	}
 	if c := openCall(l); c != nil {
-		first = append(first, tgbotapi.NewInlineKeyboardButtonData("Не дозвонился", cbNoAnswer+":"+id(l.ID)+":"+id(c.ID)))
+		first = append(first, tgbotapi.NewInlineKeyboardButtonData(tx.T("Не дозвонился"), cbNoAnswer+":"+id(l.ID)+":"+id(c.ID)))
 	}
 	second := tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData("Квалифицировать", cbQualified+":"+id(l.ID)),
-		tgbotapi.NewInlineKeyboardButtonData("В брак ▸", cbJunk+":"+id(l.ID)))
+		tgbotapi.NewInlineKeyboardButtonData(tx.T("Квалифицировать"), cbQualified+":"+id(l.ID)),
+		tgbotapi.NewInlineKeyboardButtonData(tx.T("В брак ▸"), cbJunk+":"+id(l.ID)))
 	rows := [][]tgbotapi.InlineKeyboardButton{second}
 	if len(first) > 0 {
 		rows = [][]tgbotapi.InlineKeyboardButton{first, second}
@@ -245,17 +245,9 @@ func junkText(reason string, reasons []crm.Reason) string {
 	return reason
 }
 
-var ruMonths = [...]string{"января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
-	"сентября", "октября", "ноября", "декабря"}
-
-// ruTime is a moment as a Russian reads it in a message: «6 декабря, 11:26».
-func ruTime(t time.Time) string {
-	return fmt.Sprintf("%d %s, %s", t.Day(), ruMonths[t.Month()-1], t.Format("15:04"))
-}
-
 // junkKeyboard is the second keyboard: a reason to close the lead as
 // junk, each of the configuration's (leads.junk_reasons).
-func junkKeyboard(leadID int64, reasons []crm.Reason) tgbotapi.InlineKeyboardMarkup {
+func junkKeyboard(tx *Texts, leadID int64, reasons []crm.Reason) tgbotapi.InlineKeyboardMarkup {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	var row []tgbotapi.InlineKeyboardButton
 	for _, r := range reasons {
@@ -267,7 +259,7 @@ func junkKeyboard(leadID int64, reasons []crm.Reason) tgbotapi.InlineKeyboardMar
 	if len(row) > 0 {
 		rows = append(rows, row)
 	}
-	rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("◂ Назад", cbBack+":"+id(leadID))))
+	rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(tx.T("◂ Назад"), cbBack+":"+id(leadID))))
 	return tgbotapi.NewInlineKeyboardMarkup(rows...)
 }
 
@@ -284,12 +276,12 @@ func location(tz string) *time.Location {
 // as it now stands, each for the manager it was sent to (a lead handed
 // on tells the old manager so and takes the buttons away); it returns
 // the cards it edited. A card that cannot be edited stays as it was.
-func redrawCards(ctx context.Context, st Store, c *Client, log *slog.Logger, leadID int64) []crm.SentCard {
-	return redrawCardsBut(ctx, st, c, log, leadID, 0)
+func redrawCards(tx *Texts, ctx context.Context, st Store, c *Client, log *slog.Logger, leadID int64) []crm.SentCard {
+	return redrawCardsBut(tx, ctx, st, c, log, leadID, 0)
 }
 
 // redrawCardsBut is redrawCards leaving the cards in chat but alone.
-func redrawCardsBut(ctx context.Context, st Store, c *Client, log *slog.Logger, leadID, but int64) []crm.SentCard {
+func redrawCardsBut(tx *Texts, ctx context.Context, st Store, c *Client, log *slog.Logger, leadID, but int64) []crm.SentCard {
 	l, err := st.Lead(ctx, leadID)
 	if err != nil {
 		return nil
@@ -308,8 +300,8 @@ func redrawCardsBut(ctx context.Context, st Store, c *Client, log *slog.Logger, 
 		if r, err := st.TelegramRecipient(ctx, card.ManagerID); err == nil {
 			loc = location(r.TimeZone)
 		}
-		e := tgbotapi.NewEditMessageText(card.ChatID, card.MessageID, cardText(l, f, card.ManagerID, loc))
-		e.ReplyMarkup = cardKeyboard(l, card.ManagerID)
+		e := tgbotapi.NewEditMessageText(card.ChatID, card.MessageID, cardText(tx, l, f, card.ManagerID, loc))
+		e.ReplyMarkup = cardKeyboard(tx, l, card.ManagerID)
 		if err := c.request(ctx, card.ChatID, e); err != nil && !strings.Contains(err.Error(), "message is not modified") {
 			log.Warn("telegram card not redrawn", "lead_id", leadID, "chat_id", card.ChatID, "err", err)
 			continue

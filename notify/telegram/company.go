@@ -33,8 +33,7 @@ const Source = "messenger:telegram"
 
 // Client-facing texts.
 const (
-	greeting = "Здравствуйте! Напишите ваш вопрос — менеджер ответит вам здесь.\n" +
-		"Можно поделиться номером телефона кнопкой ниже, чтобы мы могли перезвонить."
+	greeting    = "Здравствуйте! Напишите ваш вопрос — менеджер ответит вам здесь.\nМожно поделиться номером телефона кнопкой ниже, чтобы мы могли перезвонить."
 	thanks      = "Спасибо! Менеджер ответит вам здесь."
 	thanksPhone = "Спасибо, номер получили! Менеджер свяжется с вами."
 	shareButton = "📱 Поделиться номером"
@@ -56,6 +55,8 @@ type Company struct {
 	Log    *slog.Logger
 	// PollTimeout is how long one getUpdates waits for news (25s).
 	PollTimeout time.Duration
+	// Texts are the words clients read (nil: Russian).
+	Texts *Texts
 	// AckEvery: a client is thanked at most this often in a chat (30m),
 	// not for every line they write.
 	AckEvery time.Duration
@@ -90,7 +91,7 @@ func (c *Company) message(ctx context.Context, msg *tgbotapi.Message) error {
 		return nil // clients write in their private chat; groups and channels are not leads
 	}
 	if msg.IsCommand() && msg.Command() == "start" {
-		c.send(ctx, chat, greeting, shareKeyboard())
+		c.send(ctx, chat, c.Texts.T(greeting), shareKeyboard(c.Texts))
 		return nil
 	}
 	in, ok := c.inbound(msg)
@@ -128,9 +129,9 @@ func (c *Company) message(ctx context.Context, msg *tgbotapi.Message) error {
 	case dup, in.OnlyIfOpen:
 		// A sticker alone is no question: no thanks, nothing promised.
 	case len(in.Phones) > 0 && msg.Contact != nil:
-		c.send(ctx, chat, thanksPhone, tgbotapi.NewRemoveKeyboard(false))
+		c.send(ctx, chat, c.Texts.T(thanksPhone), tgbotapi.NewRemoveKeyboard(false))
 	case c.ack(chat):
-		c.send(ctx, chat, thanks, nil)
+		c.send(ctx, chat, c.Texts.T(thanks), nil)
 	}
 	return nil
 }
@@ -152,12 +153,12 @@ func (c *Company) inbound(msg *tgbotapi.Message) (crm.Inbound, bool) {
 				in.RawPhones = []string{ct.PhoneNumber}
 			}
 			if in.Text == "" {
-				in.Text = "Поделился телефоном: " + ct.PhoneNumber
+				in.Text = c.Texts.T("Поделился телефоном: ") + ct.PhoneNumber
 			}
 			return in, true
 		}
 		// Somebody else's card: what it says, not who the client is.
-		in.Text = strings.TrimSpace("Прислал контакт: " + ct.FirstName + " " + ct.LastName + " " + ct.PhoneNumber)
+		in.Text = strings.TrimSpace(c.Texts.T("Прислал контакт: ") + ct.FirstName + " " + ct.LastName + " " + ct.PhoneNumber)
 	}
 	// A number the client typed is theirs: the same person by phone gets
 	// no second lead.
@@ -166,7 +167,7 @@ func (c *Company) inbound(msg *tgbotapi.Message) (crm.Inbound, bool) {
 	}
 	in.Media = c.media(msg)
 	if in.Text == "" {
-		in.Text = attachmentText(msg)
+		in.Text = attachmentText(c.Texts, msg)
 		// A sticker alone opens nothing: it lands only on what is open.
 		in.OnlyIfOpen = msg.Sticker != nil
 	}
@@ -221,22 +222,22 @@ func (c *Company) phone(raw string) (string, bool) {
 }
 
 // attachmentText names what a message without text carries.
-func attachmentText(msg *tgbotapi.Message) string {
+func attachmentText(tx *Texts, msg *tgbotapi.Message) string {
 	switch {
 	case msg.Photo != nil:
-		return "📷 Фото"
+		return tx.T("📷 Фото")
 	case msg.Document != nil:
-		return "📎 Файл «" + msg.Document.FileName + "»"
+		return tx.T("📎 Файл «") + msg.Document.FileName + "»"
 	case msg.Voice != nil:
-		return "🎤 Голосовое сообщение"
+		return tx.T("🎤 Голосовое сообщение")
 	case msg.Video != nil, msg.VideoNote != nil:
-		return "🎬 Видео"
+		return tx.T("🎬 Видео")
 	case msg.Audio != nil:
-		return "🎵 Аудио"
+		return tx.T("🎵 Аудио")
 	case msg.Sticker != nil:
-		return strings.TrimSpace("Стикер " + msg.Sticker.Emoji)
+		return strings.TrimSpace(tx.T("Стикер ") + msg.Sticker.Emoji)
 	case msg.Location != nil:
-		return fmt.Sprintf("📍 Геопозиция %.5f, %.5f", msg.Location.Latitude, msg.Location.Longitude)
+		return fmt.Sprintf(tx.T("📍 Геопозиция %.5f, %.5f"), msg.Location.Latitude, msg.Location.Longitude)
 	}
 	return ""
 }
@@ -268,8 +269,8 @@ func (c *Company) ack(chat int64) bool {
 	return true
 }
 
-func shareKeyboard() tgbotapi.ReplyKeyboardMarkup {
-	kb := tgbotapi.NewReplyKeyboard(tgbotapi.NewKeyboardButtonRow(tgbotapi.NewKeyboardButtonContact(shareButton)))
+func shareKeyboard(tx *Texts) tgbotapi.ReplyKeyboardMarkup {
+	kb := tgbotapi.NewReplyKeyboard(tgbotapi.NewKeyboardButtonRow(tgbotapi.NewKeyboardButtonContact(tx.T(shareButton))))
 	kb.ResizeKeyboard = true
 	kb.OneTimeKeyboard = true
 	return kb

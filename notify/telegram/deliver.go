@@ -100,6 +100,8 @@ type Deliverer struct {
 	// MaxAttempts makes a row that failed this often a dead letter (50:
 	// about eight hours of a Telegram that keeps failing).
 	MaxAttempts int
+	// Texts are the messages' words (nil: Russian).
+	Texts *Texts
 	// Summary is the window the supervisors' summary gathers (1m): leads
 	// not taken in time, left in the queue, managers out of reach.
 	Summary time.Duration
@@ -178,6 +180,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 // chat already waiting join the wait behind them.
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 	d.defaults()
+	claimed := time.Now()
 	rows, err := d.Store.ClaimOutbox(ctx, crm.ConsumerTelegram, d.Batch, d.Lease)
 	if err != nil || len(rows) == 0 {
 		return 0, err
@@ -225,7 +228,7 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 	for _, chat := range order {
 		oldestLeadFirst(lanes[chat])
 		g.Go(func() error {
-			d.lane(ctx, work, chat, lanes[chat])
+			d.lane(ctx, work, claimed, chat, lanes[chat])
 			return nil
 		})
 	}
@@ -454,7 +457,7 @@ func (d *Deliverer) finish(ctx context.Context, j *job, err error) {
 // lane sends one chat's rows in order, for at most Hold; the rest wait in
 // the outbox until the chat's turn, and the chat is marked waiting so that
 // rows for it claimed meanwhile wait behind them.
-func (d *Deliverer) lane(ctx, work context.Context, chat int64, jobs []*job) {
+func (d *Deliverer) lane(ctx, work context.Context, claimed time.Time, chat int64, jobs []*job) {
 	start := time.Now()
 	for i, j := range jobs {
 		if ctx.Err() != nil {
@@ -462,6 +465,12 @@ func (d *Deliverer) lane(ctx, work context.Context, chat int64, jobs []*job) {
 		}
 		at := d.waitingUntil(chat)
 		ahead := time.Until(at)
+		if at.After(claimed) {
+			// Older rows of this chat were waiting when these were
+			// claimed: these go behind them, however late it is now.
+			d.postpone(work, chat, jobs[i:], at, ahead)
+			return
+		}
 		if ahead <= 0 {
 			// No rows wait for this chat: this one goes unless the chat's
 			// turn would keep the worker past Hold.
@@ -471,10 +480,7 @@ func (d *Deliverer) lane(ctx, work context.Context, chat int64, jobs []*job) {
 			}
 		}
 		if at.After(time.Now()) {
-			for _, rest := range jobs[i:] {
-				rest.log.Debug("telegram: the chat's turn comes later", "chat_id", chat, "after", ahead.String())
-				d.finish(work, rest, d.Store.PostponeOutbox(work, crm.ConsumerTelegram, rest.m.ID, at))
-			}
+			d.postpone(work, chat, jobs[i:], at, ahead)
 			return
 		}
 		err := d.send(ctx, work, j, false)
@@ -482,6 +488,15 @@ func (d *Deliverer) lane(ctx, work context.Context, chat int64, jobs []*job) {
 			return
 		}
 		d.finish(work, j, err)
+	}
+}
+
+// postpone puts a chat's rows back in the outbox until at, all alike: due
+// together, they are claimed together and go in order.
+func (d *Deliverer) postpone(work context.Context, chat int64, jobs []*job, at time.Time, ahead time.Duration) {
+	for _, j := range jobs {
+		j.log.Debug("telegram: the chat's turn comes later", "chat_id", chat, "after", ahead.String())
+		d.finish(work, j, d.Store.PostponeOutbox(work, crm.ConsumerTelegram, j.m.ID, at))
 	}
 }
 
@@ -548,7 +563,7 @@ func (d *Deliverer) send(stop, ctx context.Context, j *job, hold bool) error {
 			}
 			log.Info("telegram sent", "manager_id", o.to.ManagerID, "message_id", res.MessageID)
 			if o.redraw != 0 {
-				redrawCardsBut(ctx, d.Store, d.Client, d.Log, o.redraw, chat)
+				redrawCardsBut(d.Texts, ctx, d.Store, d.Client, d.Log, o.redraw, chat)
 			}
 		case failRateLimited:
 			return d.retry(ctx, log, m, f.retryAfter, "429: "+f.reason)
@@ -631,10 +646,10 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 	var managerID *int64
 	switch p := v.(type) {
 	case crm.LeadStatusChanged:
-		n := redrawCards(ctx, d.Store, d.Client, d.Log, p.LeadID)
+		n := redrawCards(d.Texts, ctx, d.Store, d.Client, d.Log, p.LeadID)
 		return nil, fmt.Sprintf("cards redrawn: %d", len(n)), nil
 	case crm.LeadConverted:
-		n := redrawCards(ctx, d.Store, d.Client, d.Log, p.LeadID)
+		n := redrawCards(d.Texts, ctx, d.Store, d.Client, d.Log, p.LeadID)
 		return nil, fmt.Sprintf("cards redrawn: %d", len(n)), nil
 	case crm.LeadAssigned:
 		managerID = &p.ManagerID
@@ -688,7 +703,7 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		if err != nil {
 			return nil, "", err
 		}
-		o.text, o.markup = cardText(l, f, to.ManagerID, loc), cardKeyboard(l, to.ManagerID)
+		o.text, o.markup = cardText(d.Texts, l, f, to.ManagerID, loc), cardKeyboard(d.Texts, l, to.ManagerID)
 		o.lead = p.LeadID
 		for _, c := range f.Cards {
 			if c.ChatID != *to.ChatID {
@@ -696,25 +711,25 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 			}
 		}
 		if p.Returning {
-			o.text = "Ваш клиент обратился снова\n" + o.text
+			o.text = d.Texts.T("Ваш клиент обратился снова\n") + o.text
 		} else {
-			o.text = "Новая заявка для вас\n" + o.text
+			o.text = d.Texts.T("Новая заявка для вас\n") + o.text
 		}
 	case crm.CallIncoming:
 		if time.Since(m.CreatedAt) > staleRinging {
 			return nil, "stale: the call is over", nil
 		}
-		o.text = "📞 Сейчас звонит: " + p.Phone
+		o.text = d.Texts.T("📞 Сейчас звонит: ") + p.Phone
 		if p.Returning {
-			o.text += " — ваш клиент"
+			o.text += d.Texts.T(" — ваш клиент")
 		}
 		if p.LeadID != nil {
-			o.text += fmt.Sprintf("\nЗаявка №%d", *p.LeadID)
+			o.text += fmt.Sprintf(d.Texts.T("\nЗаявка №%d"), *p.LeadID)
 		} else if p.DealID != nil {
-			o.text += fmt.Sprintf("\nСделка №%d", *p.DealID)
+			o.text += fmt.Sprintf(d.Texts.T("\nСделка №%d"), *p.DealID)
 		}
 		if p.Line != "" {
-			o.text += "\nЛиния " + p.Line
+			o.text += d.Texts.T("\nЛиния ") + p.Line
 		}
 	case crm.ActivityOverdue:
 		// A reminder is for the one whose activity it still is, while it
@@ -731,13 +746,13 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		case !a.DueAt.Equal(p.DueAt):
 			return nil, "the activity was moved to another time", nil
 		}
-		o.text = "⏰ Просрочено: " + subjectText(p.Subject)
-		o.text += "\nСрок был " + ruTime(p.DueAt.In(loc))
+		o.text = d.Texts.T("⏰ Просрочено: ") + subjectText(d.Texts, p.Subject)
+		o.text += d.Texts.T("\nСрок был ") + d.Texts.Time(p.DueAt.In(loc))
 		if p.LeadID != nil {
-			o.text += fmt.Sprintf("\nЗаявка №%d", *p.LeadID)
+			o.text += fmt.Sprintf(d.Texts.T("\nЗаявка №%d"), *p.LeadID)
 		}
 		kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(
-			tgbotapi.NewInlineKeyboardButtonData("Сделано", cbDone+":"+id(p.ActivityID))))
+			tgbotapi.NewInlineKeyboardButtonData(d.Texts.T("Сделано"), cbDone+":"+id(p.ActivityID))))
 		o.markup = &kb
 	case crm.WeeklySummary:
 		o.text = p.Text
@@ -746,22 +761,22 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		if err != nil {
 			return nil, "", err
 		}
-		o.text = backText(missed, p.Since.In(loc))
+		o.text = backText(d.Texts, missed, p.Since.In(loc))
 	case crm.ManagerDigest:
-		o.text = fmt.Sprintf("Доброе утро! %s\nНа сегодня дел: %d\nПросрочено: %d\n/today — дела на сегодня · /overdue — просроченные", p.Date, p.Today, p.Overdue)
+		o.text = fmt.Sprintf(d.Texts.T("Доброе утро! %s\nНа сегодня дел: %d\nПросрочено: %d\n/today — дела на сегодня · /overdue — просроченные"), p.Date, p.Today, p.Overdue)
 	case crm.DealTouch:
-		o.text = fmt.Sprintf("💬 Сделка №%d: %s\n%s", p.DealID, channelWord(p.Channel), clip(p.Text, 600))
+		o.text = fmt.Sprintf(d.Texts.T("💬 Сделка №%d: %s\n%s"), p.DealID, channelWord(d.Texts, p.Channel), clip(p.Text, 600))
 	case crm.MessengerMessage:
-		o.text = messengerText(p, 3500)
+		o.text = messengerText(d.Texts, p, 3500)
 		if p.Media != nil && p.Media.BotID != 0 && p.Media.BotID == botID(d.Client) {
 			// A file id is the receiving bot's own: re-sent by this bot
 			// only when clients write to it (one token for both).
-			o.text, o.media = messengerText(p, 700), p.Media
+			o.text, o.media = messengerText(d.Texts, p, 700), p.Media
 		}
 	case crm.PaymentReceived:
-		o.text = fmt.Sprintf("💰 Оплата: сделка №%d, %s %s", p.DealID, p.Amount, p.Currency)
+		o.text = fmt.Sprintf(d.Texts.T("💰 Оплата: сделка №%d, %s %s"), p.DealID, p.Amount, p.Currency)
 		if p.MovedTo != nil {
-			o.text += "\nСделка перешла на этап «" + *p.MovedTo + "»"
+			o.text += d.Texts.T("\nСделка перешла на этап «") + *p.MovedTo + "»"
 		}
 	}
 	return []outgoing{o}, "", nil
@@ -772,11 +787,11 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 func (d *Deliverer) supervisorText(_ context.Context, v crm.OutboxKind) (string, *tgbotapi.InlineKeyboardMarkup, error) {
 	switch p := v.(type) {
 	case crm.InboxFailed:
-		return fmt.Sprintf("⚠️ Входящее событие не удалось обработать после %d попыток (%s).\nОшибка: %s\n"+
-			"Событие %s: GET /api/v1/inbox/failed, повторить — POST /api/v1/inbox/%s/retry",
+		return fmt.Sprintf(d.Texts.T("⚠️ Входящее событие не удалось обработать после %d попыток (%s).\nОшибка: %s\n")+
+			d.Texts.T("Событие %s: GET /api/v1/inbox/failed, повторить — POST /api/v1/inbox/%s/retry"),
 			p.Attempts, p.Source, clip(p.Error, 500), p.EventID, p.EventID), nil, nil
 	case crm.WebhookDisabled:
-		return fmt.Sprintf("⚠️ Вебхук #%d отключён: %s\nОшибки с %s: %s\nВключить снова: PATCH /api/v1/webhooks/%d {\"enabled\": true}",
+		return fmt.Sprintf(d.Texts.T("⚠️ Вебхук #%d отключён: %s\nОшибки с %s: %s\nВключить снова: PATCH /api/v1/webhooks/%d {\"enabled\": true}"),
 			p.EndpointID, p.URL, p.FailingSince.UTC().Format("02.01.2006 15:04 UTC"), p.Reason, p.EndpointID), nil, nil
 	}
 	return "", nil, nil
@@ -791,96 +806,96 @@ func deref(p *int64) int64 {
 
 // backText is what a manager missed while Telegram could not reach them,
 // as one message.
-func backText(m crm.Missed, since time.Time) string {
+func backText(tx *Texts, m crm.Missed, since time.Time) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "С возвращением! С %s бот не мог вам писать (бот был заблокирован или чат удалён), "+
-		"и новые заявки на это время передавались другим.\n", ruTime(since))
+	fmt.Fprintf(&b, tx.T("С возвращением! С %s бот не мог вам писать (бот был заблокирован или чат удалён), ")+
+		tx.T("и новые заявки на это время передавались другим.\n"), tx.Time(since))
 	if len(m.Leads) == 0 {
-		b.WriteString("\nОткрытых заявок у вас нет.\n")
+		b.WriteString(tx.T("\nОткрытых заявок у вас нет.\n"))
 	} else {
-		fmt.Fprintf(&b, "\nВаши открытые заявки: %d\n", len(m.Leads))
+		fmt.Fprintf(&b, tx.T("\nВаши открытые заявки: %d\n"), len(m.Leads))
 		for _, l := range m.Leads {
-			line := fmt.Sprintf("• №%d", l.ID)
+			line := tx.T("• №%d", l.ID)
 			if l.Name != "" {
 				line += " " + l.Name
 			}
 			if len(l.Phones) > 0 {
 				line += ", " + dedupe.Display(l.Phones[0])
 			}
-			status := "новая"
+			status := tx.T("новая")
 			if l.Status == crm.StatusInProgress {
-				status = "в работе"
+				status = tx.T("в работе")
 			}
 			b.WriteString(line + " — " + status + "\n")
 		}
 	}
 	if len(m.Messages) > 0 {
-		b.WriteString("\nКлиенты писали вам:\n")
+		b.WriteString(tx.T("\nКлиенты писали вам:\n"))
 		for i, x := range m.Messages {
 			if i == 10 {
-				fmt.Fprintf(&b, "… и ещё %d\n", len(m.Messages)-i)
+				fmt.Fprintf(&b, tx.T("… и ещё %d\n"), len(m.Messages)-i)
 				break
 			}
 			name := x.Name
 			if name == "" {
-				name = "Клиент"
+				name = tx.T("Клиент")
 			}
-			ref := fmt.Sprintf("заявка №%d", deref(x.LeadID))
+			ref := fmt.Sprintf(tx.T("заявка №%d"), deref(x.LeadID))
 			if x.DealID != nil {
-				ref = fmt.Sprintf("сделка №%d", *x.DealID)
+				ref = fmt.Sprintf(tx.T("сделка №%d"), *x.DealID)
 			}
 			fmt.Fprintf(&b, "• %s (%s): %s\n", name, ref, clip(x.Text, 200))
 		}
 	}
 	if m.Notices > 0 {
-		fmt.Fprintf(&b, "\nДругих уведомлений не дошло: %d.\n", m.Notices)
+		fmt.Fprintf(&b, tx.T("\nДругих уведомлений не дошло: %d.\n"), m.Notices)
 	}
-	b.WriteString("\n/today — дела на сегодня · /overdue — просроченные")
+	b.WriteString(tx.T("\n/today — дела на сегодня · /overdue — просроченные"))
 	return b.String()
 }
 
 // messengerText is a client's message as their manager sees it: who,
 // about which lead or deal, what they wrote, and how to answer. Telegram
 // allows 4096 characters; the CRM keeps the whole text.
-func messengerText(p crm.MessengerMessage, most int) string {
+func messengerText(tx *Texts, p crm.MessengerMessage, most int) string {
 	name := p.Name
 	if name == "" {
-		name = "Клиент"
+		name = tx.T("Клиент")
 	}
-	ref := fmt.Sprintf("заявка №%d", deref(p.LeadID))
+	ref := fmt.Sprintf(tx.T("заявка №%d"), deref(p.LeadID))
 	if p.DealID != nil {
-		ref = fmt.Sprintf("сделка №%d", *p.DealID)
+		ref = fmt.Sprintf(tx.T("сделка №%d"), *p.DealID)
 	}
-	return fmt.Sprintf("💬 %s (Telegram, %s):\n%s\n\n↩️ Ответьте на это сообщение, и клиент получит ответ.", name, ref, clip(p.Text, most))
+	return fmt.Sprintf(tx.T("💬 %s (Telegram, %s):\n%s\n\n↩️ Ответьте на это сообщение, и клиент получит ответ."), name, ref, clip(p.Text, most))
 }
 
 // channelWord names a channel for a person.
-func channelWord(ch string) string {
+func channelWord(tx *Texts, ch string) string {
 	switch ch {
 	case crm.ChannelMail:
-		return "новое письмо"
+		return tx.T("новое письмо")
 	case crm.ChannelCall:
-		return "звонок"
+		return tx.T("звонок")
 	case crm.ChannelForm:
-		return "новая заявка с сайта"
+		return tx.T("новая заявка с сайта")
 	case crm.ChannelMessenger:
-		return "сообщение"
+		return tx.T("сообщение")
 	}
-	return "новое обращение"
+	return tx.T("новое обращение")
 }
 
 // subjectText is an activity's subject in Russian: the ones Leadd writes
 // itself are English keys in the database.
-func subjectText(s string) string {
+func subjectText(tx *Texts, s string) string {
 	switch s {
 	case "Call back: new lead":
-		return "перезвонить по новой заявке"
+		return tx.T("перезвонить по новой заявке")
 	case "Call back: a request on the deal":
-		return "перезвонить по сделке"
+		return tx.T("перезвонить по сделке")
 	case "Answer the letter":
-		return "ответить на письмо"
+		return tx.T("ответить на письмо")
 	case "Answer the message":
-		return "ответить на сообщение"
+		return tx.T("ответить на сообщение")
 	}
 	return s
 }

@@ -116,12 +116,12 @@ func (d *Deliverer) summarize(stop, ctx context.Context, jobs []*job) {
 func (d *Deliverer) summaryText(ctx context.Context, jobs []*job) (text string, markup *tgbotapi.InlineKeyboardMarkup, n int, err error) {
 	name := func(id *int64) string {
 		if id == nil {
-			return "никто"
+			return d.Texts.T("никто")
 		}
 		if r, err := d.Store.TelegramRecipient(ctx, *id); err == nil {
 			return r.Name
 		}
-		return fmt.Sprintf("менеджер %d", *id)
+		return fmt.Sprintf(d.Texts.T("менеджер %d"), *id)
 	}
 	now := time.Now()
 	var lines []string
@@ -152,12 +152,12 @@ func (d *Deliverer) summaryText(ctx context.Context, jobs []*job) (text string, 
 			if !ok {
 				continue
 			}
-			what := fmt.Sprintf("не взята вовремя (%s), передана: %s", name(p.FromManagerID), name(p.ToManagerID))
+			what := fmt.Sprintf(d.Texts.T("не взята вовремя (%s), передана: %s"), name(p.FromManagerID), name(p.ToManagerID))
 			if p.Queued || p.ToManagerID == nil {
-				what = "никто не взял, передана в очередь"
+				what = d.Texts.T("никто не взял, передана в очередь")
 			}
-			lines = append(lines, fmt.Sprintf("⏳ Заявка №%d ждёт %s: %s", p.LeadID, waitText(now.Sub(l.CreatedAt)), what))
-			rows = append(rows, leadButtons(p.LeadID))
+			lines = append(lines, fmt.Sprintf(d.Texts.T("⏳ Заявка №%d ждёт %s: %s"), p.LeadID, waitText(d.Texts, now.Sub(l.CreatedAt)), what))
+			rows = append(rows, leadButtons(d.Texts, p.LeadID))
 		case crm.LeadCreated:
 			l, ok, err := waiting(p.LeadID)
 			if err != nil {
@@ -166,13 +166,13 @@ func (d *Deliverer) summaryText(ctx context.Context, jobs []*job) (text string, 
 			if !ok || l.ManagerID != nil {
 				continue
 			}
-			lines = append(lines, fmt.Sprintf("📥 Заявка №%d ждёт %s в очереди: никому не назначена", p.LeadID, waitText(now.Sub(l.CreatedAt))))
-			rows = append(rows, leadButtons(p.LeadID))
+			lines = append(lines, fmt.Sprintf(d.Texts.T("📥 Заявка №%d ждёт %s в очереди: никому не назначена"), p.LeadID, waitText(d.Texts, now.Sub(l.CreatedAt))))
+			rows = append(rows, leadButtons(d.Texts, p.LeadID))
 		case crm.ManagerUnreachable:
 			if !managers[p.ManagerID] {
 				managers[p.ManagerID] = true
-				lines = append(lines, fmt.Sprintf("⚠️ Нет связи с менеджером %s в Telegram (бот заблокирован или чат удалён): "+
-					"новые заявки идут другим, невзятые переданы в очередь.", p.ManagerName))
+				lines = append(lines, fmt.Sprintf(d.Texts.T("⚠️ Нет связи с менеджером %s в Telegram (бот заблокирован или чат удалён): ")+
+					d.Texts.T("новые заявки идут другим, невзятые переданы в очередь."), p.ManagerName))
 			}
 			if p.LeadID == nil {
 				continue
@@ -182,9 +182,9 @@ func (d *Deliverer) summaryText(ctx context.Context, jobs []*job) (text string, 
 				return "", nil, 0, err
 			}
 			if ok && l.ManagerID == nil {
-				lines = append(lines, fmt.Sprintf("📥 Заявка №%d не дошла до менеджера %s и ждёт %s в очереди", *p.LeadID, p.ManagerName,
-					waitText(now.Sub(l.CreatedAt))))
-				rows = append(rows, leadButtons(*p.LeadID))
+				lines = append(lines, fmt.Sprintf(d.Texts.T("📥 Заявка №%d не дошла до менеджера %s и ждёт %s в очереди"), *p.LeadID, p.ManagerName,
+					waitText(d.Texts, now.Sub(l.CreatedAt))))
+				rows = append(rows, leadButtons(d.Texts, *p.LeadID))
 			}
 		}
 	}
@@ -193,7 +193,7 @@ func (d *Deliverer) summaryText(ctx context.Context, jobs []*job) (text string, 
 	}
 	const most = 30 // Telegram's message is 4096 characters
 	if len(lines) > most {
-		lines = append(lines[:most], fmt.Sprintf("… и ещё %d", len(lines)-most))
+		lines = append(lines[:most], fmt.Sprintf(d.Texts.T("… и ещё %d"), len(lines)-most))
 	}
 	if len(rows) > 20 {
 		rows = rows[:20]
@@ -202,34 +202,22 @@ func (d *Deliverer) summaryText(ctx context.Context, jobs []*job) (text string, 
 		kb := tgbotapi.NewInlineKeyboardMarkup(rows...)
 		markup = &kb
 	}
-	return "🔔 Нужно ваше внимание:\n\n" + strings.Join(lines, "\n"), markup, len(lines), nil
+	return d.Texts.T("🔔 Нужно ваше внимание:\n\n") + strings.Join(lines, "\n"), markup, len(lines), nil
 }
 
 // waitText is how long a lead waits, as a Russian says it after «ждёт».
-func waitText(d time.Duration) string {
+func waitText(tx *Texts, d time.Duration) string {
 	m := int(d / time.Minute)
 	switch {
 	case m < 1:
-		return "меньше минуты"
+		return tx.T("меньше минуты")
 	case m < 60:
-		return fmt.Sprintf("%d %s", m, plural(m, "минуту", "минуты", "минут"))
+		return fmt.Sprintf("%d %s", m, tx.Plural(m, tx.T("минуту"), tx.T("минуты"), tx.T("минут")))
 	}
 	h := m / 60
-	s := fmt.Sprintf("%d %s", h, plural(h, "час", "часа", "часов"))
+	s := fmt.Sprintf("%d %s", h, tx.Plural(h, tx.T("час"), tx.T("часа"), tx.T("часов")))
 	if m%60 != 0 {
-		s += fmt.Sprintf(" %d мин", m%60)
+		s += fmt.Sprintf(tx.T(" %d мин"), m%60)
 	}
 	return s
-}
-
-// plural picks the Russian form for n: 1 минуту, 2 минуты, 5 минут.
-func plural(n int, one, few, many string) string {
-	n10, n100 := n%10, n%100
-	switch {
-	case n10 == 1 && n100 != 11:
-		return one
-	case n10 >= 2 && n10 <= 4 && (n100 < 12 || n100 > 14):
-		return few
-	}
-	return many
 }

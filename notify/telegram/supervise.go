@@ -22,26 +22,26 @@ const (
 
 // leadButtons are a supervisor's buttons for a lead that waits for
 // somebody: take it, or hand it to a manager.
-func leadButtons(leadID int64) []tgbotapi.InlineKeyboardButton {
+func leadButtons(tx *Texts, leadID int64) []tgbotapi.InlineKeyboardButton {
 	return tgbotapi.NewInlineKeyboardRow(
-		tgbotapi.NewInlineKeyboardButtonData(fmt.Sprintf("Беру №%d", leadID), cbSupTake+":"+id(leadID)),
-		tgbotapi.NewInlineKeyboardButtonData(fmt.Sprintf("Передать №%d ▸", leadID), cbSupPick+":"+id(leadID)))
+		tgbotapi.NewInlineKeyboardButtonData(fmt.Sprintf(tx.T("Беру №%d"), leadID), cbSupTake+":"+id(leadID)),
+		tgbotapi.NewInlineKeyboardButtonData(fmt.Sprintf(tx.T("Передать №%d ▸"), leadID), cbSupPick+":"+id(leadID)))
 }
 
 // supervise answers a supervisor's button on a lead.
 func (b *Bot) supervise(ctx context.Context, p *press, parts []string, leadID int64) {
 	if p.m.Role != crm.RoleSupervisor && p.m.Role != crm.RoleAdmin {
-		p.answer = "Это могут только руководители."
+		p.answer = b.Texts.T("Это могут только руководители.")
 		return
 	}
 	l, err := b.Store.Lead(ctx, leadID)
 	if err != nil {
-		p.answer = "Этой заявки больше нет."
+		p.answer = b.Texts.T("Этой заявки больше нет.")
 		b.dropButtons(ctx, p, leadID)
 		return
 	}
 	if !l.Open() {
-		p.answer = "Заявка уже " + statusText(l, b.Store.JunkReasons()) + ", ничего не изменилось."
+		p.answer = b.Texts.T("Заявка уже ") + statusText(b.Texts, l, b.Store.JunkReasons()) + b.Texts.T(", ничего не изменилось.")
 		b.dropButtons(ctx, p, leadID)
 		return
 	}
@@ -50,12 +50,12 @@ func (b *Bot) supervise(ctx context.Context, p *press, parts []string, leadID in
 		b.assign(ctx, p, l, p.m.ID)
 	case cbSupAssign:
 		if len(parts) != 3 {
-			p.answer = "Эта кнопка больше не работает."
+			p.answer = b.Texts.T("Эта кнопка больше не работает.")
 			return
 		}
 		to, err := strconv.ParseInt(parts[2], 10, 64)
 		if err != nil {
-			p.answer = "Эта кнопка больше не работает."
+			p.answer = b.Texts.T("Эта кнопка больше не работает.")
 			return
 		}
 		b.assign(ctx, p, l, to)
@@ -63,7 +63,7 @@ func (b *Bot) supervise(ctx context.Context, p *press, parts []string, leadID in
 		ms, err := b.Store.Managers(ctx)
 		if err != nil {
 			b.Log.Error("telegram managers", "err", err)
-			p.answer = "Не получилось, попробуйте ещё раз."
+			p.answer = b.Texts.T("Не получилось, попробуйте ещё раз.")
 			return
 		}
 		var rows [][]tgbotapi.InlineKeyboardButton
@@ -72,17 +72,17 @@ func (b *Bot) supervise(ctx context.Context, p *press, parts []string, leadID in
 				(l.ManagerID != nil && *l.ManagerID == m.ID) {
 				continue
 			}
-			label := fmt.Sprintf("%s (новых: %d)", m.Name, m.OpenNewLeads)
+			label := fmt.Sprintf(b.Texts.T("%s (новых: %d)"), m.Name, m.OpenNewLeads)
 			rows = append(rows, tgbotapi.NewInlineKeyboardRow(
 				tgbotapi.NewInlineKeyboardButtonData(clip(label, 40), cbSupAssign+":"+id(leadID)+":"+id(m.ID))))
 		}
 		if len(rows) == 0 {
-			p.answer = "Передать некому: все отошли или недоступны в Telegram."
+			p.answer = b.Texts.T("Передать некому: все отошли или недоступны в Telegram.")
 			return
 		}
-		p.answer = "Кому передать?"
+		p.answer = b.Texts.T("Кому передать?")
 		b.answerPress(ctx, p)
-		b.reply(ctx, p.chat, fmt.Sprintf("Кому передать заявку №%d?", leadID), &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows})
+		b.reply(ctx, p.chat, fmt.Sprintf(b.Texts.T("Кому передать заявку №%d?"), leadID), &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows})
 	}
 }
 
@@ -91,19 +91,19 @@ func (b *Bot) supervise(ctx context.Context, p *press, parts []string, leadID in
 // lead's buttons.
 func (b *Bot) assign(ctx context.Context, p *press, l crm.Lead, to int64) {
 	if l.ManagerID != nil && *l.ManagerID == to {
-		p.answer = "Заявка уже у этого менеджера."
+		p.answer = b.Texts.T("Заявка уже у этого менеджера.")
 		b.dropButtons(ctx, p, l.ID)
 		return
 	}
 	if _, err := b.Store.AssignLead(ctx, l.ID, to, &p.m.ID, b.SLA); err != nil {
 		switch crm.ErrorCode(err) {
 		case crm.ECONFLICT:
-			p.answer = "Заявка уже закрыта, ничего не изменилось."
+			p.answer = b.Texts.T("Заявка уже закрыта, ничего не изменилось.")
 		case crm.EINVALID, crm.ENOTFOUND:
-			p.answer = "Этот менеджер больше не работает."
+			p.answer = b.Texts.T("Этот менеджер больше не работает.")
 		default:
 			b.Log.Error("telegram assign", "lead_id", l.ID, "to", to, "err", err)
-			p.answer = "Не получилось, попробуйте ещё раз."
+			p.answer = b.Texts.T("Не получилось, попробуйте ещё раз.")
 			return
 		}
 		b.dropButtons(ctx, p, l.ID)
@@ -111,13 +111,13 @@ func (b *Bot) assign(ctx context.Context, p *press, l crm.Lead, to int64) {
 	}
 	b.Log.Info("telegram lead assigned by a supervisor", "lead_id", l.ID, "to", to, "by", p.m.ID)
 	if to == p.m.ID {
-		p.answer = fmt.Sprintf("Заявка №%d теперь ваша.", l.ID)
+		p.answer = fmt.Sprintf(b.Texts.T("Заявка №%d теперь ваша."), l.ID)
 	} else {
-		name := fmt.Sprintf("менеджер %d", to)
+		name := fmt.Sprintf(b.Texts.T("менеджер %d"), to)
 		if r, err := b.Store.TelegramRecipient(ctx, to); err == nil {
 			name = r.Name
 		}
-		p.answer = fmt.Sprintf("Заявка №%d передана: %s.", l.ID, name)
+		p.answer = fmt.Sprintf(b.Texts.T("Заявка №%d передана: %s."), l.ID, name)
 	}
 	b.dropButtons(ctx, p, l.ID)
 }

@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -93,7 +98,20 @@ func TestTelegramLimiter(t *testing.T) {
 	}
 }
 
+// TestTelegramCard renders the card in each of its states, in each
+// language, into golden files a person reads (testdata/golden/<lang>).
 func TestTelegramCard(t *testing.T) {
+	for _, lang := range Languages {
+		t.Run(lang, func(t *testing.T) { cards(t, lang) })
+	}
+}
+
+func cards(t *testing.T, lang string) {
+	tx, ok := TextsFor(lang)
+	if !ok {
+		t.Fatalf("no texts for %s", lang)
+	}
+	g := func(name, got string) { golden(t, lang, name, got) }
 	junk := "spam"
 	contact := int64(5)
 	due := time.Date(2026, 11, 26, 7, 5, 0, 0, time.UTC)
@@ -103,10 +121,10 @@ func TestTelegramCard(t *testing.T) {
 		Touches:    []crm.Touch{{Text: "a"}, {Text: "b"}},
 		Activities: []crm.Activity{{ID: 9223372036854775807, Type: crm.ActivityCall, DueAt: due}}}
 	moscow := location("Europe/Moscow")
-	golden(t, "card_new_call.txt", cardText(l, crm.CardFacts{}, 0, moscow))
-	kb := cardKeyboard(l, 0)
+	g("card_new_call.txt", cardText(tx, l, crm.CardFacts{}, 0, moscow))
+	kb := cardKeyboard(tx, l, 0)
 	var data []string
-	for _, row := range append(kb.InlineKeyboard, junkKeyboard(l.ID, crm.DefaultJunkReasons).InlineKeyboard...) {
+	for _, row := range append(kb.InlineKeyboard, junkKeyboard(tx, l.ID, crm.DefaultJunkReasons).InlineKeyboard...) {
 		for _, b := range row {
 			data = append(data, *b.CallbackData)
 			if len(*b.CallbackData) > 64 {
@@ -131,40 +149,55 @@ func TestTelegramCard(t *testing.T) {
 		{ID: 1, Type: crm.ActivityCall, DueAt: due, DoneAt: &first, Outcome: &noAnswer},
 		{ID: 2, Type: crm.ActivityCall, DueAt: due.Add(time.Hour), DoneAt: &second, Outcome: &noAnswer},
 		{ID: 3, Type: crm.ActivityCall, DueAt: time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)}}
-	golden(t, "card_in_progress_no_answer.txt", cardText(l, facts, anna, moscow))
-	if kb := cardKeyboard(l, anna); kb == nil || kb.InlineKeyboard[0][0].Text != "Не дозвонился" {
+	g("card_in_progress_no_answer.txt", cardText(tx, l, facts, anna, moscow))
+	if kb := cardKeyboard(tx, l, anna); kb == nil || kb.InlineKeyboard[0][0].Text != tx.T("Не дозвонился") {
 		t.Errorf("the card of a lead in progress: %+v", kb)
 	}
 	// Handed to Борис: Анна's card says so, and has no buttons.
 	boris := int64(8)
 	l.ManagerID = &boris
-	golden(t, "card_moved.txt", cardText(l, crm.CardFacts{ManagerName: "Борис", StatusChangedAt: at}, anna, moscow))
-	if cardKeyboard(l, anna) != nil {
+	g("card_moved.txt", cardText(tx, l, crm.CardFacts{ManagerName: "Борис", StatusChangedAt: at}, anna, moscow))
+	if cardKeyboard(tx, l, anna) != nil {
 		t.Errorf("the old manager's card keeps buttons")
 	}
 	l.ManagerID = &anna
 	// Qualified: the deal.
 	deal := int64(42)
 	l.Status = crm.StatusConverted
-	golden(t, "card_converted.txt", cardText(l, crm.CardFacts{ManagerName: "Анна", StatusChangedAt: at, DealID: &deal}, anna, moscow))
+	g("card_converted.txt", cardText(tx, l, crm.CardFacts{ManagerName: "Анна", StatusChangedAt: at, DealID: &deal}, anna, moscow))
 	l.Activities = []crm.Activity{{ID: 9223372036854775807, Type: crm.ActivityCall, DueAt: due}}
 
 	l.Status, l.JunkReason = crm.StatusJunk, &junk
-	if cardKeyboard(l, 0) != nil {
+	if cardKeyboard(tx, l, 0) != nil {
 		t.Errorf("a closed lead's card keeps buttons")
 	}
-	golden(t, "card_junk.txt", cardText(l, facts, anna, moscow))
+	g("card_junk.txt", cardText(tx, l, facts, anna, moscow))
 	l.Status, l.JunkReason, l.Channel, l.Source, l.ContactID, l.Touches, l.ManagerID = crm.StatusNew, nil, crm.ChannelForm, "contact", nil, nil, nil
-	golden(t, "card_new_form.txt", "Новая заявка для вас\n"+cardText(l, crm.CardFacts{}, 0, moscow))
+	g("card_new_form.txt", tx.T("Новая заявка для вас\n")+cardText(tx, l, crm.CardFacts{}, 0, moscow))
+
+	// What a manager back in reach is told; a client's message.
+	lead := int64(12)
+	g("manager_back.txt", backText(tx, crm.Missed{
+		Leads: []crm.MissedLead{{ID: 12, Status: crm.StatusNew, Name: "Иван Петров", Phones: []string{"+79123456789"}},
+			{ID: 15, Status: crm.StatusInProgress}},
+		Messages: []crm.MessengerMessage{{Name: "Мария", LeadID: &lead, Text: "Когда доставка?"}}, Notices: 2}, at.In(moscow)))
+	g("client_message.txt", messengerText(tx, crm.MessengerMessage{Name: "Мария", LeadID: &lead, Text: "Когда доставка?"}, 3500))
+	var waits []string
+	for _, d := range []time.Duration{30 * time.Second, time.Minute, 6 * time.Minute, 22 * time.Minute, 2*time.Hour + 5*time.Minute} {
+		waits = append(waits, tx.T("⏳ Заявка №%d ждёт %s: %s", 3, waitText(tx, d), tx.T("никто не взял, передана в очередь")))
+	}
+	g("summary_lines.txt", strings.Join(waits, "\n"))
 }
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// golden compares a text the bot sends with testdata/golden/name, the
-// file a person reads to judge the bot's words (go test -update rewrites it).
-func golden(t *testing.T, name, got string) {
+// golden compares a text the bot sends with testdata/golden/lang/name,
+// the file a person reads to judge the bot's words (go test -update
+// rewrites it). Russian holds no English; English no Russian phrase of the
+// catalogue (a name or a client's words may be Russian in either).
+func golden(t *testing.T, lang, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
+	path := filepath.Join("testdata", "golden", lang, name)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -179,26 +212,60 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("%v (go test -update writes it)", err)
 	}
 	if string(want) != got+"\n" {
-		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
-	for _, english := range []string{"Lead #", "Touches", "Call due", "Form \"", "junk", "Returning"} {
-		if strings.Contains(got, english) {
-			t.Errorf("%s speaks English or shows a key: %q", name, english)
+	switch lang {
+	case "ru":
+		for _, english := range []string{"Lead #", "Touches", "Call due", "Form \"", "junk", "Returning", "minute"} {
+			if strings.Contains(got, english) {
+				t.Errorf("%s speaks English or shows a key: %q", path, english)
+			}
+		}
+	case "en":
+		for ru := range english {
+			if r := strings.TrimSpace(ru); len([]rune(r)) > 6 && strings.Contains(got, r) {
+				t.Errorf("%s holds a Russian phrase: %q", path, r)
+			}
 		}
 	}
 }
 
-// TestTelegramWaitText: how long a lead waits, in Russian words, for
-// every count that changes the form.
-func TestTelegramWaitText(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		30 * time.Second: "меньше минуты", time.Minute: "1 минуту", 2 * time.Minute: "2 минуты", 5 * time.Minute: "5 минут",
-		11 * time.Minute: "11 минут", 12 * time.Minute: "12 минут", 21 * time.Minute: "21 минуту", 22 * time.Minute: "22 минуты",
-		59 * time.Minute: "59 минут", time.Hour: "1 час", 2*time.Hour + 5*time.Minute: "2 часа 5 мин", 5 * time.Hour: "5 часов",
-		21 * time.Hour: "21 час",
-	} {
-		if got := waitText(d); got != want {
-			t.Errorf("waitText(%s) = %q, want %q", d, got, want)
+// TestTelegramCatalogue reads the package's code: every Russian phrase in
+// it (Cyrillic, or the sign №) has its English entry, and every entry is a phrase the code holds.
+func TestTelegramCatalogue(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	seen := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || f == "texts_en.go" || f == "texts.go" {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err != nil || !strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Cyrillic, r) || r == '№' }) {
+				return true
+			}
+			seen[s] = true
+			if _, ok := english[s]; !ok {
+				t.Errorf("%s: %q has no English in texts_en.go", fset.Position(lit.Pos()), s)
+			}
+			return true
+		})
+	}
+	for ru := range english {
+		if !seen[ru] {
+			t.Errorf("texts_en.go: %q is no phrase of the code", ru)
 		}
 	}
 }
