@@ -295,6 +295,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			{"report-speed", "/reports/speed?period=this_month", "до 5 мин"},
 			{"report-workload", "/reports/workload", "Анна Смирнова"},
 			{"report-plan", "/reports/plan", "Итого"},
+			{"report-list", "/reports/list?drill=leads&period=year", "Ольга Петрова"},
 			{"deals-en", "/deals/list?lang=en", "Deals"},
 		} {
 			res, err := chromedp.Run(tab, chromedp.NavigateResponse(base+p.path))

@@ -35,6 +35,7 @@ type reportData struct {
 }
 
 func (s *Server) registerReports() {
+	s.page("GET /reports/list", "drill", s.drillList)
 	s.page("GET /reports", "report", s.reportPage)
 	s.page("GET /reports/{name}", "report", s.reportPage)
 	s.handle("GET /reports/{name}/export", s.sessionHandler(s.exportReport))
@@ -108,37 +109,38 @@ func reportChart(v *viewer, name string, rep crm.Tabular) template.HTML {
 	case crm.FunnelReport:
 		c := chart.Funnel{Title: title, Desc: v.T("report.chart.funnel")}
 		for _, st := range r.Stages {
-			c.Stages = append(c.Stages, chart.Bar{Label: st.Name, Value: float64(st.Entered)})
+			c.Stages = append(c.Stages, chart.Bar{Label: st.Name, Value: float64(st.Entered), Link: consoleLink(st.Links["entered"])})
 		}
 		return c.SVG()
 	case crm.PipelineReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.pipeline")}
 		for _, st := range r.Stages {
-			c.Bars = append(c.Bars, chart.Bar{Label: st.Name, Value: money(st.Sum), Display: v.Rub(st.Sum) + " · " + strconv.Itoa(st.Open)})
+			c.Bars = append(c.Bars, chart.Bar{Label: st.Name, Value: money(st.Sum), Display: v.Rub(st.Sum) + " · " + strconv.Itoa(st.Open), Link: consoleLink(st.Links["open"])})
 		}
 		return c.SVG()
 	case crm.SourcesReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.sources")}
 		for _, it := range r.Items {
-			c.Bars = append(c.Bars, chart.Bar{Label: it.Source, Value: float64(it.Leads), Display: fmt.Sprintf("%d · %s", it.Leads, v.Rub(it.Revenue))})
+			c.Bars = append(c.Bars, chart.Bar{Label: it.Source, Value: float64(it.Leads), Display: fmt.Sprintf("%d · %s", it.Leads, v.Rub(it.Revenue)), Link: consoleLink(it.Links["leads"])})
 		}
 		return c.SVG()
 	case crm.SpeedReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.speed"), Color: "#1a7f5a"}
 		for _, b := range r.Curve {
-			c.Bars = append(c.Bars, chart.Bar{Label: b.Name, Value: float64(b.Leads), Display: fmt.Sprintf("%d · %s", b.Leads, pctText(b.ConvertedPct))})
+			c.Bars = append(c.Bars, chart.Bar{Label: b.Name, Value: float64(b.Leads), Display: fmt.Sprintf("%d · %s", b.Leads, pctText(b.ConvertedPct)), Link: consoleLink(b.Links["leads"])})
 		}
 		return c.SVG()
 	case crm.WorkloadReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.workload"), Color: "#b8562b"}
 		for _, m := range r.Managers {
-			c.Bars = append(c.Bars, chart.Bar{Label: m.Name, Value: float64(m.Overdue), Display: strconv.Itoa(m.Overdue)})
+			c.Bars = append(c.Bars, chart.Bar{Label: m.Name, Value: float64(m.OpenLeads),
+				Display: fmt.Sprintf("%d · %s %d", m.OpenLeads, v.T("counter.overdue"), m.Overdue), Link: consoleLink(m.Links["open_leads"])})
 		}
 		return c.SVG()
 	case crm.PlanReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.plan")}
 		for _, m := range r.Managers {
-			c.Bars = append(c.Bars, chart.Bar{Label: m.Name, Value: money(m.Revenue), Display: v.Rub(m.Revenue) + planOf(v, m.TargetRevenue)})
+			c.Bars = append(c.Bars, chart.Bar{Label: m.Name, Value: money(m.Revenue), Display: v.Rub(m.Revenue) + planOf(v, m.TargetRevenue), Link: consoleLink(m.Links["won"])})
 		}
 		return c.SVG()
 	}
@@ -220,4 +222,44 @@ func cellOf(x any) reportCell {
 		return reportCell{Text: c}
 	}
 	return reportCell{Text: fmt.Sprint(x)}
+}
+
+// drillData is the list behind one figure of a report.
+type drillData struct {
+	Entity string // leads or deals
+	Leads  []crm.Lead
+	Deals  []crm.Deal
+	Next   string
+	Query  string // the drill's query without the cursor, for "more"
+}
+
+// drillList is GET /reports/list?drill=…: the leads or deals behind a
+// figure, as the report counted them; a manager's own only.
+func (s *Server) drillList(r *http.Request, v *viewer) (any, error) {
+	q := r.URL.Query()
+	d, err := crm.ParseDrill(q, v.Loc, v.Now)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, crm.Invalid("drill", "no figure named")
+	}
+	cursor := q.Get("cursor")
+	q.Del("cursor")
+	out := drillData{Entity: d.Entity(), Query: q.Encode()}
+	if out.Entity == "deals" {
+		out.Deals, out.Next, err = s.store.Deals(r.Context(), crm.DealFilter{ManagerID: s.scope(v), Drill: d, Limit: 100, Cursor: cursor})
+	} else {
+		out.Leads, out.Next, err = s.store.Leads(r.Context(), crm.LeadFilter{ManagerID: s.scope(v), Drill: d, Limit: 100, Cursor: cursor})
+	}
+	return out, err
+}
+
+// consoleLink turns a figure's list in the API into the console's page of it.
+func consoleLink(api string) string {
+	_, query, ok := strings.Cut(api, "?")
+	if !ok {
+		return ""
+	}
+	return "/reports/list?" + query
 }
