@@ -219,7 +219,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 			a.close()
 			return nil, fmt.Errorf("telegram: %w", err)
 		}
-		texts, _ := telegram.TextsFor(c.Language) // Validate refused any other
+		texts := botTexts(cfg)
 		a.deliverer = &telegram.Deliverer{Store: store, Client: client, Log: log, Texts: texts}
 		if err := a.deliverer.Register(ctx); err != nil {
 			a.close()
@@ -273,6 +273,16 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	// every handler (clientip.Of).
 	a.handler = clientip.New(cfg.TrustedProxies()).Handler(httperr.Guard(mux, log))
 	return a, nil
+}
+
+// botTexts are the bots' words: telegram.language, and the forms' titles.
+func botTexts(cfg configs.Config) *telegram.Texts {
+	texts, _ := telegram.TextsFor(cfg.Telegram.Language) // Validate refused any other
+	texts.Forms = map[string]string{}
+	for name, f := range cfg.Forms.Forms {
+		texts.Forms[name] = f.Title
+	}
+	return texts
 }
 
 // providers are the configured PBX webhooks by name.

@@ -50,9 +50,9 @@ func startTelegramWith(t *testing.T, perChat, hold time.Duration, edit func(*con
 		t.Fatal(err)
 	}
 	d := &telegram.Deliverer{Store: ta.store, Client: client, Log: testLogger(t), Poll: 50 * time.Millisecond,
-		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second, Hold: hold, Summary: 500 * time.Millisecond}
+		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second, Hold: hold, Summary: 500 * time.Millisecond, Texts: botTexts(ta.cfg)}
 	bot := &telegram.Bot{Store: ta.store, Client: client, Cadence: ta.cfg.Cadence(), Log: testLogger(t), PollTimeout: time.Second,
-		SLA: ta.cfg.FollowUp.SLA}
+		SLA: ta.cfg.FollowUp.SLA, Texts: botTexts(ta.cfg)}
 	if err := d.Register(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestTelegramLeadCard(t *testing.T) {
 	lead, mgr := ta.postLead("8 (912) 345-67-89")
 	chat := chatOf(mgr)
 	card := ta.waitMessage(chat, "Заявка №"+strconv.FormatInt(lead, 10))
-	for _, want := range []string{"Иван Петров", "+79123456789", "форма «contact»", "yandex", "Нужен станок", "Новый клиент", "новая"} {
+	for _, want := range []string{"Иван Петров", "+79123456789", "форма «Обратная связь»", "yandex", "Нужен станок", "Новый клиент", "новая"} {
 		if !strings.Contains(card.Text, want) {
 			t.Errorf("the card lacks %q:\n%s", want, card.Text)
 		}
@@ -189,9 +189,15 @@ func TestTelegramLeadCard(t *testing.T) {
 	first := card.Markup.Find("n:")
 	start := time.Now()
 	ta.press(chat, card.ID, first)
-	card = ta.fake.Message(card.ID)
+	waitFor(t, "the card to offer the next call", func() bool {
+		card = ta.fake.Message(card.ID)
+		return card.Markup.Find("n:") != "" && card.Markup.Find("n:") != first
+	})
 	ta.press(chat, card.ID, card.Markup.Find("n:"))
-	card = ta.fake.Message(card.ID)
+	waitFor(t, "the card to say two calls went unanswered", func() bool {
+		card = ta.fake.Message(card.ID)
+		return strings.Contains(card.Text, "Не дозвонились 2 раза")
+	})
 	if n := ta.count(`SELECT count(*) FROM activities WHERE lead_id = $1 AND outcome = 'no_answer'`, lead); n != 2 {
 		t.Errorf("%d unanswered calls recorded, want 2", n)
 	}
@@ -229,8 +235,7 @@ func TestTelegramLeadCard(t *testing.T) {
 	if a := ta.press(chat, card.ID, card.Markup.Find("q:")); !strings.Contains(a, "Частное лицо или компания") {
 		t.Errorf("qualified answered %q", a)
 	}
-	card = ta.fake.Message(card.ID)
-	if a := ta.press(chat, card.ID, card.Markup.Find("qp:")); !strings.Contains(a, "сделка №") {
+	if a := ta.press(chat, card.ID, "qp:"+L); !strings.Contains(a, "сделка №") {
 		t.Errorf("qualified for a person answered %q", a)
 	}
 	if n := ta.count(`SELECT count(*) FROM deals WHERE lead_id = $1`, lead); n != 1 {
@@ -555,9 +560,9 @@ func startMessenger(t *testing.T, twoTokens bool) *msgApp {
 		company.Client = client(ma.clients)
 	}
 	d := &telegram.Deliverer{Store: ta.store, Client: mc, Log: testLogger(t), Poll: 50 * time.Millisecond,
-		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second, Summary: 500 * time.Millisecond}
+		Backoff: 200 * time.Millisecond, MaxBackoff: time.Second, Summary: 500 * time.Millisecond, Texts: botTexts(ta.cfg)}
 	bot := &telegram.Bot{Store: ta.store, Client: mc, Cadence: ta.cfg.Cadence(), Log: testLogger(t), PollTimeout: time.Second,
-		Company: company, SLA: ta.cfg.FollowUp.SLA}
+		Company: company, SLA: ta.cfg.FollowUp.SLA, Texts: botTexts(ta.cfg)}
 	ctx, cancel := context.WithCancel(context.Background())
 	runs := []func(context.Context) error{d.Run, bot.Run}
 	if twoTokens {

@@ -32,6 +32,9 @@ type Config struct {
 
 // Form declares one website form.
 type Form struct {
+	// Title names the form for people («Обратный звонок»): the managers'
+	// cards say where a lead came from by it (the form's name if empty).
+	Title string `yaml:"title"`
 	// Fields maps what the form's fields mean; each lists the field names
 	// (matched case-insensitively) that carry it.
 	Fields      FieldMap `yaml:"fields"`

@@ -161,7 +161,7 @@ func statusText(tx *Texts, l crm.Lead, reasons []crm.Reason) string {
 func sourceText(tx *Texts, l crm.Lead) string {
 	switch l.Channel {
 	case crm.ChannelForm:
-		return tx.T("Заявка с сайта (форма «") + l.Source + "»)"
+		return tx.T("Заявка с сайта (форма «") + tx.Form(l.Source) + "»)"
 	case crm.ChannelCall:
 		if l.Source == "" {
 			return tx.T("Звонок")

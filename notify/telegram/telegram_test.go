@@ -111,6 +111,7 @@ func cards(t *testing.T, lang string) {
 	if !ok {
 		t.Fatalf("no texts for %s", lang)
 	}
+	tx.Forms = map[string]string{"contact": "Обратная связь"}
 	g := func(name, got string) { golden(t, lang, name, got) }
 	junk := "spam"
 	contact := int64(5)

@@ -14,6 +14,8 @@ type Texts struct {
 	lang    string
 	catalog map[string]string
 	months  [12]string
+	// Forms are the website forms' titles by name (forms.forms.<name>.title).
+	Forms map[string]string
 }
 
 // Languages the bots speak (telegram.language).
@@ -71,6 +73,14 @@ func (t *Texts) Plural(n int, one, few, many string) string {
 		return few
 	}
 	return many
+}
+
+// Form is a website form as people know it: its title, else its name.
+func (t *Texts) Form(name string) string {
+	if t != nil && t.Forms[name] != "" {
+		return t.Forms[name]
+	}
+	return name
 }
 
 // Lower is a label lower-cased to stand inside a sentence.
