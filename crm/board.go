@@ -62,18 +62,7 @@ func (s *Store) boardPipeline(ctx context.Context, key string) (Pipeline, error)
 func (f BoardFilter) where(pipelineID int64) *listQuery {
 	q := newListQuery("TRUE")
 	q.add("d.pipeline_id = ?", pipelineID)
-	if f.ManagerID != nil {
-		q.add("d.manager_id = ?", *f.ManagerID)
-	}
-	if f.Channel != "" {
-		q.add("EXISTS (SELECT 1 FROM leads l WHERE l.id = d.lead_id AND l.channel = ?)", f.Channel)
-	}
-	if !f.From.IsZero() {
-		q.add("d.created_at >= ?", f.From)
-	}
-	if !f.To.IsZero() {
-		q.add("d.created_at < ?", f.To)
-	}
+	dealScope(q, f.ManagerID, f.Channel, f.From, f.To)
 	return q
 }
 

@@ -172,11 +172,30 @@ type DealFilter struct {
 	ContactID *int64
 	CompanyID *int64
 	Fields    []FieldCond
-	Oldest    bool // oldest first instead of newest
+	Channel   string    // the channel of the lead the deal came from
+	From, To  time.Time // created within (zero: open-ended)
+	Oldest    bool      // oldest first instead of newest; with ByAmount, smallest first
+	ByAmount  bool      // largest amount first
 	Limit     int
 	Cursor    string
 	// Drill, when set, narrows the list to the deals behind a report's figure.
 	Drill *Drill
+}
+
+// dealScope adds the conditions the board and the list share.
+func dealScope(q *listQuery, managerID *int64, channel string, from, to time.Time) {
+	if managerID != nil {
+		q.add("d.manager_id = ?", *managerID)
+	}
+	if channel != "" {
+		q.add("EXISTS (SELECT 1 FROM leads l WHERE l.id = d.lead_id AND l.channel = ?)", channel)
+	}
+	if !from.IsZero() {
+		q.add("d.created_at >= ?", from)
+	}
+	if !to.IsZero() {
+		q.add("d.created_at < ?", to)
+	}
 }
 
 // Deals lists deals matching f and the next page's cursor. Errors:
@@ -199,16 +218,15 @@ func (s *Store) Deals(ctx context.Context, f DealFilter) ([]Deal, string, error)
 	default:
 		return nil, "", Invalid("status", "must be open, won or lost, not %q", f.Status)
 	}
-	if f.ManagerID != nil {
-		q.add("d.manager_id = ?", *f.ManagerID)
-	}
+	dealScope(q, f.ManagerID, f.Channel, f.From, f.To)
 	if f.ContactID != nil {
 		q.add("d.contact_id = ?", *f.ContactID)
 	}
 	if f.CompanyID != nil {
 		q.add("d.company_id = ?", *f.CompanyID)
 	}
-	if err := s.FieldSet().filter(q, FieldsDeal, "d.fields", f.Fields); err != nil {
+	err := s.FieldSet().filter(q, FieldsDeal, "d.fields", f.Fields)
+	if err != nil {
 		return nil, "", err
 	}
 	if f.Drill != nil {
@@ -216,7 +234,13 @@ func (s *Store) Deals(ctx context.Context, f DealFilter) ([]Deal, string, error)
 			return nil, "", err
 		}
 	}
-	tail, args, err := q.page("d.id", f.Cursor, f.Oldest, f.Limit)
+	var tail string
+	var args []any
+	if f.ByAmount {
+		tail, args, err = q.pageByAmount(f.Cursor, f.Oldest, f.Limit)
+	} else {
+		tail, args, err = q.page("d.id", f.Cursor, f.Oldest, f.Limit)
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -227,6 +251,14 @@ func (s *Store) Deals(ctx context.Context, f DealFilter) ([]Deal, string, error)
 	deals, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Deal, error) { return scanDeal(r) })
 	if err != nil {
 		return nil, "", translate(err, "deals")
+	}
+	if f.ByAmount {
+		if len(deals) <= f.Limit {
+			return deals, "", nil
+		}
+		deals = deals[:f.Limit]
+		last := deals[len(deals)-1]
+		return deals, last.Amount + "," + strconv.FormatInt(last.ID, 10), nil
 	}
 	return page(deals, f.Limit, func(d Deal) int64 { return d.ID })
 }

@@ -1,6 +1,8 @@
 package crm
 
 import (
+	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -39,6 +41,24 @@ func (q *listQuery) page(col, cursor string, oldest bool, limit int) (string, []
 	}
 	args := append(q.args, limit+1)
 	return " WHERE " + q.where + " ORDER BY " + col + " " + o.dir + " LIMIT $" + strconv.Itoa(len(args)), args, nil
+}
+
+// pageByAmount is page for deals by amount, largest first (smallest with
+// asc), ties by id; the cursor is "amount,id" of the last deal shown.
+func (q *listQuery) pageByAmount(cursor string, asc bool, limit int) (string, []any, error) {
+	o := order(asc)
+	if cursor != "" {
+		amount, id, ok := strings.Cut(cursor, ",")
+		after, err := strconv.ParseInt(id, 10, 64)
+		if _, ok2 := new(big.Rat).SetString(amount); !ok || !ok2 || err != nil || after <= 0 {
+			return "", nil, Invalid("cursor", "not a cursor this API returned")
+		}
+		q.args = append(q.args, amount, after)
+		n := len(q.args)
+		q.raw(fmt.Sprintf("(d.amount, d.id) %s ($%d::numeric, $%d)", o.cmp, n-1, n))
+	}
+	args := append(q.args, limit+1)
+	return " WHERE " + q.where + " ORDER BY d.amount " + o.dir + ", d.id " + o.dir + " LIMIT $" + strconv.Itoa(len(args)), args, nil
 }
 
 // sortOrder is a list's direction: newest first (by id, descending) or

@@ -233,6 +233,7 @@ var catalogue = map[string][2]string{
 	"period.90d":          {"90 дней", "90 days"},
 	"period.365d":         {"год", "a year"},
 	"sort.by_date":        {"Сортировать по дате", "Sort by date"},
+	"sort.by_amount":      {"Сортировать по сумме", "Sort by amount"},
 	"amount":              {"Сумма", "Amount"},
 	"client":              {"Клиент", "Client"},
 	"kpp":                 {"КПП", "KPP"},

@@ -17,7 +17,7 @@ type boardQuery struct {
 	Manager  string
 	Channel  string
 	Period   string // 7d, 30d, 90d, year, or "" for all time
-	Sort     string // list: newest (default) or oldest
+	Sort     string // list: newest (default), oldest, amount (largest first) or amount_asc
 }
 
 var periods = []string{"", "7d", "30d", "90d", "365d"}
@@ -27,6 +27,13 @@ var channels = []string{crm.ChannelForm, crm.ChannelCall, crm.ChannelMail, crm.C
 func readBoardQuery(r *http.Request) boardQuery {
 	q := r.URL.Query()
 	return boardQuery{Pipeline: q.Get("pipeline"), Manager: q.Get("manager"), Channel: q.Get("channel"), Period: q.Get("period"), Sort: q.Get("sort")}
+}
+
+// SortBy is the query string of the filter sorted by sort, for the
+// list's column headers.
+func (b boardQuery) SortBy(sort string) string {
+	b.Sort = sort
+	return b.Encode()
 }
 
 // Encode is the query string of the filter, for links.
@@ -169,7 +176,11 @@ func (s *Server) dealList(r *http.Request, v *viewer) (any, error) {
 		return nil, err
 	}
 	d := dealsData{boardData: b, Stages: map[string]string{}}
-	f := crm.DealFilter{Pipeline: b.Pipeline.Key, ManagerID: bf.ManagerID, Oldest: b.Query.Sort == "oldest", Cursor: r.URL.Query().Get("cursor"), Limit: 100}
+	// The board's filters, so the list shows the same deals.
+	f := crm.DealFilter{Pipeline: b.Pipeline.Key, ManagerID: bf.ManagerID, Channel: bf.Channel, From: bf.From, To: bf.To,
+		Oldest:   b.Query.Sort == "oldest" || b.Query.Sort == "amount_asc",
+		ByAmount: b.Query.Sort == "amount" || b.Query.Sort == "amount_asc",
+		Cursor:   r.URL.Query().Get("cursor"), Limit: 100}
 	if d.Deals, d.Next, err = s.store.Deals(r.Context(), f); err != nil {
 		return nil, err
 	}
@@ -186,7 +197,7 @@ func (s *Server) exportDeals(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if format != "xlsx" {
 		format = "csv"
 	}
-	f := imports.Filter{Deals: crm.DealFilter{Pipeline: b.Pipeline.Key, ManagerID: bf.ManagerID}}
+	f := imports.Filter{Deals: crm.DealFilter{Pipeline: b.Pipeline.Key, ManagerID: bf.ManagerID, Channel: bf.Channel, From: bf.From, To: bf.To}}
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(5 * time.Minute))
 	w.Header().Set("Content-Type", imports.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="deals-%s.%s"`, v.Now.In(v.Loc).Format("2006-01-02"), format))
