@@ -149,7 +149,8 @@ func claimIdentities(ctx context.Context, tx pgx.Tx, contactID int64, phones, em
 			if strings.HasPrefix(id, "email:") {
 				field = "emails"
 			}
-			return &Error{Code: ECONFLICT, Field: field, Message: fmt.Sprintf("%s is already contact %d's", strings.SplitN(id, ":", 2)[1], owner)}
+			return &Error{Code: ECONFLICT, Field: field, Existing: owner,
+				Message: fmt.Sprintf("%s is already contact %d's", strings.SplitN(id, ":", 2)[1], owner)}
 		}
 	}
 	return nil
@@ -415,6 +416,9 @@ func (s *Store) CreateCompany(ctx context.Context, in CompanyInput) (Company, er
 	in.Fields = f
 	var id int64
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := companyExists(ctx, tx, 0, in.INN, deref(in.Name)); err != nil {
+			return err
+		}
 		var err error
 		id, err = createCompany(ctx, tx, in, s.now())
 		return err
@@ -460,6 +464,11 @@ func (s *Store) UpdateCompany(ctx context.Context, id int64, in CompanyInput) (C
 		if err := CheckCompanyRequisites(c); err != nil {
 			return err
 		}
+		if in.Name != nil || in.INN != nil {
+			if err := companyExists(ctx, tx, id, c.INN, c.Name); err != nil {
+				return err
+			}
+		}
 		if c.Fields, err = s.FieldSet().Apply(FieldsCompany, c.Fields, in.Fields, false); err != nil {
 			return err
 		}
@@ -475,6 +484,44 @@ func (s *Store) UpdateCompany(ctx context.Context, id int64, in CompanyInput) (C
 		return Company{}, err
 	}
 	return s.Company(ctx, id)
+}
+
+// companyExists refuses a company that is one the CRM has — by INN, else
+// by its name key (legal form, quotes and alphabet aside: «ООО
+// "Ромашка"» is "Ромашка ПАО" is "OOO Romashka") where one of the two has
+// no INN, as conversion and the import find companies — with ECONFLICT
+// naming the field and the company that is (except, on a patch, self).
+// The name key is locked for the transaction, so two at once make one.
+func companyExists(ctx context.Context, tx pgx.Tx, self int64, inn *string, name string) error {
+	if inn != nil && *inn != "" {
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT coalesce(merged_into, id) FROM companies WHERE inn = $1 AND id <> $2`, *inn, self).Scan(&id)
+		switch {
+		case err == nil && id != self:
+			return &Error{Code: ECONFLICT, Field: "inn", Existing: id, Message: fmt.Sprintf("INN %s is already company %d's", *inn, id)}
+		case err != nil && err != pgx.ErrNoRows:
+			return translate(err, "company")
+		}
+	}
+	key := dedupe.CompanyKey(name)
+	if key == "" {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('company:' || $1, 0))`, key); err != nil {
+		return translate(err, "company")
+	}
+	var id int64
+	var other *string
+	err := tx.QueryRow(ctx, `SELECT id, inn FROM companies WHERE name_key = $1 AND merged_into IS NULL AND id <> $2
+		AND ($3::text IS NULL OR inn IS NULL) ORDER BY id LIMIT 1`, key, self, nilIfEmpty(inn)).Scan(&id, &other)
+	switch {
+	case err == pgx.ErrNoRows:
+		return nil
+	case err != nil:
+		return translate(err, "company")
+	}
+	return &Error{Code: ECONFLICT, Field: "name", Existing: id,
+		Message: fmt.Sprintf("%q is already company %d (the same name, legal form and quotes aside); add to it, or give each its INN", name, id)}
 }
 
 // KeyCompanies gives the companies made before name keys their key; it

@@ -47,6 +47,9 @@ type Error struct {
 	// Owner is, for EOWNEDELSEWHERE, the responsible manager's name, for
 	// surfaces that word the refusal themselves.
 	Owner string
+	// Existing, with a conflict, is the record that already is: the
+	// contact a phone is, the company an INN or a name is.
+	Existing int64
 }
 
 func (e *Error) Error() string {

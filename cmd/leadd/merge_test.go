@@ -80,7 +80,7 @@ func TestTwoCompaniesMergeKeepingTheINN(t *testing.T) {
 	ta := startApp(t, nil)
 	var a, b crm.Company
 	ta.api("POST", "/api/v1/companies", map[string]any{"name": "Ромашка"}, &a)
-	ta.api("POST", "/api/v1/companies", map[string]any{"name": "ООО «Ромашка»", "inn": "7707083893"}, &b)
+	ta.api("POST", "/api/v1/companies", map[string]any{"name": "ООО «Ромашка-Трейд»", "inn": "7707083893"}, &b)
 	var m crm.Merge
 	if s := ta.api("POST", fmt.Sprint("/api/v1/companies/", a.ID, "/merge"), map[string]any{"other_id": b.ID}, &m); s != 200 {
 		t.Fatalf("merge: %d", s)

@@ -462,6 +462,9 @@ func (s *Server) listCompanies(r *http.Request, p Principal) (int, any, error) {
 	return http.StatusOK, newPage(list, next), nil
 }
 
+// createCompany adds a company; one the CRM has — by INN, else by the
+// name with legal form and quotes aside — is a 409 naming it
+// (existing_id), as a contact's phone that is another contact's is.
 func (s *Server) createCompany(r *http.Request, p Principal) (int, any, error) {
 	var in crm.CompanyInput
 	if err := decode(r, &in); err != nil {
@@ -472,6 +475,12 @@ func (s *Server) createCompany(r *http.Request, p Principal) (int, any, error) {
 	}
 	if err := s.allowCompany(r, p, in); err != nil {
 		return 0, nil, err
+	}
+	if in.Name != nil {
+		// Another manager's company by the same name is theirs to say.
+		if err := s.allowReach(r, p, crm.Reach{Field: "name", CompanyNames: []string{*in.Name}}); err != nil {
+			return 0, nil, err
+		}
 	}
 	if in.ManagerID == nil && !p.SeesAll() {
 		in.ManagerID = p.ManagerID

@@ -41,6 +41,8 @@ type errorBody struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 		Field   string `json:"field,omitempty"`
+		// ExistingID, with a conflict, is the record that already is.
+		ExistingID int64 `json:"existing_id,omitempty"`
 	} `json:"error"`
 }
 
@@ -49,7 +51,7 @@ type errorBody struct {
 func Write(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var body errorBody
 	if e := crm.AsError(err); e != nil {
-		body.Error.Code, body.Error.Message, body.Error.Field = e.Code, e.Message, e.Field
+		body.Error.Code, body.Error.Message, body.Error.Field, body.Error.ExistingID = e.Code, e.Message, e.Field, e.Existing
 	} else {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "client", clientip.Of(r), "err", err)
 		body.Error.Code, body.Error.Message = crm.EINTERNAL, "internal error"
