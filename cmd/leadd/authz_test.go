@@ -283,6 +283,9 @@ func required(s *openapi3.Schema) map[string]any {
 	return out
 }
 
+// companySeq numbers the companies the bases make.
+var companySeq atomic.Int64
+
 // bases are bodies an operation needs beyond what its schema requires
 // (a lead is reached by a phone; a stage must be the pipeline's).
 var bases = map[string]func(f *fixtures) map[string]any{
@@ -296,7 +299,11 @@ var bases = map[string]func(f *fixtures) map[string]any{
 	"POST /api/v1/deals/{id}/lines": func(f *fixtures) map[string]any {
 		return map[string]any{"name": "Работа", "quantity": "1", "price": "10.00", "vat": f.vat}
 	},
-	"POST /api/v1/contacts":                 func(*fixtures) map[string]any { return map[string]any{"name": "Новый контакт"} },
+	"POST /api/v1/contacts": func(*fixtures) map[string]any { return map[string]any{"name": "Новый контакт"} },
+	// A company is made once by its name: each try names a new one.
+	"POST /api/v1/companies": func(*fixtures) map[string]any {
+		return map[string]any{"name": fmt.Sprintf("Проверка %d", companySeq.Add(1))}
+	},
 	"PATCH /api/v1/deals/{id}/lines/{line}": func(*fixtures) map[string]any { return map[string]any{"quantity": "2"} },
 	"POST /api/v1/deals/{id}/documents":     func(*fixtures) map[string]any { return map[string]any{"type": "invoice"} },
 	"POST /api/v1/leads/{id}/convert":       func(*fixtures) map[string]any { return map[string]any{} },
