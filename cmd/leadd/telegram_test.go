@@ -1101,6 +1101,18 @@ func TestTelegramSupervisorsGetOneSummary(t *testing.T) {
 		t.Errorf("the buttons after the take: %v", after.Data())
 	}
 	ta.waitMessage(supChat, "Заявка №"+L+" — ")
+	// Handed on by hand since the summary went (another supervisor, the
+	// console): its buttons change nothing.
+	second := leads[1]
+	if _, err := ta.store.AssignLead(ctx, second, 1, &sup.ID, 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if a := ta.press(supChat, summary.ID, "st:"+strconv.FormatInt(second, 10)); !strings.Contains(a, "уже передали") {
+		t.Errorf("a stale take answered %q", a)
+	}
+	if n := ta.count(`SELECT count(*) FROM leads WHERE id = $1 AND manager_id = 1`, second); n != 1 {
+		t.Errorf("a stale button moved the lead")
+	}
 	// A manager may not.
 	mgrChat := chatOf(1)
 	if a := ta.press(mgrChat, summary.ID, "st:"+strconv.FormatInt(leads[1], 10)); a != "Эта кнопка больше не работает." && a != "Это могут только руководители." {

@@ -45,6 +45,20 @@ func (b *Bot) supervise(ctx context.Context, p *press, parts []string, leadID in
 		b.dropButtons(ctx, p, leadID)
 		return
 	}
+	// The buttons are for the lead as it stood when the message was sent:
+	// once a person took it or handed it on since (another supervisor
+	// pressing the same summary), they change nothing.
+	if a := l.Assignment; a != nil && a.ByManagerID != nil && p.q.Message != nil && a.At.Unix() >= int64(p.q.Message.Date) {
+		name := b.Texts.T("никто")
+		if l.ManagerID != nil {
+			if r, err := b.Store.TelegramRecipient(ctx, *l.ManagerID); err == nil {
+				name = r.Name
+			}
+		}
+		p.answer = b.Texts.T("Заявку уже передали: %s. Ничего не изменилось.", name)
+		b.dropButtons(ctx, p, leadID)
+		return
+	}
 	switch parts[0] {
 	case cbSupTake:
 		b.assign(ctx, p, l, p.m.ID)

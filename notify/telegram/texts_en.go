@@ -4,6 +4,7 @@ package telegram
 // phrase of the code, its key, in English. TestTelegramCatalogue checks
 // that each phrase the code holds has its entry.
 var english = map[string]string{
+	"Заявку уже передали: %s. Ничего не изменилось.": "The lead was already handed to %s. Nothing changed.",
 	"• №%d":         "• #%d",
 	" %d мин":       " %d min",
 	" (заявка №%d)": " (lead #%d)",
