@@ -103,7 +103,7 @@ func (in *Inbound) texts() []textField {
 	}
 	if m := in.Mail; m != nil {
 		f = append(f, textField{"mail.mailbox", &m.Mailbox, MaxKey}, textField{"mail.message_id", &m.MessageID, MaxKey},
-			textField{"mail.subject", &m.Subject, 1000}, textField{"mail.from", &m.From, 1000})
+			textField{"mail.subject", &m.Subject, 1000}, textField{"mail.from", &m.From, 1000}, textField{"mail.forwarded_by", &m.ForwardedBy, 1000})
 		list("mail.in_reply_to", m.InReplyTo, MaxKey)
 		list("mail.references", m.References, MaxKey)
 		for i := range m.Attachments {
