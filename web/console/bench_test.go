@@ -80,7 +80,7 @@ func BenchmarkPages(b *testing.B) {
 	if err := db.Store.Pool().QueryRow(ctx, `SELECT max(id) FROM leads WHERE manager_id = 7`).Scan(&lead); err != nil {
 		b.Fatal(err)
 	}
-	if err := db.Store.Pool().QueryRow(ctx, `SELECT max(id), max(contact_id) FROM deals WHERE manager_id = 7`).Scan(&deal, &contact); err != nil {
+	if err := db.Store.Pool().QueryRow(ctx, `SELECT max(id), (SELECT max(id) FROM contacts WHERE manager_id = 7) FROM deals WHERE manager_id = 7`).Scan(&deal, &contact); err != nil {
 		b.Fatal(err)
 	}
 	cookie := func(p crm.Principal) *http.Cookie {
