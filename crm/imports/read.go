@@ -117,7 +117,7 @@ func readCSV(name string, b []byte) (*Table, error) {
 // decodeText returns the file as UTF-8 and the encoding it was in.
 func decodeText(b []byte) (string, string, error) {
 	switch {
-	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}) && utf8.Valid(b[3:]):
 		return string(b[3:]), "utf-8", nil
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}), bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
 		// Excel's "Unicode text".
@@ -126,6 +126,9 @@ func decodeText(b []byte) (string, string, error) {
 	case utf8.Valid(b):
 		return string(b), "utf-8", nil
 	}
+	// A UTF-8 mark over bytes that are not UTF-8 (a file re-saved by
+	// something that kept the mark): the bytes decide, the mark goes.
+	b = bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})
 	out, err := charmap.Windows1251.NewDecoder().Bytes(b)
 	return string(out), "windows-1251", err
 }
