@@ -239,7 +239,13 @@ func (s *Store) Deals(ctx context.Context, f DealFilter) ([]Deal, string, error)
 	if f.ByAmount {
 		tail, args, err = q.pageByAmount(f.Cursor, f.Oldest, f.Limit)
 	} else {
-		tail, args, err = q.page("d.id", f.Cursor, f.Oldest, f.Limit)
+		// One contact's or company's deals: found by their index, then
+		// sorted, not met by walking every deal newest first.
+		order := "d.id"
+		if f.ContactID != nil || f.CompanyID != nil {
+			order = "(d.id + 0)"
+		}
+		tail, args, err = q.page(order, f.Cursor, f.Oldest, f.Limit)
 	}
 	if err != nil {
 		return nil, "", err

@@ -73,7 +73,15 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, string, error)
 			return nil, "", err
 		}
 	}
-	tail, args, err := q.page("id", f.Cursor, f.Oldest, f.Limit)
+	// A phone or an e-mail names a few leads: found through their GIN
+	// index, then sorted. Ordered by the bare id, the planner would walk
+	// the primary key backwards hoping to meet them soon, and for a number
+	// no lead has, read every lead (2.5 s at a million: the contact card).
+	order := "id"
+	if f.Phone != "" || f.Email != "" {
+		order = "(id + 0)"
+	}
+	tail, args, err := q.page(order, f.Cursor, f.Oldest, f.Limit)
 	if err != nil {
 		return nil, "", err
 	}
