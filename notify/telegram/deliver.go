@@ -763,7 +763,7 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 		}
 		o.text = backText(d.Texts, missed, p.Since.In(loc))
 	case crm.ManagerDigest:
-		o.text = fmt.Sprintf(d.Texts.T("Доброе утро! %s\nНа сегодня дел: %d\nПросрочено: %d\n/today — дела на сегодня · /overdue — просроченные"), p.Date, p.Today, p.Overdue)
+		o.text = digestText(d.Texts, p)
 	case crm.DealTouch:
 		o.text = fmt.Sprintf(d.Texts.T("💬 Сделка №%d: %s\n%s"), p.DealID, channelWord(d.Texts, p.Channel), clip(p.Text, 600))
 	case crm.MessengerMessage:
@@ -898,4 +898,10 @@ func subjectText(tx *Texts, s string) string {
 		return tx.T("ответить на сообщение")
 	}
 	return s
+}
+
+// digestText is a manager's morning digest.
+func digestText(tx *Texts, p crm.ManagerDigest) string {
+	return fmt.Sprintf(tx.T("Доброе утро! %s\nНа сегодня дел: %d\nПросрочено: %d\n/today — дела на сегодня · /overdue — просроченные"),
+		tx.Day(p.Date), p.Today, p.Overdue)
 }

@@ -188,6 +188,7 @@ func cards(t *testing.T, lang string) {
 		waits = append(waits, tx.T("⏳ Заявка №%d ждёт %s: %s", 3, waitText(tx, d), tx.T("никто не взял, передана в очередь")))
 	}
 	g("summary_lines.txt", strings.Join(waits, "\n"))
+	g("digest.txt", digestText(tx, crm.ManagerDigest{Date: "2026-12-07", Today: 5, Overdue: 2}))
 }
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")

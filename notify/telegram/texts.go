@@ -56,6 +56,20 @@ func (t *Texts) Time(x time.Time) string {
 	return fmt.Sprintf("%d %s, %s", x.Day(), months[x.Month()-1], x.Format("15:04"))
 }
 
+// Day is a date (YYYY-MM-DD) as a reader of the language reads it:
+// «6 декабря», "6 December"; anything else is left as it is.
+func (t *Texts) Day(date string) string {
+	x, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return date
+	}
+	months := ruMonths
+	if t != nil {
+		months = t.months
+	}
+	return fmt.Sprintf("%d %s", x.Day(), months[x.Month()-1])
+}
+
 // Plural picks the form for n: Russian has three (1 минуту, 2 минуты,
 // 5 минут), English two (the first and the last).
 func (t *Texts) Plural(n int, one, few, many string) string {
