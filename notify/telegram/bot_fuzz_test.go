@@ -3,8 +3,6 @@ package telegram
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/crmtest"
-	"github.com/leadd/leadd/notify/telegram/telegramtest"
 )
 
 // An update reaching the managers' bot — a command, a press on any button
@@ -46,13 +43,7 @@ func FuzzManagerUpdate(f *testing.F) {
 	if _, err := db.Pool.Exec(ctx, `UPDATE managers SET telegram_chat_id = 42 WHERE id = $1`, m.ID); err != nil {
 		f.Fatal(err)
 	}
-	api := telegramtest.NewServer()
-	f.Cleanup(api.Close)
-	client, err := NewClient(Options{Token: "fuzz", Endpoint: api.Endpoint(), PerChat: time.Nanosecond, Global: time.Nanosecond})
-	if err != nil {
-		f.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	client, log := fuzzClient(f)
 	bot := &Bot{Store: db.Store, Client: client, Log: log, SLA: 5 * time.Minute}
 	hook := Webhook("fuzz-secret-0123456789", bot.HandleUpdate, log)
 	f.Fuzz(func(t *testing.T, update []byte) {

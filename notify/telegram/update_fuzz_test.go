@@ -44,13 +44,7 @@ func FuzzCompanyUpdate(f *testing.F) {
 	f.Add([]byte(`{"update_id":7,"message":{"message_id":11,"date":1733480004,"chat":{"id":47,"type":"private"},"from":{"id":47,"first_name":"В"},"location":{"latitude":55.75,"longitude":37.61},"sticker":{"file_id":"s","emoji":"👍"}}}`))
 	f.Add([]byte(`{"update_id":8,"callback_query":{"id":"1","data":"x"}}`))
 	f.Add([]byte(`not json`))
-	api := telegramtest.NewServer()
-	f.Cleanup(api.Close)
-	client, err := NewClient(Options{Token: "fuzz", Endpoint: api.Endpoint(), PerChat: time.Nanosecond, Global: time.Nanosecond})
-	if err != nil {
-		f.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	client, log := fuzzClient(f)
 	f.Fuzz(func(t *testing.T, update []byte) {
 		company := &Company{Inbox: storingInbox{t}, Client: client, Phones: dedupe.Normalizer{Region: "RU"}, Log: log}
 		hook := Webhook("fuzz-secret-0123456789", company.HandleUpdate, log)
@@ -65,4 +59,17 @@ func FuzzCompanyUpdate(f *testing.F) {
 			t.Fatalf("%q answered 400 without the envelope: %s", update, w.Body)
 		}
 	})
+}
+
+// fuzzClient is a Bot API client against a local fake that answers
+// everything at once, and a logger that keeps nothing: what the fuzz
+// targets share.
+func fuzzClient(f *testing.F) (*Client, *slog.Logger) {
+	api := telegramtest.NewServer()
+	f.Cleanup(api.Close)
+	client, err := NewClient(Options{Token: "fuzz", Endpoint: api.Endpoint(), PerChat: time.Nanosecond, Global: time.Nanosecond})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return client, slog.New(slog.NewTextHandler(io.Discard, nil))
 }
