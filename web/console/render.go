@@ -81,9 +81,7 @@ var funcs = template.FuncMap{
 		m, _ := strconv.ParseInt(v.q.Get("merged"), 10, 64)
 		return mergeView{V: v.viewer, Kind: kind, ID: id, Back: back, Merged: m}
 	},
-	"card": func(v view, c crm.BoardCard, p crm.Pipeline, back string) cardView {
-		return cardView{V: v.viewer, C: c, Stages: p.Stages, Reasons: p.LossReasons, Back: back}
-	},
+	"card": func(v view, c crm.BoardCard) cardView { return cardView{V: v.viewer, C: c} },
 	"tl":  func(v view, items []timelineItem) timelineView { return timelineView{V: v.viewer, Items: items} },
 	"row": func(v view, l crm.QueueLead) queueRow { return queueRow{V: v.viewer, L: l} },
 	"deref_time": func(t *time.Time) time.Time {
@@ -219,11 +217,8 @@ type timelineView struct {
 
 // cardView is a board's card with what its no-script form offers.
 type cardView struct {
-	V       *viewer
-	C       crm.BoardCard
-	Stages  []crm.Stage
-	Reasons []string
-	Back    string
+	V *viewer
+	C crm.BoardCard
 }
 
 // actsView is a list of activities with complete buttons.
