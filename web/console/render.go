@@ -82,8 +82,8 @@ var funcs = template.FuncMap{
 		return mergeView{V: v.viewer, Kind: kind, ID: id, Back: back, Merged: m}
 	},
 	"card": func(v view, c crm.BoardCard) cardView { return cardView{V: v.viewer, C: c} },
-	"tl":  func(v view, items []timelineItem) timelineView { return timelineView{V: v.viewer, Items: items} },
-	"row": func(v view, l crm.QueueLead) queueRow { return queueRow{V: v.viewer, L: l} },
+	"tl":   func(v view, items []timelineItem) timelineView { return timelineView{V: v.viewer, Items: items} },
+	"row":  func(v view, l crm.QueueLead) queueRow { return queueRow{V: v.viewer, L: l} },
 	"deref_time": func(t *time.Time) time.Time {
 		if t == nil {
 			return time.Time{}
