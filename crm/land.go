@@ -180,22 +180,15 @@ func lookup(ctx context.Context, tx pgx.Tx, ids []string) (person, error) {
 }
 
 // attach adds the touch to an open lead and learns any new phone or
-// e-mail, in one statement.
+// e-mail: a batch of one.
 func attach(ctx context.Context, tx pgx.Tx, lead openLead, eventID string, in *Inbound) error {
-	ev := eventRef(eventID)
-	_, err := tx.Exec(ctx, `WITH u AS (
-			UPDATE leads SET
-				phones = phones || ARRAY(SELECT x FROM unnest($2::text[]) x WHERE x <> ALL(leads.phones)),
-				emails = emails || ARRAY(SELECT x FROM unnest($3::text[]) x WHERE x <> ALL(leads.emails)),
-				raw_phones = raw_phones || ARRAY(SELECT x FROM unnest($4::text[]) x WHERE x <> ALL(leads.raw_phones)),
-				updated_at = now()
-			WHERE id = $1),
-		i AS (INSERT INTO lead_identities (identity, lead_id) SELECT unnest($5::text[]), $1 ON CONFLICT DO NOTHING)
-		INSERT INTO touches (lead_id, event_id, channel, source, at, text, data, call_key, message_id, contact_id)
-		VALUES ($1, $6, $7, $8, $9, $10, $11, $12, $13, (SELECT contact_id FROM leads WHERE id = $1))`,
-		lead.ID, nonNil(in.Phones), nonNil(in.Emails), nonNil(in.RawPhones), in.Identities(),
-		ev, in.Channel, in.Source, in.At, touchText(in), touchData(in), callKey(in), messageID(in))
-	return translate(err, "touch")
+	// The batch's way with one touch (as open is openMany's): the lead is
+	// locked and open already, so it is never sent back.
+	_, again, err := attachMany(ctx, tx, []attaching{{eventID: eventID, in: in, lead: lead}})
+	if err == nil && len(again) > 0 {
+		err = Errorf(ECONFLICT, "lead %d is no longer open", lead.ID)
+	}
+	return err
 }
 
 // open files the touch as a new lead, the way a batch does (openMany):
