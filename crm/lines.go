@@ -198,24 +198,7 @@ func (s *Store) AddLine(ctx context.Context, dealID int64, in LineInput, rates V
 		if err := lockDeal(ctx, tx, dealID); err != nil {
 			return err
 		}
-		l := Line{Unit: "шт", Quantity: "1", Discount: "0", VATIncluded: true, Type: TypeCommodity}
-		if in.ProductID != nil {
-			p, err := scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE id = $1`, *in.ProductID))
-			if err != nil {
-				return Invalid("product_id", "no product %d", *in.ProductID)
-			}
-			l.ProductID, l.Name, l.SKU, l.Unit, l.Price, l.VAT, l.VATIncluded, l.Type = &p.ID, p.Name, p.SKU, p.Unit, p.Price, p.VAT, p.VATIncluded, p.Type
-		} else if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
-			return Invalid("name", "a line needs a product_id or a name")
-		}
-		if in.ProductID == nil && (in.Price == nil || in.VAT == nil) {
-			return Invalid("price", "a line without a product needs price and vat")
-		}
-		if err := checkType(in.Type); err != nil {
-			return err
-		}
-		l.apply(in)
-		m, rate, err := l.money(rates)
+		l, m, rate, err := newLine(ctx, tx, in, rates)
 		if err != nil {
 			return err
 		}
@@ -248,11 +231,7 @@ func (s *Store) UpdateLine(ctx context.Context, dealID, lineID int64, in LineInp
 		if err != nil {
 			return translate(err, "line")
 		}
-		if err := checkType(in.Type); err != nil {
-			return err
-		}
-		l.apply(in)
-		m, rate, err := l.money(rates)
+		m, rate, err := l.change(in, rates)
 		if err != nil {
 			return err
 		}
@@ -269,6 +248,60 @@ func (s *Store) UpdateLine(ctx context.Context, dealID, lineID int64, in LineInp
 		return Line{}, err
 	}
 	return s.Line(ctx, dealID, lineID)
+}
+
+// newLine is the line in adds, before it is written: a product's name,
+// unit, price and VAT as defaults, or a free line with its own.
+func newLine(ctx context.Context, q Querier, in LineInput, rates VATRates) (Line, LineMoney, *string, error) {
+	l := Line{Unit: "шт", Quantity: "1", Discount: "0", VATIncluded: true, Type: TypeCommodity}
+	if in.ProductID != nil {
+		p, err := scanProduct(q.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE id = $1`, *in.ProductID))
+		if err != nil {
+			return Line{}, LineMoney{}, nil, Invalid("product_id", "no product %d", *in.ProductID)
+		}
+		l.ProductID, l.Name, l.SKU, l.Unit, l.Price, l.VAT, l.VATIncluded, l.Type = &p.ID, p.Name, p.SKU, p.Unit, p.Price, p.VAT, p.VATIncluded, p.Type
+	} else if in.Name == nil || strings.TrimSpace(*in.Name) == "" {
+		return Line{}, LineMoney{}, nil, Invalid("name", "a line needs a product_id or a name")
+	}
+	if in.ProductID == nil && (in.Price == nil || in.VAT == nil) {
+		return Line{}, LineMoney{}, nil, Invalid("price", "a line without a product needs price and vat")
+	}
+	m, rate, err := l.change(in, rates)
+	return l, m, rate, err
+}
+
+// change applies in to the line and computes its money.
+func (l *Line) change(in LineInput, rates VATRates) (LineMoney, *string, error) {
+	if err := checkType(in.Type); err != nil {
+		return LineMoney{}, nil, err
+	}
+	l.apply(in)
+	return l.money(rates)
+}
+
+// PreviewLine is the line as AddLine (lineID 0) or UpdateLine would store
+// it, its money computed the same way, and nothing written: the console
+// shows a line's total while it is typed. Errors: ENOTFOUND, EINVALID.
+func (s *Store) PreviewLine(ctx context.Context, dealID, lineID int64, in LineInput, rates VATRates) (Line, error) {
+	var l Line
+	var m LineMoney
+	var err error
+	if lineID == 0 {
+		l, m, _, err = newLine(ctx, s.pool, in, rates)
+		l.DealID = dealID
+	} else {
+		if in.ProductID != nil {
+			return Line{}, Invalid("product_id", "a line's product does not change; delete the line and add another")
+		}
+		if l, err = s.Line(ctx, dealID, lineID); err == nil {
+			m, _, err = l.change(in, rates)
+		}
+	}
+	if err != nil {
+		return Line{}, err
+	}
+	l.Net, l.VATAmount, l.Total = formatKopecks(m.Net), formatKopecks(m.VAT), formatKopecks(m.Total)
+	return l, nil
 }
 
 // DeleteLine removes a line and recomputes the deal. Errors: ENOTFOUND.

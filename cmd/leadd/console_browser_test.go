@@ -179,6 +179,43 @@ func TestConsoleInBrowser(t *testing.T) {
 		if s := text(t, tab, `#lines .totals strong`); !strings.Contains(s, "1\u00a0275\u00a0833,33\u00a0₽") {
 			t.Errorf("the total reads %q, want 1 275 833,33 ₽", s)
 		}
+		// Typing a line's quantity shows its total and the deal's totals
+		// as saving would, before anything is saved; a bad number says
+		// what is wrong; leaving without saving changes nothing.
+		line, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector('#lines tbody form[data-line]').dataset.line`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		qty := chromedp.CSS("#q-" + line)
+		if err := chromedp.Do(tab,
+			chromedp.Click(chromedp.CSS(`#lines tbody details summary`)),
+			chromedp.Clear(qty), chromedp.SendKeys(qty, "2"),
+			chromedp.Poll[chromedp.Void](`document.querySelector('#totals strong').textContent.includes("2\u00a0525\u00a0833,33")`, chromedp.WithPollingTimeout(10*time.Second)),
+		); err != nil {
+			t.Fatalf("the totals do not follow a typed quantity: %v (they read %q)", err, text(t, tab, `#totals`))
+		}
+		if s := text(t, tab, `[data-line-total="`+line+`"]`); s != "2\u00a0500\u00a0000,00\u00a0₽" {
+			t.Errorf("the edited line's total reads %q, want 2 500 000,00 ₽", s)
+		}
+		if !strings.Contains(text(t, tab, `#totals`), "несохранённых") {
+			t.Error("the totals do not say they include unsaved changes")
+		}
+		if err := chromedp.Do(tab,
+			chromedp.Clear(qty), chromedp.SendKeys(qty, "два"),
+			chromedp.WaitVisible(chromedp.CSS(`#lines tbody output.line-preview.error`)),
+		); err != nil {
+			t.Fatalf("a quantity of words shows no error: %v", err)
+		}
+		if s := text(t, tab, `#lines tbody output.line-preview`); !strings.Contains(s, "числ") {
+			t.Errorf("the error for a quantity of words reads %q, want it to ask for a number in Russian", s)
+		}
+		shoot(t, tab, dir, "deal-line-preview")
+		if err := chromedp.Do(tab, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#totals`))); err != nil {
+			t.Fatal(err)
+		}
+		if s := text(t, tab, `#lines .totals strong`); !strings.Contains(s, "1\u00a0275\u00a0833,33\u00a0₽") {
+			t.Errorf("after typing without saving the total reads %q, want it unchanged at 1 275 833,33 ₽", s)
+		}
 		if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(`button[data-doc="invoice"]`)), chromedp.WaitVisible(chromedp.CSS(`a[data-pdf="invoice"]`))); err != nil {
 			t.Fatalf("make the invoice: %v", err)
 		}

@@ -25,6 +25,7 @@ func (s *Server) registerCards() {
 	s.action("POST /deals/{id}/stage", s.moveDeal)
 	s.action("POST /deals/{id}/lines", s.addLine)
 	s.action("POST /deals/{id}/lines/{line}", s.updateLine)
+	s.action("POST /deals/{id}/lines/preview", s.previewLine)
 	s.action("POST /deals/{id}/lines/{line}/delete", s.deleteLine)
 	s.action("POST /deals/{id}/documents", s.makeDocument)
 	s.action("POST /deals/{id}/contract", s.recordContract)

@@ -250,6 +250,8 @@ var catalogue = map[string][2]string{
 	"line.discount":       {"Скидка", "Discount"},
 	"line.total":          {"Итого", "Total"},
 	"line.net":            {"Без НДС", "Net"},
+	"line.unsaved":        {"С учётом несохранённых изменений — нажмите «Сохранить» или «Добавить».", "With unsaved changes: press Save or Add."},
+	"line.preview":        {"Сумма позиции", "Line total"},
 	"line.product":        {"Товар из каталога", "Product"},
 	"add":                 {"Добавить", "Add"},
 	"edit":                {"Изменить", "Edit"},

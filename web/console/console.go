@@ -96,6 +96,7 @@ type Store interface {
 	Lines(ctx context.Context, dealID int64) ([]crm.Line, error)
 	AddLine(ctx context.Context, dealID int64, in crm.LineInput, rates crm.VATRates) (crm.Line, error)
 	UpdateLine(ctx context.Context, dealID, lineID int64, in crm.LineInput, rates crm.VATRates) (crm.Line, error)
+	PreviewLine(ctx context.Context, dealID, lineID int64, in crm.LineInput, rates crm.VATRates) (crm.Line, error)
 	DeleteLine(ctx context.Context, dealID, lineID int64) error
 	CreateDocument(ctx context.Context, dealID int64, typ string, m crm.DocumentMaker, opts crm.DocumentOptions) (crm.Document, bool, error)
 	CreateDocumentPackage(ctx context.Context, dealID int64, types []string, m crm.DocumentMaker) ([]crm.Document, error)

@@ -1,6 +1,8 @@
 package console
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -253,6 +255,83 @@ func (s *Server) updateLine(w http.ResponseWriter, r *http.Request, v *viewer) (
 	}
 	s.flash(w, r, v.T("deal.line_saved"), false)
 	return back, nil
+}
+
+// previewLine answers, as JSON and without writing, what a line's form
+// would make of the deal: the line's total and the deal's totals, or the
+// error that saving would show. The deal card calls it while the manager
+// types. Form: the add or edit form's fields, with line (the edited
+// line's id) for an edit.
+func (s *Server) previewLine(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {
+	d, err := s.dealFor(r, v, crm.Write)
+	if err != nil {
+		return "", err
+	}
+	type preview struct {
+		Line  string `json:"line,omitempty"`
+		Net   string `json:"net,omitempty"`
+		Tax   string `json:"tax,omitempty"`
+		Total string `json:"total,omitempty"`
+		Error string `json:"error,omitempty"`
+		Field string `json:"field,omitempty"`
+	}
+	answer := func(code int, p preview) (string, error) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(p)
+		return "", errRendered
+	}
+	refuse := func(err error) (string, error) {
+		if c := crm.ErrorCode(err); c != crm.EINVALID && c != crm.ENOTFOUND {
+			return "", err
+		}
+		var e *crm.Error
+		errors.As(err, &e)
+		return answer(http.StatusUnprocessableEntity, preview{Error: v.errorText(err), Field: e.Field})
+	}
+	var lineID int64
+	if raw := r.PostFormValue("line"); raw != "" {
+		if lineID, err = strconv.ParseInt(raw, 10, 64); err != nil || lineID <= 0 {
+			return refuse(crm.Invalid("line", "no line %q", raw))
+		}
+	}
+	in, err := lineInput(r, v)
+	if err != nil {
+		return refuse(err)
+	}
+	if lineID == 0 {
+		if p := r.PostFormValue("product_id"); p != "" {
+			id, err := strconv.ParseInt(p, 10, 64)
+			if err != nil || id <= 0 {
+				return refuse(crm.Invalid("product_id", "%s", v.T("form.pick_product")))
+			}
+			in.ProductID = &id
+		} else if in.Name == nil {
+			return refuse(crm.Invalid("product_id", "%s", v.T("form.pick_product")))
+		}
+	}
+	line, err := s.store.PreviewLine(r.Context(), d.ID, lineID, in, s.opts.VAT)
+	if err != nil {
+		return refuse(err)
+	}
+	lines, err := s.store.Lines(r.Context(), d.ID)
+	if err != nil {
+		return "", err
+	}
+	if lineID == 0 {
+		lines = append(lines, line)
+	}
+	total := int64(0)
+	for i := range lines {
+		if lines[i].ID == lineID {
+			lines[i] = line
+		}
+		total += kopecks(lines[i].Total)
+	}
+	net, tax := lineTotals(lines)
+	return answer(http.StatusOK, preview{Line: v.Money(line.Total, d.Currency), Net: v.Money(net, d.Currency),
+		Tax: v.Money(tax, d.Currency), Total: v.Money(fromKopecks(total), d.Currency)})
 }
 
 func (s *Server) deleteLine(w http.ResponseWriter, r *http.Request, v *viewer) (string, error) {

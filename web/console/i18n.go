@@ -116,7 +116,7 @@ var fieldLabels = map[string][2]string{
 	"junk_reason": {"Причина", "Reason"}, "loss_reason": {"Причина проигрыша", "Loss reason"},
 	"stage": {"Стадия", "Stage"}, "at": {"Новое время", "New time"}, "text": {"Текст заметки", "Note text"},
 	"manager_id": {"Менеджер", "Manager"}, "product_id": {"Товар", "Product"}, "type": {"Тип документа", "Document type"},
-	"file": {"Файл", "File"}, "length": {"Длительность", "Length"}, "managers": {"Менеджеры", "Managers"},
+	"file": {"Файл", "File"}, "line": {"Позиция", "Line"}, "length": {"Длительность", "Length"}, "managers": {"Менеджеры", "Managers"},
 }
 
 // errorText is an error the person can act on, in their language.
@@ -158,6 +158,12 @@ var knownMessages = map[string]string{
 	"is closed":                              "лид уже закрыт: его нельзя изменить",
 	"already":                                "это уже сделано",
 	"without lines":                          "в сделке нет позиций: добавьте товар или услугу, затем сделайте документ",
+	"must be more than 0":                    "должно быть больше нуля",
+	"a discount is a percent from 0 to 100":  "скидка — процент от 0 до 100",
+	"unknown VAT rate":                       "такой ставки НДС нет в настройках: выберите ставку из списка",
+	"no product":                             "такого товара нет в каталоге: выберите товар из списка",
+	"line not found":                         "такой позиции в сделке нет: обновите страницу",
+	"no line":                                "такой позиции в сделке нет: обновите страницу",
 	"no lines":                               "в сделке нет позиций: добавьте товар или услугу, затем сделайте документ",
 	"documents are off":                      "документы выключены: укажите documents.seller в конфигурации",
 	"must be a decimal":                      "введите число, например 1200,50",

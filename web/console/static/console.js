@@ -67,6 +67,41 @@
     });
   }
 
+  // Deal lines: the line's total and the deal's totals while a line's
+  // quantity, price, discount or VAT is typed, computed by the server as
+  // saving would; nothing is saved until the form is sent.
+  doc.querySelectorAll("form[data-preview]").forEach(function (form) {
+    var timer, seq = 0;
+    function update() {
+      var mine = ++seq;
+      post(form.dataset.preview, new FormData(form)).then(function (p) {
+        if (mine !== seq) return;
+        var out = form.querySelector("output.line-preview");
+        form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+        if (p.error) {
+          var bad = p.field && form.querySelector('[name="' + p.field + '"]');
+          if (bad) bad.setAttribute("aria-invalid", "true");
+          if (out) { out.textContent = p.error; out.classList.add("error"); }
+          return;
+        }
+        if (out) { out.textContent = out.dataset.label + ": " + p.line; out.classList.remove("error"); }
+        var cell = form.dataset.line && doc.querySelector('[data-line-total="' + form.dataset.line + '"]');
+        if (cell) cell.textContent = p.line;
+        var totals = doc.getElementById("totals");
+        if (!totals) return;
+        ["net", "tax", "total"].forEach(function (k) {
+          var el = totals.querySelector('[data-total="' + k + '"]');
+          if (el) el.textContent = p[k];
+        });
+        totals.classList.add("unsaved");
+        totals.querySelector(".unsaved-note").hidden = false;
+      }).catch(function () {});
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(update, 250); }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+  });
+
   // Kanban: drag a card to another column (mouse, pen or finger).
   var board = doc.querySelector(".board");
   if (board) {
