@@ -51,6 +51,16 @@ func shoot(t *testing.T, tab context.Context, dir, name string) {
 			if wide {
 				t.Errorf("%s scrolls sideways at 360 px", name)
 			}
+			// Every section of the console is in sight, not scrolled away
+			// inside the top bar.
+			hidden, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.top nav a')].filter(a => {
+				const r = a.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth + 1 }).map(a => a.textContent)`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hidden) > 0 {
+				t.Errorf("%s: at 360 px the menu hides %q", name, hidden)
+			}
 		}
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, width)), png, 0o644); err != nil {
 			t.Fatal(err)
