@@ -346,6 +346,7 @@ var catalogue = map[string][2]string{
 	"import.pick_file":      {"выберите файл XLSX или CSV", "pick an XLSX or CSV file"},
 	"import.too_large":      {"файл больше 4 МБ — разбейте его на части или загрузите через API", "the file is over 4 MB: split it or use the API"},
 	"import.again":          {"загрузите файл ещё раз", "upload the file again"},
+	"work.overdue":          {"Просрочено", "Overdue"},
 	"work.today":            {"На сегодня", "Today"},
 	"work.week":             {"На неделе", "This week"},
 	"work.complete":         {"Выполнено", "Done"},

@@ -15,6 +15,7 @@ type workData struct {
 	Days                 []calendarDay
 	WeekStart            time.Time
 	Prev, Next           string
+	Date                 string // today in the viewer's zone, the free-slot search's default day
 	Managers             []crm.Manager
 	Find                 *findData
 }
@@ -65,6 +66,7 @@ func (s *Server) work(r *http.Request, v *viewer) (any, error) {
 			d.WeekStart = t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7))
 		}
 	}
+	d.Date = today.Format(time.DateOnly)
 	d.Prev = d.WeekStart.AddDate(0, 0, -7).Format(time.DateOnly)
 	d.Next = d.WeekStart.AddDate(0, 0, 7).Format(time.DateOnly)
 	week, err := s.store.WeekActivities(ctx, scope, d.WeekStart, d.WeekStart.AddDate(0, 0, 7))
