@@ -139,6 +139,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		if !strings.Contains(text(t, tab, `main`), "Нужен станок с ЧПУ") {
 			t.Error("the lead card does not show the form's comment")
 		}
+		if !strings.Contains(text(t, tab, `main`), "Обратная связь") {
+			t.Error("the lead card does not name the form by its title")
+		}
 		if tel, err := chromedp.Run(tab, chromedp.AttributeValue(chromedp.CSS(`a[href^="tel:"]`), "href")); err != nil || tel.Value != "tel:+79175551234" {
 			t.Errorf("the phone link is %q (%v)", tel.Value, err)
 		}

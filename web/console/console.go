@@ -140,6 +140,9 @@ type Options struct {
 	Recordings interface {
 		Serve(w http.ResponseWriter, r *http.Request, provider, ref, name string) error
 	}
+	// Forms are the website forms' titles by key ("contact" → "Обратная
+	// связь"): a form lead's source is shown by its title.
+	Forms map[string]string
 	// Live is how often the incoming page's stream looks for new leads (2s).
 	Live time.Duration
 	Now  func() time.Time

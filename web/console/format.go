@@ -217,3 +217,14 @@ func (v *viewer) HoursText(h crm.Hours) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// Source names where a lead or touch came from: a website form by its
+// title, anything else (a PBX line, a mailbox, a utm_source) as it is.
+func (v *viewer) Source(channel, source string) string {
+	if channel == "form" {
+		if t := v.s.opts.Forms[source]; t != "" {
+			return t
+		}
+	}
+	return source
+}
