@@ -17,9 +17,10 @@ import (
 // browserClient is a cookie-keeping HTTP client that does not follow
 // redirects, as a person's browser signed in to the console.
 type browserClient struct {
-	t    *testing.T
-	base string
-	http *http.Client
+	t      *testing.T
+	base   string
+	http   *http.Client
+	header http.Header // sent with every request (an X-Forwarded-For)
 }
 
 func (ta *testApp) browserClient() *browserClient {
@@ -31,7 +32,11 @@ func (ta *testApp) browserClient() *browserClient {
 // get fetches a page; the answer's body is read whole.
 func (b *browserClient) get(path string) (*http.Response, string) {
 	b.t.Helper()
-	res, err := b.http.Get(b.base + path)
+	req, _ := http.NewRequest("GET", b.base+path, nil)
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
+	res, err := b.http.Do(req)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -46,6 +51,9 @@ func (b *browserClient) post(path string, form url.Values) (*http.Response, stri
 	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", b.base)
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
 	res, err := b.http.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

@@ -202,7 +202,8 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	if a.console, err = console.New(store, console.Options{Tokens: apiServer.PrincipalOf, SessionTTL: cfg.Console.SessionTTL,
 		TimeZone: cfg.Console.TimeZone, SLA: cfg.FollowUp.SLA, Cadence: cfg.Cadence(),
 		VAT: cfg.VATRates, Phones: norm, Documents: docs, Package: cfg.Documents.Package, Registry: registry, SendMail: a.mail != nil,
-		Importer: &imports.Importer{Store: store, Phones: norm}, Recordings: recordings, Forms: botTexts(cfg).Forms}, log); err != nil {
+		Importer: &imports.Importer{Store: store, Phones: norm}, Recordings: recordings, Forms: botTexts(cfg).Forms,
+		Limiter: limiter}, log); err != nil {
 		a.close()
 		return nil, fmt.Errorf("console: %w", err)
 	}

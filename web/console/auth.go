@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -185,6 +187,9 @@ func (s *Server) loginToken(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, v, errCSRF)
 		return
 	}
+	if !s.mayTrySignIn(w, r, v) {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	tok := strings.TrimSpace(r.PostFormValue("token"))
 	fail := func(key string) {
@@ -217,6 +222,33 @@ func (s *Server) loginToken(w http.ResponseWriter, r *http.Request) {
 	s.signIn(w, r, p, localPath(r.PostFormValue("next")))
 }
 
+// mayTrySignIn bounds sign-in attempts per client address, so that
+// neither a token nor a link's code can be guessed by trying: past the
+// bound the page says when to try again (429, Retry-After).
+func (s *Server) mayTrySignIn(w http.ResponseWriter, r *http.Request, v *viewer) bool {
+	if s.opts.Limiter == nil {
+		return true
+	}
+	n := s.opts.LoginAttempts
+	if n <= 0 {
+		n = 10
+	}
+	client := clientip.Of(r)
+	ok, wait := s.opts.Limiter.Allow(r.Context(), "console-login:"+clientip.Key(client), n)
+	if ok {
+		return true
+	}
+	secs := int(wait.Round(time.Second) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	s.log.Warn("console sign-in attempts bounded", "client", client)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	v.Error = fmt.Sprintf(v.T("login.too_many"), secs)
+	s.render(w, r, v, http.StatusTooManyRequests, "login", nil)
+	return false
+}
+
 // localPath is where to go after signing in: a path on this site, never
 // another site ("//evil.example" or "https://…").
 func localPath(next string) string {
@@ -240,6 +272,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, p crm.Principal,
 // loginLink spends a manager's one-time link and signs them in.
 func (s *Server) loginLink(w http.ResponseWriter, r *http.Request) {
 	v := s.viewerOf(w, r)
+	if !s.mayTrySignIn(w, r, v) {
+		return
+	}
 	m, err := s.store.UseLoginCode(r.Context(), r.PathValue("code"))
 	if err != nil {
 		if crm.ErrorCode(err) != crm.ENOTFOUND {

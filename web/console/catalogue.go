@@ -57,6 +57,7 @@ var catalogue = map[string][2]string{
 	"login.bad_token":         {"Такого токена нет. Проверьте, что скопировали его целиком, без пробелов.", "No such token. Check that you copied all of it, without spaces."},
 	"login.manager_token":     {"Токен менеджера не подходит для входа: войдите по ссылке из бота (команда /login).", "A manager's token does not sign in: use the link from the bot (/login)."},
 	"login.integration_token": {"Токен интеграции не даёт входа в консоль: нужен токен администратора или руководителя.", "An integration token cannot sign in: use an admin's or a supervisor's."},
+	"login.too_many":          {"Слишком много попыток входа с этого адреса. Попробуйте снова через %d с.", "Too many sign-in attempts from this address. Try again in %d s."},
 	"login.link_used":         {"Ссылка для входа уже использована или устарела. Запросите новую: команда /login в боте менеджеров.", "This sign-in link was already used or has expired. Ask for a new one: /login in the managers' bot."},
 
 	"error.title":           {"Не получилось", "That did not work"},

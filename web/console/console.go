@@ -140,6 +140,11 @@ type Options struct {
 	Recordings interface {
 		Serve(w http.ResponseWriter, r *http.Request, provider, ref, name string) error
 	}
+	// Limiter bounds sign-in attempts (a token on /login, a link's code)
+	// per client address, LoginAttempts a minute (10 when 0); nil: no
+	// bound. The intake's Redis limiter, shared by every replica.
+	Limiter       Limiter
+	LoginAttempts int
 	// Forms are the website forms' titles by key ("contact" → "Обратная
 	// связь"): a form lead's source is shown by its title.
 	Forms map[string]string
@@ -210,6 +215,11 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerCards()
 	s.registerReports()
 	mux.HandleFunc("GET /", s.notFoundPage)
+}
+
+// Limiter counts requests per key in one-minute windows.
+type Limiter interface {
+	Allow(ctx context.Context, key string, perMinute int) (bool, time.Duration)
 }
 
 // Payments makes payment links (Robokassa, when configured).
