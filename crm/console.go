@@ -78,8 +78,8 @@ func (s *Store) DepartmentCounters(ctx context.Context, loc *time.Location) (Cou
 	now := s.now()
 	var c Counters
 	err := s.pool.QueryRow(ctx, `SELECT
-			(SELECT count(*) FROM activities WHERE done_at IS NULL AND due_at >= $1 AND due_at < $2),
-			(SELECT count(*) FROM activities WHERE done_at IS NULL AND due_at < $1),
+			(SELECT count(*) FROM activities WHERE `+dueTodayCond("$1", "$2")+`),
+			(SELECT count(*) FROM activities WHERE `+overdueCond("$1")+`),
 			(SELECT count(*) FROM leads WHERE status = 'new'),
 			(SELECT count(*) FROM activities WHERE done_at IS NULL AND (type = 'email' OR subject = 'Missed call: call back'))`,
 		now, endOfDay(now, loc)).Scan(&c.Today, &c.Overdue, &c.NewLeads, &c.Unanswered)

@@ -173,36 +173,23 @@ func (s *Store) Activities(ctx context.Context, managerID int64, due string) ([]
 		return nil, err
 	}
 	now := s.now()
-	from, to := time.Time{}, time.Time{}
+	cond, args := "done_at IS NULL", []any{managerID}
 	switch due {
 	case "today":
-		from, to = now, endOfDay(now, m.Schedule().Location())
+		cond, args = dueTodayCond("$2", "$3"), append(args, now, endOfDay(now, m.Schedule().Location()))
 	case "overdue":
-		to = now
+		cond, args = overdueCond("$2"), append(args, now)
 	case "":
 	default:
 		return nil, Invalid("due", "must be today or overdue, not %q", due)
 	}
-	// An activity is overdue once its due time and its grace (a missed
-	// call's call-back has one) have passed; until then it is today's.
-	grace := due == "overdue"
 	rows, err := s.pool.Query(ctx, `SELECT `+activityColumns+` FROM activities
-		WHERE manager_id = $1 AND done_at IS NULL
-		  AND ($2::timestamptz IS NULL OR due_at + grace >= $2)
-		  AND ($3::timestamptz IS NULL OR due_at + CASE WHEN $4 THEN grace ELSE '0' END < $3)
-		ORDER BY due_at, id LIMIT 500`, managerID, nullTime(from), nullTime(to), grace)
+		WHERE manager_id = $1 AND `+cond+` ORDER BY due_at, id LIMIT 500`, args...)
 	if err != nil {
 		return nil, translate(err, "activities")
 	}
 	out, err := pgx.CollectRows(rows, scanActivity)
 	return out, translate(err, "activities")
-}
-
-func nullTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 func endOfDay(t time.Time, loc *time.Location) time.Time {

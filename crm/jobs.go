@@ -144,7 +144,7 @@ func EnqueueDigests(ctx context.Context, tx pgx.Tx, now time.Time, hour int) (in
 			continue
 		}
 		var today, overdue int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE due_at + grace >= $2), count(*) FILTER (WHERE due_at + grace < $2)
+		if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE `+dueTodayCond("$2", "$3")+`), count(*) FILTER (WHERE `+overdueCond("$2")+`)
 			FROM activities WHERE manager_id = $1 AND done_at IS NULL AND due_at < $3`,
 			m.id, now, endOfDay(now, loc)).Scan(&today, &overdue); err != nil {
 			return n, translate(err, "digest")

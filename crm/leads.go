@@ -250,8 +250,8 @@ func (s *Store) Counters(ctx context.Context, managerID int64) (Counters, error)
 	now := s.now()
 	var c Counters
 	err = s.pool.QueryRow(ctx, `SELECT
-			(SELECT count(*) FROM activities WHERE manager_id = $1 AND done_at IS NULL AND due_at + grace >= $2 AND due_at < $3),
-			(SELECT count(*) FROM activities WHERE manager_id = $1 AND done_at IS NULL AND due_at + grace < $2),
+			(SELECT count(*) FROM activities WHERE manager_id = $1 AND `+dueTodayCond("$2", "$3")+`),
+			(SELECT count(*) FROM activities WHERE manager_id = $1 AND `+overdueCond("$2")+`),
 			(SELECT count(*) FROM leads WHERE manager_id = $1 AND status = 'new'),
 			(SELECT count(*) FROM activities WHERE manager_id = $1 AND done_at IS NULL
 				AND (type = 'email' OR subject = 'Missed call: call back'))`,

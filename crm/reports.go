@@ -27,19 +27,59 @@ type ReportQuery struct {
 	Loc       *time.Location
 	SLA       time.Duration // the response-time target (followup.sla)
 	StuckDays int           // a deal with no activity this long is stuck
+	// Currency is the currency a report's sums are in (RUB when none is
+	// asked): deals in other currencies are counted but never added to
+	// them; the report says how many there are.
+	Currency string
+}
+
+// BaseCurrency is the currency reports sum in unless asked for another.
+const BaseCurrency = "RUB"
+
+func (rq ReportQuery) currency() string {
+	if rq.Currency == "" {
+		return BaseCurrency
+	}
+	return rq.Currency
+}
+
+// OtherCurrency is how many of a report's deals are in a currency other
+// than the one its sums are in, and their sum in that currency.
+type OtherCurrency struct {
+	Currency string            `json:"currency"`
+	Deals    int               `json:"deals"`
+	Sum      string            `json:"sum"`
+	Links    map[string]string `json:"links"`
+}
+
+// otherCurrencies gathers the deals a report counted in currencies other
+// than its own, each with the list of them (by the drill-down figure fig
+// over filter f).
+type otherCurrencies map[string]*OtherCurrency
+
+func (o otherCurrencies) add(currency string, n int, sum string) {
+	x := o[currency]
+	if x == nil {
+		x = &OtherCurrency{Currency: currency, Sum: "0.00"}
+		o[currency] = x
+	}
+	x.Deals, x.Sum = x.Deals+n, sumDecimal(x.Sum, sum)
+}
+
+func (o otherCurrencies) list(link func(currency string) string) []OtherCurrency {
+	out := []OtherCurrency{}
+	for _, x := range o {
+		l := link(x.Currency)
+		x.Links = map[string]string{"deals": l, "sum": l}
+		out = append(out, *x)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Currency < out[j].Currency })
+	return out
 }
 
 // Decimal is an exact amount as a decimal string ("1200.50"): a sum of
 // money, or a percent with one decimal.
 type Decimal string
-
-// Table is a report as rows, for CSV and XLSX: a title, the column
-// headers, and cells that are strings, ints, Decimals or nil.
-type Table struct {
-	Title   string
-	Columns []string
-	Rows    [][]any
-}
 
 // Tabular is a report that can be written as tables.
 type Tabular interface {

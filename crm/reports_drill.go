@@ -29,7 +29,7 @@ type Drill struct {
 var (
 	LeadFigures = []string{"leads", "taken", "converted", "junk", "in_work", "responded", "within_sla", "sla_missed",
 		"reassigned", "bucket", "bucket_reached", "bucket_converted", "open_leads"}
-	DealFigures = []string{"entered", "moved_on", "lost", "in_stage", "won", "lead_won", "open", "stuck", "closed_won", "open_deals"}
+	DealFigures = []string{"cohort", "entered", "moved_on", "lost", "in_stage", "won", "lead_won", "open", "stuck", "closed_won", "open_deals"}
 )
 
 // Speed buckets: time from a lead's arrival to the first response.
@@ -210,7 +210,7 @@ func (d Drill) dealCond(ctx context.Context, q *listQuery, qr Querier) error {
 		q.add("p.key = ?", f.Pipeline)
 	}
 	switch d.Figure {
-	case "entered", "moved_on", "lost", "in_stage", "won":
+	case "cohort", "entered", "moved_on", "lost", "in_stage", "won":
 		if f.Pipeline == "" {
 			return Invalid("pipeline", "a funnel figure names its pipeline")
 		}
@@ -220,6 +220,18 @@ func (d Drill) dealCond(ctx context.Context, q *listQuery, qr Querier) error {
 		}
 		if d.Figure == "won" {
 			q.raw("s.semantic = 'won'")
+			return nil
+		}
+		if d.Figure == "cohort" { // the deals that entered the pipeline, by what became of them
+			switch d.Key {
+			case "":
+			case StageWon, StageLost:
+				q.add("s.semantic = ?", d.Key)
+			case "open":
+				q.raw("s.semantic = 'progress'")
+			default:
+				return Invalid("key", "the cohort is all, won, lost or open, not %q", d.Key)
+			}
 			return nil
 		}
 		p, err := pipelineByKey(ctx, qr, f.Pipeline, "pipeline")

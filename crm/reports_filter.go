@@ -2,6 +2,7 @@ package crm
 
 import (
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,11 +15,16 @@ type ReportFilter struct {
 	From, To    time.Time
 	Pipeline    string // a pipeline key (funnel, pipeline; deals' lists)
 	ManagerID   *int64
+	Unassigned  bool   // the leads or deals nobody is responsible for (manager_id=none)
 	Channel     string // form, call, mail, messenger, manual
 	Origin      string // the form, PBX line or mailbox (a lead's source)
 	UTMSource   string
 	UTMCampaign string
 	Source      string // the sources report's key: utm_source, else channel:origin
+	// Currency narrows deals to one currency: a report's sums are of one
+	// currency each, so the list behind a sum names it (lists of counts
+	// do not).
+	Currency string
 }
 
 // Period presets a report accepts instead of from/to.
@@ -117,6 +123,9 @@ func (f ReportFilter) leadCond(q *listQuery, createdIn bool) {
 	if f.ManagerID != nil {
 		q.add("l.manager_id = ?", *f.ManagerID)
 	}
+	if f.Unassigned {
+		q.raw("l.manager_id IS NULL")
+	}
 	f.originCond(q)
 }
 
@@ -148,6 +157,12 @@ func (f ReportFilter) dealCond(q *listQuery) {
 	if f.ManagerID != nil {
 		q.add("d.manager_id = ?", *f.ManagerID)
 	}
+	if f.Unassigned {
+		q.raw("d.manager_id IS NULL")
+	}
+	if f.Currency != "" {
+		q.add("d.currency = ?", f.Currency)
+	}
 	if f.hasOrigin() {
 		sub := &listQuery{where: "l.id = d.lead_id", args: q.args}
 		f.originCond(sub)
@@ -163,7 +178,7 @@ func (f ReportFilter) values(v url.Values) {
 		v.Set("to", f.To.UTC().Format(time.RFC3339))
 	}
 	for k, x := range map[string]string{"pipeline": f.Pipeline, "channel": f.Channel, "origin": f.Origin,
-		"utm_source": f.UTMSource, "utm_campaign": f.UTMCampaign, "source": f.Source} {
+		"utm_source": f.UTMSource, "utm_campaign": f.UTMCampaign, "source": f.Source, "currency": f.Currency} {
 		if x != "" {
 			v.Set(k, x)
 		}
@@ -171,14 +186,22 @@ func (f ReportFilter) values(v url.Values) {
 	if f.ManagerID != nil {
 		v.Set("manager_id", strconv.FormatInt(*f.ManagerID, 10))
 	}
+	if f.Unassigned {
+		v.Set("manager_id", "none")
+	}
 }
 
 // ParseReportFilter reads the filter's query parameters (not the period,
 // which ParsePeriod reads). Errors: EINVALID naming the parameter.
 func ParseReportFilter(q url.Values) (ReportFilter, error) {
 	f := ReportFilter{Pipeline: q.Get("pipeline"), Channel: q.Get("channel"), Origin: q.Get("origin"),
-		UTMSource: q.Get("utm_source"), UTMCampaign: q.Get("utm_campaign"), Source: q.Get("source")}
-	if v := q.Get("manager_id"); v != "" {
+		UTMSource: q.Get("utm_source"), UTMCampaign: q.Get("utm_campaign"), Source: q.Get("source"), Currency: q.Get("currency")}
+	if f.Currency != "" && !currencyCode.MatchString(f.Currency) {
+		return f, Invalid("currency", "must be an ISO 4217 code like RUB, not %q", f.Currency)
+	}
+	if v := q.Get("manager_id"); v == "none" {
+		f.Unassigned = true
+	} else if v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
 			return f, Invalid("manager_id", "must be a manager's id, not %q", v)
@@ -191,4 +214,23 @@ func ParseReportFilter(q url.Values) (ReportFilter, error) {
 		return f, Invalid("channel", "must be form, call, mail, messenger or manual, not %q", f.Channel)
 	}
 	return f, nil
+}
+
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// money is the filter of a sum's list: the same deals, in one currency.
+func (f ReportFilter) money(currency string) ReportFilter {
+	f.Currency = currency
+	return f
+}
+
+// of is the filter narrowed to one manager's records, or to nobody's
+// (id nil).
+func (f ReportFilter) of(id *int64) ReportFilter {
+	if id == nil {
+		f.Unassigned = true
+	} else {
+		f.ManagerID = idPtr(*id)
+	}
+	return f
 }

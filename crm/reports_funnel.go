@@ -22,6 +22,7 @@ type FunnelReport struct {
 	Stages       []FunnelStage   `json:"stages"`
 	Leads        LeadFunnel      `json:"leads"`
 	Managers     []FunnelManager `json:"managers"`
+	filter       ReportFilter
 }
 
 // FunnelStage is one stage of the funnel, in the pipeline's order.
@@ -116,6 +117,7 @@ func (s *Store) Funnel(ctx context.Context, rq ReportQuery) (FunnelReport, error
 			return err
 		}
 		out.Stages = foldFunnel(p, f, groups, times)
+		out.filter = f
 		for _, g := range groups {
 			out.Deals += g.n
 		}
@@ -368,45 +370,70 @@ func funnelManagers(ctx context.Context, tx pgx.Tx, p Pipeline, f ReportFilter, 
 	out := make([]FunnelManager, 0, len(byID))
 	for _, m := range byID {
 		m.WonPct = Percent(m.Won, m.Deals)
-		mf := f
+		var id *int64
 		if m.ID != 0 {
-			mf.ManagerID = idPtr(m.ID)
-			m.Links = map[string]string{"leads": Drill{Figure: "leads", Filter: mf}.URL(),
-				"converted": Drill{Figure: "converted", Filter: mf}.URL(),
-				"deals":     Drill{Figure: "entered", Key: p.Stages[0].Key, Filter: mf}.URL(),
-				"won":       Drill{Figure: "won", Filter: mf}.URL()}
+			id = idPtr(m.ID)
 		}
+		m.Links = cohortLinks(f.of(id))
 		out = append(out, *m)
 	}
 	sortRefs(out, func(m FunnelManager) ManagerRef { return m.ManagerRef })
 	return out, nil
 }
 
+// cohortLinks are the lists behind a row of the funnel's managers.
+func cohortLinks(f ReportFilter) map[string]string {
+	return map[string]string{"leads": Drill{Figure: "leads", Filter: f}.URL(),
+		"converted": Drill{Figure: "converted", Filter: f}.URL(),
+		"deals":     Drill{Figure: "cohort", Filter: f}.URL(),
+		"won":       Drill{Figure: "cohort", Key: StageWon, Filter: f}.URL(),
+		"lost":      Drill{Figure: "cohort", Key: StageLost, Filter: f}.URL(),
+		"open":      Drill{Figure: "cohort", Key: "open", Filter: f}.URL()}
+}
+
 // Tables are the funnel as rows: the stages, the lead funnel, the managers.
 func (r FunnelReport) Tables() []Table {
-	st := Table{Title: "Воронка «" + r.PipelineName + "»", Columns: []string{"Стадия", "Вошли", "Перешли дальше", "Проиграны",
-		"Сейчас на стадии", "Конверсия в следующую, %", "Конверсия в успех, %", "Медиана, ч", "90-й перцентиль, ч"}}
+	st := newTable(Label{Key: "rep.t.funnel", Arg: r.PipelineName, Text: "Воронка «" + r.PipelineName + "»"},
+		lbl("rep.c.stage", "Стадия"), lbl("rep.c.entered", "Вошли"), lbl("rep.c.moved_on", "Перешли дальше"),
+		lbl("rep.c.lost", "Проиграны"), lbl("rep.c.in_stage", "Сейчас на стадии"), lbl("rep.c.conv_next", "Конверсия в следующую, %"),
+		lbl("rep.c.conv_won", "Конверсия в успех, %"), lbl("rep.c.median_h", "Медиана, ч"), lbl("rep.c.p90_h", "90-й перцентиль, ч"))
+	// A stage a deal cannot move on from, or be lost at, shows a dash.
+	figure := func(n int, url string) any {
+		if url == "" {
+			return nil
+		}
+		return link(n, url)
+	}
 	for _, s := range r.Stages {
-		st.Rows = append(st.Rows, []any{s.Name, s.Entered, s.MovedOn, s.Lost, s.InStage, pct(s.ConversionNext), pct(s.ConversionWon),
-			hours(s.MedianSeconds), hours(s.P90Seconds)})
+		st.row(s.Name, link(s.Entered, s.Links["entered"]), figure(s.MovedOn, s.Links["moved_on"]), figure(s.Lost, s.Links["lost"]),
+			link(s.InStage, s.Links["in_stage"]), pct(s.ConversionNext), pct(s.ConversionWon), hours(s.MedianSeconds), hours(s.P90Seconds))
 	}
-	lt := Table{Title: "Лиды", Columns: []string{"Показатель", "Количество", "Доля, %"}}
+	lt := newTable(lbl("rep.t.leads", "Лиды"), lbl("rep.c.measure", "Показатель"), lbl("rep.c.count", "Количество"), lbl("rep.c.share", "Доля, %"))
 	l := r.Leads
-	lt.Rows = [][]any{{"Поступило", l.Leads, pct(Percent(l.Leads, l.Leads))}, {"Взято в работу", l.Taken, pct(l.TakenPct)},
-		{"Квалифицировано (сделка)", l.Converted, pct(l.ConvertedPct)}, {"Некачественные", l.Junk, pct(l.JunkPct)},
-		{"В работе", l.InWork, pct(Percent(l.InWork, l.Leads))}}
+	lt.row(lbl("rep.leads.arrived", "Поступило"), link(l.Leads, l.Links["leads"]), pct(Percent(l.Leads, l.Leads)))
+	lt.row(lbl("rep.leads.taken", "Взято в работу"), link(l.Taken, l.Links["taken"]), pct(l.TakenPct))
+	lt.row(lbl("rep.leads.converted", "Квалифицировано (сделка)"), link(l.Converted, l.Links["converted"]), pct(l.ConvertedPct))
+	lt.row(lbl("rep.leads.junk", "Некачественные"), link(l.Junk, l.Links["junk"]), pct(l.JunkPct))
+	lt.row(lbl("rep.leads.in_work", "В работе"), link(l.InWork, l.Links["in_work"]), pct(Percent(l.InWork, l.Leads)))
 	for _, j := range l.JunkByReason {
-		lt.Rows = append(lt.Rows, []any{"Некачественные: " + JunkReasonName(j.Reason), j.Count, pct(Percent(j.Count, l.Leads))})
+		lt.row(Label{Key: "rep.leads.junk_reason", Arg: "junk." + j.Reason, Text: "Некачественные: " + JunkReasonName(j.Reason)},
+			link(j.Count, j.Link), pct(Percent(j.Count, l.Leads)))
 	}
-	mt := Table{Title: "Менеджеры", Columns: []string{"Менеджер", "Лиды", "Сделки из лидов", "Сделки", "Выиграно", "Проиграно", "В работе", "Выиграно, %"}}
+	mt := newTable(lbl("rep.t.managers", "Менеджеры"), lbl("rep.c.manager", "Менеджер"), lbl("rep.c.leads", "Лиды"),
+		lbl("rep.c.lead_deals", "Сделки из лидов"), lbl("rep.c.deals", "Сделки"), lbl("rep.c.won", "Выиграно"),
+		lbl("rep.c.lost_deals", "Проиграно"), lbl("rep.c.open_deals", "В работе"), lbl("rep.c.won_pct", "Выиграно, %"))
 	total := FunnelManager{}
+	row := func(name any, m FunnelManager) {
+		mt.row(name, link(m.Leads, m.Links["leads"]), link(m.Converted, m.Links["converted"]), link(m.Deals, m.Links["deals"]),
+			link(m.Won, m.Links["won"]), link(m.Lost, m.Links["lost"]), link(m.Open, m.Links["open"]), pct(m.WonPct))
+	}
 	for _, m := range r.Managers {
-		mt.Rows = append(mt.Rows, []any{m.Name, m.Leads, m.Converted, m.Deals, m.Won, m.Lost, m.Open, pct(m.WonPct)})
+		row(managerCell(m.ManagerRef), m)
 		total.Leads, total.Converted, total.Deals = total.Leads+m.Leads, total.Converted+m.Converted, total.Deals+m.Deals
 		total.Won, total.Lost, total.Open = total.Won+m.Won, total.Lost+m.Lost, total.Open+m.Open
 	}
-	mt.Rows = append(mt.Rows, []any{"Итого", total.Leads, total.Converted, total.Deals, total.Won, total.Lost, total.Open,
-		pct(Percent(total.Won, total.Deals))})
+	total.WonPct, total.Links = Percent(total.Won, total.Deals), cohortLinks(r.filter)
+	row(totalLabel, total)
 	return []Table{st, lt, mt}
 }
 

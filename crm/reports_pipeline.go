@@ -19,6 +19,10 @@ type PipelineReport struct {
 	Stages       []PipelineStage `json:"stages"`
 	Total        PipelineStage   `json:"total"`
 	Managers     []PipelineRow   `json:"managers"`
+	// Sums are in Currency; open deals in other currencies are counted in
+	// Open but summed apart, in OtherCurrencies.
+	Currency        string          `json:"currency"`
+	OtherCurrencies []OtherCurrency `json:"other_currencies"`
 }
 
 // PipelineStage is the open deals in one stage (or in all, for the total).
@@ -48,6 +52,7 @@ func (s *Store) PipelineNow(ctx context.Context, rq ReportQuery) (PipelineReport
 	f := rq.Filter
 	f.From, f.To = time.Time{}, time.Time{} // a picture of now
 	at := s.now()
+	cur := rq.currency()
 	stuck := rq.StuckDays
 	if stuck <= 0 {
 		stuck = 14
@@ -59,7 +64,8 @@ func (s *Store) PipelineNow(ctx context.Context, rq ReportQuery) (PipelineReport
 			return err
 		}
 		f.Pipeline = p.Key
-		out = PipelineReport{Pipeline: p.Key, PipelineName: p.Name, At: at, StuckDays: stuck, Stages: []PipelineStage{}, Managers: []PipelineRow{}}
+		out = PipelineReport{Pipeline: p.Key, PipelineName: p.Name, At: at, StuckDays: stuck, Stages: []PipelineStage{}, Managers: []PipelineRow{},
+			Currency: cur}
 		names, err := managerNames(ctx, tx)
 		if err != nil {
 			return err
@@ -72,10 +78,10 @@ func (s *Store) PipelineNow(ctx context.Context, rq ReportQuery) (PipelineReport
 		f.dealCond(q)
 		q.add("p.key = ?", p.Key)
 		cut := len(q.args) + 1
-		rows, err := tx.Query(ctx, `SELECT d.stage_id, d.manager_id, count(*), coalesce(sum(d.amount), 0)::text,
+		rows, err := tx.Query(ctx, `SELECT d.stage_id, d.manager_id, d.currency, count(*), coalesce(sum(d.amount), 0)::text,
 				count(*) FILTER (WHERE coalesce(d.last_activity_at, d.created_at) < $`+itoa(cut)+`)
 			FROM deals d JOIN pipelines p ON p.id = d.pipeline_id
-			WHERE `+q.where+` GROUP BY 1, 2`, append(q.args, at.AddDate(0, 0, -stuck))...)
+			WHERE `+q.where+` GROUP BY 1, 2, 3`, append(q.args, at.AddDate(0, 0, -stuck))...)
 		if err != nil {
 			return translate(err, "pipeline")
 		}
@@ -84,13 +90,19 @@ func (s *Store) PipelineNow(ctx context.Context, rq ReportQuery) (PipelineReport
 			sum      string
 		}
 		byStage, byManager := map[int64]*cell{}, map[int64]*PipelineRow{}
+		other := otherCurrencies{}
 		for rows.Next() {
 			var stage int64
 			var manager *int64
+			var currency string
 			var c cell
-			if err := rows.Scan(&stage, &manager, &c.n, &c.sum, &c.stuck); err != nil {
+			if err := rows.Scan(&stage, &manager, &currency, &c.n, &c.sum, &c.stuck); err != nil {
 				rows.Close()
 				return err
+			}
+			if currency != cur {
+				other.add(currency, c.n, c.sum)
+				c.sum = "0"
 			}
 			x := byStage[stage]
 			if x == nil {
@@ -123,7 +135,7 @@ func (s *Store) PipelineNow(ctx context.Context, rq ReportQuery) (PipelineReport
 			}
 			ps := PipelineStage{Key: st.Key, Name: st.Name, Probability: probs[st.ID], Sum: "0.00",
 				Links: map[string]string{"open": link("open", st.Key, f), "stuck": link("stuck", st.Key, f)}}
-			ps.Links["sum"] = ps.Links["open"]
+			ps.Links["sum"] = link("open", st.Key, f.money(cur))
 			if c := byStage[st.ID]; c != nil {
 				ps.Open, ps.Stuck, ps.Sum = c.n, c.stuck, sumDecimal(c.sum)
 			}
@@ -145,14 +157,16 @@ func (s *Store) PipelineNow(ctx context.Context, rq ReportQuery) (PipelineReport
 			w := formatKopecks(weighted)
 			total.Weighted = &w
 		}
-		total.Links["sum"] = total.Links["open"]
+		total.Links["sum"] = link("open", "", f.money(cur))
+		out.OtherCurrencies = other.list(func(c string) string { return link("open", "", f.money(c)) })
 		out.Total = total
 		for _, m := range byManager {
+			var id *int64
 			if m.ID != 0 {
-				mf := f
-				mf.ManagerID = idPtr(m.ID)
-				m.Links = map[string]string{"open": link("open", "", mf), "sum": link("open", "", mf), "stuck": link("stuck", "", mf)}
+				id = idPtr(m.ID)
 			}
+			mf := f.of(id)
+			m.Links = map[string]string{"open": link("open", "", mf), "sum": link("open", "", mf.money(cur)), "stuck": link("stuck", "", mf)}
 			out.Managers = append(out.Managers, *m)
 		}
 		sortRefs(out.Managers, func(m PipelineRow) ManagerRef { return m.ManagerRef })
@@ -181,19 +195,25 @@ func stageProbabilities(ctx context.Context, q Querier, pipelineID int64) (map[i
 
 // Tables are the open stages with the total, and the managers.
 func (r PipelineReport) Tables() []Table {
-	t := Table{Title: "Воронка «" + r.PipelineName + "» сейчас", Columns: []string{"Стадия", "Вероятность, %", "Открыто", "Сумма, ₽",
-		"Взвешенная сумма, ₽", "Зависли"}}
-	for _, s := range append(append([]PipelineStage{}, r.Stages...), r.Total) {
+	t := newTable(Label{Key: "rep.t.pipeline", Arg: r.PipelineName, Text: "Воронка «" + r.PipelineName + "» сейчас"},
+		lbl("rep.c.stage", "Стадия"), lbl("rep.c.probability", "Вероятность, %"), lbl("rep.c.open", "Открыто"),
+		moneyHead("rep.c.sum_in", "Сумма", r.Currency), moneyHead("rep.c.weighted_in", "Взвешенная сумма", r.Currency), lbl("rep.c.stuck", "Зависли"))
+	for i, s := range append(append([]PipelineStage{}, r.Stages...), r.Total) {
 		var p any
 		if s.Probability != nil {
 			p = *s.Probability
 		}
-		t.Rows = append(t.Rows, []any{s.Name, p, s.Open, Decimal(s.Sum), dec(s.Weighted), s.Stuck})
+		var name any = s.Name
+		if i == len(r.Stages) {
+			name = totalLabel
+		}
+		t.row(name, p, link(s.Open, s.Links["open"]), link(Decimal(s.Sum), s.Links["sum"]), dec(s.Weighted), link(s.Stuck, s.Links["stuck"]))
 	}
-	m := Table{Title: "Менеджеры", Columns: []string{"Менеджер", "Открыто", "Сумма, ₽", "Зависли"}}
+	m := newTable(lbl("rep.t.managers", "Менеджеры"), lbl("rep.c.manager", "Менеджер"), lbl("rep.c.open", "Открыто"),
+		moneyHead("rep.c.sum_in", "Сумма", r.Currency), lbl("rep.c.stuck", "Зависли"))
 	for _, x := range r.Managers {
-		m.Rows = append(m.Rows, []any{x.Name, x.Open, Decimal(x.Sum), x.Stuck})
+		m.row(managerCell(x.ManagerRef), link(x.Open, x.Links["open"]), link(Decimal(x.Sum), x.Links["sum"]), link(x.Stuck, x.Links["stuck"]))
 	}
-	m.Rows = append(m.Rows, []any{"Итого", r.Total.Open, Decimal(r.Total.Sum), r.Total.Stuck})
-	return []Table{t, m}
+	m.row(totalLabel, link(r.Total.Open, r.Total.Links["open"]), link(Decimal(r.Total.Sum), r.Total.Links["sum"]), link(r.Total.Stuck, r.Total.Links["stuck"]))
+	return append([]Table{t, m}, otherCurrenciesTable(r.OtherCurrencies)...)
 }

@@ -82,6 +82,10 @@ type PlanReport struct {
 	Months   []string  `json:"months"`
 	Managers []PlanRow `json:"managers"`
 	Total    []PlanRow `json:"total"` // one per month
+	// Targets and revenue are in Currency; won deals in other currencies
+	// count toward the won target but are summed apart.
+	Currency        string          `json:"currency"`
+	OtherCurrencies []OtherCurrency `json:"other_currencies"`
 }
 
 // PlanRow is one manager's month (or the department's, in Total).
@@ -101,7 +105,10 @@ type PlanRow struct {
 func (s *Store) PlanFact(ctx context.Context, rq ReportQuery) (PlanReport, error) {
 	f := rq.Filter
 	loc := rq.Loc
-	out := PlanReport{From: f.From, To: f.To, TimeZone: loc.String(), Months: []string{}, Managers: []PlanRow{}, Total: []PlanRow{}}
+	cur := rq.currency()
+	out := PlanReport{From: f.From, To: f.To, TimeZone: loc.String(), Months: []string{}, Managers: []PlanRow{}, Total: []PlanRow{},
+		Currency: cur, OtherCurrencies: []OtherCurrency{}}
+	other := otherCurrencies{}
 	start := f.From.In(loc)
 	start = time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, loc)
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
@@ -122,24 +129,33 @@ func (s *Store) PlanFact(ctx context.Context, rq ReportQuery) (PlanReport, error
 			}
 			q.add("d.closed_at >= ?", m)
 			q.add("d.closed_at < ?", end)
-			rows, err := tx.Query(ctx, `SELECT d.manager_id, count(*), sum(d.amount)::text
+			rows, err := tx.Query(ctx, `SELECT d.manager_id, d.currency, count(*), sum(d.amount)::text
 				FROM deals d JOIN pipelines p ON p.id = d.pipeline_id JOIN stages s ON s.id = d.stage_id
-				WHERE `+q.where+` GROUP BY 1`, q.args...)
+				WHERE `+q.where+` GROUP BY 1, 2`, q.args...)
 			if err != nil {
 				return translate(err, "plan")
 			}
 			rowsBy := map[int64]*PlanRow{}
 			for rows.Next() {
 				var mid *int64
-				r := PlanRow{Month: key}
-				if err := rows.Scan(&mid, &r.Won, &r.Revenue); err != nil {
+				var currency, sum string
+				var n int
+				if err := rows.Scan(&mid, &currency, &n, &sum); err != nil {
 					rows.Close()
 					return err
 				}
-				r.ManagerRef = managerRef(names, mid)
-				id := r.ID // 0: nobody's
-				r.Revenue = sumDecimal(r.Revenue)
-				rowsBy[id] = &r
+				ref := managerRef(names, mid)
+				r := rowsBy[ref.ID] // 0: nobody's
+				if r == nil {
+					r = &PlanRow{ManagerRef: ref, Month: key, Revenue: "0.00"}
+					rowsBy[ref.ID] = r
+				}
+				r.Won += n
+				if currency != cur {
+					other.add(currency, n, sum)
+					continue
+				}
+				r.Revenue = sumDecimal(r.Revenue, sum)
 			}
 			if err := rows.Err(); err != nil {
 				return translate(err, "plan")
@@ -162,7 +178,10 @@ func (s *Store) PlanFact(ctx context.Context, rq ReportQuery) (PlanReport, error
 					r = &PlanRow{ManagerRef: managerRef(names, &id), Month: key, Revenue: "0.00"}
 					rowsBy[id] = r
 				}
-				r.TargetRevenue, r.TargetWon = &rev, &won
+				r.TargetWon = &won
+				if cur == BaseCurrency { // targets are set in roubles
+					r.TargetRevenue = &rev
+				}
 			}
 			if err := prow.Err(); err != nil {
 				return translate(err, "plan")
@@ -170,31 +189,38 @@ func (s *Store) PlanFact(ctx context.Context, rq ReportQuery) (PlanReport, error
 			total := PlanRow{ManagerRef: ManagerRef{Name: "Итого"}, Month: key, Revenue: "0.00"}
 			var month []PlanRow
 			for id, r := range rowsBy {
+				var mid *int64
 				if id != 0 {
-					rf := mf
-					rf.ManagerID = idPtr(id)
-					r.Links = map[string]string{"won": Drill{Figure: "closed_won", Filter: rf}.URL()}
-					r.Links["revenue"] = r.Links["won"]
+					mid = idPtr(id)
 				}
+				rf := mf.of(mid)
+				r.Links = map[string]string{"won": Drill{Figure: "closed_won", Filter: rf}.URL(),
+					"revenue": Drill{Figure: "closed_won", Filter: rf.money(cur)}.URL()}
 				r.finish()
 				total.Won, total.Revenue = total.Won+r.Won, sumDecimal(total.Revenue, r.Revenue)
 				if r.TargetRevenue != nil {
 					tr := sumDecimal(deref(total.TargetRevenue), *r.TargetRevenue)
+					total.TargetRevenue = &tr
+				}
+				if r.TargetWon != nil {
 					tw := *r.TargetWon
 					if total.TargetWon != nil {
 						tw += *total.TargetWon
 					}
-					total.TargetRevenue, total.TargetWon = &tr, &tw
+					total.TargetWon = &tw
 				}
 				month = append(month, *r)
 			}
 			sortRefs(month, func(r PlanRow) ManagerRef { return r.ManagerRef })
 			out.Managers = append(out.Managers, month...)
-			total.Links = map[string]string{"won": Drill{Figure: "closed_won", Filter: mf}.URL()}
-			total.Links["revenue"] = total.Links["won"]
+			total.Links = map[string]string{"won": Drill{Figure: "closed_won", Filter: mf}.URL(),
+				"revenue": Drill{Figure: "closed_won", Filter: mf.money(cur)}.URL()}
 			total.finish()
 			out.Total = append(out.Total, total)
 		}
+		f := f // the whole months the report covers
+		f.From, f.To = start, start.AddDate(0, len(out.Months), 0)
+		out.OtherCurrencies = other.list(func(c string) string { return Drill{Figure: "closed_won", Filter: f.money(c)}.URL() })
 		return nil
 	})
 	return out, err
@@ -225,26 +251,29 @@ func parseRat(s string) (*big.Rat, bool) { return new(big.Rat).SetString(s) }
 
 // Tables are the managers' months with a total per month.
 func (r PlanReport) Tables() []Table {
-	t := Table{Title: "План и факт", Columns: []string{"Месяц", "Менеджер", "План, ₽", "Факт, ₽", "Выполнение по выручке, %",
-		"План, сделок", "Факт, сделок", "Выполнение по сделкам, %"}}
-	add := func(x PlanRow) {
+	t := newTable(lbl("rep.t.plan", "План и факт"), lbl("rep.c.month", "Месяц"), lbl("rep.c.manager", "Менеджер"),
+		moneyHead("rep.c.target_in", "План", r.Currency), moneyHead("rep.c.fact_in", "Факт", r.Currency),
+		lbl("rep.c.revenue_pct", "Выполнение по выручке, %"), lbl("rep.c.target_won", "План, сделок"), lbl("rep.c.fact_won", "Факт, сделок"),
+		lbl("rep.c.won_pct_plan", "Выполнение по сделкам, %"))
+	add := func(name any, x PlanRow) {
 		var tw any
 		if x.TargetWon != nil {
 			tw = *x.TargetWon
 		}
-		t.Rows = append(t.Rows, []any{x.Month, x.Name, dec(x.TargetRevenue), Decimal(x.Revenue), pct(x.RevenuePct), tw, x.Won, pct(x.WonPct)})
+		t.row(x.Month, name, dec(x.TargetRevenue), link(Decimal(x.Revenue), x.Links["revenue"]), pct(x.RevenuePct), tw,
+			link(x.Won, x.Links["won"]), pct(x.WonPct))
 	}
 	for _, m := range r.Months {
 		for _, x := range r.Managers {
 			if x.Month == m {
-				add(x)
+				add(managerCell(x.ManagerRef), x)
 			}
 		}
 		for _, x := range r.Total {
 			if x.Month == m {
-				add(x)
+				add(totalLabel, x)
 			}
 		}
 	}
-	return []Table{t}
+	return append([]Table{t}, otherCurrenciesTable(r.OtherCurrencies)...)
 }

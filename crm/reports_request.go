@@ -24,6 +24,8 @@ func (s *Store) ReportRequest(ctx context.Context, q url.Values, p Principal, sl
 	if rq.Filter, err = ParseReportFilter(q); err != nil {
 		return rq, err
 	}
+	// The currency is what the sums are in, not which deals are counted.
+	rq.Currency, rq.Filter.Currency = rq.Filter.Currency, ""
 	if rq.Filter.From, rq.Filter.To, err = ParsePeriod(q.Get("period"), q.Get("from"), q.Get("to"), loc, s.Now()); err != nil {
 		return rq, err
 	}
@@ -33,7 +35,7 @@ func (s *Store) ReportRequest(ctx context.Context, q url.Values, p Principal, sl
 		}
 	}
 	if !p.SeesAll() {
-		if rq.Filter.ManagerID != nil && *rq.Filter.ManagerID != *p.ManagerID {
+		if rq.Filter.Unassigned || rq.Filter.ManagerID != nil && *rq.Filter.ManagerID != *p.ManagerID {
 			return rq, Errorf(EFORBIDDEN, "a manager sees only their own figures")
 		}
 		rq.Filter.ManagerID = p.ManagerID

@@ -18,6 +18,10 @@ type SourcesReport struct {
 	TimeZone string       `json:"time_zone"`
 	Items    []SourceItem `json:"items"`
 	Total    SourceItem   `json:"total"`
+	// Revenue, the average deal, spend and cost per lead are in Currency;
+	// won deals in other currencies are counted in Won but summed apart.
+	Currency        string          `json:"currency"`
+	OtherCurrencies []OtherCurrency `json:"other_currencies"`
 }
 
 // SourceItem is one source: its utm_source, else channel:form/line/mailbox.
@@ -37,12 +41,14 @@ type SourceItem struct {
 	Spend        *string           `json:"spend"`         // ad spend for the period, prorated by day
 	CostPerLead  *string           `json:"cost_per_lead"` // spend / leads
 	Links        map[string]string `json:"links"`
+	wonIn        int               // won deals in the report's currency
 }
 
 // Sources computes the sources report.
 func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, error) {
 	f := rq.Filter
-	out := SourcesReport{From: f.From, To: f.To, TimeZone: rq.Loc.String(), Items: []SourceItem{}}
+	cur := rq.currency()
+	out := SourcesReport{From: f.From, To: f.To, TimeZone: rq.Loc.String(), Items: []SourceItem{}, Currency: cur}
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		q := newListQuery("TRUE")
 		f.leadCond(q, true)
@@ -75,22 +81,30 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 			w.add("p.key = ?", f.Pipeline)
 		}
 		f.leadCond(w, true)
-		rows, err = tx.Query(ctx, `SELECT l.rep_source, count(*), sum(d.amount)::text
+		rows, err = tx.Query(ctx, `SELECT l.rep_source, d.currency, count(*), sum(d.amount)::text
 			FROM deals d JOIN pipelines p ON p.id = d.pipeline_id JOIN stages s ON s.id = d.stage_id JOIN leads l ON l.id = d.lead_id
-			WHERE `+w.where+` GROUP BY 1`, w.args...)
+			WHERE `+w.where+` GROUP BY 1, 2`, w.args...)
 		if err != nil {
 			return translate(err, "sources")
 		}
+		other := otherCurrencies{}
 		for rows.Next() {
-			var src, sum string
+			var src, currency, sum string
 			var n int
-			if err := rows.Scan(&src, &n, &sum); err != nil {
+			if err := rows.Scan(&src, &currency, &n, &sum); err != nil {
 				rows.Close()
 				return err
 			}
-			if it, ok := items[src]; ok {
-				it.Won, it.Revenue = n, sumDecimal(sum)
+			it, ok := items[src]
+			if !ok {
+				continue
 			}
+			it.Won += n
+			if currency != cur {
+				other.add(currency, n, sum)
+				continue
+			}
+			it.wonIn, it.Revenue = it.wonIn+n, sumDecimal(it.Revenue, sum)
 		}
 		if err := rows.Err(); err != nil {
 			return translate(err, "sources")
@@ -106,8 +120,8 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 			sf.Source = it.Source
 			it.Links = map[string]string{"leads": Drill{Figure: "leads", Filter: sf}.URL(), "junk": Drill{Figure: "junk", Filter: sf}.URL(),
 				"converted": Drill{Figure: "converted", Filter: sf}.URL(), "won": Drill{Figure: "lead_won", Filter: sf}.URL()}
-			it.Links["revenue"] = it.Links["won"]
-			if it.Kind == "utm_source" {
+			it.Links["revenue"] = Drill{Figure: "lead_won", Filter: sf.money(cur)}.URL()
+			if it.Kind == "utm_source" && cur == BaseCurrency { // spend is entered in roubles
 				if sp, ok := spend[it.Source]; ok {
 					v := formatKopecks(sp)
 					it.Spend, it.CostPerLead = &v, divDecimal(v, it.Leads)
@@ -119,6 +133,7 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 			}
 			it.finish()
 			total.Leads, total.Junk, total.Converted, total.Won = total.Leads+it.Leads, total.Junk+it.Junk, total.Converted+it.Converted, total.Won+it.Won
+			total.wonIn += it.wonIn
 			total.Revenue = sumDecimal(total.Revenue, it.Revenue)
 			out.Items = append(out.Items, *it)
 		}
@@ -128,8 +143,9 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 		}
 		total.Links = map[string]string{"leads": Drill{Figure: "leads", Filter: f}.URL(), "junk": Drill{Figure: "junk", Filter: f}.URL(),
 			"converted": Drill{Figure: "converted", Filter: f}.URL(), "won": Drill{Figure: "lead_won", Filter: f}.URL()}
-		total.Links["revenue"] = total.Links["won"]
+		total.Links["revenue"] = Drill{Figure: "lead_won", Filter: f.money(cur)}.URL()
 		total.finish()
+		out.OtherCurrencies = other.list(func(c string) string { return Drill{Figure: "lead_won", Filter: f.money(c)}.URL() })
 		out.Total = total
 		sort.Slice(out.Items, func(i, j int) bool {
 			a, b := out.Items[i], out.Items[j]
@@ -142,7 +158,7 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 
 func (it *SourceItem) finish() {
 	it.JunkPct = Percent(it.Junk, it.Leads)
-	it.AverageDeal = divDecimal(it.Revenue, it.Won)
+	it.AverageDeal = divDecimal(it.Revenue, it.wonIn)
 	it.LeadToWonPct = Percent(it.Won, it.Leads)
 }
 
@@ -253,11 +269,18 @@ func parseMonth(v string) (string, error) {
 
 // Tables are the sources as rows with a total row.
 func (r SourcesReport) Tables() []Table {
-	t := Table{Title: "Источники", Columns: []string{"Источник", "Лиды", "Некачественные, %", "Сделки", "Выиграно", "Выручка, ₽",
-		"Средний чек, ₽", "Конверсия лид → успех, %", "Расход, ₽", "Цена лида, ₽"}}
-	for _, it := range append(append([]SourceItem{}, r.Items...), r.Total) {
-		t.Rows = append(t.Rows, []any{it.Source, it.Leads, pct(it.JunkPct), it.Converted, it.Won, Decimal(it.Revenue),
-			dec(it.AverageDeal), pct(it.LeadToWonPct), dec(it.Spend), dec(it.CostPerLead)})
+	t := newTable(lbl("rep.t.sources", "Источники"), lbl("rep.c.source", "Источник"), lbl("rep.c.leads", "Лиды"),
+		lbl("rep.c.junk_pct", "Некачественные, %"), lbl("rep.c.deals", "Сделки"), lbl("rep.c.won", "Выиграно"),
+		moneyHead("rep.c.revenue_in", "Выручка", r.Currency), moneyHead("rep.c.average_in", "Средний чек", r.Currency),
+		lbl("rep.c.lead_to_won", "Конверсия лид → успех, %"), moneyHead("rep.c.spend_in", "Расход", BaseCurrency),
+		moneyHead("rep.c.cpl_in", "Цена лида", BaseCurrency))
+	for i, it := range append(append([]SourceItem{}, r.Items...), r.Total) {
+		var name any = it.Source
+		if i == len(r.Items) {
+			name = totalLabel
+		}
+		t.row(name, link(it.Leads, it.Links["leads"]), pct(it.JunkPct), link(it.Converted, it.Links["converted"]), link(it.Won, it.Links["won"]),
+			link(Decimal(it.Revenue), it.Links["revenue"]), dec(it.AverageDeal), pct(it.LeadToWonPct), dec(it.Spend), dec(it.CostPerLead))
 	}
-	return []Table{t}
+	return append([]Table{t}, otherCurrenciesTable(r.OtherCurrencies)...)
 }

@@ -110,9 +110,10 @@ func (s *Store) Speed(ctx context.Context, rq ReportQuery) (SpeedReport, error) 
 				r.Channel = *channel
 				rf.Channel = *channel
 			}
-			if gm == 1 || r.ManagerID != nil {
-				r.Links = speedLinks(rf, rq.SLA, at)
+			if gm == 0 && r.ManagerID == nil {
+				rf.Unassigned = true
 			}
+			r.Links = speedLinks(rf, rq.SLA, at)
 			switch {
 			case gm == 0:
 				out.Managers = append(out.Managers, r)
@@ -180,24 +181,34 @@ func speedCurve(ctx context.Context, tx pgx.Tx, f ReportFilter, total int) ([]Sp
 
 // Tables are the speed per manager (with the total), per channel, and the curve.
 func (r SpeedReport) Tables() []Table {
-	cols := []string{"Лиды", "С ответом", "Медиана, мин", "90-й перцентиль, мин", "В SLA", "В SLA, %", "Нарушений SLA", "Передано", "Передач"}
-	row := func(name string, x SpeedRow) []any {
-		return []any{name, x.Leads, x.Responded, minutes(x.MedianSeconds), minutes(x.P90Seconds), x.WithinSLA, pct(x.WithinSLAPct),
-			x.SLAMissed, x.Reassigned, x.Hops}
+	cols := []Label{lbl("rep.c.leads", "Лиды"), lbl("rep.c.responded", "С ответом"), lbl("rep.c.median_m", "Медиана, мин"),
+		lbl("rep.c.p90_m", "90-й перцентиль, мин"), lbl("rep.c.within_sla", "В SLA"), lbl("rep.c.within_sla_pct", "В SLA, %"),
+		lbl("rep.c.sla_missed", "Нарушений SLA"), lbl("rep.c.reassigned", "Передано"), lbl("rep.c.hops", "Передач")}
+	row := func(t *Table, name any, x SpeedRow) {
+		t.row(name, link(x.Leads, x.Links["leads"]), link(x.Responded, x.Links["responded"]), minutes(x.MedianSeconds), minutes(x.P90Seconds),
+			link(x.WithinSLA, x.Links["within_sla"]), pct(x.WithinSLAPct), link(x.SLAMissed, x.Links["sla_missed"]),
+			link(x.Reassigned, x.Links["reassigned"]), x.Hops)
 	}
-	m := Table{Title: "Скорость по менеджерам", Columns: append([]string{"Менеджер"}, cols...)}
+	m := newTable(lbl("rep.t.speed_managers", "Скорость по менеджерам"), append([]Label{lbl("rep.c.manager", "Менеджер")}, cols...)...)
 	for _, x := range r.Managers {
-		m.Rows = append(m.Rows, row(x.Manager, x))
+		var id int64
+		if x.ManagerID != nil {
+			id = *x.ManagerID
+		}
+		row(&m, managerCell(ManagerRef{ID: id, Name: x.Manager}), x)
 	}
-	m.Rows = append(m.Rows, row("Итого", r.Total))
-	c := Table{Title: "Скорость по каналам", Columns: append([]string{"Канал"}, cols...)}
+	row(&m, totalLabel, r.Total)
+	c := newTable(lbl("rep.t.speed_channels", "Скорость по каналам"), append([]Label{lbl("rep.c.channel", "Канал")}, cols...)...)
 	for _, x := range r.Channels {
-		c.Rows = append(c.Rows, row(ChannelName(x.Channel), x))
+		row(&c, Label{Key: "channel." + x.Channel, Text: ChannelName(x.Channel)}, x)
 	}
-	c.Rows = append(c.Rows, row("Итого", r.Total))
-	k := Table{Title: "Кривая скорости ответа", Columns: []string{"Первый ответ", "Лиды", "Доля, %", "Дозвонились", "Дозвонились, %", "Сделки", "Сделки, %"}}
+	row(&c, totalLabel, r.Total)
+	k := newTable(lbl("rep.t.curve", "Кривая скорости ответа"), lbl("rep.c.first_response", "Первый ответ"), lbl("rep.c.leads", "Лиды"),
+		lbl("rep.c.share", "Доля, %"), lbl("rep.c.reached", "Дозвонились"), lbl("rep.c.reached_pct", "Дозвонились, %"),
+		lbl("rep.c.converted", "Сделки"), lbl("rep.c.converted_pct", "Сделки, %"))
 	for _, b := range r.Curve {
-		k.Rows = append(k.Rows, []any{b.Name, b.Leads, pct(b.Share), b.Reached, pct(b.ReachedPct), b.Converted, pct(b.ConvertedPct)})
+		k.row(Label{Key: "bucket." + b.Key, Text: b.Name}, link(b.Leads, b.Links["leads"]), pct(b.Share), link(b.Reached, b.Links["reached"]),
+			pct(b.ReachedPct), link(b.Converted, b.Links["converted"]), pct(b.ConvertedPct))
 	}
 	return []Table{m, c, k}
 }

@@ -279,7 +279,11 @@ func (s *sim) checkFunnel(t *testing.T, ctx context.Context, rq crm.ReportQuery)
 			eqPtr(t, k+" conversion to next", st.ConversionNext, pctOf(w[simStages[i+1]].entered, x.entered))
 		}
 		inFiles(t, csvT, xlsxT, "Воронка «Продажи»", st.Name, "Вошли", strconv.Itoa(x.entered))
-		inFiles(t, csvT, xlsxT, "Воронка «Продажи»", st.Name, "Проиграны", strconv.Itoa(x.lost))
+		lost := strconv.Itoa(x.lost)
+		if st.Semantic == crm.StageWon {
+			lost = "" // a won deal is lost nowhere: a dash, not a zero
+		}
+		inFiles(t, csvT, xlsxT, "Воронка «Продажи»", st.Name, "Проиграны", lost)
 	}
 	var leads, taken, converted, junk int
 	for _, l := range s.leads {

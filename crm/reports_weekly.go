@@ -127,16 +127,34 @@ func (s *Store) WeeklySummaryFor(ctx context.Context, managerID int64, from, to 
 	fmt.Fprintf(&b, "📊 Итоги недели %s–%s\n\n", from.In(loc).Format("02.01"), last.Format("02.01.2006"))
 	l := funnel.Leads
 	fmt.Fprintf(&b, "Лиды: %d — взято в работу %d, в сделки %d, некачественных %d\n", l.Leads, l.Taken, l.Converted, l.Junk)
-	won, revenue := 0, "0"
-	// The week's wins by when they closed, whatever month they fall in.
+	// The week's wins by when they closed, whatever month they fall in;
+	// a sum per currency, roubles first: ₽ and $ are never added.
 	wq := newListQuery("s.semantic = 'won'")
 	wq.add("d.closed_at >= ?", from)
 	wq.add("d.closed_at < ?", to)
-	if err := s.pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(d.amount), 0)::text FROM deals d JOIN stages s ON s.id = d.stage_id
-		WHERE `+wq.where, wq.args...).Scan(&won, &revenue); err != nil {
+	rows, err := s.pool.Query(ctx, `SELECT d.currency, count(*), sum(d.amount)::text FROM deals d JOIN stages s ON s.id = d.stage_id
+		WHERE `+wq.where+` GROUP BY 1 ORDER BY d.currency <> 'RUB', 1`, wq.args...)
+	if err != nil {
 		return WeeklySummary{}, translate(err, "weekly wins")
 	}
-	fmt.Fprintf(&b, "Выиграно сделок: %d на %s\n", won, RussianMoney(sumDecimal(revenue)))
+	won, sums := 0, []string{}
+	for rows.Next() {
+		var cur, sum string
+		var n int
+		if err := rows.Scan(&cur, &n, &sum); err != nil {
+			rows.Close()
+			return WeeklySummary{}, err
+		}
+		won += n
+		sums = append(sums, MoneyIn(sumDecimal(sum), cur))
+	}
+	if err := rows.Err(); err != nil {
+		return WeeklySummary{}, translate(err, "weekly wins")
+	}
+	if len(sums) == 0 {
+		sums = append(sums, RussianMoney("0"))
+	}
+	fmt.Fprintf(&b, "Выиграно сделок: %d на %s\n", won, strings.Join(sums, " + "))
 	if t := speed.Total; t.Leads > 0 {
 		med := "—"
 		if t.MedianSeconds != nil {
@@ -208,6 +226,30 @@ func RussianMoney(dec string) string {
 		s = "−" + s
 	}
 	return s
+}
+
+// MoneyIn writes an amount in a currency as Russians do: "1 200,50 ₽",
+// "300,00 $", "15,00 CNY".
+func MoneyIn(dec, currency string) string {
+	s := RussianMoney(dec)
+	if currency == BaseCurrency {
+		return s
+	}
+	return strings.TrimSuffix(s, "₽") + CurrencySign(currency)
+}
+
+// CurrencySign is a currency as a table heading names it: ₽, $, €, or
+// its ISO code.
+func CurrencySign(currency string) string {
+	switch currency {
+	case "", "RUB":
+		return "₽"
+	case "USD":
+		return "$"
+	case "EUR":
+		return "€"
+	}
+	return currency
 }
 
 // RussianDuration writes seconds as "4 мин", "2 ч 5 мин", "3 дн".

@@ -44,13 +44,15 @@ func (s *Store) Workload(ctx context.Context, rq ReportQuery) (WorkloadReport, e
 		rows, err := tx.Query(ctx, `SELECT m.id, m.name, m.time_zone,
 				(SELECT count(*) FROM leads l WHERE l.manager_id = m.id AND l.status IN ('new', 'in_progress')),
 				(SELECT count(*) FROM deals d WHERE d.manager_id = m.id AND d.closed_at IS NULL),
-				(SELECT count(*) FROM activities a WHERE a.manager_id = m.id AND a.done_at IS NULL AND a.due_at < $2),
-				(SELECT min(due_at) FROM activities a WHERE a.manager_id = m.id AND a.done_at IS NULL AND a.due_at < $2),
+				(SELECT count(*) FROM activities a WHERE a.manager_id = m.id AND `+overdueCond("$2")+`),
+				(SELECT min(due_at) FROM activities a WHERE a.manager_id = m.id AND `+overdueCond("$2")+`),
 				(SELECT count(*) FROM activities a WHERE a.manager_id = m.id AND a.done_at >= $3 AND a.done_at < $4
 					AND a.outcome IN ('done', 'no_answer', 'answered'))
 			FROM managers m
 			WHERE ($1::bigint IS NULL OR m.id = $1) AND (m.active OR EXISTS (SELECT 1 FROM activities a
-				WHERE a.manager_id = m.id AND a.done_at >= $3 AND a.done_at < $4))
+				WHERE a.manager_id = m.id AND a.done_at >= $3 AND a.done_at < $4)
+				OR EXISTS (SELECT 1 FROM leads l WHERE l.manager_id = m.id AND l.status IN ('new', 'in_progress'))
+				OR EXISTS (SELECT 1 FROM deals d WHERE d.manager_id = m.id AND d.closed_at IS NULL))
 			ORDER BY m.name, m.id`, args...)
 		if err != nil {
 			return translate(err, "workload")
@@ -79,8 +81,7 @@ func (s *Store) Workload(ctx context.Context, rq ReportQuery) (WorkloadReport, e
 			if err != nil {
 				loc = time.UTC
 			}
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM activities WHERE manager_id = $1 AND done_at IS NULL
-				AND due_at >= $2 AND due_at < $3`, r.ID, at, endOfDay(at, loc)).Scan(&r.DueToday); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM activities WHERE manager_id = $1 AND `+dueTodayCond("$2", "$3"), r.ID, at, endOfDay(at, loc)).Scan(&r.DueToday); err != nil {
 				return translate(err, "workload")
 			}
 			c := calls[r.ID]
@@ -96,6 +97,23 @@ func (s *Store) Workload(ctx context.Context, rq ReportQuery) (WorkloadReport, e
 			}
 			out.Managers = append(out.Managers, r)
 		}
+		if f.ManagerID == nil { // what nobody is responsible for, so that the total is the department's
+			u := WorkloadRow{ManagerRef: managerRef(nil, nil)}
+			if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM leads WHERE manager_id IS NULL AND status IN ('new', 'in_progress')),
+				(SELECT count(*) FROM deals WHERE manager_id IS NULL AND closed_at IS NULL)`).Scan(&u.OpenLeads, &u.OpenDeals); err != nil {
+				return translate(err, "workload")
+			}
+			if u.OpenLeads+u.OpenDeals > 0 {
+				uf := ReportFilter{Unassigned: true}
+				u.Links = map[string]string{"open_leads": Drill{Figure: "open_leads", Filter: uf}.URL(),
+					"open_deals": Drill{Figure: "open_deals", Filter: uf}.URL()}
+				total.OpenLeads, total.OpenDeals = total.OpenLeads+u.OpenLeads, total.OpenDeals+u.OpenDeals
+				out.Managers = append(out.Managers, u)
+			}
+		}
+		tf := ReportFilter{ManagerID: f.ManagerID}
+		total.Links = map[string]string{"open_leads": Drill{Figure: "open_leads", Filter: tf}.URL(),
+			"open_deals": Drill{Figure: "open_deals", Filter: tf}.URL()}
 		out.Total = total
 		return nil
 	})
@@ -135,18 +153,25 @@ func callCounts(ctx context.Context, tx pgx.Tx, f ReportFilter) (map[int64][2]in
 
 // Tables are the managers with the total row.
 func (r WorkloadReport) Tables() []Table {
-	t := Table{Title: "Загрузка", Columns: []string{"Менеджер", "Открытые лиды", "Открытые сделки", "Дела на сегодня", "Просрочено",
-		"Самое старое просроченное", "Выполнено за период", "Звонков сделано", "Звонков пропущено"}}
-	for _, x := range append(append([]WorkloadRow{}, r.Managers...), r.Total) {
+	t := newTable(lbl("rep.t.workload", "Загрузка"), lbl("rep.c.manager", "Менеджер"), lbl("rep.c.open_leads", "Открытые лиды"),
+		lbl("rep.c.open_deals_now", "Открытые сделки"), lbl("rep.c.due_today", "Дела на сегодня"), lbl("rep.c.overdue", "Просрочено"),
+		lbl("rep.c.oldest_overdue", "Самое старое просроченное"), lbl("rep.c.completed", "Выполнено за период"),
+		lbl("rep.c.calls_made", "Звонков сделано"), lbl("rep.c.calls_missed", "Звонков пропущено"))
+	loc, _ := time.LoadLocation(r.TimeZone)
+	if loc == nil {
+		loc = time.UTC
+	}
+	for i, x := range append(append([]WorkloadRow{}, r.Managers...), r.Total) {
 		var oldest any
 		if x.OldestOverdue != nil {
-			loc, _ := time.LoadLocation(r.TimeZone)
-			if loc == nil {
-				loc = time.UTC
-			}
 			oldest = x.OldestOverdue.In(loc).Format("02.01.2006 15:04")
 		}
-		t.Rows = append(t.Rows, []any{x.Name, x.OpenLeads, x.OpenDeals, x.DueToday, x.Overdue, oldest, x.Completed, x.CallsMade, x.CallsMissed})
+		name := managerCell(x.ManagerRef)
+		if i == len(r.Managers) {
+			name = totalLabel
+		}
+		t.row(name, link(x.OpenLeads, x.Links["open_leads"]), link(x.OpenDeals, x.Links["open_deals"]), x.DueToday, x.Overdue, oldest,
+			x.Completed, x.CallsMade, x.CallsMissed)
 	}
 	return []Table{t}
 }

@@ -64,6 +64,8 @@ func cells(r []any) []any {
 		switch v := c.(type) {
 		case crm.Decimal:
 			out[i] = amount(v)
+		case crm.Label:
+			out[i] = v.Text
 		case nil:
 			out[i] = ""
 		default:

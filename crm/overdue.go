@@ -1,0 +1,22 @@
+package crm
+
+// One definition of "overdue" and "due today" for open activities. An
+// activity is overdue once its due time and its grace have passed (a
+// missed call's call-back has a grace, followup.missed_call_grace;
+// migration 081); until then it is due today. The counters, the
+// department's counters, the morning digest, the list of a manager's
+// activities and the workload report all count with these conditions, so
+// a figure in one place is the figure in every other. now and end are SQL
+// expressions (parameters such as "$2"); the columns are the activity's,
+// unqualified.
+
+// overdueCond is an open activity that is overdue at now.
+func overdueCond(now string) string {
+	return "(done_at IS NULL AND due_at + grace < " + now + ")"
+}
+
+// dueTodayCond is an open activity due before end (the end of the
+// viewer's day) and not yet overdue at now.
+func dueTodayCond(now, end string) string {
+	return "(done_at IS NULL AND due_at + grace >= " + now + " AND due_at < " + end + ")"
+}
