@@ -15,7 +15,7 @@ type ReportFilter struct {
 	From, To    time.Time
 	Pipeline    string // a pipeline key (funnel, pipeline; deals' lists)
 	ManagerID   *int64
-	Unassigned  bool   // the leads or deals nobody is responsible for (manager_id=none)
+	Unassigned  bool   // the leads or deals nobody is responsible for (unassigned=true)
 	Channel     string // form, call, mail, messenger, manual
 	Origin      string // the form, PBX line or mailbox (a lead's source)
 	UTMSource   string
@@ -187,7 +187,7 @@ func (f ReportFilter) values(v url.Values) {
 		v.Set("manager_id", strconv.FormatInt(*f.ManagerID, 10))
 	}
 	if f.Unassigned {
-		v.Set("manager_id", "none")
+		v.Set("unassigned", "true")
 	}
 }
 
@@ -199,9 +199,14 @@ func ParseReportFilter(q url.Values) (ReportFilter, error) {
 	if f.Currency != "" && !currencyCode.MatchString(f.Currency) {
 		return f, Invalid("currency", "must be an ISO 4217 code like RUB, not %q", f.Currency)
 	}
-	if v := q.Get("manager_id"); v == "none" {
+	switch q.Get("unassigned") {
+	case "":
+	case "true":
 		f.Unassigned = true
-	} else if v != "" {
+	default:
+		return f, Invalid("unassigned", "must be true or absent, not %q", q.Get("unassigned"))
+	}
+	if v := q.Get("manager_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
 			return f, Invalid("manager_id", "must be a manager's id, not %q", v)

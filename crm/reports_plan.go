@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,27 +24,55 @@ type Plan struct {
 // SetPlan sets a manager's target for a month. Errors: EINVALID (the
 // month, the amounts, an unknown manager).
 func (s *Store) SetPlan(ctx context.Context, p Plan) (Plan, error) {
-	m, err := parseMonth(p.Month)
+	out, err := s.SetPlans(ctx, []Plan{p})
 	if err != nil {
 		return Plan{}, err
 	}
-	if p.Revenue == "" {
-		p.Revenue = "0"
+	return out[0], nil
+}
+
+// SetPlans sets several targets at once (the console's form of a month):
+// all of them, or — when any is invalid — none. Errors: EINVALID naming
+// the field (the month, the amounts, an unknown manager).
+func (s *Store) SetPlans(ctx context.Context, ps []Plan) ([]Plan, error) {
+	months := make([]string, len(ps))
+	for i := range ps {
+		p := &ps[i]
+		m, err := parseMonth(p.Month)
+		if err != nil {
+			return nil, err
+		}
+		months[i] = m
+		if p.Revenue == "" {
+			p.Revenue = "0"
+		}
+		if err := amountInput(p.Revenue, "revenue"); err != nil {
+			return nil, err
+		}
+		if p.Won < 0 {
+			return nil, Invalid("won", "must not be negative")
+		}
+		if _, err := s.Manager(ctx, p.ManagerID); err != nil {
+			return nil, Invalid("manager_id", "no manager %d", p.ManagerID)
+		}
 	}
-	if _, err := parseDecimal(p.Revenue, "revenue", 2); err != nil {
-		return Plan{}, err
+	now := s.now()
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for i := range ps {
+			p := &ps[i]
+			if err := tx.QueryRow(ctx, `INSERT INTO plans (manager_id, month, revenue, won, updated_at, updated_by)
+				VALUES ($1, $2, $3::numeric, $4, $5, $6)
+				ON CONFLICT (manager_id, month) DO UPDATE SET revenue = $3::numeric, won = $4, updated_at = $5, updated_by = $6
+				RETURNING revenue::text, updated_at`, p.ManagerID, months[i], p.Revenue, p.Won, now, p.UpdatedBy).Scan(&p.Revenue, &p.UpdatedAt); err != nil {
+				return translate(err, "plan")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if p.Won < 0 {
-		return Plan{}, Invalid("won", "must not be negative")
-	}
-	if _, err := s.Manager(ctx, p.ManagerID); err != nil {
-		return Plan{}, Invalid("manager_id", "no manager %d", p.ManagerID)
-	}
-	err = s.pool.QueryRow(ctx, `INSERT INTO plans (manager_id, month, revenue, won, updated_at, updated_by)
-		VALUES ($1, $2, $3::numeric, $4, $5, $6)
-		ON CONFLICT (manager_id, month) DO UPDATE SET revenue = $3::numeric, won = $4, updated_at = $5, updated_by = $6
-		RETURNING revenue::text, updated_at`, p.ManagerID, m, p.Revenue, p.Won, s.now(), p.UpdatedBy).Scan(&p.Revenue, &p.UpdatedAt)
-	return p, translate(err, "plan")
+	return ps, nil
 }
 
 // Plans lists the targets of a month ("2026-12"; "" for all), by manager.
@@ -276,4 +305,21 @@ func (r PlanReport) Tables() []Table {
 		}
 	}
 	return append([]Table{t}, otherCurrenciesTable(r.OtherCurrencies)...)
+}
+
+// amountInput checks an amount a supervisor enters (a target, a spend):
+// a decimal with kopecks at most, not negative, and one numeric(18, 2)
+// holds. Errors: EINVALID naming field.
+func amountInput(v, field string) error {
+	r, err := parseDecimal(v, field, 2)
+	if err != nil {
+		return err
+	}
+	if r.Sign() < 0 {
+		return Invalid(field, "must not be negative")
+	}
+	if whole, _, _ := strings.Cut(strings.TrimLeft(strings.TrimSpace(v), "+0"), "."); len(whole) > 16 {
+		return Invalid(field, "is too large: at most 16 digits before the point")
+	}
+	return nil
 }

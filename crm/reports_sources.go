@@ -225,7 +225,7 @@ func (s *Store) SetAdSpend(ctx context.Context, utmSource, month, amount string)
 	if utmSource == "" || len(utmSource) > 200 {
 		return AdSpend{}, Invalid("utm_source", "must be a utm_source of at most 200 characters")
 	}
-	if _, err := parseDecimal(amount, "amount", 2); err != nil {
+	if err := amountInput(amount, "amount"); err != nil {
 		return AdSpend{}, err
 	}
 	out := AdSpend{UTMSource: utmSource, Month: month}

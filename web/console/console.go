@@ -76,6 +76,10 @@ type Store interface {
 	Pipelines(ctx context.Context) ([]crm.Pipeline, error)
 	ReportRequest(ctx context.Context, q url.Values, p crm.Principal, sla time.Duration, stuckDays int) (crm.ReportQuery, error)
 	Report(ctx context.Context, name string, rq crm.ReportQuery) (crm.Tabular, error)
+	Plans(ctx context.Context, month string) ([]crm.Plan, error)
+	SetPlans(ctx context.Context, ps []crm.Plan) ([]crm.Plan, error)
+	AdSpends(ctx context.Context) ([]crm.AdSpend, error)
+	SetAdSpend(ctx context.Context, utmSource, month, amount string) (crm.AdSpend, error)
 	Board(ctx context.Context, f crm.BoardFilter) ([]crm.BoardColumn, error)
 	BoardCards(ctx context.Context, f crm.BoardFilter, stage string, before int64, limit int) ([]crm.BoardCard, error)
 	Deal(ctx context.Context, id int64) (crm.Deal, error)
@@ -214,6 +218,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.handle("GET /events", s.events)
 	s.registerCards()
 	s.registerReports()
+	s.registerTargets()
 	mux.HandleFunc("GET /", s.notFoundPage)
 }
 

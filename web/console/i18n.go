@@ -37,6 +37,28 @@ func (v *viewer) T(key string) string {
 	return m[0]
 }
 
+// label is a report's word in the viewer's language: the catalogue's
+// text for its key, with its argument (itself translated when the
+// catalogue has it) in place of %s; a key the catalogue lacks shows the
+// report's own Russian text.
+func (v *viewer) label(l crm.Label) string {
+	if l.Key == "" {
+		return l.Text
+	}
+	if _, ok := catalogue[l.Key]; !ok {
+		return l.Text
+	}
+	t := v.T(l.Key)
+	if !strings.Contains(t, "%s") {
+		return t
+	}
+	arg := l.Arg
+	if _, ok := catalogue[arg]; ok {
+		arg = v.T(arg)
+	}
+	return strings.Replace(t, "%s", arg, 1)
+}
+
 // Channel names a channel.
 func (v *viewer) Channel(c string) string { return v.T("channel." + c) }
 
@@ -113,7 +135,8 @@ var fieldLabels = map[string][2]string{
 	"token": {"Токен", "Token"}, "quantity": {"Количество", "Quantity"}, "price": {"Цена", "Price"},
 	"discount": {"Скидка", "Discount"}, "vat": {"НДС", "VAT"}, "name": {"Название", "Name"},
 	"inn": {"ИНН", "INN"}, "company.inn": {"ИНН", "INN"}, "company.name": {"Название компании", "Company name"},
-	"junk_reason": {"Причина", "Reason"}, "loss_reason": {"Причина проигрыша", "Loss reason"},
+	"junk_reason": {"Причина", "Reason"}, "revenue": {"Выручка", "Revenue"}, "won": {"Выигранных сделок", "Deals won"},
+	"month": {"Месяц", "Month"}, "utm_source": {"utm_source", "utm_source"}, "amount": {"Сумма", "Amount"}, "loss_reason": {"Причина проигрыша", "Loss reason"},
 	"stage": {"Стадия", "Stage"}, "at": {"Новое время", "New time"}, "text": {"Текст заметки", "Note text"},
 	"manager_id": {"Менеджер", "Manager"}, "product_id": {"Товар", "Product"}, "type": {"Тип документа", "Document type"},
 	"file": {"Файл", "File"}, "line": {"Позиция", "Line"}, "length": {"Длительность", "Length"}, "managers": {"Менеджеры", "Managers"},
@@ -175,6 +198,11 @@ var knownMessages = map[string]string{
 	"is required":                            "заполните поле",
 	"not active":                             "менеджер не активен",
 	"merged":                                 "запись уже объединена",
+	"must be a month":                        "выберите месяц",
+	"must not be negative":                   "не может быть меньше нуля",
+	"is too large":                           "слишком большое число: не больше 16 цифр до запятой",
+	"a whole number of deals":                "введите целое число сделок",
+	"a utm_source of at most":                "укажите utm_source, не длиннее 200 знаков",
 }
 
 // routingWords put routing's explanations (stored in English with each

@@ -60,7 +60,6 @@ func parsePages() (map[string]*pageTemplate, error) {
 }
 
 var funcs = template.FuncMap{
-	"cell": cellOf,
 	"deref": func(p *int64) int64 {
 		if p == nil {
 			return 0

@@ -29,9 +29,11 @@ type reportData struct {
 	Managers  []crm.Manager
 	Channels  []string
 	Chart     template.HTML
-	Tables    []crm.Table
-	Export    string // the filter's query, for the export links
-	Shown     string // the period shown, in words
+	Tables    []viewTable
+	Export    string     // the filter's query, for the export links
+	Plan      *planForm  // supervisors: the targets' form (plan)
+	Spend     *spendForm // supervisors: the ad spend's form (sources)
+	Shown     string     // the period shown, in words
 }
 
 func (s *Server) registerReports() {
@@ -47,7 +49,7 @@ func (s *Server) registerReports() {
 func (s *Server) reportQuery(r *http.Request, v *viewer) (url.Values, crm.ReportQuery, error) {
 	in := r.URL.Query()
 	q := url.Values{}
-	for _, k := range []string{"period", "from", "to", "pipeline", "manager_id", "channel"} {
+	for _, k := range []string{"period", "from", "to", "pipeline", "manager_id", "channel", "currency"} {
 		if val := in.Get(k); val != "" {
 			q.Set(k, val)
 		}
@@ -71,7 +73,8 @@ func reportName(r *http.Request) (string, error) {
 	return name, nil
 }
 
-func (s *Server) reportPage(r *http.Request, v *viewer) (any, error) {
+func (s *Server) reportPage(req *http.Request, v *viewer) (any, error) {
+	r := req
 	name, err := reportName(r)
 	if err != nil {
 		return nil, err
@@ -86,7 +89,7 @@ func (s *Server) reportPage(r *http.Request, v *viewer) (any, error) {
 	}
 	d := reportData{Name: name, Names: crm.ReportNames, Periods: crm.PeriodPresets, Period: q.Get("period"),
 		From: q.Get("from"), To: q.Get("to"), Pipeline: q.Get("pipeline"), Manager: q.Get("manager_id"),
-		Channel: q.Get("channel"), Channels: channels, Tables: rep.Tables()}
+		Channel: q.Get("channel"), Channels: channels, Tables: viewTables(v, rep.Tables())}
 	q.Del("tz")
 	d.Export = q.Encode()
 	d.Shown = v.Date(rq.Filter.From) + " — " + v.Date(rq.Filter.To.Add(-1))
@@ -99,6 +102,19 @@ func (s *Server) reportPage(r *http.Request, v *viewer) (any, error) {
 		}
 	}
 	d.Chart = reportChart(v, name, rep)
+	if v.SeesAll() {
+		month := formMonth(v, rq.Filter.From)
+		switch r := rep.(type) {
+		case crm.PlanReport:
+			if d.Plan, err = s.planForm(req, v, month); err != nil {
+				return nil, err
+			}
+		case crm.SourcesReport:
+			if d.Spend, err = s.spendForm(req, month, r); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return d, nil
 }
 
@@ -115,43 +131,50 @@ func reportChart(v *viewer, name string, rep crm.Tabular) template.HTML {
 	case crm.PipelineReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.pipeline")}
 		for _, st := range r.Stages {
-			c.Bars = append(c.Bars, chart.Bar{Label: st.Name, Value: money(st.Sum), Display: v.Rub(st.Sum) + " · " + strconv.Itoa(st.Open), Link: consoleLink(st.Links["open"])})
+			c.Bars = append(c.Bars, chart.Bar{Label: st.Name, Value: money(st.Sum), Display: v.Money(st.Sum, r.Currency) + " · " + strconv.Itoa(st.Open), Link: consoleLink(st.Links["open"])})
 		}
 		return c.SVG()
 	case crm.SourcesReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.sources")}
 		for _, it := range r.Items {
-			c.Bars = append(c.Bars, chart.Bar{Label: it.Source, Value: float64(it.Leads), Display: fmt.Sprintf("%d · %s", it.Leads, v.Rub(it.Revenue)), Link: consoleLink(it.Links["leads"])})
+			c.Bars = append(c.Bars, chart.Bar{Label: it.Source, Value: float64(it.Leads), Display: fmt.Sprintf("%d · %s", it.Leads, v.Money(it.Revenue, r.Currency)), Link: consoleLink(it.Links["leads"])})
 		}
 		return c.SVG()
 	case crm.SpeedReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.speed"), Color: "#1a7f5a"}
 		for _, b := range r.Curve {
-			c.Bars = append(c.Bars, chart.Bar{Label: b.Name, Value: float64(b.Leads), Display: fmt.Sprintf("%d · %s", b.Leads, pctText(b.ConvertedPct)), Link: consoleLink(b.Links["leads"])})
+			c.Bars = append(c.Bars, chart.Bar{Label: v.label(crm.Label{Key: "bucket." + b.Key, Text: b.Name}), Value: float64(b.Leads), Display: fmt.Sprintf("%d · %s", b.Leads, pctText(b.ConvertedPct)), Link: consoleLink(b.Links["leads"])})
 		}
 		return c.SVG()
 	case crm.WorkloadReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.workload"), Color: "#b8562b"}
 		for _, m := range r.Managers {
-			c.Bars = append(c.Bars, chart.Bar{Label: m.Name, Value: float64(m.OpenLeads),
+			c.Bars = append(c.Bars, chart.Bar{Label: managerName(v, m.ManagerRef), Value: float64(m.OpenLeads),
 				Display: fmt.Sprintf("%d · %s %d", m.OpenLeads, v.T("counter.overdue"), m.Overdue), Link: consoleLink(m.Links["open_leads"])})
 		}
 		return c.SVG()
 	case crm.PlanReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.plan")}
 		for _, m := range r.Managers {
-			c.Bars = append(c.Bars, chart.Bar{Label: m.Name, Value: money(m.Revenue), Display: v.Rub(m.Revenue) + planOf(v, m.TargetRevenue), Link: consoleLink(m.Links["won"])})
+			c.Bars = append(c.Bars, chart.Bar{Label: managerName(v, m.ManagerRef), Value: money(m.Revenue), Display: v.Money(m.Revenue, r.Currency) + planOf(v, m.TargetRevenue, r.Currency), Link: consoleLink(m.Links["revenue"])})
 		}
 		return c.SVG()
 	}
 	return ""
 }
 
-func planOf(v *viewer, target *string) string {
+func managerName(v *viewer, m crm.ManagerRef) string {
+	if m.ID == 0 {
+		return v.T("rep.unassigned")
+	}
+	return m.Name
+}
+
+func planOf(v *viewer, target *string, currency string) string {
 	if target == nil {
 		return ""
 	}
-	return " / " + v.Rub(*target)
+	return " / " + v.Money(*target, currency)
 }
 
 func money(s string) float64 {
@@ -192,10 +215,48 @@ func (s *Server) exportReport(w http.ResponseWriter, r *http.Request, v *viewer)
 
 // reportCell is one cell of a report's table as the page shows it:
 // numbers grouped as Russians write them, a decimal with a comma, nothing
-// as a dash.
+// as a dash, words in the viewer's language; a figure links to the list
+// behind it.
 type reportCell struct {
 	Text string
 	Num  bool
+	Link string
+}
+
+// viewTable is a report's table as the page shows it.
+type viewTable struct {
+	Title   string
+	Columns []string
+	Rows    [][]reportCell
+}
+
+func viewTables(v *viewer, ts []crm.Table) []viewTable {
+	out := make([]viewTable, 0, len(ts))
+	for _, t := range ts {
+		vt := viewTable{Title: v.label(t.Head), Columns: make([]string, len(t.Columns))}
+		for i, c := range t.Columns {
+			vt.Columns[i] = c
+			if i < len(t.Heads) {
+				vt.Columns[i] = v.label(t.Heads[i])
+			}
+		}
+		for i, r := range t.Rows {
+			row := make([]reportCell, len(r))
+			for j, x := range r {
+				if l, ok := x.(crm.Label); ok {
+					row[j] = reportCell{Text: v.label(l)}
+				} else {
+					row[j] = cellOf(x)
+				}
+				if i < len(t.Links) && j < len(t.Links[i]) && t.Links[i][j] != "" {
+					row[j].Link = consoleLink(t.Links[i][j])
+				}
+			}
+			vt.Rows = append(vt.Rows, row)
+		}
+		out = append(out, vt)
+	}
+	return out
 }
 
 func cellOf(x any) reportCell {
