@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/leadd/leadd/dedupe"
 )
 
 // The one authorization rule (DESIGN.md invariant 11). Every surface — the
@@ -311,10 +313,12 @@ func ownerOf(ctx context.Context, q Querier, r Ref) (owner, bool, error) {
 // phones or e-mails, or a company with one of the INNs or names.
 func reachIn(ctx context.Context, q Querier, p Principal, r Reach) error {
 	ids := (&Inbound{Phones: r.Phones, Emails: r.Emails}).Identities()
+	// A company is matched by its name's key, as conversion and creation
+	// match it: «Ромашка ООО» is another manager's «ООО "Ромашка"».
 	names := make([]string, 0, len(r.CompanyNames))
 	for _, n := range r.CompanyNames {
-		if n = strings.TrimSpace(n); n != "" {
-			names = append(names, strings.ToLower(n))
+		if k := dedupe.CompanyKey(n); k != "" {
+			names = append(names, k)
 		}
 	}
 	var name string
@@ -326,7 +330,7 @@ func reachIn(ctx context.Context, q Querier, p Principal, r Reach) error {
 			UNION SELECT d.manager_id FROM contact_identities ci JOIN deals d ON d.contact_id = ci.contact_id
 			WHERE ci.identity = ANY($1) AND d.closed_at IS NULL
 			UNION SELECT manager_id FROM companies WHERE inn = ANY($2) AND merged_into IS NULL
-			UNION SELECT manager_id FROM companies WHERE lower(name) = ANY($3) AND merged_into IS NULL
+			UNION SELECT manager_id FROM companies WHERE name_key = ANY($3) AND merged_into IS NULL
 		) o JOIN managers m ON m.id = o.manager_id WHERE m.id <> $4 ORDER BY m.id LIMIT 1`,
 		nonNil(ids), nonNil(r.INNs), names, *p.ManagerID).Scan(&name)
 	if err == pgx.ErrNoRows {
