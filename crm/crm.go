@@ -237,14 +237,17 @@ const (
 // Activity is something a manager has to do by a time, and what it is
 // about: a lead, a deal, a contact (any that apply).
 type Activity struct {
-	ID        int64      `json:"id"`
-	Type      string     `json:"type"`
-	Subject   string     `json:"subject"`
-	LeadID    *int64     `json:"lead_id"`
-	DealID    *int64     `json:"deal_id"`
-	ContactID *int64     `json:"contact_id"`
-	ManagerID int64      `json:"manager_id"`
-	DueAt     time.Time  `json:"due_at"`
+	ID        int64     `json:"id"`
+	Type      string    `json:"type"`
+	Subject   string    `json:"subject"`
+	LeadID    *int64    `json:"lead_id"`
+	DealID    *int64    `json:"deal_id"`
+	ContactID *int64    `json:"contact_id"`
+	ManagerID int64     `json:"manager_id"`
+	DueAt     time.Time `json:"due_at"`
+	// OverdueAt is when an open activity becomes overdue: its due time
+	// and its grace (a missed call's call-back has one; see overdue.go).
+	OverdueAt time.Time  `json:"overdue_at"`
 	DoneAt    *time.Time `json:"done_at"`
 	Outcome   *string    `json:"outcome"`
 	// A call's particulars, when the PBX told them (null otherwise):

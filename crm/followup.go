@@ -100,11 +100,11 @@ func (s *Store) CompleteActivity(ctx context.Context, id int64, c Completion, ca
 		var tz string
 		var leadStatus *string
 		var contactID *int64
-		err := tx.QueryRow(ctx, `SELECT a.id, a.type, a.subject, a.lead_id, a.manager_id, a.due_at, a.done_at, a.outcome,
+		err := tx.QueryRow(ctx, `SELECT a.id, a.type, a.subject, a.lead_id, a.manager_id, a.due_at, a.due_at + a.grace, a.done_at, a.outcome,
 				a.attempt, a.contact_id, m.time_zone, l.status
 			FROM activities a JOIN managers m ON m.id = a.manager_id LEFT JOIN leads l ON l.id = a.lead_id
 			WHERE a.id = $1 FOR UPDATE OF a`, id).
-			Scan(&a.ID, &a.Type, &a.Subject, &a.LeadID, &a.ManagerID, &a.DueAt, &a.DoneAt, &a.Outcome, &attempt, &contactID, &tz, &leadStatus)
+			Scan(&a.ID, &a.Type, &a.Subject, &a.LeadID, &a.ManagerID, &a.DueAt, &a.OverdueAt, &a.DoneAt, &a.Outcome, &attempt, &contactID, &tz, &leadStatus)
 		if err != nil {
 			return translate(err, "activity")
 		}

@@ -144,12 +144,12 @@ func (s *Store) Lead(ctx context.Context, id int64) (Lead, error) {
 
 // activityColumns are an activity's, its call's particulars read from the
 // data the PBX events left (empty ones as null).
-const activityColumns = `id, type, subject, lead_id, deal_id, contact_id, manager_id, due_at, done_at, outcome,
+const activityColumns = `id, type, subject, lead_id, deal_id, contact_id, manager_id, due_at, due_at + grace, done_at, outcome,
 	(data->>'duration')::int, nullif(data->>'direction', ''), nullif(data->>'recording_url', ''), nullif(data->>'extension', '')`
 
 func scanActivity(r pgx.CollectableRow) (Activity, error) {
 	var a Activity
-	err := r.Scan(&a.ID, &a.Type, &a.Subject, &a.LeadID, &a.DealID, &a.ContactID, &a.ManagerID, &a.DueAt, &a.DoneAt, &a.Outcome,
+	err := r.Scan(&a.ID, &a.Type, &a.Subject, &a.LeadID, &a.DealID, &a.ContactID, &a.ManagerID, &a.DueAt, &a.OverdueAt, &a.DoneAt, &a.Outcome,
 		&a.Duration, &a.Direction, &a.RecordingURL, &a.Extension)
 	return a, err
 }

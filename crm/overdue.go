@@ -1,5 +1,7 @@
 package crm
 
+import "time"
+
 // One definition of "overdue" and "due today" for open activities. An
 // activity is overdue once its due time and its grace have passed (a
 // missed call's call-back has a grace, followup.missed_call_grace;
@@ -19,4 +21,10 @@ func overdueCond(now string) string {
 // viewer's day) and not yet overdue at now.
 func dueTodayCond(now, end string) string {
 	return "(done_at IS NULL AND due_at + grace >= " + now + " AND due_at < " + end + ")"
+}
+
+// Overdue says whether the activity is open and overdue at now, by the
+// same rule as overdueCond.
+func (a Activity) Overdue(now time.Time) bool {
+	return a.DoneAt == nil && a.OverdueAt.Before(now)
 }

@@ -121,11 +121,13 @@ func (s *Store) Funnel(ctx context.Context, rq ReportQuery) (FunnelReport, error
 		for _, g := range groups {
 			out.Deals += g.n
 		}
-		if out.Leads, err = leadFunnel(ctx, tx, f); err != nil {
+		leads, err := leadGroups(ctx, tx, f)
+		if err != nil {
 			return err
 		}
-		out.Managers, err = funnelManagers(ctx, tx, p, f, groups, names)
-		return err
+		out.Leads = foldLeads(f, leads)
+		out.Managers = funnelManagers(f, groups, leads, names)
+		return nil
 	})
 	return out, err
 }
@@ -291,14 +293,6 @@ func leadGroups(ctx context.Context, tx pgx.Tx, f ReportFilter) ([]leadGroup, er
 	})
 }
 
-func leadFunnel(ctx context.Context, tx pgx.Tx, f ReportFilter) (LeadFunnel, error) {
-	groups, err := leadGroups(ctx, tx, f)
-	if err != nil {
-		return LeadFunnel{}, err
-	}
-	return foldLeads(f, groups), nil
-}
-
 func foldLeads(f ReportFilter, groups []leadGroup) LeadFunnel {
 	link := func(fig, key string) string { return Drill{Figure: fig, Key: key, Filter: f}.URL() }
 	out := LeadFunnel{JunkByReason: []ReasonCount{}, Links: map[string]string{"leads": link("leads", ""), "taken": link("taken", ""),
@@ -330,11 +324,7 @@ func foldLeads(f ReportFilter, groups []leadGroup) LeadFunnel {
 	return out
 }
 
-func funnelManagers(ctx context.Context, tx pgx.Tx, p Pipeline, f ReportFilter, groups []funnelGroup, names map[int64]string) ([]FunnelManager, error) {
-	leads, err := leadGroups(ctx, tx, f)
-	if err != nil {
-		return nil, err
-	}
+func funnelManagers(f ReportFilter, groups []funnelGroup, leads []leadGroup, names map[int64]string) []FunnelManager {
 	byID := map[int64]*FunnelManager{}
 	get := func(id *int64) *FunnelManager {
 		k := int64(0)
@@ -378,7 +368,7 @@ func funnelManagers(ctx context.Context, tx pgx.Tx, p Pipeline, f ReportFilter, 
 		out = append(out, *m)
 	}
 	sortRefs(out, func(m FunnelManager) ManagerRef { return m.ManagerRef })
-	return out, nil
+	return out
 }
 
 // cohortLinks are the lists behind a row of the funnel's managers.

@@ -63,6 +63,16 @@ func TestWorkloadCountsOverdueAsTheCountersDo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, a := range list {
+		if !a.Overdue(now) || !a.OverdueAt.Before(now) {
+			t.Errorf("activity %d is listed overdue but says it is not (overdue at %s)", a.ID, a.OverdueAt)
+		}
+	}
+	for _, a := range today {
+		if a.Overdue(now) {
+			t.Errorf("activity %d is listed for today but says it is overdue (overdue at %s)", a.ID, a.OverdueAt)
+		}
+	}
 	if len(list) != c.Overdue || len(today) != c.Today {
 		t.Errorf("lists: %d overdue, %d today; counters %d, %d", len(list), len(today), c.Overdue, c.Today)
 	}

@@ -51,7 +51,7 @@ func (s *Server) work(r *http.Request, v *viewer) (any, error) {
 	for _, a := range open {
 		switch {
 		case a.DoneAt != nil:
-		case a.DueAt.Before(v.Now):
+		case a.Overdue(v.Now): // past its due time and grace, as the counters count
 			d.Overdue = append(d.Overdue, a)
 		case a.DueAt.Before(today.AddDate(0, 0, 1)):
 			d.Today = append(d.Today, a)
