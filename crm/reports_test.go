@@ -917,7 +917,7 @@ func TestWeeklySummaryGoesToSupervisorsOnMondayMorningTheirTime(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"Итоги недели 23.11–29.11.2026", fmt.Sprintf("Лиды: %d —", leads), fmt.Sprintf("Выиграно сделок: %d на ", won),
-		"Первый ответ: медиана", "https://crm.example.ru/console/reports/funnel?from=2026-11-23&to=2026-11-29&tz=Asia%2FVladivostok"} {
+		"Первый ответ: медиана", "https://crm.example.ru/reports/funnel?from=2026-11-23&to=2026-11-29&tz=Asia%2FVladivostok"} {
 		if !strings.Contains(sum.Text, want) {
 			t.Errorf("the summary lacks %q:\n%s", want, sum.Text)
 		}

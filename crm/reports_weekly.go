@@ -186,7 +186,7 @@ func (s *Store) WeeklySummaryFor(ctx context.Context, managerID int64, from, to 
 	v.Set("from", from.In(loc).Format(time.DateOnly))
 	v.Set("to", last.Format(time.DateOnly))
 	v.Set("tz", loc.String())
-	link := strings.TrimRight(opts.BaseURL, "/") + "/console/reports/funnel?" + v.Encode()
+	link := strings.TrimRight(opts.BaseURL, "/") + "/reports/funnel?" + v.Encode()
 	fmt.Fprintf(&b, "\nПодробнее: %s", link)
 	return WeeklySummary{ManagerID: managerID, Week: from.In(loc).Format(time.DateOnly), Text: b.String(), URL: link}, nil
 }

@@ -38,7 +38,9 @@ func TestAnotherManagersCompanyIsTheirsInEverySpelling(t *testing.T) {
 	}
 	for _, name := range spellings {
 		res := ta.as(attackerToken, "POST", "/api/v1/companies", map[string]any{"name": name})
-		var e struct{ Error struct{ Code, Message, Field string } }
+		var e struct {
+			Error struct{ Code, Message, Field string }
+		}
 		if res.Status == 409 {
 			jsonInto(t, res.Body, &e)
 		}

@@ -72,10 +72,14 @@ var funcs = template.FuncMap{
 		}
 		return *p
 	},
-	"add":  func(a, b int) int { return a + b },
-	"ptr":  func(id int64) *int64 { return &id },
-	"list": func(xs ...int) []int { return xs },
-	"acts": func(v view, items []crm.Activity) actsView { return actsView{V: v.viewer, Items: items} },
+	// query marks an encoded query string (url.Values.Encode) as the
+	// query it is: after "?" in an href, html/template would otherwise
+	// escape its = and & and the link would lose its filters.
+	"query": func(encoded string) template.URL { return template.URL(encoded) },
+	"add":   func(a, b int) int { return a + b },
+	"ptr":   func(id int64) *int64 { return &id },
+	"list":  func(xs ...int) []int { return xs },
+	"acts":  func(v view, items []crm.Activity) actsView { return actsView{V: v.viewer, Items: items} },
 	"mergeBox": func(v view, kind string, id int64, back string) mergeView {
 		m, _ := strconv.ParseInt(v.q.Get("merged"), 10, 64)
 		return mergeView{V: v.viewer, Kind: kind, ID: id, Back: back, Merged: m}
