@@ -42,11 +42,32 @@ func (n Normalizer) number(s string) (string, bool) {
 	if region == "" {
 		region = "RU"
 	}
-	num, err := phonenumbers.Parse(s, region)
+	// Most of the library's parse is its own clean-up, regular
+	// expressions over the text; a run of digits and the separators
+	// people type means its digits alone (a post's phone field is read on
+	// every accept: docs/benchmarks.md).
+	num, err := phonenumbers.Parse(digitsOnly(s), region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", false
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+// digitsOnly is s with the separators people type between digits taken
+// out (a leading "+" stays), when s holds nothing else; otherwise s as it
+// is, for the library to read.
+func digitsOnly(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == '+' && i == 0:
+			b = append(b, c)
+		case c == ' ', c == '-', c == '.', c == '(', c == ')':
+		default:
+			return s
+		}
+	}
+	return string(b)
 }
 
 // Phones reads a field that may hold several numbers and text around them

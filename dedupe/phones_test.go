@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // A number is found wherever a person put it in the field, with whatever
@@ -125,6 +127,44 @@ func FuzzPhones(f *testing.F) {
 			t.Fatalf("Phones(%q) lost the digits", raw)
 		}
 	})
+}
+
+// Taking the separators out before the library reads a number changes
+// nothing it decides: the same numbers are valid, with the same E.164.
+func FuzzDigitsOnlyReadsAlike(f *testing.F) {
+	for _, s := range []string{"8 (912) 345-67-89", "+7 912 345 67 89", "89123456789", "7-925-123-45-67", "8.912.345.67.89",
+		"+7(912)345-67-89", "(495) 123-45-67", "8 10 49 30 1234567", "+49 30 123456", "+380 44 123 45 67", "8 800 555-35-35",
+		"+7 7011234567", "00 49 30 123456", "123-45-67", "+1 (212) 555-0100", "9123456789"} {
+		f.Add(s)
+	}
+	// Most strings a fuzzer makes hold a letter, and digitsOnly leaves
+	// those alone; each input is also read spelled in digits, separators
+	// and pluses only, where it does its work.
+	const alphabet = "0123456789012345678901234567890123456789 -.()+"
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 40 {
+			return
+		}
+		spelled := []byte(s)
+		for i, c := range spelled {
+			spelled[i] = alphabet[int(c)%len(alphabet)]
+		}
+		for _, s := range []string{s, string(spelled)} {
+			want, wantOK := libraryNumber(s)
+			got, gotOK := libraryNumber(digitsOnly(s))
+			if got != want || gotOK != wantOK {
+				t.Fatalf("%q reads as %q %v, its digits %q as %q %v", s, want, wantOK, digitsOnly(s), got, gotOK)
+			}
+		}
+	})
+}
+
+func libraryNumber(s string) (string, bool) {
+	num, err := phonenumbers.Parse(s, "RU")
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true
 }
 
 // BenchmarkPhones is a form's phone field as the benchmark's callers type
