@@ -13,7 +13,8 @@
 # BENCH_REDIS_URL (redis://127.0.0.1:6379/8), BENCH_MODES ("max webhooks fixed"),
 # BENCH_WEBHOOKS (endpoints in the webhooks mode, 3),
 # BENCH_STATEMENTS=1 (pg_stat_statements' top statements, where the server
-# loads it), BENCH_PROFILE=1 (a CPU profile of the daemon).
+# loads it), BENCH_PROFILE=1 (a CPU profile of the daemon while posting,
+# BENCH_PROFILE_SECONDS long, 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -106,13 +107,14 @@ for mode in $MODES; do
     fixed) rate=$RATE; base=() ;;
     *) echo "bench: unknown mode $mode (max, webhooks, fixed)" >&2; exit 2 ;;
   esac
+  prof=()
   if [ -n "$DEBUG_ADDR" ]; then
-    # A CPU profile of the daemon over the run's busiest seconds.
-    (sleep "${BENCH_PROFILE_DELAY:-12}"; curl -s -o ".run/bench-$mode.pprof" "http://$DEBUG_ADDR/debug/pprof/profile?seconds=${BENCH_PROFILE_SECONDS:-8}") &
-    profiler=$!
+    # A CPU profile of the daemon from the first post on: intake and
+    # processing at once, not the seeding and the baselines before them.
+    prof=(-pprof "http://$DEBUG_ADDR" -pprof-out ".run/bench-$mode.pprof" -pprof-time "${BENCH_PROFILE_SECONDS:-5}s")
   fi
   "$tmp/leadbench" -url "http://$ADDR" -db "$DB_URL" -pid "$pid" -n "$N" -c "$C" -rate "$rate" \
-    -contacts "$CONTACTS" -returning "$RETURNING" -webhooks "$hooks" "${base[@]}" | tee -a "$out" "$tmp/run.txt" || rc=1
+    -contacts "$CONTACTS" -returning "$RETURNING" -webhooks "$hooks" "${base[@]}" "${prof[@]}" | tee -a "$out" "$tmp/run.txt" || rc=1
   processed[$mode]=$(sed -n 's/^  rate *\([0-9]*\) events\/s.*/\1/p' "$tmp/run.txt" | tail -n 1)
   rm -f "$tmp/run.txt"
   # What autovacuum would do within a minute, done now so the next run does
@@ -121,7 +123,6 @@ for mode in $MODES; do
 done
 
 psql_ -d postgres -c "DROP DATABASE IF EXISTS \"$BASE_DB\" WITH (FORCE)"
-[ -z "${profiler:-}" ] || wait "$profiler" 2>/dev/null || true
 for p in .run/bench-*.pprof; do
   [ -s "$p" ] || continue
   echo "bench: where leadd's CPU went ($p, top 15 by cumulative time)" | tee -a "$out"

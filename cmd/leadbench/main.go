@@ -43,6 +43,9 @@ type options struct {
 	baseDB    string        // a database with Leadd's schema for the machine's limits ("" skips them)
 	baseTime  time.Duration // how long each limit is measured
 	baseConns int           // connections for the limits
+	pprof     string        // the daemon's debug address ("" takes no profile)
+	pprofOut  string        // where the profile goes
+	pprofTime time.Duration // how long the profile runs from the first post
 }
 
 // targets are the figures the issue asks for; the report checks each one
@@ -92,6 +95,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.baseDB, "base-db", "", "a migrated database of its own for measuring the INSERT ceiling and the naive transaction (empty: skip)")
 	fs.DurationVar(&o.baseTime, "base-time", 5*time.Second, "how long each limit is measured")
 	fs.IntVar(&o.baseConns, "base-conns", 16, "connections for the limits (the daemon's database.max_conns)")
+	fs.StringVar(&o.pprof, "pprof", "", "the daemon's debug URL (LEADD_DEBUG_ADDR): a CPU profile from the first post on (empty: none)")
+	fs.StringVar(&o.pprofOut, "pprof-out", "leadd.pprof", "where -pprof writes the profile")
+	fs.DurationVar(&o.pprofTime, "pprof-time", 5*time.Second, "how long -pprof profiles")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -175,6 +181,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	metricsBefore := scrape(ctx, o.url, daemonMetrics(o.form))
 	begin := mon.snapshot(ctx)
 
+	profiled := func() error { return nil }
+	if o.pprof != "" {
+		profiled = profileDaemon(ctx, strings.TrimRight(o.pprof, "/"), o.pprofOut, o.pprofTime)
+	}
 	posted := post(ctx, o, plan)
 	afterPost := mon.snapshot(ctx)
 	var postEnd time.Time
@@ -211,6 +221,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		r.hooksTotal = hk.received.Load()
 	}
 	r.print(stdout)
+	if err := profiled(); err != nil {
+		progress("%v", err)
+	}
 	if !waited || posted.failed() > 0 || res.processed < posted.accepted || res.complete < res.processed {
 		return errors.New("the run did not complete cleanly; see the report")
 	}
