@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,6 +31,11 @@ type Inbox struct {
 	closed bool
 	reqs   chan *acceptReq
 	wg     sync.WaitGroup
+
+	// Busy's record of crowded commits (busyGroup requests or more, all
+	// queued behind the commit before): when the current streak of them
+	// began and when the last one was, in Unix nanoseconds.
+	crowdSince, crowdLast atomic.Int64
 }
 
 type acceptReq struct {
@@ -127,8 +133,42 @@ func (b *Inbox) writer() {
 				break more
 			}
 		}
+		if len(group) >= busyGroup {
+			b.crowded(time.Now())
+		}
 		b.write(group)
 	}
+}
+
+// Intake is busy when requests have queued behind every commit, a crowd
+// of busyGroup or more each time, for busyAfter without a gap longer than
+// busyGap: a sustained burst, not one slow commit.
+const (
+	busyGroup = 8
+	busyGap   = 50 * time.Millisecond
+	busyAfter = 300 * time.Millisecond
+)
+
+func (b *Inbox) crowded(now time.Time) {
+	t := now.UnixNano()
+	if last := b.crowdLast.Load(); last == 0 || t-last > int64(busyGap) {
+		b.crowdSince.Store(t)
+	}
+	b.crowdLast.Store(t)
+}
+
+// Busy reports whether intake is at its limit: for a while now requests
+// have been queueing behind every commit. Processing that can wait uses
+// it to leave the machine to intake during a burst.
+func (b *Inbox) Busy() bool { return b.busyAt(time.Now()) }
+
+func (b *Inbox) busyAt(now time.Time) bool {
+	last := b.crowdLast.Load()
+	if last == 0 {
+		return false
+	}
+	t := now.UnixNano()
+	return t-last <= int64(busyGap) && last-b.crowdSince.Load() >= int64(busyAfter)
 }
 
 // write inserts a group in one statement; the ones already there are

@@ -57,3 +57,42 @@ func TestAcceptAfterCloseIsRefusedNotLost(t *testing.T) {
 		t.Errorf("accept after close: %v", err)
 	}
 }
+
+// Intake counts as busy only in a sustained burst — a crowd queued
+// behind every commit for a while — not after one slow commit, and stops
+// being busy as soon as the crowds stop.
+func TestIntakeIsBusyOnlyInASustainedBurst(t *testing.T) {
+	t.Parallel()
+	b := &Inbox{}
+	t0 := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	if b.busyAt(t0) {
+		t.Fatal("busy before any commit")
+	}
+	b.crowded(t0)
+	if b.busyAt(at(time.Millisecond)) {
+		t.Error("one crowded commit made intake busy")
+	}
+	// Crowded commits every 20 ms: busy once the streak is long enough.
+	var d time.Duration
+	for d = 0; d < busyAfter; d += 20 * time.Millisecond {
+		b.crowded(at(d))
+		if b.busyAt(at(d)) {
+			t.Fatalf("busy after a streak of %s, before %s", d, busyAfter)
+		}
+	}
+	b.crowded(at(d))
+	if !b.busyAt(at(d + time.Millisecond)) {
+		t.Fatalf("not busy after a streak of %s", d)
+	}
+	// The crowds stop: not busy once the gap passes.
+	if b.busyAt(at(d + busyGap + time.Millisecond)) {
+		t.Error("still busy after the crowds stopped")
+	}
+	// A gap ends the streak: the next crowd starts a new one.
+	restart := d + busyGap + 10*time.Millisecond
+	b.crowded(at(restart))
+	if b.busyAt(at(restart + time.Millisecond)) {
+		t.Error("a crowd after a gap continued the old streak")
+	}
+}

@@ -35,6 +35,11 @@ type Processor struct {
 	// Linger is how long to wait after a nudge for more events to arrive,
 	// so that a busy intake makes full batches rather than many tiny ones.
 	Linger time.Duration
+	// Yield, when not nil and true, makes this processor wait before its
+	// next batch: intake is at its limit and has the machine first. At
+	// least one processor of a process runs without it, so processing
+	// never stops.
+	Yield func() bool
 
 	// beforeCommit is a test hook: it runs after landing and before the
 	// commit; an error aborts the batch as a crash would.
@@ -62,6 +67,7 @@ func (p *Processor) Run(ctx context.Context) error {
 			}
 		}
 		for ctx.Err() == nil {
+			p.yield(ctx)
 			// A batch in flight finishes even when the stop comes.
 			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			n, err := p.Tick(bctx)
@@ -75,6 +81,21 @@ func (p *Processor) Run(ctx context.Context) error {
 			}
 		}
 		timer.Reset(p.Poll)
+	}
+}
+
+// yield waits while Yield says intake is busy, looking again every few
+// milliseconds, or until ctx ends.
+func (p *Processor) yield(ctx context.Context) {
+	if p.Yield == nil {
+		return
+	}
+	for p.Yield() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 

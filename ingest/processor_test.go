@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,5 +251,45 @@ func TestNewIDIsATimeOrderedUUID(t *testing.T) {
 	b := NewID(time.UnixMilli(1_700_000_000_001))
 	if len(a) != 36 || a[14] != '7' || a >= b {
 		t.Errorf("ids %s, %s: want version-7 UUIDs in time order", a, b)
+	}
+}
+
+// A processor told to yield takes nothing while intake is busy, and takes
+// the backlog once it is not; one without Yield keeps processing.
+func TestAYieldingProcessorWaitsForTheBurstToPass(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var busy atomic.Bool
+	busy.Store(true)
+	yielding := f.processor("yielding", true)
+	yielding.Yield = busy.Load
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- yielding.Run(ctx) }()
+	for i := range 5 {
+		f.accept(t, fmt.Sprintf("+7916555000%d", i))
+	}
+	time.Sleep(300 * time.Millisecond) // thirty of its polls
+	if n := f.db.Count(t, `SELECT count(*) FROM inbox WHERE processed_at IS NOT NULL`); n != 0 {
+		t.Errorf("%d events processed while intake was busy", n)
+	}
+	busy.Store(false)
+	deadline := time.Now().Add(20 * time.Second)
+	for f.db.Count(t, `SELECT count(*) FROM inbox WHERE processed_at IS NULL`) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the backlog was not processed after the burst")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// One processor without Yield works through a burst.
+	busy.Store(true)
+	f.accept(t, "+79165550010")
+	drain(t, f.processor("steady", true))
+	if n := f.db.Count(t, `SELECT count(*) FROM leads`); n != 6 {
+		t.Errorf("%d leads from six events", n)
 	}
 }

@@ -120,12 +120,15 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	a.warnUnknownMembers(ctx, cfg.Routing)
 	lander := &crm.Lander{Assigner: a.router, SLA: cfg.FollowUp.SLA, MissedCallGrace: cfg.FollowUp.MissedCallGrace, Now: time.Now}
 	wake := make(chan struct{}, 1)
+	// Two writers: while one waits for its commit's flush, the other
+	// gathers what queues meanwhile. More writers make smaller groups and
+	// more commits for the same posts (docs/benchmarks.md).
 	a.inbox = ingest.NewInbox(store.Pool(), func() {
 		select {
 		case wake <- struct{}{}:
 		default:
 		}
-	}, 4)
+	}, 2)
 	host, _ := os.Hostname()
 	// Identity locks live seconds and are extended while their batch runs:
 	// a process killed mid-batch holds nobody up for longer than this.
@@ -134,6 +137,12 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		a.processors = append(a.processors, &ingest.Processor{Pool: store.Pool(), Lander: lander, Locks: locks, Log: log,
 			Owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), i), Batch: cfg.Processor.Batch, Poll: cfg.Processor.Poll,
 			Linger: cfg.Processor.Linger, Wake: wake, MaxAttempts: cfg.Processor.MaxAttempts})
+		if i > 0 {
+			// During a burst intake has the machine first: every processor
+			// but one waits until it passes (the backlog is durable, a
+			// sender's timeout is not).
+			a.processors[i].Yield = a.inbox.Busy
+		}
 	}
 	a.scheduler = scheduler.New(store.Pool(), a.jobs(cfg), log, nil)
 
