@@ -177,7 +177,7 @@ func Scope(p Principal, asked *int64, field string) (*int64, error) {
 		return asked, nil
 	}
 	if asked != nil && *asked != *p.ManagerID {
-		return nil, &Error{Code: EFORBIDDEN, Field: field, Message: "a manager sees only their own work"}
+		return nil, FieldErrorf(EFORBIDDEN, field, "a manager sees only their own work")
 	}
 	return p.ManagerID, nil
 }
@@ -224,7 +224,7 @@ func decide(ctx context.Context, q Querier, p Principal, r Ref) error {
 		if p.SeesAll() || r.ID == *p.ManagerID {
 			return nil
 		}
-		return &Error{Code: EFORBIDDEN, Field: r.Field, Message: "a manager acts for themself only, not for another manager"}
+		return FieldErrorf(EFORBIDDEN, r.Field, "a manager acts for themself only, not for another manager")
 	}
 	if p.SeesAll() {
 		return nil // the store says not_found or invalid for a missing record
@@ -233,12 +233,11 @@ func decide(ctx context.Context, q Querier, p Principal, r Ref) error {
 	if err != nil {
 		return err
 	}
-	what := fmt.Sprintf("%s %d", r.Kind, r.ID)
 	switch {
 	case !found && r.Field == "":
 		return Errorf(ENOTFOUND, "%s not found", r.Kind)
 	case !found:
-		return &Error{Code: EINVALID, Field: r.Field, Message: "no " + what}
+		return Invalid(r.Field, "no %s %d", r.Kind, r.ID)
 	}
 	return decideOwner(p, r, o)
 }
@@ -254,14 +253,13 @@ func MayTouch(p Principal, access Access, managerID *int64) bool {
 
 // decideOwner is the rule for a record that exists.
 func decideOwner(p Principal, r Ref, o owner) error {
-	what := fmt.Sprintf("%s %d", r.Kind, r.ID)
 	switch {
 	case o.queued || (o.managerID != nil && *o.managerID == *p.ManagerID):
 		return nil
 	case r.Field == "":
-		return Errorf(EFORBIDDEN, "%s is another manager's", what)
+		return Errorf(EFORBIDDEN, "%s %d is another manager's", r.Kind, r.ID)
 	case o.managerID == nil:
-		return &Error{Code: EFORBIDDEN, Field: r.Field, Message: what + " has no manager: a supervisor assigns it first"}
+		return FieldErrorf(EFORBIDDEN, r.Field, "%s %d has no manager: a supervisor assigns it first", r.Kind, r.ID)
 	}
 	return OwnedElsewhere(r.Field, o.name)
 }
@@ -269,8 +267,9 @@ func decideOwner(p Principal, r Ref, o owner) error {
 // OwnedElsewhere is the answer to a manager whose input names another
 // manager's client: it names that manager and nothing of the client.
 func OwnedElsewhere(field, managerName string) *Error {
-	return &Error{Code: EOWNEDELSEWHERE, Field: field, Owner: managerName,
-		Message: fmt.Sprintf("this client is %s's: ask them or a supervisor; nothing was changed", managerName)}
+	e := FieldErrorf(EOWNEDELSEWHERE, field, "this client is %s's: ask them or a supervisor; nothing was changed", managerName)
+	e.Owner = managerName
+	return e
 }
 
 // ownerQueries find a record's manager; each returns manager_id, the

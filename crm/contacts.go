@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -149,8 +148,7 @@ func claimIdentities(ctx context.Context, tx pgx.Tx, contactID int64, phones, em
 			if strings.HasPrefix(id, "email:") {
 				field = "emails"
 			}
-			return &Error{Code: ECONFLICT, Field: field, Existing: owner,
-				Message: fmt.Sprintf("%s is already contact %d's", strings.SplitN(id, ":", 2)[1], owner)}
+			return conflictWith(owner, FieldErrorf(ECONFLICT, field, "%s is already contact %d's", strings.SplitN(id, ":", 2)[1], owner))
 		}
 	}
 	return nil
@@ -498,7 +496,7 @@ func companyExists(ctx context.Context, tx pgx.Tx, self int64, inn *string, name
 		err := tx.QueryRow(ctx, `SELECT coalesce(merged_into, id) FROM companies WHERE inn = $1 AND id <> $2`, *inn, self).Scan(&id)
 		switch {
 		case err == nil && id != self:
-			return &Error{Code: ECONFLICT, Field: "inn", Existing: id, Message: fmt.Sprintf("INN %s is already company %d's", *inn, id)}
+			return conflictWith(id, FieldErrorf(ECONFLICT, "inn", "INN %s is already company %d's", *inn, id))
 		case err != nil && err != pgx.ErrNoRows:
 			return translate(err, "company")
 		}
@@ -520,8 +518,7 @@ func companyExists(ctx context.Context, tx pgx.Tx, self int64, inn *string, name
 	case err != nil:
 		return translate(err, "company")
 	}
-	return &Error{Code: ECONFLICT, Field: "name", Existing: id,
-		Message: fmt.Sprintf("%q is already company %d (the same name, legal form and quotes aside); add to it, or give each its INN", name, id)}
+	return conflictWith(id, FieldErrorf(ECONFLICT, "name", "%q is already company %d (the same name, legal form and quotes aside); add to it, or give each its INN", name, id))
 }
 
 // KeyCompanies gives the companies made before name keys their key; it

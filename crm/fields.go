@@ -366,7 +366,7 @@ func (fs *FieldSet) Apply(kind string, cur, in Fields, create bool) (Fields, err
 		}
 	}
 	if len(out) > MaxFields {
-		return nil, &Error{Code: ETOOLARGE, Field: "fields", Message: fmt.Sprintf("has %d fields; at most %d", len(out), MaxFields)}
+		return nil, FieldErrorf(ETOOLARGE, "fields", "has %d fields; at most %d", len(out), MaxFields)
 	}
 	if create {
 		for _, d := range defs {
@@ -564,7 +564,7 @@ func FieldConds(q map[string][]string) ([]FieldCond, error) {
 		out = append(out, c)
 	}
 	if len(out) > 20 {
-		return nil, &Error{Code: ETOOLARGE, Field: "field", Message: "at most 20 field conditions"}
+		return nil, FieldErrorf(ETOOLARGE, "field", "at most 20 field conditions")
 	}
 	return out, nil
 }
@@ -597,7 +597,7 @@ func (fs *FieldSet) filter(q *listQuery, kind, col string, conds []FieldCond) er
 		v, err := fs.Normalize(d, c.Value)
 		if err != nil {
 			if e := AsError(err); e != nil {
-				return Invalid(param, "%s", e.Message)
+				return e.At(param)
 			}
 			return err
 		}

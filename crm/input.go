@@ -40,7 +40,7 @@ func CheckText(field, s string, max int) error {
 		return Invalid(field, "contains a NUL byte")
 	}
 	if len(s) > max && utf8.RuneCountInString(s) > max {
-		return &Error{Code: ETOOLARGE, Field: field, Message: fmt.Sprintf("is longer than %d characters", max)}
+		return FieldErrorf(ETOOLARGE, field, "is longer than %d characters", max)
 	}
 	return nil
 }
@@ -147,7 +147,7 @@ func (in *Inbound) Check() error {
 			max = MaxFields
 		}
 		if l.n > max {
-			return &Error{Code: ETOOLARGE, Field: l.name, Message: fmt.Sprintf("has %d items; at most %d are kept", l.n, max)}
+			return FieldErrorf(ETOOLARGE, l.name, "has %d items; at most %d are kept", l.n, max)
 		}
 	}
 	for _, m := range []struct {
@@ -291,7 +291,7 @@ func checkValue(v reflect.Value, path string, max int) error {
 			return nil // bytes: base64 in JSON, not text
 		}
 		if v.Len() > MaxListItems*10 {
-			return &Error{Code: ETOOLARGE, Field: orBody(path), Message: fmt.Sprintf("has %d items; at most %d", v.Len(), MaxListItems*10)}
+			return FieldErrorf(ETOOLARGE, orBody(path), "has %d items; at most %d", v.Len(), MaxListItems*10)
 		}
 		for i := range v.Len() {
 			if err := checkValue(v.Index(i), path+"["+strconv.Itoa(i)+"]", max); err != nil {
@@ -300,7 +300,7 @@ func checkValue(v reflect.Value, path string, max int) error {
 		}
 	case reflect.Map:
 		if v.Len() > MaxFields {
-			return &Error{Code: ETOOLARGE, Field: orBody(path), Message: fmt.Sprintf("has %d entries; at most %d", v.Len(), MaxFields)}
+			return FieldErrorf(ETOOLARGE, orBody(path), "has %d entries; at most %d", v.Len(), MaxFields)
 		}
 		iter := v.MapRange()
 		for iter.Next() {

@@ -317,7 +317,7 @@ func (s *Store) UpdateLead(ctx context.Context, id int64, p LeadPatch) (Lead, er
 			}
 		}
 		if len(phones) > MaxListItems || len(emails) > MaxListItems {
-			return &Error{Code: ETOOLARGE, Field: "phones", Message: fmt.Sprintf("a lead has at most %d phones and %d e-mails", MaxListItems, MaxListItems)}
+			return FieldErrorf(ETOOLARGE, "phones", "a lead has at most %d phones and %d e-mails", MaxListItems, MaxListItems)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE leads SET name = coalesce($2, name), comment = coalesce($3, comment), fields = $4,
 				phones = $5, emails = $6, updated_at = $7
@@ -359,8 +359,8 @@ func (s *Store) learnIdentities(ctx context.Context, tx pgx.Tx, l Lead, phones, 
 			if strings.HasPrefix(ident, "email:") {
 				field = "emails"
 			}
-			return &Error{Code: ECONFLICT, Field: field, Message: fmt.Sprintf("%s is open lead %d's; merge the two leads (POST /api/v1/leads/%d/merge)",
-				strings.SplitN(ident, ":", 2)[1], owner, l.ID)}
+			return FieldErrorf(ECONFLICT, field, "%s is open lead %d's; merge the two leads (POST /api/v1/leads/%d/merge)",
+				strings.SplitN(ident, ":", 2)[1], owner, l.ID)
 		}
 	}
 	if l.ContactID == nil {

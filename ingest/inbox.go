@@ -239,7 +239,7 @@ func (b *Inbox) first(ctx context.Context, r *acceptReq) (string, error) {
 		return "", fmt.Errorf("accept event: find the first delivery: %w", err)
 	}
 	if r.hash != nil && hash != nil && !bytes.Equal(r.hash, hash) {
-		return "", &crm.Error{Code: crm.ECONFLICT, Field: "Idempotency-Key", Message: "this key was used for a different request"}
+		return "", crm.FieldErrorf(crm.ECONFLICT, "Idempotency-Key", "this key was used for a different request")
 	}
 	return id, nil
 }

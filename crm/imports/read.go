@@ -59,28 +59,28 @@ func Read(name string, r io.Reader) (*Table, error) {
 func readXLSX(name string, b []byte) (*Table, error) {
 	f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{UnzipSizeLimit: xlsxUnzipLimit})
 	if err != nil {
-		return nil, &crm.Error{Code: crm.EMALFORMED, Message: fmt.Sprintf("%s is not a readable .xlsx workbook: %v", name, err)}
+		return nil, crm.Errorf(crm.EMALFORMED, "%s is not a readable .xlsx workbook: %v", name, err)
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, &crm.Error{Code: crm.EMALFORMED, Message: name + " has no sheets"}
+		return nil, crm.Errorf(crm.EMALFORMED, "%s has no sheets", name)
 	}
 	t := &Table{Format: "xlsx", Sheet: sheets[0]}
 	rows, err := f.Rows(t.Sheet)
 	if err != nil {
-		return nil, &crm.Error{Code: crm.EMALFORMED, Message: fmt.Sprintf("%s: sheet %q: %v", name, t.Sheet, err)}
+		return nil, crm.Errorf(crm.EMALFORMED, "%s: sheet %q: %v", name, t.Sheet, err)
 	}
 	defer rows.Close()
 	for n := 1; rows.Next(); n++ {
 		cells, err := rows.Columns()
 		if err != nil {
-			return nil, &crm.Error{Code: crm.EMALFORMED, Message: fmt.Sprintf("%s: row %d: %v", name, n, err)}
+			return nil, crm.Errorf(crm.EMALFORMED, "%s: row %d: %v", name, n, err)
 		}
 		t.add(n, cells)
 	}
 	if err := rows.Error(); err != nil {
-		return nil, &crm.Error{Code: crm.EMALFORMED, Message: fmt.Sprintf("%s: %v", name, err)}
+		return nil, crm.Errorf(crm.EMALFORMED, "%s: %v", name, err)
 	}
 	return t, nil
 }
@@ -89,7 +89,7 @@ func readCSV(name string, b []byte) (*Table, error) {
 	t := &Table{Format: "csv"}
 	text, enc, err := decodeText(b)
 	if err != nil {
-		return nil, &crm.Error{Code: crm.EMALFORMED, Message: fmt.Sprintf("%s: %v", name, err)}
+		return nil, crm.Errorf(crm.EMALFORMED, "%s: %v", name, err)
 	}
 	t.Encoding = enc
 	sep := separator(text)
@@ -106,7 +106,7 @@ func readCSV(name string, b []byte) (*Table, error) {
 			break
 		}
 		if err != nil {
-			return nil, &crm.Error{Code: crm.EMALFORMED, Message: fmt.Sprintf("%s is not a readable CSV: %v", name, err)}
+			return nil, crm.Errorf(crm.EMALFORMED, "%s is not a readable CSV: %v", name, err)
 		}
 		line, _ := cr.FieldPos(0)
 		t.add(line, rec)

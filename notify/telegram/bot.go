@@ -507,7 +507,9 @@ func (b *Bot) convertForCompany(ctx context.Context, m crm.Manager, chat, leadID
 	if err != nil {
 		switch crm.ErrorCode(err) {
 		case crm.EINVALID:
-			b.reply(ctx, chat, b.Texts.T("Что-то не так: ")+err.Error()+b.Texts.T(". Ответьте ещё раз — ИНН и название."), nil)
+			b.reply(ctx, chat, b.Texts.T("Что-то не так: ")+b.Texts.Refusal(err)+b.Texts.T(". Ответьте ещё раз — ИНН и название."), nil)
+		case crm.EOWNEDELSEWHERE:
+			b.reply(ctx, chat, b.Texts.Refusal(err), nil)
 		case crm.ECONFLICT:
 			b.reply(ctx, chat, fmt.Sprintf(b.Texts.T("Заявка №%d уже закрыта, ничего не изменилось."), leadID), nil)
 		default:

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/leadd/leadd/crm"
 )
 
 // Texts are the bots' words in one language. The Russian is written in
@@ -44,6 +46,25 @@ func (t *Texts) T(format string, args ...any) string {
 		return format
 	}
 	return fmt.Sprintf(format, args...)
+}
+
+// Refusal is what the core refused, in the language: the field at fault
+// by its name, then what to fix (crm.Localize). The managers read it in
+// the bot as they would in the console.
+func (t *Texts) Refusal(err error) string {
+	lang := "ru"
+	if t != nil && t.lang != "" {
+		lang = t.lang
+	}
+	e := crm.AsError(err)
+	if e == nil {
+		return t.T("Не получилось, попробуйте ещё раз.")
+	}
+	msg := e.Localized(lang)
+	if e.Field == "" || e.Code == crm.EOWNEDELSEWHERE {
+		return msg
+	}
+	return crm.FieldName(e.Field, lang) + ": " + msg
 }
 
 // Time is a moment as a reader of the language reads it in a message:

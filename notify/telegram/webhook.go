@@ -28,7 +28,7 @@ func Webhook(secret string, handle func(context.Context, tgbotapi.Update) error,
 		}
 		var u tgbotapi.Update
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&u); err != nil {
-			httperr.Write(w, r, log, &crm.Error{Code: crm.EMALFORMED, Message: "not a Telegram update: " + err.Error()})
+			httperr.Write(w, r, log, crm.Errorf(crm.EMALFORMED, "not a Telegram update: %v", err))
 			return
 		}
 		if err := handle(r.Context(), u); err != nil {

@@ -409,7 +409,7 @@ func (s *Server) action(pattern string, h actionFunc) {
 	})
 }
 
-var errCSRF = &crm.Error{Code: crm.EFORBIDDEN, Message: "csrf"}
+var errCSRF = crm.Errorf(crm.EFORBIDDEN, "csrf")
 
 // errRendered is what an action returns when it answered with a page
 // itself (an import's report) rather than a redirect.

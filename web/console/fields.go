@@ -126,7 +126,7 @@ func fieldError(v *viewer, fs *crm.FieldSet, kind string, patch crm.Fields, err 
 			msg = "«" + patch[key] + "» — " + fieldTypeRu[d.Type]
 		}
 	}
-	return &crm.Error{Code: e.Code, Field: d.Label, Message: msg}
+	return crm.FieldErrorf(e.Code, d.Label, "%s", msg)
 }
 
 // fieldTypeRu says what a value of a type must be.

@@ -1,12 +1,13 @@
 package console
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/leadd/leadd/crm"
 )
@@ -129,80 +130,32 @@ var subjects = map[string]string{
 // Role names a role.
 func (v *viewer) Role(r string) string { return v.T("role." + r) }
 
-// fieldLabels name the fields errors point at.
-var fieldLabels = map[string][2]string{
-	"external.number": {"Номер договора", "Contract number"}, "external.date": {"Дата договора", "Contract date"},
-	"token": {"Токен", "Token"}, "quantity": {"Количество", "Quantity"}, "price": {"Цена", "Price"},
-	"discount": {"Скидка", "Discount"}, "vat": {"НДС", "VAT"}, "name": {"Название", "Name"},
-	"inn": {"ИНН", "INN"}, "company.inn": {"ИНН", "INN"}, "company.name": {"Название компании", "Company name"},
-	"junk_reason": {"Причина", "Reason"}, "revenue": {"Выручка", "Revenue"}, "won": {"Выигранных сделок", "Deals won"},
-	"month": {"Месяц", "Month"}, "utm_source": {"utm_source", "utm_source"}, "amount": {"Сумма", "Amount"}, "loss_reason": {"Причина проигрыша", "Loss reason"},
-	"stage": {"Стадия", "Stage"}, "at": {"Новое время", "New time"}, "text": {"Текст заметки", "Note text"},
-	"manager_id": {"Менеджер", "Manager"}, "product_id": {"Товар", "Product"}, "type": {"Тип документа", "Document type"},
-	"file": {"Файл", "File"}, "line": {"Позиция", "Line"}, "length": {"Длительность", "Length"}, "managers": {"Менеджеры", "Managers"},
-}
-
-// errorText is an error the person can act on, in their language.
+// errorText is a refusal the person can act on, in their language: the
+// core's own words (crm.Localize) after the name of the field at fault.
+// An error that is no refusal is not shown: it is logged where it happens.
 func (v *viewer) errorText(err error) string {
-	var e *crm.Error
-	if !errors.As(err, &e) {
+	e := crm.AsError(err)
+	if e == nil {
 		return v.T("error.internal")
 	}
-	msg := e.Message
-	if e.Code == crm.EOWNEDELSEWHERE && v.Lang != "en" {
-		return "Этого клиента уже ведёт " + e.Owner + ". Попросите его или руководителя передать клиента; ничего не изменено."
+	msg := e.Localized(v.Lang)
+	if e.Field == "" || e.Code == crm.EOWNEDELSEWHERE {
+		return capitalize(msg)
 	}
-	for en, ru := range knownMessages {
-		if strings.Contains(msg, en) && v.Lang != "en" {
-			msg = ru
-			break
-		}
-	}
-	if e.Field == "" {
-		return msg
-	}
-	label := e.Field
-	if l, ok := fieldLabels[e.Field]; ok {
-		label = l[0]
-		if v.Lang == "en" {
-			label = l[1]
-		}
-	}
+	label := crm.FieldName(e.Field, v.Lang)
 	if v.Lang == "en" {
 		return "Check “" + label + "”: " + msg
 	}
 	return "Проверьте поле «" + label + "»: " + msg
 }
 
-// knownMessages put the core's usual refusals in Russian.
-var knownMessages = map[string]string{
-	"the contract's number as printed on it": "номер, как он напечатан в договоре, от 1 до 64 знаков",
-	"the date the contract was signed":       "дата подписания договора",
-	"is closed":                              "лид уже закрыт: его нельзя изменить",
-	"already":                                "это уже сделано",
-	"without lines":                          "в сделке нет позиций: добавьте товар или услугу, затем сделайте документ",
-	"must be more than 0":                    "должно быть больше нуля",
-	"a discount is a percent from 0 to 100":  "скидка — процент от 0 до 100",
-	"unknown VAT rate":                       "такой ставки НДС нет в настройках: выберите ставку из списка",
-	"no product":                             "такого товара нет в каталоге: выберите товар из списка",
-	"line not found":                         "такой позиции в сделке нет: обновите страницу",
-	"no line":                                "такой позиции в сделке нет: обновите страницу",
-	"no lines":                               "в сделке нет позиций: добавьте товар или услугу, затем сделайте документ",
-	"documents are off":                      "документы выключены: укажите documents.seller в конфигурации",
-	"must be a decimal":                      "введите число, например 1200,50",
-	"not a valid INN":                        "ИНН неверен: 10 цифр для организации или 12 для ИП, с верной контрольной суммой",
-	"checksum":                               "ИНН неверен: проверьте цифры (контрольная сумма не сходится)",
-	"a loss reason":                          "выберите причину проигрыша",
-	"unknown stage":                          "такой стадии нет в воронке",
-	"must not be empty":                      "заполните поле",
-	"is required":                            "заполните поле",
-	"not active":                             "менеджер не активен",
-	"merged":                                 "запись уже объединена",
-	"must be a month":                        "выберите месяц",
-	"must not be negative":                   "не может быть меньше нуля",
-	"is too large":                           "слишком большое число: не больше 16 цифр до запятой",
-	"a whole number of deals":                "введите целое число сделок",
-	"a utm_source of at most":                "укажите utm_source, не длиннее 200 знаков",
+// capitalize starts a sentence with a capital letter.
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || unicode.IsUpper(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // routingWords put routing's explanations (stored in English with each

@@ -102,22 +102,22 @@ func CleanHeaders(h http.Header) {
 // parameter or a header holds a control character or is not UTF-8.
 func Hostile(r *http.Request) error {
 	if bad(r.URL.Path) {
-		return &crm.Error{Code: crm.EMALFORMED, Field: "path", Message: "the path holds a control character or is not UTF-8"}
+		return crm.FieldErrorf(crm.EMALFORMED, "path", "the path holds a control character or is not UTF-8")
 	}
 	for k, vs := range r.URL.Query() {
 		if bad(k) {
-			return &crm.Error{Code: crm.EMALFORMED, Field: "query", Message: "a query parameter's name holds a control character or is not UTF-8"}
+			return crm.FieldErrorf(crm.EMALFORMED, "query", "a query parameter's name holds a control character or is not UTF-8")
 		}
 		for _, v := range vs {
 			if bad(v) {
-				return &crm.Error{Code: crm.EMALFORMED, Field: printable(k), Message: "the query parameter holds a control character or is not UTF-8"}
+				return crm.FieldErrorf(crm.EMALFORMED, printable(k), "the query parameter holds a control character or is not UTF-8")
 			}
 		}
 	}
 	for k, vs := range r.Header {
 		for _, v := range vs {
 			if bad(strings.ReplaceAll(v, "\t", " ")) {
-				return &crm.Error{Code: crm.EMALFORMED, Field: printable(k), Message: "the header holds a control character or is not UTF-8"}
+				return crm.FieldErrorf(crm.EMALFORMED, printable(k), "the header holds a control character or is not UTF-8")
 			}
 		}
 	}
