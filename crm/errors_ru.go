@@ -244,7 +244,7 @@ var russian = map[string]string{
 	// Leads.
 	"unknown status %q":                  "статуса %q нет",
 	"only a junk lead has a junk reason": "причина брака бывает только у заявки в браке",
-	"must be one of %v":                  "выберите причину из списка: %v",
+	"must be one of %v":                  "выберите причину из списка%.0v",
 	"a lead is converted by conversion, not by setting its status":            "заявку переводят в сделку кнопкой «Квалифицировать», а не сменой статуса",
 	"must be in_progress or junk, not %q":                                     "статус — «в работе» или «брак», а не %q",
 	"lead %d is %s and can no longer change status":                           "заявка №%d уже закрыта (%s): статус больше не меняется",
@@ -283,7 +283,7 @@ var russian = map[string]string{
 	"must be an ISO 4217 code like RUB, not %q":                            "валюта — код из трёх букв, например RUB, а не %q",
 	"must be a decimal string like \"1200.50\", not %q":                    "введите число, например 1200,50, а не %q",
 	"must be a date YYYY-MM-DD, not %q":                                    "введите дату, например 2026-12-31, а не %q",
-	"pipeline %s has no stage %q":                                          "в воронке %s нет стадии %q",
+	"pipeline %s has no stage %q":                                          "%.0sв воронке нет стадии %q",
 	"must be open, won or lost, not %q":                                    "статус сделки — открыта, выиграна или проиграна, а не %q",
 	"move a deal with POST /api/v1/deals/{id}/stage":                       "стадию меняют перемещением сделки по воронке",
 	"a deal with lines takes its amount from them":                         "сумма сделки с позициями считается по позициям: измените позиции",

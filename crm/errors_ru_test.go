@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // modulePath is this module's import path: packages under it are read.
@@ -353,4 +356,50 @@ func isErrorType(e ast.Expr, crmName string) bool {
 		return ok && crmName != "" && x.Name == crmName && t.Sel.Name == "Error"
 	}
 	return false
+}
+
+// TestLocalized: a refusal in Russian takes the same args as the
+// English; the core's words among them are put in Russian, what was
+// typed stays as typed, and English stays the English the API returns.
+func TestLocalized(t *testing.T) {
+	for _, tc := range []struct {
+		err    error
+		ru, en string
+	}{
+		{Invalid("discount", "a discount is a percent from 0 to 100"),
+			"скидка — процент от 0 до 100", "a discount is a percent from 0 to 100"},
+		{Invalid("vat", "unknown VAT rate %q; the configured ones are %v", "vat99", []string{"vat22", "none"}),
+			`ставки НДС "vat99" нет в настройках: выберите ставку из списка`,
+			`unknown VAT rate "vat99"; the configured ones are [vat22 none]`},
+		{Errorf(ECONFLICT, "lead %d is %s and cannot be converted", 7, StatusJunk),
+			"заявка №7 уже закрыта (брак): её нельзя перевести в сделку", "lead 7 is junk and cannot be converted"},
+		{Invalid("type", "must be one of %v, not %q", DocumentTypes, "bill"),
+			`тип документа — КП, счёт, договор, акт, а не "bill"`, `must be one of [quote invoice contract act], not "bill"`},
+		{Errorf(ENOTFOUND, "%s %d not found", KindDeal, 12),
+			"не найдено: сделка №12 — возможно, запись удалили или объединили", "deal 12 not found"},
+		// A refusal passed on as an arg is put in Russian in turn.
+		{Errorf(EINVALID, "outbox %s: %v", "lead.assigned", Invalid("text", "a note needs text")),
+			"событие lead.assigned: напишите текст заметки", "outbox lead.assigned: invalid: text: a note needs text"},
+		// Passed on to another field, it keeps its words.
+		{Invalid("price", "must be more than 0").At("fields.sum"), "должно быть больше нуля", "must be more than 0"},
+		// A detail only the machine could use is left out.
+		{AsError(fmt.Errorf("save: %w", &pgconn.PgError{Code: "22P02", Message: "invalid input syntax"})),
+			"значение не подходит по формату", "a value cannot be stored: invalid input syntax"},
+	} {
+		if got := Localize(tc.err, "ru"); got != tc.ru {
+			t.Errorf("%v in Russian:\n got %q\nwant %q", tc.err, got, tc.ru)
+		}
+		if got := Localize(tc.err, "en"); got != tc.en {
+			t.Errorf("%v in English: %q, want %q", tc.err, got, tc.en)
+		}
+		if got := AsError(tc.err).Message; got != tc.en {
+			t.Errorf("the API's message changed: %q, want %q", got, tc.en)
+		}
+	}
+	if got := Localize(fmt.Errorf("boom"), "ru"); got != "" {
+		t.Errorf("an internal error is localized as %q, want nothing shown", got)
+	}
+	if got := FieldName("discount", "ru") + "/" + FieldName("discount", "en") + "/" + FieldName("Бюджет", "ru"); got != "Скидка/Discount/Бюджет" {
+		t.Errorf("field names: %q", got)
+	}
 }

@@ -139,8 +139,8 @@ func TestALinesPreviewIsWhatSavingStores(t *testing.T) {
 	}
 }
 
-// quoted matches a quoted value in a message: "…" as %q writes it, «…».
-var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|«[^»]*»`)
+// quoted matches a value a message quotes as %q writes it: "…".
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
 func pow10(n int) int {
 	p := 1
