@@ -916,25 +916,16 @@ func TestWeeklySummaryGoesToSupervisorsOnMondayMorningTheirTime(t *testing.T) {
 			won++
 		}
 	}
-	for _, want := range []string{"Итоги недели 23.11–29.11.2026", fmt.Sprintf("Лиды: %d —", leads), fmt.Sprintf("Выиграно сделок: %d на ", won),
-		"Первый ответ: медиана", "https://crm.example.ru/reports/funnel?from=2026-11-23&to=2026-11-29&tz=Asia%2FVladivostok"} {
-		if !strings.Contains(sum.Text, want) {
-			t.Errorf("the summary lacks %q:\n%s", want, sum.Text)
-		}
+	f := sum.Figures
+	if f == nil {
+		t.Fatalf("the summary has no figures: %+v", sum)
 	}
+	eq(t, "week", sum.Week+" – "+sum.Last, "2026-11-23 – 2026-11-29")
+	eq(t, "leads", f.Leads, leads)
+	eq(t, "won", f.Won, won)
+	if f.Responded > 0 && f.MedianSeconds == nil {
+		t.Error("leads were answered, but the summary has no median")
+	}
+	eq(t, "link", sum.URL, "https://crm.example.ru/reports/funnel?from=2026-11-23&to=2026-11-29&tz=Asia%2FVladivostok")
 }
 
-func TestRussianMoneyAndDurations(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{"1275833.33": "1\u00a0275\u00a0833,33\u00a0₽", "0": "0,00\u00a0₽", "999.5": "999,50\u00a0₽",
-		"1000": "1\u00a0000,00\u00a0₽", "-12345.60": "−12\u00a0345,60\u00a0₽"} {
-		if got := crm.RussianMoney(in); got != want {
-			t.Errorf("RussianMoney(%s) = %q, want %q", in, got, want)
-		}
-	}
-	for in, want := range map[int64]string{42: "42 с", 240: "4 мин", 7500: "2 ч 5 мин", 7200: "2 ч", 200000: "2 дн"} {
-		if got := crm.RussianDuration(in); got != want {
-			t.Errorf("RussianDuration(%d) = %q, want %q", in, got, want)
-		}
-	}
-}

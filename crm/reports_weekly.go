@@ -14,13 +14,67 @@ import (
 const KindWeeklySummary = "report.weekly"
 
 // WeeklySummary is the payload of a report.weekly outbox row: the
-// supervisor it goes to, the week (its Monday) and the text, in Russian,
-// with the link to the console's report page.
+// supervisor it goes to, the week (its Monday to its Sunday), the week's
+// figures and the link to the console's report page. The bot words it in
+// its language; Text is what rows written before figures carry instead.
 type WeeklySummary struct {
-	ManagerID int64  `json:"manager_id"`
-	Week      string `json:"week"`
-	Text      string `json:"text"`
-	URL       string `json:"url"`
+	ManagerID int64          `json:"manager_id"`
+	Week      string         `json:"week"`
+	Last      string         `json:"last,omitempty"`
+	Figures   *WeeklyFigures `json:"figures,omitempty"`
+	Text      string         `json:"text,omitempty"`
+	URL       string         `json:"url"`
+}
+
+// WeeklyFigures are the headline figures of a week for the department.
+type WeeklyFigures struct {
+	Leads     int `json:"leads"`
+	Taken     int `json:"taken"`
+	Converted int `json:"converted"`
+	Junk      int `json:"junk"`
+	// Won deals by when they closed, and their sums, one per currency,
+	// roubles first: ₽ and $ are never added.
+	Won     int           `json:"won"`
+	WonSums []CurrencySum `json:"won_sums"`
+	// First response: how many leads, the median, the share within the
+	// SLA and the misses; nil median when none was answered.
+	Responded     int      `json:"responded"`
+	MedianSeconds *int64   `json:"median_seconds"`
+	WithinSLAPct  *float64 `json:"within_sla_pct"`
+	SLAMissed     int      `json:"sla_missed"`
+	// Leads answered within 5 minutes and the share converted.
+	Fast *WeeklyFast `json:"fast,omitempty"`
+	// The source with the most revenue.
+	Best    *WeeklySource `json:"best,omitempty"`
+	Overdue int           `json:"overdue"`
+	Plans   []WeeklyPlan  `json:"plans,omitempty"`
+}
+
+// CurrencySum is a sum in one currency.
+type CurrencySum struct {
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// WeeklyFast are the leads first answered within five minutes.
+type WeeklyFast struct {
+	Leads        int      `json:"leads"`
+	ConvertedPct *float64 `json:"converted_pct"`
+}
+
+// WeeklySource is a source's line in the summary.
+type WeeklySource struct {
+	Source  string `json:"source"`
+	Leads   int    `json:"leads"`
+	Revenue string `json:"revenue"`
+}
+
+// WeeklyPlan is a month's revenue target against the fact.
+type WeeklyPlan struct {
+	Month   string   `json:"month"`
+	Revenue string   `json:"revenue"`
+	Target  string   `json:"target"`
+	Pct     *float64 `json:"pct"`
 }
 
 // OutboxKind names the kind.
@@ -122,13 +176,11 @@ func (s *Store) WeeklySummaryFor(ctx context.Context, managerID int64, from, to 
 	if err != nil {
 		return WeeklySummary{}, err
 	}
-	var b strings.Builder
 	last := to.Add(-time.Second).In(loc)
-	fmt.Fprintf(&b, "📊 Итоги недели %s–%s\n\n", from.In(loc).Format("02.01"), last.Format("02.01.2006"))
 	l := funnel.Leads
-	fmt.Fprintf(&b, "Лиды: %d — взято в работу %d, в сделки %d, некачественных %d\n", l.Leads, l.Taken, l.Converted, l.Junk)
+	f := &WeeklyFigures{Leads: l.Leads, Taken: l.Taken, Converted: l.Converted, Junk: l.Junk, Overdue: work.Total.Overdue}
 	// The week's wins by when they closed, whatever month they fall in;
-	// a sum per currency, roubles first: ₽ and $ are never added.
+	// a sum per currency, roubles first.
 	wq := newListQuery("s.semantic = 'won'")
 	wq.add("d.closed_at >= ?", from)
 	wq.add("d.closed_at < ?", to)
@@ -137,7 +189,6 @@ func (s *Store) WeeklySummaryFor(ctx context.Context, managerID int64, from, to 
 	if err != nil {
 		return WeeklySummary{}, translate(err, "weekly wins")
 	}
-	won, sums := 0, []string{}
 	for rows.Next() {
 		var cur, sum string
 		var n int
@@ -145,26 +196,18 @@ func (s *Store) WeeklySummaryFor(ctx context.Context, managerID int64, from, to 
 			rows.Close()
 			return WeeklySummary{}, err
 		}
-		won += n
-		sums = append(sums, MoneyIn(sumDecimal(sum), cur))
+		f.Won += n
+		f.WonSums = append(f.WonSums, CurrencySum{Amount: sumDecimal(sum), Currency: cur})
 	}
 	if err := rows.Err(); err != nil {
 		return WeeklySummary{}, translate(err, "weekly wins")
 	}
-	if len(sums) == 0 {
-		sums = append(sums, RussianMoney("0"))
-	}
-	fmt.Fprintf(&b, "Выиграно сделок: %d на %s\n", won, strings.Join(sums, " + "))
 	if t := speed.Total; t.Leads > 0 {
-		med := "—"
-		if t.MedianSeconds != nil {
-			med = RussianDuration(*t.MedianSeconds)
-		}
-		fmt.Fprintf(&b, "Первый ответ: медиана %s, в срок %s, нарушений SLA %d\n", med, russianPct(t.WithinSLAPct), t.SLAMissed)
+		f.Responded, f.MedianSeconds, f.WithinSLAPct, f.SLAMissed = t.Leads, t.MedianSeconds, t.WithinSLAPct, t.SLAMissed
 	}
 	for _, c := range speed.Curve {
 		if c.Key == "lt5m" && c.Leads > 0 {
-			fmt.Fprintf(&b, "Ответ до 5 минут: %d лидов, в сделки %s\n", c.Leads, russianPct(c.ConvertedPct))
+			f.Fast = &WeeklyFast{Leads: c.Leads, ConvertedPct: c.ConvertedPct}
 		}
 	}
 	if len(sources.Items) > 0 {
@@ -174,12 +217,11 @@ func (s *Store) WeeklySummaryFor(ctx context.Context, managerID int64, from, to 
 				best = it
 			}
 		}
-		fmt.Fprintf(&b, "Лучший источник: %s — %d лидов, выручка %s\n", best.Source, best.Leads, RussianMoney(best.Revenue))
+		f.Best = &WeeklySource{Source: best.Source, Leads: best.Leads, Revenue: best.Revenue}
 	}
-	fmt.Fprintf(&b, "Просрочено дел сейчас: %d\n", work.Total.Overdue)
 	for _, t := range plan.Total {
 		if t.TargetRevenue != nil {
-			fmt.Fprintf(&b, "План %s: %s из %s (%s)\n", t.Month, RussianMoney(t.Revenue), RussianMoney(*t.TargetRevenue), russianPct(t.RevenuePct))
+			f.Plans = append(f.Plans, WeeklyPlan{Month: t.Month, Revenue: t.Revenue, Target: *t.TargetRevenue, Pct: t.RevenuePct})
 		}
 	}
 	v := url.Values{}
@@ -187,8 +229,8 @@ func (s *Store) WeeklySummaryFor(ctx context.Context, managerID int64, from, to 
 	v.Set("to", last.Format(time.DateOnly))
 	v.Set("tz", loc.String())
 	link := strings.TrimRight(opts.BaseURL, "/") + "/reports/funnel?" + v.Encode()
-	fmt.Fprintf(&b, "\nПодробнее: %s", link)
-	return WeeklySummary{ManagerID: managerID, Week: from.In(loc).Format(time.DateOnly), Text: b.String(), URL: link}, nil
+	return WeeklySummary{ManagerID: managerID, Week: from.In(loc).Format(time.DateOnly), Last: last.Format(time.DateOnly),
+		Figures: f, URL: link}, nil
 }
 
 func cmpDecimal(a, b string) int {
@@ -198,44 +240,6 @@ func cmpDecimal(a, b string) int {
 		return 0
 	}
 	return x.Cmp(y)
-}
-
-func russianPct(p *float64) string {
-	if p == nil {
-		return "—"
-	}
-	return strings.Replace(fmt.Sprintf("%.1f %%", *p), ".", ",", 1)
-}
-
-// RussianMoney writes a decimal string as Russians read a sum:
-// "1 275 833,33 ₽".
-func RussianMoney(dec string) string {
-	neg := strings.HasPrefix(dec, "-")
-	dec = strings.TrimPrefix(dec, "-")
-	whole, frac, _ := strings.Cut(dec, ".")
-	frac = (frac + "00")[:2]
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteRune('\u00a0')
-		}
-		b.WriteRune(r)
-	}
-	s := b.String() + "," + frac + "\u00a0₽"
-	if neg {
-		s = "−" + s
-	}
-	return s
-}
-
-// MoneyIn writes an amount in a currency as Russians do: "1 200,50 ₽",
-// "300,00 $", "15,00 CNY".
-func MoneyIn(dec, currency string) string {
-	s := RussianMoney(dec)
-	if currency == BaseCurrency {
-		return s
-	}
-	return strings.TrimSuffix(s, "₽") + CurrencySign(currency)
 }
 
 // CurrencySign is a currency as a table heading names it: ₽, $, €, or
@@ -250,20 +254,4 @@ func CurrencySign(currency string) string {
 		return "€"
 	}
 	return currency
-}
-
-// RussianDuration writes seconds as "4 мин", "2 ч 5 мин", "3 дн".
-func RussianDuration(sec int64) string {
-	switch {
-	case sec < 60:
-		return fmt.Sprintf("%d с", sec)
-	case sec < 3600:
-		return fmt.Sprintf("%d мин", sec/60)
-	case sec < 86400:
-		if m := sec % 3600 / 60; m > 0 {
-			return fmt.Sprintf("%d ч %d мин", sec/3600, m)
-		}
-		return fmt.Sprintf("%d ч", sec/3600)
-	}
-	return fmt.Sprintf("%d дн", sec/86400)
 }

@@ -755,7 +755,7 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 			tgbotapi.NewInlineKeyboardButtonData(d.Texts.T("Сделано"), cbDone+":"+id(p.ActivityID))))
 		o.markup = &kb
 	case crm.WeeklySummary:
-		o.text = p.Text
+		o.text = weeklyText(d.Texts, p)
 	case crm.ManagerBack:
 		missed, err := d.Store.TelegramMissed(ctx, p.ManagerID, p.Since)
 		if err != nil {
@@ -774,7 +774,7 @@ func (d *Deliverer) render(ctx context.Context, m crm.OutboxMessage) ([]outgoing
 			o.text, o.media = messengerText(d.Texts, p, 700), p.Media
 		}
 	case crm.PaymentReceived:
-		o.text = fmt.Sprintf(d.Texts.T("💰 Оплата: сделка №%d, %s %s"), p.DealID, p.Amount, p.Currency)
+		o.text = d.Texts.T("💰 Оплата: сделка №%d, %s", p.DealID, d.Texts.Money(p.Amount, p.Currency))
 		if p.MovedTo != nil {
 			o.text += d.Texts.T("\nСделка перешла на этап «") + *p.MovedTo + "»"
 		}

@@ -189,6 +189,17 @@ func cards(t *testing.T, lang string) {
 	}
 	g("summary_lines.txt", strings.Join(waits, "\n"))
 	g("digest.txt", digestText(tx, crm.ManagerDigest{Date: "2026-12-07", Today: 5, Overdue: 2}))
+
+	// A supervisor's Monday summary, and a payment's notice.
+	med, inTime, fast, plan := int64(245), 87.5, 40.0, 80.0
+	g("weekly.txt", weeklyText(tx, crm.WeeklySummary{Week: "2026-11-23", Last: "2026-11-29",
+		URL: "https://crm.example.ru/reports/funnel?from=2026-11-23&to=2026-11-29&tz=Europe%2FMoscow",
+		Figures: &crm.WeeklyFigures{Leads: 120, Taken: 110, Converted: 31, Junk: 9, Won: 7,
+			WonSums:   []crm.CurrencySum{{Amount: "1275833.33", Currency: "RUB"}, {Amount: "3000.00", Currency: "USD"}},
+			Responded: 110, MedianSeconds: &med, WithinSLAPct: &inTime, SLAMissed: 4,
+			Fast: &crm.WeeklyFast{Leads: 60, ConvertedPct: &fast}, Best: &crm.WeeklySource{Source: "yandex", Leads: 48, Revenue: "980000.00"},
+			Overdue: 3, Plans: []crm.WeeklyPlan{{Month: "2026-11", Revenue: "2400000.00", Target: "3000000.00", Pct: &plan}}}}))
+	g("payment.txt", tx.T("💰 Оплата: сделка №%d, %s", 42, tx.Money("1275833.33", "RUB")))
 }
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")

@@ -124,5 +124,9 @@ func (t *Texts) Lower(s string) string { return strings.ToLower(s) }
 var ruMonths = [12]string{"января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
 	"сентября", "октября", "ноября", "декабря"}
 
+// ruMonthNames are the months standing alone: «ноябрь 2026».
+var ruMonthNames = [12]string{"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
+	"сентябрь", "октябрь", "ноябрь", "декабрь"}
+
 var enMonths = [12]string{"January", "February", "March", "April", "May", "June", "July", "August",
 	"September", "October", "November", "December"}
