@@ -262,7 +262,7 @@ var russian = map[string]string{
 	"INN %s is already company %d's":               "ИНН %s уже есть у компании №%d",
 	"%q is already company %d (the same name, legal form and quotes aside); add to it, or give each its INN": "%q — это уже компания №%d (то же название без формы и кавычек): добавьте к ней или укажите каждой её ИНН",
 	"an INN is 10 digits (organisation) or 12 (entrepreneur), not %q":                                        "ИНН — 10 цифр у организации или 12 у ИП, а не %q",
-	"control digits do not match: %q is mistyped":                                                            "ИНН %q с опечаткой: контрольные цифры не сходятся",
+	"control digits do not match: %q is mistyped":                                                            "в номере %q опечатка: контрольные цифры не сходятся",
 	"is not a valid INN: %q":                                                       "ИНН %q неверен: проверьте цифры",
 	"an entrepreneur (12-digit INN) has no KPP":                                    "у ИП (ИНН из 12 цифр) нет КПП: оставьте поле пустым",
 	"is required for an organisation":                                              "у организации это поле обязательно",

@@ -776,6 +776,12 @@ func TestTelegramQualifiedForACompanyAsksForItsINNAndName(t *testing.T) {
 	card = ta.fake.Message(card.ID)
 	ta.press(chat, card.ID, card.Markup.Find("qc:"))
 	prompt := ta.waitMessage(chat, "ИНН и название")
+	// A mistyped INN is refused in Russian, saying what to fix.
+	ta.fake.Write(telegramtest.Incoming{From: chat, Text: "7707083894 ООО «Станкосервис»", ReplyTo: prompt.ID})
+	refused := ta.waitMessage(chat, "Что-то не так")
+	if want := `Что-то не так: ИНН: в номере "7707083894" опечатка: контрольные цифры не сходятся. Ответьте ещё раз — ИНН и название.`; refused.Text != want {
+		t.Errorf("a mistyped INN is answered\n%q\nwant\n%q", refused.Text, want)
+	}
 	ta.fake.Write(telegramtest.Incoming{From: chat, Text: "7707083893 ООО «Станкосервис»", ReplyTo: prompt.ID})
 	ta.waitMessage(chat, "квалифицирована для ООО «Станкосервис»")
 	if n := ta.count(`SELECT count(*) FROM deals d JOIN companies c ON c.id = d.company_id
