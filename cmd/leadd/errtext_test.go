@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"regexp"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 var flashErrRe = regexp.MustCompile(`<p class="flash err" role="alert">([^<]*)</p>`)
@@ -112,3 +115,39 @@ func TestConsoleRefusalsReadInRussian(t *testing.T) {
 
 // flashFree says a page shows no error.
 func flashFree(body string) bool { return !flashErrRe.MatchString(body) }
+
+// A manager who types a discount over 100 reads, in Chromium, what to
+// fix while typing (the line's preview) and after saving (the page's
+// error), in Russian; the pages are shot at 1280 and 360 px.
+func TestConsoleRefusalInBrowser(t *testing.T) {
+	browser := startBrowserFor(t, 3*time.Minute)
+	ta := startApp(t, nil)
+	own := ta.makeFixtures(attackerID, "Скидка", false)
+	dir := screenshots(t)
+	tab := personTab(t, browser)
+	base := ta.srv.URL
+	deal := fmt.Sprint(base, "/deals/", own.deal)
+	if err := chromedp.Do(tab, chromedp.Navigate(base+ta.loginLink(attackerID)), chromedp.WaitVisible(chromedp.CSS(`main`)),
+		chromedp.Navigate(deal+"#lines"), chromedp.WaitVisible(chromedp.CSS(`#lines`))); err != nil {
+		t.Fatalf("open the deal: %v", err)
+	}
+	form := fmt.Sprintf(`form[data-line="%d"]`, own.line)
+	want := "Проверьте поле «Скидка»: скидка — процент от 0 до 100"
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(`details:has(`+form+`) > summary`)),
+		chromedp.WaitVisible(chromedp.CSS(form+` input[name=discount]`)),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('%s input[name=discount]').value = ""`, form)),
+		chromedp.SendKeys(chromedp.CSS(form+` input[name=discount]`), "101"),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`(document.querySelector('%s output.line-preview') || {}).textContent === %q`, form, want),
+			chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		got, _ := chromedp.Run(tab, chromedp.Text(chromedp.CSS(form+` output.line-preview`)))
+		t.Fatalf("typing a discount of 101: the preview says %q, want %q (%v)", got, want, err)
+	}
+	shoot(t, tab, dir, "refusal-preview")
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS(form+` button`)), chromedp.WaitVisible(chromedp.CSS(`.flash.err`))); err != nil {
+		t.Fatalf("save: %v", err)
+	}
+	if got := text(t, tab, `.flash.err`); got != want {
+		t.Errorf("after saving the page says %q, want %q", got, want)
+	}
+	shoot(t, tab, dir, "refusal-flash")
+}
