@@ -156,7 +156,7 @@ func reportChart(v *viewer, name string, rep crm.Tabular) template.HTML {
 	case crm.PlanReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.plan")}
 		for _, m := range r.Managers {
-			c.Bars = append(c.Bars, chart.Bar{Label: managerName(v, m.ManagerRef), Value: money(m.Revenue), Display: v.Money(m.Revenue, r.Currency) + planOf(v, m.TargetRevenue, r.Currency), Link: consoleLink(m.Links["revenue"])})
+			c.Bars = append(c.Bars, chart.Bar{Label: managerName(v, m.ManagerRef), Value: money(m.Revenue), Display: v.Money(m.Revenue, r.Currency) + planOf(m.RevenuePct), Link: consoleLink(m.Links["revenue"])})
 		}
 		return c.SVG()
 	}
@@ -170,11 +170,13 @@ func managerName(v *viewer, m crm.ManagerRef) string {
 	return m.Name
 }
 
-func planOf(v *viewer, target *string, currency string) string {
-	if target == nil {
+// planOf is the share of the revenue target done, short enough to fit
+// beside a full-width bar.
+func planOf(done *float64) string {
+	if done == nil {
 		return ""
 	}
-	return " / " + v.Money(*target, currency)
+	return " · " + chart.Percent(*done)
 }
 
 func money(s string) float64 {
