@@ -403,3 +403,29 @@ func TestLocalized(t *testing.T) {
 		t.Errorf("field names: %q", got)
 	}
 }
+
+// TestCoreWordsHaveRussian: the core's words a refusal passes as an arg
+// (kinds of record, lead statuses, document types, outcomes, report
+// periods, field types a range refuses) each have their Russian, so a
+// status added tomorrow does not show in English inside a Russian text.
+func TestCoreWordsHaveRussian(t *testing.T) {
+	var all []string
+	for _, k := range []Kind{KindLead, KindDeal, KindContact, KindCompany, KindActivity, KindDocument, KindManager, KindMerge} {
+		all = append(all, string(k))
+	}
+	all = append(all, StatusNew, StatusInProgress, StatusConverted, StatusJunk, StageWon, StageLost, "open")
+	all = append(all, DocumentTypes...)
+	all = append(all, OutcomeDone, OutcomeNoAnswer, OutcomeRescheduled)
+	all = append(all, PeriodPresets...)
+	for _, ft := range FieldTypes {
+		if ft != FieldNumber && ft != FieldMoney && ft != FieldDate { // these have ranges: never refused so
+			all = append(all, ft)
+		}
+	}
+	for _, w := range all {
+		ru, ok := words[w]
+		if !ok || ru == "" {
+			t.Errorf("the core's word %q has no Russian in crm/errors_ru.go", w)
+		}
+	}
+}

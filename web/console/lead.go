@@ -394,9 +394,9 @@ func (s *Server) convert(w http.ResponseWriter, r *http.Request, v *viewer) (str
 	msg := v.T("lead.converted")
 	if out.CompanyID != nil && inn != "" && s.opts.Registry != nil {
 		if party, err := s.opts.Registry.FindParty(r.Context(), inn); err != nil {
-			msg += " " + v.T("lead.lookup_failed") + " " + err.Error()
+			msg += " " + v.T("lead.lookup_failed") + " " + v.errorText(err)
 		} else if _, err := s.store.FillCompany(r.Context(), *out.CompanyID, party); err != nil {
-			msg += " " + v.T("lead.lookup_failed") + " " + err.Error()
+			msg += " " + v.T("lead.lookup_failed") + " " + v.errorText(err)
 		} else {
 			msg += " " + v.T("lead.lookup_ok")
 		}
