@@ -146,7 +146,17 @@ func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by 
 		}
 		out.ContactID = *contactID
 		if c.Company != nil {
-			id, err := findOrCreateCompany(ctx, tx, *companyIn, l.ManagerID, now)
+			// A company made here is a new record: its required fields are
+			// asked for, as creating it would; a company found keeps its own.
+			required := func() error {
+				if missing := fs.Missing(FieldsCompany, companyIn.Fields); len(missing) > 0 {
+					key := strings.TrimPrefix(missing[0], "fields.")
+					d, _ := fs.Decls.Def(FieldsCompany, key)
+					return Invalid("company."+missing[0], "%s is required", d.Label)
+				}
+				return nil
+			}
+			id, err := findOrCreateCompany(ctx, tx, *companyIn, l.ManagerID, now, required)
 			if err != nil {
 				return err
 			}
@@ -203,7 +213,7 @@ func (s *Store) ConvertLead(ctx context.Context, leadID int64, c Conversion, by 
 // findOrCreateCompany reuses a company by INN, then by its name key (legal
 // form, quotes and alphabet aside: «ООО "Ромашка"» is "OOO Romashka"), a
 // company with another INN never.
-func findOrCreateCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, managerID *int64, now time.Time) (int64, error) {
+func findOrCreateCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, managerID *int64, now time.Time, creating func() error) (int64, error) {
 	var id int64
 	if in.INN != nil {
 		err := tx.QueryRow(ctx, `SELECT id FROM companies WHERE inn = $1 AND merged_into IS NULL`, *in.INN).Scan(&id)
@@ -229,6 +239,9 @@ func findOrCreateCompany(ctx context.Context, tx pgx.Tx, in CompanyInput, manage
 		return id, gainFields(ctx, tx, id, in.Fields)
 	} else if err != pgx.ErrNoRows {
 		return 0, translate(err, "company")
+	}
+	if err := creating(); err != nil {
+		return 0, err
 	}
 	if in.ManagerID == nil {
 		in.ManagerID = managerID

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
 )
 
@@ -304,4 +305,37 @@ func equalFields(a, b crm.Fields) bool {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// A company a conversion creates is a new company: its required fields
+// are asked for, naming company.fields.<key>, and nothing is written
+// without them; a company the conversion finds keeps its own fields and
+// is not asked again.
+func TestAConversionThatCreatesACompanyAsksForItsRequiredFields(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, func(c *configs.Config) {
+		c.Fields.Company = append(c.Fields.Company, crm.FieldDef{Key: "sector", Label: "Отрасль", Type: crm.FieldText, Required: true})
+	})
+	lead := ta.newLead("+7 916 500-00-09").ID
+	before := ta.db.Count(t, `SELECT count(*) FROM companies`) + ta.db.Count(t, `SELECT count(*) FROM deals`)
+	res := ta.do("POST", fmt.Sprint("/api/v1/leads/", lead, "/convert"), "application/json",
+		strings.NewReader(`{"company": {"name": "ООО «Новая»", "inn": "7707083893"}}`), "Authorization: Bearer "+adminToken)
+	if res.Status != 422 || errField(t, res.Body) != "company.fields.sector" {
+		t.Fatalf("converting into a new company without its required field: %d %s", res.Status, excerpt(res.Body))
+	}
+	if after := ta.db.Count(t, `SELECT count(*) FROM companies`) + ta.db.Count(t, `SELECT count(*) FROM deals`); after != before {
+		t.Errorf("the refused conversion wrote %d records", after-before)
+	}
+	if l := ta.lead(lead); l.Status == crm.StatusConverted {
+		t.Error("the refused conversion closed the lead")
+	}
+	c := ta.convert(lead, map[string]any{"company": map[string]any{"name": "ООО «Новая»", "inn": "7707083893", "fields": map[string]any{"sector": "станкостроение"}}})
+	if c.CompanyID == nil {
+		t.Fatal("no company")
+	}
+	// The same company found again by its INN: nothing more is asked.
+	other := ta.newLead("+7 916 500-00-10").ID
+	if c2 := ta.convert(other, map[string]any{"company": map[string]any{"name": "Новая", "inn": "7707083893"}}); c2.CompanyID == nil || *c2.CompanyID != *c.CompanyID {
+		t.Errorf("the second conversion's company is %v, want %d", c2.CompanyID, *c.CompanyID)
+	}
 }
