@@ -96,6 +96,7 @@ func (b *Inbox) Accept(ctx context.Context, ev *Event, hash []byte) (id string, 
 		return "", false, fmt.Errorf("accept event: %w", err)
 	}
 	req := &acceptReq{ev: ev, body: body, hash: hash, res: make(chan acceptRes, 1)}
+	queued := time.Now()
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
@@ -110,6 +111,7 @@ func (b *Inbox) Accept(ctx context.Context, ev *Event, hash []byte) (id string, 
 	}
 	select {
 	case r := <-req.res:
+		inboxSeconds.Observe(time.Since(queued).Seconds())
 		return r.id, r.dup, r.err
 	case <-ctx.Done():
 		// It may yet commit: a retry with the same key finds it.

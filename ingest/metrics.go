@@ -16,6 +16,12 @@ var (
 		Name: "leadd_intake_seconds", Help: "Time to accept an inbound request.",
 		Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1},
 	}, []string{"source"})
+	// inboxSeconds is the inbox's part of an accept: from the request's
+	// queueing for a writer to its commit's answer.
+	inboxSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name: "leadd_inbox_accept_seconds", Help: "Time from an accept's queueing for an inbox writer to its commit.",
+		Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1},
+	})
 	processed = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "leadd_processed_total", Help: "Inbox events processed by outcome.",
 	}, []string{"outcome"})

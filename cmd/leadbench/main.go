@@ -235,6 +235,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func daemonMetrics(form string) map[string]string {
 	return map[string]string{
 		"leadd_intake_seconds":       `source="form:` + form + `"`,
+		"leadd_inbox_accept_seconds": "",
 		"leadd_process_lag_seconds":  "",
 		"leadd_process_batch_events": "",
 	}

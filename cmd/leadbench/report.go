@@ -57,6 +57,10 @@ func (r report) print(w io.Writer) {
 		line("  in daemon  mean %s   p50 ≤ %s   p99 ≤ %s%s   (leadd_intake_seconds buckets)",
 			ms(seconds(h.mean())), bound(h.quantile(.5)), bound(h.quantile(.99)), over)
 	}
+	if h, ok := r.daemon["leadd_inbox_accept_seconds"]; ok && h.count > 0 {
+		line("  in inbox   mean %s   p50 ≤ %s   p99 ≤ %s   (leadd_inbox_accept_seconds: queued for a writer → committed)",
+			ms(seconds(h.mean())), bound(h.quantile(.5)), bound(h.quantile(.99)))
+	}
 	line("")
 
 	line("processing (inbox.received_at → inbox.processed_at, from the database)")

@@ -368,9 +368,18 @@ func hashValues(v map[string]string) []byte {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// Each field as "len:key" "len:value" (the bytes earlier versions
+	// wrote with fmt, so a retry across an upgrade is still recognised).
 	h := sha256.New()
+	var b []byte
 	for _, k := range keys {
-		fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(v[k]), v[k])
+		b = strconv.AppendInt(b[:0], int64(len(k)), 10)
+		b = append(b, ':')
+		b = append(b, k...)
+		b = strconv.AppendInt(b, int64(len(v[k])), 10)
+		b = append(b, ':')
+		b = append(b, v[k]...)
+		h.Write(b)
 	}
 	return h.Sum(nil)
 }
