@@ -483,6 +483,24 @@ var russian = map[string]string{
 	"shutting down; try again":                                "сервер перезапускается: повторите",
 	"the payload is not valid UTF-8 or holds a NUL character": "данные не в UTF-8 или содержат недопустимый символ",
 
+	// Payment links and notices (Robokassa).
+	"the shop sends receipts: the deal needs lines to put in it":                                                                        "магазин передаёт чеки: добавьте в сделку позиции, из них составится чек",
+	"line %d (%s): VAT %q has no Robokassa tax code (none, vat0, vat5, vat7, vat10, vat20, vat22 and their calculated vat105 … vat122)": "позиция №%d (%s): для ставки НДС %q в кассе нет кода налога — выберите у позиции другую ставку",
+	"Robokassa takes roubles; deal %d is in %s":                                                                                         "касса принимает только рубли, а сделка №%d — в %s",
+	"deal not found":           "сделка не найдена",
+	"the body is not JSON: %v": "в запросе не JSON%.0v",
+	"the receipt's lines come to %s: with receipts a link asks exactly that, not %s": "позиции чека дают %s: ссылка с чеком просит ровно эту сумму, а не %s",
+
+	// Telephony: provider events and recordings.
+	"must be answered, no_answer, busy, cancelled, failed or voicemail, not %q": "итог звонка — answered, no_answer, busy, cancelled, failed или voicemail, а не %q",
+	"must be in or out, not %q":                                "направление звонка — in или out, а не %q",
+	"must be ringing, answered, ended or recording, not %q":    "событие звонка — ringing, answered, ended или recording, а не %q",
+	"no telephony provider %q is configured":                   "телефония %q не подключена",
+	"requests from %s are not in telephony.%s.allowed_sources": "запросы с %s не разрешены в настройках телефонии (%s)",
+	"the body is larger than %d bytes":                         "запрос больше %d байт",
+	"cannot read the body: %v":                                 "запрос не прочитать%.0v",
+	"the call's recording is not a link (%s)":                  "запись этого звонка не ссылка, её не открыть здесь (%s)",
+
 	// Requests the web edge refuses.
 	"no route %s %s":                                                     "такой страницы нет:%.0s %s",
 	"%s is not served at %s; allowed: %s":                                "так открыть эту страницу нельзя%.0s%.0s%.0s",

@@ -233,7 +233,7 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, name string, p 
 		if errors.As(err, &mbe) {
 			return "", crm.Errorf(crm.ETOOLARGE, "the body is larger than %d bytes", maxBody)
 		}
-		return "", &crm.Error{Code: crm.EMALFORMED, Message: "cannot read the body: " + err.Error()}
+		return "", crm.Errorf(crm.EMALFORMED, "cannot read the body: %v", err)
 	}
 	calls, err := p.Parse(r, body)
 	if err != nil {
@@ -268,7 +268,9 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, name string, p 
 func malformed(err error) error {
 	var e *crm.Error
 	if errors.As(err, &e) && e.Code == crm.EINVALID {
-		return &crm.Error{Code: crm.EMALFORMED, Field: e.Field, Message: e.Message}
+		m := *e
+		m.Code = crm.EMALFORMED
+		return &m
 	}
 	return err
 }
