@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -437,6 +438,28 @@ func TestCoreWordsHaveRussian(t *testing.T) {
 		ru, ok := words[w]
 		if !ok || ru == "" {
 			t.Errorf("the core's word %q has no Russian in crm/errors_ru.go", w)
+		}
+	}
+}
+
+// TestRussianIsRussian: a Russian entry has no English word but names
+// and keys a person types or reads as they are (file formats, Telegram,
+// the SLA, configuration keys): an English text pasted as its own
+// "translation" fails here.
+func TestRussianIsRussian(t *testing.T) {
+	keys := map[string]bool{}
+	for _, k := range strings.Fields(`CSV csv JSON json xlsx Excel UTF RUB SLA Telegram UIDVALIDITY http https example login
+		mon tue wed thu fri sat sun next day seq type year in out
+		ringing answered ended recording answer busy cancelled failed voicemail`) {
+		keys[k] = true
+	}
+	latin := regexp.MustCompile(`[A-Za-z]{3,}`)
+	verb := regexp.MustCompile(`%[-+# 0-9.*\[\]]*[a-zA-Z]`)
+	for en, ru := range russian {
+		for _, w := range latin.FindAllString(verb.ReplaceAllString(ru, ""), -1) {
+			if !keys[w] {
+				t.Errorf("the Russian of %q has the English word %q: %q", en, w, ru)
+			}
 		}
 	}
 }
