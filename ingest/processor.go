@@ -36,9 +36,9 @@ type Processor struct {
 	// so that a busy intake makes full batches rather than many tiny ones.
 	Linger time.Duration
 	// Yield, when not nil and true, makes this processor wait before its
-	// next batch: intake is at its limit and has the machine first. At
-	// least one processor of a process runs without it, so processing
-	// never stops.
+	// next batch: intake is at its limit and has the machine first. Give
+	// it to all processors of a process but one (cmd/leadd does), so that
+	// processing never stops.
 	Yield func() bool
 
 	// beforeCommit is a test hook: it runs after landing and before the
@@ -67,7 +67,9 @@ func (p *Processor) Run(ctx context.Context) error {
 			}
 		}
 		for ctx.Err() == nil {
-			p.yield(ctx)
+			if p.yield(ctx); ctx.Err() != nil {
+				break
+			}
 			// A batch in flight finishes even when the stop comes.
 			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			n, err := p.Tick(bctx)
