@@ -118,9 +118,11 @@ type Config struct {
 		// tokens are made and revoked with /api/v1/tokens.
 		Tokens []crm.Token `yaml:"tokens"`
 	} `yaml:"api"`
-	// Seed is created at start only on a database with no managers.
+	// Seed is created at start only on a database with no managers: the
+	// managers, and with them a catalogue to try lines and documents on.
 	Seed struct {
-		Managers []crm.Manager `yaml:"managers"`
+		Managers []crm.Manager      `yaml:"managers"`
+		Products []crm.ProductInput `yaml:"products"`
 	} `yaml:"seed"`
 	Forms     forms.Config `yaml:"forms"`
 	Telephony Telephony    `yaml:"telephony"`

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"fmt"
 	"math/big"
 	"strings"
 	"time"
@@ -46,6 +47,17 @@ type ProductInput struct {
 	VATIncluded *bool   `json:"vat_included"`
 	Type        *string `json:"type"`
 	Active      *bool   `json:"active"`
+}
+
+// SeedProducts creates the demo catalogue; the caller runs it only right
+// after seeding a new database's managers. It returns how many it made.
+func (s *Store) SeedProducts(ctx context.Context, seed []ProductInput, rates VATRates) (int, error) {
+	for i, p := range seed {
+		if _, err := s.CreateProduct(ctx, p, rates); err != nil {
+			return i, fmt.Errorf("seed.products[%d]: %w", i, err)
+		}
+	}
+	return len(seed), nil
 }
 
 const productColumns = `id, name, sku, unit, price::text, vat, vat_included, type, active, created_at`

@@ -7,6 +7,7 @@ import (
 
 	"github.com/leadd/leadd/configs"
 	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/crm/crmtest"
 	"github.com/leadd/leadd/web/api"
 )
 
@@ -305,5 +306,34 @@ func TestContactsAndCompaniesAreKeptWithoutDuplicates(t *testing.T) {
 	ta.waitProcessed()
 	if l := ta.leadsByPhone("+79164000001"); len(l) != 1 || l[0].ContactID == nil || *l[0].ContactID != c.ID {
 		t.Errorf("lead of a known contact: %+v", l)
+	}
+}
+
+// The demo starts with a catalogue to try lines and invoices on: made
+// with the demo's managers on a new database, once — a restart, or a
+// catalogue emptied by hand, does not bring it back.
+func TestTheDemoSeedsItsCatalogueOnceOnANewDatabase(t *testing.T) {
+	t.Parallel()
+	db, rds := crmtest.MustOpenDB(t), crmtest.MustRedis(t)
+	demo, err := configs.Load("../../configs/leadd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(demo.Seed.Products) == 0 {
+		t.Fatal("the demo configuration seeds no catalogue")
+	}
+	withDemoCatalogue := func(c *configs.Config) { c.Seed.Products = demo.Seed.Products }
+	ta := startAppOn(t, db, rds, withDemoCatalogue)
+	if n := ta.db.Count(t, `SELECT count(*) FROM products WHERE active`); n != len(demo.Seed.Products) {
+		t.Fatalf("%d products after the first start, want the demo's %d", n, len(demo.Seed.Products))
+	}
+	ta.db.Exec(t, `UPDATE products SET active = false`)
+	ta.stop()
+	startAppOn(t, db, rds, withDemoCatalogue)
+	if n := ta.db.Count(t, `SELECT count(*) FROM products`); n != len(demo.Seed.Products) {
+		t.Errorf("%d products after a restart, want the same %d", n, len(demo.Seed.Products))
+	}
+	if n := ta.db.Count(t, `SELECT count(*) FROM products WHERE active`); n != 0 {
+		t.Errorf("a restart brought back %d products", n)
 	}
 }

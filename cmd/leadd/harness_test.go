@@ -87,6 +87,7 @@ func testConfig(db *crmtest.DB, rds *crmtest.Redis) (configs.Config, error) {
 	cfg.Redis.URL = "redis://" + rds.Client.Options().Addr + "/0"
 	cfg.Redis.Prefix = rds.Prefix
 	cfg.Processor.Poll = 50 * time.Millisecond
+	cfg.Seed.Products = nil // tests make the catalogue they talk about
 	return cfg, err
 }
 

@@ -101,6 +101,12 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		return nil, err
 	} else if n > 0 {
 		log.Info("seeded demo managers", "count", n)
+		if n, err := store.SeedProducts(ctx, cfg.Seed.Products, cfg.VATRates); err != nil {
+			a.close()
+			return nil, err
+		} else if n > 0 {
+			log.Info("seeded the demo catalogue", "count", n)
+		}
 	}
 	if n, err := store.SeedTokens(ctx, cfg.API.Tokens); err != nil {
 		a.close()
