@@ -934,4 +934,3 @@ func TestWeeklySummaryGoesToSupervisorsOnMondayMorningTheirTime(t *testing.T) {
 	}
 	eq(t, "link", sum.URL, "https://crm.example.ru/reports/funnel?from=2026-11-23&to=2026-11-29&tz=Asia%2FVladivostok")
 }
-
