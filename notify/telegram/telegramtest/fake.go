@@ -72,6 +72,9 @@ type Message struct {
 	Keyboard       [][]KeyButton
 	RemoveKeyboard bool
 	Edits          int
+	// Date is when it was sent (Unix seconds): a press on it carries this
+	// date, as Telegram's callback query does, edits or not.
+	Date int64
 	// Seq orders what the bot did: every message sent and every press
 	// answered takes the next number.
 	Seq int
@@ -289,7 +292,7 @@ func (s *Server) Press(from int64, id int, data string) string {
 	s.nextCB++
 	cb := "cb" + strconv.Itoa(s.nextCB)
 	s.mu.Unlock()
-	msg := map[string]any{"message_id": id, "date": time.Now().Unix(), "chat": map[string]any{"id": m.ChatID, "type": "private"},
+	msg := map[string]any{"message_id": id, "date": m.Date, "chat": map[string]any{"id": m.ChatID, "type": "private"},
 		"text": m.Text}
 	if m.Markup != nil {
 		msg["reply_markup"] = m.Markup
@@ -345,11 +348,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.seq++
-		m := &Message{ID: len(s.messages) + 1, ChatID: chat, Text: r.Form.Get("text"), Markup: markup(r.Form.Get("reply_markup")), Seq: s.seq}
+		m := &Message{ID: len(s.messages) + 1, ChatID: chat, Text: r.Form.Get("text"), Markup: markup(r.Form.Get("reply_markup")), Seq: s.seq,
+			Date: time.Now().Unix()}
 		m.Keyboard, m.RemoveKeyboard = keyboard(r.Form.Get("reply_markup"))
 		s.messages = append(s.messages, m)
 		s.mu.Unlock()
-		ok200(w, map[string]any{"message_id": m.ID, "date": time.Now().Unix(),
+		ok200(w, map[string]any{"message_id": m.ID, "date": m.Date,
 			"chat": map[string]any{"id": chat, "type": "private"}, "text": m.Text})
 	case "sendPhoto", "sendDocument", "sendVoice", "sendVideo", "sendAudio":
 		kind := strings.ToLower(strings.TrimPrefix(method, "send"))
@@ -360,10 +364,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.seq++
-		m := &Message{ID: len(s.messages) + 1, ChatID: chat, Text: r.Form.Get("caption"), Seq: s.seq, Kind: kind, FileID: r.Form.Get(kind)}
+		m := &Message{ID: len(s.messages) + 1, ChatID: chat, Text: r.Form.Get("caption"), Seq: s.seq, Kind: kind, FileID: r.Form.Get(kind),
+			Date: time.Now().Unix()}
 		s.messages = append(s.messages, m)
 		s.mu.Unlock()
-		ok200(w, map[string]any{"message_id": m.ID, "date": time.Now().Unix(),
+		ok200(w, map[string]any{"message_id": m.ID, "date": m.Date,
 			"chat": map[string]any{"id": chat, "type": "private"}, "caption": m.Text})
 	case "editMessageText", "editMessageReplyMarkup":
 		id, _ := strconv.Atoi(r.Form.Get("message_id"))
