@@ -57,6 +57,11 @@ func TestReportsOverTheAPI(t *testing.T) {
 	deal(anna, "90000.00", "won")
 	deal(boris, "40000.00", "invoice")
 	deal(boris, "10000.00", "lost")
+	// The won deal goes on into delivery (the demo's stage automation) on
+	// its own time: the figures are read once it has.
+	waitFor(t, "the won deal's copy in delivery", func() bool {
+		return ta.db.Count(t, `SELECT count(*) FROM deals WHERE source_deal_id IS NOT NULL`) == 1
+	})
 
 	follow := func(token, link string) (int, string) {
 		n, sum, cursor := 0, new(big.Rat), ""
