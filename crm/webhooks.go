@@ -327,7 +327,8 @@ func (s *Store) FanOutWebhooks(ctx context.Context, events []WebhookEvent, done 
 		ids[i], types[i], bodies[i], at[i] = e.OutboxID, e.Type, e.Body, e.CreatedAt
 	}
 	var out []WebhookMessage
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := inTxRetrying(ctx, s.pool, func(tx pgx.Tx) error {
+		out = nil
 		if len(events) > 0 {
 			// The endpoints are read FOR KEY SHARE: one deleted meanwhile
 			// is waited for and skipped, not a foreign-key error.
@@ -450,7 +451,9 @@ func (s *Store) RecordWebhookResults(ctx context.Context, rs []WebhookResult, di
 			health[r.EndpointID] = r
 		}
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	// A deadlock broken by Postgres is tried again: the attempts were made
+	// and answered, and unrecorded they would be sent once more.
+	return inTxRetrying(ctx, s.pool, func(tx pgx.Tx) error {
 		// The messages in id order first: a message claimed twice (its
 		// lease ran out mid-send) is recorded by one at a time, never
 		// crosswise.

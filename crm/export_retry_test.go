@@ -1,0 +1,4 @@
+package crm
+
+// InTxRetrying is inTxRetrying, for the tests outside the package.
+var InTxRetrying = inTxRetrying
