@@ -77,6 +77,48 @@ func MustOpenDB(tb testing.TB) *DB {
 	return &DB{URL: dbURL, Pool: pool, Store: crm.NewStore(pool, nil)}
 }
 
+// MustOpenKeptDB opens the database called name, which outlives the
+// test: made from the migrated template when missing (fresh is true), else
+// migrated to the current schema and reused as it is. It is for benchmarks
+// whose seeding takes minutes; name must be a plain SQL identifier.
+func MustOpenKeptDB(tb testing.TB, name string) (db *DB, fresh bool) {
+	tb.Helper()
+	for _, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			tb.Fatalf("kept database name %q: use a-z, 0-9 and _", name)
+		}
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		tb.Fatalf("connect to test Postgres (%s): %v", AdminURL(), err)
+	}
+	defer admin.Close(ctx)
+	var exists bool
+	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		tb.Fatal(err)
+	}
+	if !exists {
+		tmpl := ensureTemplate(tb, ctx, admin)
+		if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, tmpl)); err != nil {
+			tb.Fatalf("create kept database: %v", err)
+		}
+	}
+	dbURL := withDatabase(tb, AdminURL(), name)
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(pool.Close)
+	store := crm.NewStore(pool, nil)
+	if exists {
+		if _, err := store.Migrate(ctx); err != nil {
+			tb.Fatalf("migrate kept database %s: %v", name, err)
+		}
+	}
+	return &DB{URL: dbURL, Pool: pool, Store: store}, !exists
+}
+
 // ensureTemplate makes the migrated template database for the current
 // schema once, across parallel test binaries.
 func ensureTemplate(tb testing.TB, ctx context.Context, admin *pgx.Conn) string {
