@@ -165,16 +165,61 @@ func (s *Store) BoardCards(ctx context.Context, f BoardFilter, stage string, bef
 	return out, translate(err, "board")
 }
 
-// WeekActivities lists open and done activities due in [from, to) — a
-// manager's (as owner or participant) or everyone's — by due time.
-func (s *Store) WeekActivities(ctx context.Context, managerID *int64, from, to time.Time) ([]Activity, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+activityColumns+` FROM activities
-		WHERE due_at >= $2 AND due_at < $3 AND ($1::bigint IS NULL OR manager_id = $1)
-		ORDER BY due_at, id LIMIT 500`, managerID, from, to)
+// OpenActivities lists the open activities due in [from, to) — a
+// manager's or everyone's — soonest first: those after the activity after
+// (from the first when 0), at most limit. A zero from is no lower bound.
+func (s *Store) OpenActivities(ctx context.Context, managerID *int64, from, to time.Time, after int64, limit int) ([]Activity, error) {
+	args := []any{from, to, pageSize(limit)}
+	where := `done_at IS NULL AND due_at >= $1 AND due_at < $2`
+	if managerID != nil {
+		args = append(args, *managerID)
+		where += ` AND manager_id = $` + itoa(len(args))
+	}
+	if after > 0 {
+		// The cursor's own row gives its place; one since deleted starts
+		// the list over rather than ending it.
+		args = append(args, after)
+		n := itoa(len(args))
+		where += ` AND (due_at, id) > coalesce((SELECT (c.due_at, c.id) FROM activities c WHERE c.id = $` + n + `), ('-infinity'::timestamptz, 0::bigint))`
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+activityColumns+` FROM activities WHERE `+where+` ORDER BY due_at, id LIMIT $3`, args...)
 	if err != nil {
 		return nil, translate(err, "activities")
 	}
 	out, err := pgx.CollectRows(rows, scanActivity)
+	return out, translate(err, "activities")
+}
+
+// CalendarActivities lists the activities, open and done, due on each day
+// [bounds[i], bounds[i+1]) — a manager's or everyone's — by due time, at
+// most perDay a day: out[i] is day i's.
+func (s *Store) CalendarActivities(ctx context.Context, managerID *int64, bounds []time.Time, perDay int) ([][]Activity, error) {
+	if len(bounds) < 2 {
+		return nil, nil
+	}
+	args := []any{bounds[:len(bounds)-1], bounds[1:], pageSize(perDay)}
+	scope := ``
+	if managerID != nil {
+		args = append(args, *managerID)
+		scope = ` AND a.manager_id = $4`
+	}
+	rows, err := s.pool.Query(ctx, `SELECT d.day_no, x.* FROM unnest($1::timestamptz[], $2::timestamptz[]) WITH ORDINALITY d(day_from, day_to, day_no)
+		CROSS JOIN LATERAL (SELECT `+activityColumns+` FROM activities a WHERE a.due_at >= d.day_from AND a.due_at < d.day_to`+scope+`
+			ORDER BY a.due_at, a.id LIMIT $3) x ORDER BY d.day_no, x.due_at, x.id`, args...)
+	if err != nil {
+		return nil, translate(err, "activities")
+	}
+	out := make([][]Activity, len(bounds)-1)
+	_, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
+		var i int
+		var a Activity
+		err := r.Scan(&i, &a.ID, &a.Type, &a.Subject, &a.LeadID, &a.DealID, &a.ContactID, &a.ManagerID, &a.DueAt, &a.OverdueAt, &a.DoneAt, &a.Outcome,
+			&a.Duration, &a.Direction, &a.RecordingURL, &a.Extension)
+		if err == nil && i >= 1 && i <= len(out) {
+			out[i-1] = append(out[i-1], a)
+		}
+		return struct{}{}, err
+	})
 	return out, translate(err, "activities")
 }
 

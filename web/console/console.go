@@ -110,7 +110,8 @@ type Store interface {
 	SendDocuments(ctx context.Context, d crm.Deal, docs []crm.Document, by *int64) (crm.DocumentSend, error)
 	Document(ctx context.Context, id int64) (crm.Document, error)
 	FreeSlots(ctx context.Context, ids []int64, length time.Duration, from, to time.Time) ([]crm.Slot, error)
-	WeekActivities(ctx context.Context, managerID *int64, from, to time.Time) ([]crm.Activity, error)
+	OpenActivities(ctx context.Context, managerID *int64, from, to time.Time, after int64, limit int) ([]crm.Activity, error)
+	CalendarActivities(ctx context.Context, managerID *int64, bounds []time.Time, perDay int) ([][]crm.Activity, error)
 	SLAMisses(ctx context.Context, limit int) ([]crm.QueueLead, error)
 }
 
@@ -169,6 +170,7 @@ type Server struct {
 	payments Payments
 	zones    sync.Map      // time zone name → *time.Location, for the tz cookie
 	stop     chan struct{} // closed by Stop: live streams end
+	live     *live         // the one poller of the incoming pages' streams
 	stopped  sync.Once
 }
 
@@ -196,6 +198,7 @@ func New(store Store, opts Options, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{store: store, opts: opts, log: log, loc: loc, stop: make(chan struct{})}
+	s.live = newLive(s)
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
 	}

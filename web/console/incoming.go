@@ -65,9 +65,10 @@ func (s *Server) counters(r *http.Request, v *viewer) (crm.Counters, error) {
 }
 
 // events streams the incoming page's live updates (server-sent events):
-// "lead" with each new lead's row, "counters" when they change. It looks
-// for new leads every Options.Live, by an indexed query, so it works the
-// same on every replica.
+// "lead" with each new lead's row, "counters" when they change. The
+// process's one poller (live) finds the new leads for every open page, by
+// an indexed query, so it works the same on every replica; the counters
+// are read again when leads arrive and every counterEvery otherwise.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	v := s.viewerOf(w, r)
 	if !v.Signed() {
@@ -89,20 +90,32 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if err := rc.Flush(); err != nil {
 		return
 	}
-	tick := time.NewTicker(s.opts.Live)
-	defer tick.Stop()
+	sub := s.live.subscribe(s.scope(v), max(after, 0))
+	defer s.live.unsubscribe(sub)
+	recount := time.NewTicker(counterEvery)
+	defer recount.Stop()
 	// A stream ends after a while; the browser reconnects with its last id.
 	end := time.NewTimer(10 * time.Minute)
 	defer end.Stop()
 	var last crm.Counters
-	first, ticks := true, 0
+	first := true
 	for {
-		leads, err := s.store.NewLeads(r.Context(), s.scope(v), after, 50)
-		if err != nil {
-			if r.Context().Err() == nil {
-				s.log.Warn("console events", "err", err)
+		var leads []crm.QueueLead
+		if !first {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-s.stop:
+				return
+			case <-end.C:
+				return
+			case leads = <-sub.leads:
+			case <-recount.C:
+				if !s.stillSigned(r) {
+					return // signed out, or an admin ended the session
+				}
 			}
-			return
+			v.Now = s.opts.Now()
 		}
 		for _, l := range leads {
 			var buf bytes.Buffer
@@ -112,32 +125,26 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			}
 			b, _ := json.Marshal(map[string]any{"id": l.ID, "name": l.Name, "html": string(unescapePlus(buf.Bytes()))})
 			fmt.Fprintf(w, "id: %d\nevent: lead\ndata: %s\n\n", l.ID, b)
-			after = l.ID
 		}
-		if c, err := s.counters(r, v); err == nil && (first || c != last || len(leads) > 0) {
+		if c, err := s.live.countersOf(r.Context(), v); err == nil && (first || c != last || len(leads) > 0) {
 			b, _ := json.Marshal(c)
 			fmt.Fprintf(w, "event: counters\ndata: %s\n\n", b)
 			last, first = c, false
+		} else if err != nil && r.Context().Err() == nil {
+			s.log.Warn("console events", "err", err)
+			return
 		}
 		if err := rc.Flush(); err != nil {
 			return
 		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-s.stop:
-			return
-		case <-end.C:
-			return
-		case <-tick.C:
-			v.Now = s.opts.Now()
-			ticks++
-			if ticks%15 == 0 && !s.stillSigned(r) {
-				return // signed out, or an admin ended the session
-			}
-		}
 	}
 }
+
+// counterEvery is how often an open incoming page reads its counters when
+// no lead of its arrives: they change as work is done elsewhere and as
+// time makes work overdue, neither of which needs a page to know within
+// seconds.
+const counterEvery = 30 * time.Second
 
 // stillSigned reports whether the request's session is still live.
 func (s *Server) stillSigned(r *http.Request) bool {

@@ -80,6 +80,9 @@ var funcs = template.FuncMap{
 	"ptr":   func(id int64) *int64 { return &id },
 	"list":  func(xs ...int) []int { return xs },
 	"acts":  func(v view, items []crm.Activity) actsView { return actsView{V: v.viewer, Items: items} },
+	"wl": func(v view, l workList) workListView {
+		return workListView{V: v.viewer, L: l, Acts: actsView{V: v.viewer, Items: l.Items}}
+	},
 	"mergeBox": func(v view, kind string, id int64, back string) mergeView {
 		m, _ := strconv.ParseInt(v.q.Get("merged"), 10, 64)
 		return mergeView{V: v.viewer, Kind: kind, ID: id, Back: back, Merged: m}
@@ -228,6 +231,13 @@ type cardView struct {
 type actsView struct {
 	V     *viewer
 	Items []crm.Activity
+}
+
+// workListView is a page of a work list with its links.
+type workListView struct {
+	V    *viewer
+	L    workList
+	Acts actsView
 }
 
 // mergeView is a record's merge form, and the undo of a merge just made.

@@ -2,28 +2,40 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/leadd/leadd/crm"
 )
 
-// workData is the work page: open activities (overdue, today, this week),
-// a week calendar and the free-slot search.
+// workData is the work page: open activities (overdue, today, this week)
+// a page each, a week calendar with a few of each day's activities and the
+// free-slot search. A supervisor sees the department's or, picked, one
+// manager's.
 type workData struct {
-	Overdue, Today, Week []crm.Activity
+	Overdue, Today, Week workList
 	Days                 []calendarDay
 	WeekStart            time.Time
 	Prev, Next           string
 	Date                 string // today in the viewer's zone, the free-slot search's default day
 	Managers             []crm.Manager
+	Manager              int64 // the manager a supervisor picked; 0: everyone
 	Find                 *findData
+}
+
+// workList is a page of one of the work page's lists.
+type workList struct {
+	Items []crm.Activity
+	More  string // the next page's link; "" on the last
+	First string // the first page's link on a later one
 }
 
 type calendarDay struct {
 	Day    time.Time
 	Today  bool
 	Events []crm.Activity
+	More   bool // more that day than shown
 }
 
 // findData is "find a time": whom, how long, which day, and the slots.
@@ -34,6 +46,11 @@ type findData struct {
 	Slots  []crm.Slot
 }
 
+const (
+	workShown     = 50 // a list's page
+	calendarShown = 20 // a calendar day's activities
+)
+
 func startOfDay(t time.Time, loc *time.Location) time.Time {
 	t = t.In(loc)
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
@@ -41,27 +58,31 @@ func startOfDay(t time.Time, loc *time.Location) time.Time {
 
 func (s *Server) work(r *http.Request, v *viewer) (any, error) {
 	ctx := r.Context()
+	q := r.URL.Query()
 	scope := s.scope(v)
 	d := workData{}
-	today := startOfDay(v.Now, v.Loc)
-	open, err := s.store.WeekActivities(ctx, scope, today.AddDate(0, 0, -60), today.AddDate(0, 0, 8))
-	if err != nil {
-		return nil, err
+	if id, err := strconv.ParseInt(q.Get("manager"), 10, 64); err == nil && id > 0 && v.SeesAll() {
+		scope, d.Manager = &id, id
 	}
-	for _, a := range open {
-		switch {
-		case a.DoneAt != nil:
-		case a.Overdue(v.Now): // past its due time and grace, as the counters count
-			d.Overdue = append(d.Overdue, a)
-		case a.DueAt.Before(today.AddDate(0, 0, 1)):
-			d.Today = append(d.Today, a)
-		default:
-			d.Week = append(d.Week, a)
+	today := startOfDay(v.Now, v.Loc)
+	tomorrow := today.AddDate(0, 0, 1)
+	var err error
+	for _, l := range []struct {
+		key      string
+		list     *workList
+		from, to time.Time
+	}{
+		{"overdue", &d.Overdue, time.Time{}, v.Now},
+		{"today", &d.Today, v.Now, tomorrow},
+		{"week", &d.Week, tomorrow, today.AddDate(0, 0, 8)},
+	} {
+		if *l.list, err = s.workList(r, scope, l.key, l.from, l.to); err != nil {
+			return nil, err
 		}
 	}
 	// The calendar's week: Monday to Sunday, ?week=YYYY-MM-DD moves it.
 	d.WeekStart = today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
-	if w := r.URL.Query().Get("week"); w != "" {
+	if w := q.Get("week"); w != "" {
 		if t, err := time.ParseInLocation(time.DateOnly, w, v.Loc); err == nil {
 			d.WeekStart = t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7))
 		}
@@ -69,29 +90,59 @@ func (s *Server) work(r *http.Request, v *viewer) (any, error) {
 	d.Date = today.Format(time.DateOnly)
 	d.Prev = d.WeekStart.AddDate(0, 0, -7).Format(time.DateOnly)
 	d.Next = d.WeekStart.AddDate(0, 0, 7).Format(time.DateOnly)
-	week, err := s.store.WeekActivities(ctx, scope, d.WeekStart, d.WeekStart.AddDate(0, 0, 7))
+	bounds := make([]time.Time, 8)
+	for i := range bounds {
+		bounds[i] = d.WeekStart.AddDate(0, 0, i)
+	}
+	days, err := s.store.CalendarActivities(ctx, scope, bounds, calendarShown+1)
 	if err != nil {
 		return nil, err
 	}
-	for i := range 7 {
-		day := d.WeekStart.AddDate(0, 0, i)
-		cd := calendarDay{Day: day, Today: day.Equal(today)}
-		for _, a := range week {
-			if !a.DueAt.Before(day) && a.DueAt.Before(day.AddDate(0, 0, 1)) {
-				cd.Events = append(cd.Events, a)
-			}
+	for i, events := range days {
+		cd := calendarDay{Day: bounds[i], Today: bounds[i].Equal(today), Events: events}
+		if len(events) > calendarShown {
+			cd.Events, cd.More = events[:calendarShown], true
 		}
 		d.Days = append(d.Days, cd)
 	}
 	if d.Managers, err = s.store.Managers(ctx); err != nil {
 		return nil, err
 	}
-	if r.URL.Query().Has("find") {
+	if q.Has("find") {
 		if d.Find, err = s.findTime(r, v); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// workList reads a page of one list: ?<key>=<id> is the page after that
+// activity. The links keep the rest of the page's query.
+func (s *Server) workList(r *http.Request, scope *int64, key string, from, to time.Time) (workList, error) {
+	q := r.URL.Query()
+	after, _ := strconv.ParseInt(q.Get(key), 10, 64)
+	items, err := s.store.OpenActivities(r.Context(), scope, from, to, max(after, 0), workShown+1)
+	if err != nil {
+		return workList{}, err
+	}
+	l := workList{Items: items}
+	if after > 0 {
+		q.Del(key)
+		l.First = workLink(q, key)
+	}
+	if len(items) > workShown {
+		l.Items = items[:workShown]
+		q.Set(key, strconv.FormatInt(l.Items[workShown-1].ID, 10))
+		l.More = workLink(q, key)
+	}
+	return l, nil
+}
+
+func workLink(q url.Values, key string) string {
+	if len(q) == 0 {
+		return "/work#" + key
+	}
+	return "/work?" + q.Encode() + "#" + key
 }
 
 // findTime searches the free slots of the chosen managers on a day.
