@@ -17,10 +17,11 @@ const MaxCapacity = 100000
 const managerColumns = `m.id, m.name, m.role, m.time_zone, m.email, m.active, m.telegram_chat_id, m.away, m.weight, m.capacity,
 	m.hours, m.time_off, coalesce(l.open, 0), coalesce(l.open_new, 0), m.created_at, m.unreachable_at IS NULL`
 
-// managerFrom joins each manager's load: open leads and open new leads.
+// managerFrom joins each manager's load: open leads and open new leads,
+// summed from lead_counts (152_counters.sql), not counted lead by lead.
 const managerFrom = ` FROM managers m LEFT JOIN LATERAL (
-	SELECT count(*) AS open, count(*) FILTER (WHERE status = 'new') AS open_new
-	FROM leads WHERE manager_id = m.id AND status IN ('new', 'in_progress')) l ON true`
+	SELECT sum(n)::bigint AS open, (sum(n) FILTER (WHERE status = 'new'))::bigint AS open_new
+	FROM lead_counts WHERE manager_id = m.id) l ON true`
 
 func scanManager(row pgx.Row) (Manager, error) {
 	var m Manager
