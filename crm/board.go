@@ -94,7 +94,15 @@ func (s *Store) Board(ctx context.Context, f BoardFilter) ([]BoardColumn, error)
 		byID[st.ID] = i
 	}
 	q := f.where(p.ID)
-	rows, err := s.pool.Query(ctx, `SELECT d.stage_id, count(*), sum(d.amount)::text FROM deals d WHERE `+q.where+` GROUP BY d.stage_id`, q.args...)
+	var rows pgx.Rows
+	if f.Channel == "" && f.From.IsZero() && f.To.IsZero() {
+		// The whole department's or a manager's board: summed from
+		// deal_counts (153), not counted deal by deal.
+		rows, err = s.pool.Query(ctx, `SELECT stage_id, sum(n)::bigint, sum(amount)::text FROM deal_counts
+			WHERE pipeline_id = $1 AND ($2::bigint IS NULL OR manager_id = $2) GROUP BY stage_id HAVING sum(n) <> 0`, p.ID, f.ManagerID)
+	} else {
+		rows, err = s.pool.Query(ctx, `SELECT d.stage_id, count(*), sum(d.amount)::text FROM deals d WHERE `+q.where+` GROUP BY d.stage_id`, q.args...)
+	}
 	if err != nil {
 		return nil, translate(err, "board")
 	}
@@ -112,8 +120,13 @@ func (s *Store) Board(ctx context.Context, f BoardFilter) ([]BoardColumn, error)
 	q = f.where(p.ID)
 	q.raw("d.stage_id = st.id")
 	args := append(q.args, p.ID, BoardCardsShown+1)
+	// A column's cards are found by the board index alone (153), then
+	// read: ordering the deals themselves by id let the planner walk the
+	// whole table backwards for a column with none.
 	rows, err = s.pool.Query(ctx, `SELECT st.id, x.* FROM stages st CROSS JOIN LATERAL (
-			SELECT `+boardCardColumns+boardCardFrom+` WHERE `+q.where+` ORDER BY d.id DESC LIMIT $`+itoa(len(args))+`) x
+			SELECT `+boardCardColumns+boardCardFrom+` WHERE d.id IN (
+				SELECT d.id FROM deals d WHERE `+q.where+` ORDER BY d.id DESC LIMIT $`+itoa(len(args))+`)
+			ORDER BY d.id DESC) x
 		WHERE st.pipeline_id = $`+itoa(len(args)-1), args...)
 	if err != nil {
 		return nil, translate(err, "board")

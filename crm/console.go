@@ -141,14 +141,22 @@ func (s *Store) SLAMisses(ctx context.Context, limit int) ([]QueueLead, error) {
 	return out, translate(err, "leads")
 }
 
-// FoldLeadCounts folds the changes the leads' triggers wrote to
-// lead_counts into one row per manager and status, so that reading a
-// count stays a sum of a few rows. It returns how many rows it folded.
-func FoldLeadCounts(ctx context.Context, tx pgx.Tx) (int, error) {
-	var n int
+// FoldCounts folds the changes the triggers wrote to lead_counts and
+// deal_counts into one row per key, so that reading a count stays a sum of
+// a few rows. It returns how many rows it folded away.
+func FoldCounts(ctx context.Context, tx pgx.Tx) (int, error) {
+	var leads, deals int
 	err := tx.QueryRow(ctx, `WITH gone AS (DELETE FROM lead_counts RETURNING manager_id, status, n),
 		folded AS (INSERT INTO lead_counts (manager_id, status, n)
 			SELECT manager_id, status, sum(n) FROM gone GROUP BY 1, 2 HAVING sum(n) <> 0 RETURNING 1)
-		SELECT (SELECT count(*) FROM gone) - (SELECT count(*) FROM folded)`).Scan(&n)
-	return n, translate(err, "lead counts")
+		SELECT (SELECT count(*) FROM gone) - (SELECT count(*) FROM folded)`).Scan(&leads)
+	if err != nil {
+		return 0, translate(err, "lead counts")
+	}
+	err = tx.QueryRow(ctx, `WITH gone AS (DELETE FROM deal_counts RETURNING pipeline_id, stage_id, manager_id, n, amount),
+		folded AS (INSERT INTO deal_counts (pipeline_id, stage_id, manager_id, n, amount)
+			SELECT pipeline_id, stage_id, manager_id, sum(n), sum(amount) FROM gone GROUP BY 1, 2, 3
+			HAVING sum(n) <> 0 OR sum(amount) <> 0 RETURNING 1)
+		SELECT (SELECT count(*) FROM gone) - (SELECT count(*) FROM folded)`).Scan(&deals)
+	return leads + deals, translate(err, "deal counts")
 }

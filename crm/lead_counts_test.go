@@ -68,7 +68,7 @@ func TestLeadCountsFollowEveryChange(t *testing.T) {
 	rows := db.Count(t, `SELECT count(*) FROM lead_counts`)
 	var folded int
 	if err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) (err error) {
-		folded, err = crm.FoldLeadCounts(ctx, tx)
+		folded, err = crm.FoldCounts(ctx, tx)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -83,4 +83,68 @@ func TestLeadCountsFollowEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("taken through the store")
+}
+
+// A board's column counts and sums come from deal_counts for the whole
+// department and for one manager; after every kind of change they agree
+// with counting the deals (what a board filtered by period still does).
+func TestDealCountsFollowEveryChange(t *testing.T) {
+	t.Parallel()
+	db := crmtest.MustOpenDB(t)
+	ctx := context.Background()
+	s := db.Store
+	if err := s.ReconcilePipelines(ctx, []crm.Pipeline{{Key: "sales", Name: "Продажи", Default: true,
+		LossReasons: []string{"price"}, Stages: []crm.Stage{
+			{Key: "new", Name: "Новая", Semantic: "progress"}, {Key: "invoice", Name: "Счёт", Semantic: "progress"},
+			{Key: "won", Name: "Успех", Semantic: "won"}, {Key: "lost", Name: "Провал", Semantic: "lost"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	anna, _ := s.CreateManager(ctx, crm.Manager{Name: "Анна", Active: true})
+	oleg, _ := s.CreateManager(ctx, crm.Manager{Name: "Олег", Active: true})
+	long := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	check := func(step string) {
+		t.Helper()
+		for _, m := range []*int64{nil, &anna.ID, &oleg.ID} {
+			kept, err := s.Board(ctx, crm.BoardFilter{ManagerID: m})
+			if err != nil {
+				t.Fatal(err)
+			}
+			counted, err := s.Board(ctx, crm.BoardFilter{ManagerID: m, From: long})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range kept {
+				k, c := kept[i], counted[i]
+				if k.Count != c.Count || k.Sum != c.Sum {
+					t.Errorf("%s: column %s (manager %v): %d deals, %s; counting says %d, %s", step, k.Stage.Key, m, k.Count, k.Sum, c.Count, c.Sum)
+				}
+			}
+		}
+	}
+	check("empty")
+	db.Exec(t, `INSERT INTO deals (title, pipeline_id, stage_id, manager_id, amount)
+		SELECT 'Сделка ' || i, p.id, (SELECT id FROM stages WHERE pipeline_id = p.id ORDER BY position OFFSET i % 4 LIMIT 1),
+			CASE i % 3 WHEN 0 THEN $1::bigint WHEN 1 THEN $2::bigint END, i * 1000.25
+		FROM generate_series(1, 60) i, pipelines p`, anna.ID, oleg.ID)
+	check("a batch")
+	db.Exec(t, `UPDATE deals SET stage_id = (SELECT id FROM stages WHERE key = 'won') WHERE id % 5 = 0`)
+	check("moved")
+	db.Exec(t, `UPDATE deals SET amount = amount * 2 WHERE manager_id = $1`, anna.ID)
+	check("amounts changed")
+	db.Exec(t, `UPDATE deals SET manager_id = $1 WHERE manager_id IS NULL`, oleg.ID)
+	check("assigned")
+	db.Exec(t, `UPDATE deals SET title = title || '!'`)
+	check("a change that moves no count")
+	if err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		_, err := crm.FoldCounts(ctx, tx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.Count(t, `SELECT count(*) FROM deal_counts`); n > 4*2 {
+		t.Errorf("folded deal_counts has %d rows, want at most one per stage and manager", n)
+	}
+	check("folded")
+	db.Exec(t, `DELETE FROM deals WHERE id % 7 = 0`)
+	check("deleted")
 }

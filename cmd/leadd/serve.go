@@ -386,10 +386,10 @@ func (a *app) jobs(cfg configs.Config) []scheduler.Job {
 				n, err := a.store.Automation.RunDue(ctx, tx, now, 500)
 				return count("automation ran", n, err)
 			}},
-		{Name: "lead_counts", Spec: "*/10 * * * * *", Tick: 10 * time.Second,
+		{Name: "counts", Spec: "*/10 * * * * *", Tick: 10 * time.Second,
 			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
-				n, err := crm.FoldLeadCounts(ctx, tx)
-				return count("folded lead count rows", n, err)
+				n, err := crm.FoldCounts(ctx, tx)
+				return count("folded count rows", n, err)
 			}},
 		{Name: "prune", Spec: "0 17 * * * *", Tick: time.Hour,
 			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {

@@ -59,7 +59,7 @@ SELECT manager_id, status, count(*) FROM leads WHERE status IN ('new', 'in_progr
 
 -- A manager's activities due today and overdue are counted from the index
 -- alone (grace in it), the unanswered ones from an index of only those.
-CREATE INDEX activities_open_grace ON activities (manager_id, due_at) INCLUDE (grace) WHERE done_at IS NULL;
+CREATE INDEX activities_open_grace ON activities (manager_id, due_at, id) INCLUDE (grace) WHERE done_at IS NULL;
 DROP INDEX activities_open;
 CREATE INDEX activities_unanswered ON activities (manager_id)
     WHERE done_at IS NULL AND (type = 'email' OR subject = 'Missed call: call back');
