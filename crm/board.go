@@ -178,24 +178,54 @@ func (s *Store) BoardCards(ctx context.Context, f BoardFilter, stage string, bef
 	return out, translate(err, "board")
 }
 
-// OpenActivities lists the open activities due in [from, to) — a
-// manager's or everyone's — soonest first: those after the activity after
-// (from the first when 0), at most limit. A zero from is no lower bound.
-func (s *Store) OpenActivities(ctx context.Context, managerID *int64, from, to time.Time, after int64, limit int) ([]Activity, error) {
-	args := []any{from, to, pageSize(limit)}
-	where := `done_at IS NULL AND due_at >= $1 AND due_at < $2`
+// The work page's lists of open activities (OpenActivities).
+const (
+	ListOverdue = "overdue" // overdue at now (overdueCond)
+	ListToday   = "today"   // due before the end of the day, not overdue (dueTodayCond)
+	ListLater   = "later"   // due from the end of the day until a time
+)
+
+// OpenActivities lists one list of open activities — a manager's or
+// everyone's — soonest first: overdue at now, due today (before end, those
+// in their grace included), or due later (in [end, until)); those after
+// the activity after (from the first when 0), at most limit. Errors:
+// EINVALID for another list.
+func (s *Store) OpenActivities(ctx context.Context, managerID *int64, list string, now, end, until time.Time, after int64, limit int) ([]Activity, error) {
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + itoa(len(args))
+	}
+	lim := arg(pageSize(limit))
+	more := ``
 	if managerID != nil {
-		args = append(args, *managerID)
-		where += ` AND manager_id = $` + itoa(len(args))
+		more += ` AND manager_id = ` + arg(*managerID)
 	}
 	if after > 0 {
 		// The cursor's own row gives its place; one since deleted starts
 		// the list over rather than ending it.
-		args = append(args, after)
-		n := itoa(len(args))
-		where += ` AND (due_at, id) > coalesce((SELECT (c.due_at, c.id) FROM activities c WHERE c.id = $` + n + `), ('-infinity'::timestamptz, 0::bigint))`
+		more += ` AND (due_at, id) > coalesce((SELECT (c.due_at, c.id) FROM activities c WHERE c.id = ` + arg(after) +
+			`), ('-infinity'::timestamptz, 0::bigint))`
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+activityColumns+` FROM activities WHERE `+where+` ORDER BY due_at, id LIMIT $3`, args...)
+	branch := func(cond string) string {
+		return `SELECT ` + activityColumns + ` FROM activities WHERE ` + cond + more + ` ORDER BY due_at, id LIMIT ` + lim
+	}
+	var q string
+	switch list {
+	case ListOverdue:
+		q = branch(overdueCond(arg(now)))
+	case ListToday:
+		// The two halves of dueTodayCond, each read in order from its
+		// index: still in their grace (due before now), then due later.
+		n, e := arg(now), arg(end)
+		q = `SELECT * FROM ((` + branch(`done_at IS NULL AND grace > '0' AND due_at < `+n+` AND due_at + grace >= `+n+` AND due_at < `+e) +
+			`) UNION ALL (` + branch(`done_at IS NULL AND due_at >= `+n+` AND due_at < `+e) + `)) t ORDER BY t.due_at, t.id LIMIT ` + lim
+	case ListLater:
+		q = branch(`done_at IS NULL AND due_at >= ` + arg(end) + ` AND due_at < ` + arg(until))
+	default:
+		return nil, Invalid("list", "unknown list %q", list)
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, translate(err, "activities")
 	}

@@ -12,15 +12,22 @@ import "time"
 // expressions (parameters such as "$2"); the columns are the activity's,
 // unqualified.
 
+//
+// Grace is never negative (a check on activities), so each condition is
+// also written in terms of due_at alone, which an index can range over:
+// an overdue activity was due before now; one due today is due from now
+// on, or before now with a grace not yet over.
+
 // overdueCond is an open activity that is overdue at now.
 func overdueCond(now string) string {
-	return "(done_at IS NULL AND due_at + grace < " + now + ")"
+	return "(done_at IS NULL AND due_at < " + now + " AND due_at + grace < " + now + ")"
 }
 
 // dueTodayCond is an open activity due before end (the end of the
 // viewer's day) and not yet overdue at now.
 func dueTodayCond(now, end string) string {
-	return "(done_at IS NULL AND due_at + grace >= " + now + " AND due_at < " + end + ")"
+	return "(done_at IS NULL AND ((due_at >= " + now + " AND due_at < " + end + ") OR (grace > '0' AND due_at < " + now +
+		" AND due_at + grace >= " + now + " AND due_at < " + end + ")))"
 }
 
 // Overdue says whether the activity is open and overdue at now, by the

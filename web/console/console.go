@@ -110,7 +110,7 @@ type Store interface {
 	SendDocuments(ctx context.Context, d crm.Deal, docs []crm.Document, by *int64) (crm.DocumentSend, error)
 	Document(ctx context.Context, id int64) (crm.Document, error)
 	FreeSlots(ctx context.Context, ids []int64, length time.Duration, from, to time.Time) ([]crm.Slot, error)
-	OpenActivities(ctx context.Context, managerID *int64, from, to time.Time, after int64, limit int) ([]crm.Activity, error)
+	OpenActivities(ctx context.Context, managerID *int64, list string, now, end, until time.Time, after int64, limit int) ([]crm.Activity, error)
 	CalendarActivities(ctx context.Context, managerID *int64, bounds []time.Time, perDay int) ([][]crm.Activity, error)
 	SLAMisses(ctx context.Context, limit int) ([]crm.QueueLead, error)
 }

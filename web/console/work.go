@@ -68,15 +68,14 @@ func (s *Server) work(r *http.Request, v *viewer) (any, error) {
 	tomorrow := today.AddDate(0, 0, 1)
 	var err error
 	for _, l := range []struct {
-		key      string
-		list     *workList
-		from, to time.Time
+		key, list string
+		into      *workList
 	}{
-		{"overdue", &d.Overdue, time.Time{}, v.Now},
-		{"today", &d.Today, v.Now, tomorrow},
-		{"week", &d.Week, tomorrow, today.AddDate(0, 0, 8)},
+		{"overdue", crm.ListOverdue, &d.Overdue},
+		{"today", crm.ListToday, &d.Today},
+		{"week", crm.ListLater, &d.Week},
 	} {
-		if *l.list, err = s.workList(r, scope, l.key, l.from, l.to); err != nil {
+		if *l.into, err = s.workList(r, v, scope, l.key, l.list, tomorrow, today.AddDate(0, 0, 8)); err != nil {
 			return nil, err
 		}
 	}
@@ -118,10 +117,10 @@ func (s *Server) work(r *http.Request, v *viewer) (any, error) {
 
 // workList reads a page of one list: ?<key>=<id> is the page after that
 // activity. The links keep the rest of the page's query.
-func (s *Server) workList(r *http.Request, scope *int64, key string, from, to time.Time) (workList, error) {
+func (s *Server) workList(r *http.Request, v *viewer, scope *int64, key, list string, end, until time.Time) (workList, error) {
 	q := r.URL.Query()
 	after, _ := strconv.ParseInt(q.Get(key), 10, 64)
-	items, err := s.store.OpenActivities(r.Context(), scope, from, to, max(after, 0), workShown+1)
+	items, err := s.store.OpenActivities(r.Context(), scope, list, v.Now, end, until, max(after, 0), workShown+1)
 	if err != nil {
 		return workList{}, err
 	}

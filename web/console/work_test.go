@@ -51,8 +51,13 @@ func TestWorkPageListsPageThroughEveryActivity(t *testing.T) {
 		SELECT 'meeting', 'Неделя ' || i, $1, $2::timestamptz + i * interval '1 day' FROM generate_series(1, 2) i`, anna.ID, now)
 	db.Exec(t, `INSERT INTO activities (type, subject, manager_id, due_at, done_at) VALUES ('call', 'Сделано', $1, $2, $2)`, anna.ID, now.Add(-time.Hour))
 	db.Exec(t, `INSERT INTO activities (type, subject, manager_id, due_at) VALUES ('call', 'Олега', $1, $2)`, oleg.ID, now.Add(-time.Hour))
+	// A missed call's call-back 5 minutes ago with 15 of grace is today's
+	// still; one 20 minutes ago is overdue.
+	db.Exec(t, `INSERT INTO activities (type, subject, manager_id, due_at, grace)
+		VALUES ('call', 'Missed call: call back', $1, $2, '15 minutes'), ('call', 'Missed call: call back', $1, $3, '15 minutes')`,
+		anna.ID, now.Add(-5*time.Minute), now.Add(-20*time.Minute))
 	open := map[int64]bool{}
-	rows, _ := db.Pool.Query(ctx, `SELECT id FROM activities WHERE manager_id = $1 AND done_at IS NULL AND due_at < $2`, anna.ID, now)
+	rows, _ := db.Pool.Query(ctx, `SELECT id FROM activities WHERE manager_id = $1 AND done_at IS NULL AND due_at + grace < $2`, anna.ID, now)
 	for rows.Next() {
 		var id int64
 		_ = rows.Scan(&id)
@@ -102,8 +107,8 @@ func TestWorkPageListsPageThroughEveryActivity(t *testing.T) {
 			seen[id] = true
 		}
 		if pages == 0 {
-			if n := len(completeRe.FindAllString(section(page, "today"), -1)); n != 3 {
-				t.Errorf("today: %d, want 3", n)
+			if n := len(completeRe.FindAllString(section(page, "today"), -1)); n != 4 {
+				t.Errorf("today: %d, want 4 (one in its grace)", n)
 			}
 			if n := len(completeRe.FindAllString(section(page, "week"), -1)); n != 2 {
 				t.Errorf("this week: %d, want 2", n)
@@ -118,8 +123,8 @@ func TestWorkPageListsPageThroughEveryActivity(t *testing.T) {
 		}
 		pages++
 	}
-	if len(seen) != 120 || pages != 3 {
-		t.Errorf("%d overdue seen over %d pages, want 120 over 3", len(seen), pages)
+	if len(seen) != 121 || pages != 3 {
+		t.Errorf("%d overdue seen over %d pages, want 121 over 3", len(seen), pages)
 	}
 
 	// The supervisor: the department's, then Oleg's only.
