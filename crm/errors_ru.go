@@ -251,6 +251,7 @@ var russian = map[string]string{
 
 	// Leads.
 	"unknown status %q":                  "статуса %q нет",
+	"unknown list %q":                    "списка дел %q нет",
 	"only a junk lead has a junk reason": "причина брака бывает только у заявки в браке",
 	"must be one of %v":                  "выберите причину из списка%.0v",
 	"a lead is converted by conversion, not by setting its status":            "заявку переводят в сделку конвертацией, а не сменой статуса",
