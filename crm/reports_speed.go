@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -79,8 +80,9 @@ func (s *Store) Speed(ctx context.Context, rq ReportQuery) (SpeedReport, error) 
 				count(*) FILTER (WHERE first_response_at - created_at <= $`+itoa(sla)+`::interval),
 				count(*) FILTER (WHERE first_response_at - created_at > $`+itoa(sla)+`::interval
 					OR (first_response_at IS NULL AND created_at + $`+itoa(sla)+`::interval <= $`+itoa(sla+1)+`)),
-				count(*) FILTER (WHERE hops > 0), coalesce(sum(hops), 0)
+				count(*) FILTER (WHERE hops > 0), coalesce(sum(hops), 0)`+curveColumns()+`
 			FROM (SELECT l.manager_id, l.channel, l.created_at, l.first_response_at, l.hops,
+					`+bucketExpr()+` AS bucket, l.reached_at IS NOT NULL AS reached, l.status = 'converted' AS converted,
 					CASE WHEN l.first_response_at IS NOT NULL
 						THEN greatest(0, floor(extract(epoch FROM l.first_response_at - l.created_at)))::bigint END AS rs
 				FROM leads l WHERE `+q.where+`) l
@@ -92,10 +94,18 @@ func (s *Store) Speed(ctx context.Context, rq ReportQuery) (SpeedReport, error) 
 			var r SpeedRow
 			var channel *string
 			var gm, gc int
-			if err := rows.Scan(&r.ManagerID, &channel, &gm, &gc, &r.Leads, &r.Responded, &r.MedianSeconds, &r.P90Seconds,
-				&r.WithinSLA, &r.SLAMissed, &r.Reassigned, &r.Hops); err != nil {
+			curve := make([]int, 3*len(SpeedBuckets))
+			dest := []any{&r.ManagerID, &channel, &gm, &gc, &r.Leads, &r.Responded, &r.MedianSeconds, &r.P90Seconds,
+				&r.WithinSLA, &r.SLAMissed, &r.Reassigned, &r.Hops}
+			for i := range curve {
+				dest = append(dest, &curve[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
 				rows.Close()
 				return err
+			}
+			if gm == 1 && gc == 1 { // the department: the curve is of all its leads
+				out.Curve = foldCurve(f, curve, r.Leads)
 			}
 			r.WithinSLAPct = Percent(r.WithinSLA, r.Leads)
 			rf := f
@@ -131,8 +141,10 @@ func (s *Store) Speed(ctx context.Context, rq ReportQuery) (SpeedReport, error) 
 		}
 		sort.Slice(out.Managers, func(i, j int) bool { return out.Managers[i].Manager < out.Managers[j].Manager })
 		sort.Slice(out.Channels, func(i, j int) bool { return out.Channels[i].Channel < out.Channels[j].Channel })
-		out.Curve, err = speedCurve(ctx, tx, f, out.Total.Leads)
-		return err
+		if len(out.Curve) == 0 {
+			out.Curve = foldCurve(f, make([]int, 3*len(SpeedBuckets)), 0)
+		}
+		return nil
 	})
 	return out, err
 }
@@ -145,38 +157,30 @@ func speedLinks(f ReportFilter, sla time.Duration, at time.Time) map[string]stri
 	return l
 }
 
-func speedCurve(ctx context.Context, tx pgx.Tx, f ReportFilter, total int) ([]SpeedBucket, error) {
-	q := newListQuery("TRUE")
-	f.leadCond(q, true)
-	rows, err := tx.Query(ctx, `SELECT `+bucketExpr()+`, count(*), count(*) FILTER (WHERE l.reached_at IS NOT NULL),
-			count(*) FILTER (WHERE l.status = 'converted')
-		FROM leads l WHERE `+q.where+` GROUP BY 1`, q.args...)
-	if err != nil {
-		return nil, translate(err, "speed curve")
+// curveColumns count, in the same pass as the speed, each bucket's leads,
+// those reached and those converted.
+func curveColumns() string {
+	var b strings.Builder
+	for _, x := range SpeedBuckets {
+		k := "'" + x.Key + "'"
+		b.WriteString(",\n\t\t\t\tcount(*) FILTER (WHERE bucket = " + k + "), count(*) FILTER (WHERE bucket = " + k + " AND reached)," +
+			" count(*) FILTER (WHERE bucket = " + k + " AND converted)")
 	}
-	defer rows.Close()
-	got := map[string][3]int{}
-	for rows.Next() {
-		var k string
-		var n [3]int
-		if err := rows.Scan(&k, &n[0], &n[1], &n[2]); err != nil {
-			return nil, err
-		}
-		got[k] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, translate(err, "speed curve")
-	}
+	return b.String()
+}
+
+// foldCurve is the response-speed curve from curveColumns' counts.
+func foldCurve(f ReportFilter, n []int, total int) []SpeedBucket {
 	out := make([]SpeedBucket, 0, len(SpeedBuckets))
-	for _, b := range SpeedBuckets {
-		n := got[b.Key]
-		out = append(out, SpeedBucket{Key: b.Key, Name: b.Name, Leads: n[0], Share: Percent(n[0], total),
-			Reached: n[1], ReachedPct: Percent(n[1], n[0]), Converted: n[2], ConvertedPct: Percent(n[2], n[0]),
+	for i, b := range SpeedBuckets {
+		leads, reached, conv := n[3*i], n[3*i+1], n[3*i+2]
+		out = append(out, SpeedBucket{Key: b.Key, Name: b.Name, Leads: leads, Share: Percent(leads, total),
+			Reached: reached, ReachedPct: Percent(reached, leads), Converted: conv, ConvertedPct: Percent(conv, leads),
 			Links: map[string]string{"leads": Drill{Figure: "bucket", Key: b.Key, Filter: f}.URL(),
 				"reached":   Drill{Figure: "bucket_reached", Key: b.Key, Filter: f}.URL(),
 				"converted": Drill{Figure: "bucket_converted", Key: b.Key, Filter: f}.URL()}})
 	}
-	return out, nil
+	return out
 }
 
 // Tables are the speed per manager (with the total), per channel, and the curve.
