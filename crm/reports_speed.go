@@ -2,8 +2,9 @@ package crm
 
 import (
 	"context"
+	"math"
+	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -71,82 +72,171 @@ func (s *Store) Speed(ctx context.Context, rq ReportQuery) (SpeedReport, error) 
 		if err != nil {
 			return err
 		}
-		q := newListQuery("TRUE")
-		f.leadCond(q, true)
-		sla := len(q.args) + 1
-		args := append(q.args, rq.SLA.String(), at)
-		rows, err := tx.Query(ctx, `SELECT manager_id, channel, GROUPING(manager_id), GROUPING(channel), count(*), count(rs),
-				percentile_disc(0.5) WITHIN GROUP (ORDER BY rs), percentile_disc(0.9) WITHIN GROUP (ORDER BY rs),
-				count(*) FILTER (WHERE first_response_at - created_at <= $`+itoa(sla)+`::interval),
-				count(*) FILTER (WHERE first_response_at - created_at > $`+itoa(sla)+`::interval
-					OR (first_response_at IS NULL AND created_at + $`+itoa(sla)+`::interval <= $`+itoa(sla+1)+`)),
-				count(*) FILTER (WHERE hops > 0), coalesce(sum(hops), 0)`+curveColumns()+`
-			FROM (SELECT l.manager_id, l.channel, l.created_at, l.first_response_at, l.hops,
-					`+bucketExpr()+` AS bucket, l.reached_at IS NOT NULL AS reached, l.status = 'converted' AS converted,
-					CASE WHEN l.first_response_at IS NOT NULL
-						THEN greatest(0, floor(extract(epoch FROM l.first_response_at - l.created_at)))::bigint END AS rs
-				FROM leads l WHERE `+q.where+`) l
-			GROUP BY GROUPING SETS ((manager_id), (channel), ())`, args...)
+		cells, err := speedCells(ctx, tx, f, rq.SLA, at)
 		if err != nil {
-			return translate(err, "speed")
+			return err
 		}
-		for rows.Next() {
-			var r SpeedRow
-			var channel *string
-			var gm, gc int
-			curve := make([]int, 3*len(SpeedBuckets))
-			dest := []any{&r.ManagerID, &channel, &gm, &gc, &r.Leads, &r.Responded, &r.MedianSeconds, &r.P90Seconds,
-				&r.WithinSLA, &r.SLAMissed, &r.Reassigned, &r.Hops}
-			for i := range curve {
-				dest = append(dest, &curve[i])
+		// Fold the cells into managers, channels and the department.
+		byManager, byChannel, total := map[int64]*speedAcc{}, map[string]*speedAcc{}, newSpeedAcc()
+		curve := make([]int, 3*len(SpeedBuckets))
+		for _, c := range cells {
+			k := int64(0)
+			if c.manager != nil {
+				k = *c.manager
 			}
-			if err := rows.Scan(dest...); err != nil {
-				rows.Close()
-				return err
+			m := byManager[k]
+			if m == nil {
+				m = newSpeedAcc()
+				m.row.ManagerID = c.manager
+				byManager[k] = m
 			}
-			if gm == 1 && gc == 1 { // the department: the curve is of all its leads
-				out.Curve = foldCurve(f, curve, r.Leads)
+			ch := byChannel[c.channel]
+			if ch == nil {
+				ch = newSpeedAcc()
+				ch.row.Channel = c.channel
+				byChannel[c.channel] = ch
 			}
-			r.WithinSLAPct = Percent(r.WithinSLA, r.Leads)
-			rf := f
-			switch {
-			case gm == 0:
-				ref := managerRef(names, r.ManagerID)
-				r.Manager = ref.Name
-				if r.ManagerID != nil {
-					rf.ManagerID = r.ManagerID
-				}
-			case gc == 0:
-				r.Channel = *channel
-				rf.Channel = *channel
+			for _, a := range []*speedAcc{m, ch, total} {
+				a.add(c)
 			}
-			if gm == 0 && r.ManagerID == nil {
-				rf.Unassigned = true
-			}
-			r.Links = speedLinks(rf, rq.SLA, at)
-			switch {
-			case gm == 0:
-				out.Managers = append(out.Managers, r)
-			case gc == 0:
-				out.Channels = append(out.Channels, r)
-			default:
-				out.Total = r
-			}
+			b := bucketOf(c.rs)
+			curve[3*b], curve[3*b+1], curve[3*b+2] = curve[3*b]+c.n, curve[3*b+1]+c.reached, curve[3*b+2]+c.converted
 		}
-		if err := rows.Err(); err != nil {
-			return translate(err, "speed")
+		for _, m := range byManager {
+			r := m.finish()
+			r.Manager = managerRef(names, r.ManagerID).Name
+			r.Links = speedLinks(f.of(r.ManagerID), rq.SLA, at)
+			out.Managers = append(out.Managers, r)
 		}
-		if out.Total.Links == nil {
-			out.Total.Links = speedLinks(f, rq.SLA, at)
+		for _, c := range byChannel {
+			r := c.finish()
+			cf := f
+			cf.Channel = r.Channel
+			r.Links = speedLinks(cf, rq.SLA, at)
+			out.Channels = append(out.Channels, r)
 		}
+		out.Total = total.finish()
+		out.Total.Links = speedLinks(f, rq.SLA, at)
+		out.Curve = foldCurve(f, curve, out.Total.Leads)
 		sort.Slice(out.Managers, func(i, j int) bool { return out.Managers[i].Manager < out.Managers[j].Manager })
 		sort.Slice(out.Channels, func(i, j int) bool { return out.Channels[i].Channel < out.Channels[j].Channel })
-		if len(out.Curve) == 0 {
-			out.Curve = foldCurve(f, make([]int, 3*len(SpeedBuckets)), 0)
-		}
 		return nil
 	})
 	return out, err
+}
+
+// speedCell is the leads of one manager and channel first answered after
+// the same whole number of seconds (rs nil: not yet), with what became of
+// them: the speed report reads the period's leads once, hashed into these
+// cells (no sort, whatever the period), and folds them in Go — exact
+// medians and percentiles included, as percentile_disc takes them.
+type speedCell struct {
+	manager                              *int64
+	channel                              string
+	rs                                   *int64
+	inSLA                                bool
+	n, missed, reassigned, hops, reached int
+	converted                            int
+}
+
+func speedCells(ctx context.Context, tx pgx.Tx, f ReportFilter, sla time.Duration, at time.Time) ([]speedCell, error) {
+	q := newListQuery("TRUE")
+	f.leadCond(q, true)
+	n := len(q.args) + 1
+	args := append(q.args, sla.String(), at)
+	// The planner takes every lead for a cell of its own (it cannot tell
+	// how few distinct response times there are) and sorts a year of
+	// leads; hashing them is a quarter of the time.
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_sort = off`); err != nil {
+		return nil, err
+	}
+	defer tx.Exec(ctx, `SET LOCAL enable_sort = on`)
+	rows, err := tx.Query(ctx, `SELECT manager_id, channel, rs, coalesce(first_response_at - created_at <= $`+itoa(n)+`::interval, false), count(*),
+			count(*) FILTER (WHERE first_response_at - created_at > $`+itoa(n)+`::interval
+				OR (first_response_at IS NULL AND created_at + $`+itoa(n)+`::interval <= $`+itoa(n+1)+`)),
+			count(*) FILTER (WHERE hops > 0), coalesce(sum(hops), 0),
+			count(*) FILTER (WHERE reached_at IS NOT NULL), count(*) FILTER (WHERE status = 'converted')
+		FROM (SELECT l.manager_id, l.channel, l.created_at, l.first_response_at, l.hops, l.reached_at, l.status,
+				CASE WHEN l.first_response_at IS NOT NULL
+					THEN greatest(0, floor(extract(epoch FROM l.first_response_at - l.created_at)))::bigint END AS rs
+			FROM leads l WHERE `+q.where+`) l
+		GROUP BY 1, 2, 3, 4`, args...)
+	if err != nil {
+		return nil, translate(err, "speed")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (speedCell, error) {
+		var c speedCell
+		err := r.Scan(&c.manager, &c.channel, &c.rs, &c.inSLA, &c.n, &c.missed, &c.reassigned, &c.hops, &c.reached, &c.converted)
+		return c, err
+	})
+	return out, translate(err, "speed")
+}
+
+// speedAcc gathers cells into one row of the report.
+type speedAcc struct {
+	row  SpeedRow
+	hist map[int64]int // seconds to the first response → leads
+}
+
+func newSpeedAcc() *speedAcc { return &speedAcc{hist: map[int64]int{}} }
+
+func (a *speedAcc) add(c speedCell) {
+	r := &a.row
+	r.Leads, r.SLAMissed, r.Reassigned, r.Hops = r.Leads+c.n, r.SLAMissed+c.missed, r.Reassigned+c.reassigned, r.Hops+c.hops
+	if c.rs != nil {
+		r.Responded += c.n
+		a.hist[*c.rs] += c.n
+	}
+	if c.inSLA {
+		r.WithinSLA += c.n
+	}
+}
+
+func (a *speedAcc) finish() SpeedRow {
+	r := a.row
+	r.WithinSLAPct = Percent(r.WithinSLA, r.Leads)
+	if r.Responded > 0 {
+		keys := make([]int64, 0, len(a.hist))
+		for k := range a.hist {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		r.MedianSeconds, r.P90Seconds = percentileOf(keys, a.hist, r.Responded, 0.5), percentileOf(keys, a.hist, r.Responded, 0.9)
+	}
+	return r
+}
+
+// percentileOf is percentile_disc(p) of n values given as a histogram:
+// the first value whose position reaches ceil(p·n), as Postgres takes it.
+func percentileOf(keys []int64, hist map[int64]int, n int, p float64) *int64 {
+	pos := int(math.Ceil(p * float64(n)))
+	cum := 0
+	for _, k := range keys {
+		if cum += hist[k]; cum >= pos {
+			return &k
+		}
+	}
+	return &keys[len(keys)-1]
+}
+
+// bucketOf is the curve's bucket of a first response rs seconds after
+// arrival (nil: never), by the borders bucketCond lists with.
+func bucketOf(rs *int64) int {
+	last := 0
+	for i, b := range SpeedBuckets {
+		switch {
+		case b.Key == "never":
+			if rs == nil {
+				return i
+			}
+		case rs == nil:
+		case b.Upto > 0 && time.Duration(*rs)*time.Second < b.Upto:
+			return i
+		case b.Upto == 0:
+			last = i
+		}
+	}
+	return last
 }
 
 func speedLinks(f ReportFilter, sla time.Duration, at time.Time) map[string]string {
@@ -155,18 +245,6 @@ func speedLinks(f ReportFilter, sla time.Duration, at time.Time) map[string]stri
 		l[fig] = Drill{Figure: fig, Filter: f, SLA: sla, At: at}.URL()
 	}
 	return l
-}
-
-// curveColumns count, in the same pass as the speed, each bucket's leads,
-// those reached and those converted.
-func curveColumns() string {
-	var b strings.Builder
-	for _, x := range SpeedBuckets {
-		k := "'" + x.Key + "'"
-		b.WriteString(",\n\t\t\t\tcount(*) FILTER (WHERE bucket = " + k + "), count(*) FILTER (WHERE bucket = " + k + " AND reached)," +
-			" count(*) FILTER (WHERE bucket = " + k + " AND converted)")
-	}
-	return b.String()
 }
 
 // foldCurve is the response-speed curve from curveColumns' counts.
