@@ -98,12 +98,13 @@ type Bars struct {
 	Desc  string // what the chart shows, read by screen readers
 	Bars  []Bar
 	Color string // a CSS colour; default a blue
+	Empty string // what an empty chart says; "Нет данных за период" by default
 }
 
 const (
 	width    = 640
 	labelW   = 210
-	valueW   = 120
+	valueW   = 170 // room for "1 250 000,50 ₽ · 100,0 %" beside the longest bar
 	rowH     = 28
 	barH     = 18
 	topPad   = 8
@@ -121,7 +122,11 @@ func (c Bars) SVG() template.HTML {
 		color = "#2f6fde"
 	}
 	if len(c.Bars) == 0 {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" fill="#666">Нет данных за период</text>`, width/2-80, topPad+rowH/2+4, fontSize)
+		empty := c.Empty
+		if empty == "" {
+			empty = "Нет данных за период"
+		}
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" fill="#666">%s</text>`, width/2-80, topPad+rowH/2+4, fontSize, esc(empty))
 	}
 	for i, bar := range c.Bars {
 		y := topPad + i*rowH

@@ -21,6 +21,7 @@ var catalogue = map[string][2]string{
 	"report.chart.sources":  {"Лиды и выручка по источникам", "Leads and revenue per source"},
 	"report.chart.speed":    {"Лиды по времени первой реакции и доля ставших сделкой", "Leads by first-response time and the share converted"},
 	"report.chart.workload": {"Открытые лиды по менеджерам и их просроченные дела", "Open leads per manager, with their overdue activities"},
+	"report.chart_empty":    {"Нет данных за период", "No data for the period"},
 	"report.chart.plan":     {"Выручка за месяц против плана", "Revenue of the month against the plan"},
 	"report.period":         {"Период", "Period"},
 	"report.from":           {"С", "From"},

@@ -129,32 +129,32 @@ func reportChart(v *viewer, name string, rep crm.Tabular) template.HTML {
 		}
 		return c.SVG()
 	case crm.PipelineReport:
-		c := chart.Bars{Title: title, Desc: v.T("report.chart.pipeline")}
+		c := chart.Bars{Title: title, Desc: v.T("report.chart.pipeline"), Empty: v.T("report.chart_empty")}
 		for _, st := range r.Stages {
 			c.Bars = append(c.Bars, chart.Bar{Label: st.Name, Value: money(st.Sum), Display: v.Money(st.Sum, r.Currency) + " · " + strconv.Itoa(st.Open), Link: consoleLink(st.Links["open"])})
 		}
 		return c.SVG()
 	case crm.SourcesReport:
-		c := chart.Bars{Title: title, Desc: v.T("report.chart.sources")}
+		c := chart.Bars{Title: title, Desc: v.T("report.chart.sources"), Empty: v.T("report.chart_empty")}
 		for _, it := range r.Items {
 			c.Bars = append(c.Bars, chart.Bar{Label: it.Source, Value: float64(it.Leads), Display: fmt.Sprintf("%d · %s", it.Leads, v.Money(it.Revenue, r.Currency)), Link: consoleLink(it.Links["leads"])})
 		}
 		return c.SVG()
 	case crm.SpeedReport:
-		c := chart.Bars{Title: title, Desc: v.T("report.chart.speed"), Color: "#1a7f5a"}
+		c := chart.Bars{Title: title, Desc: v.T("report.chart.speed"), Color: "#1a7f5a", Empty: v.T("report.chart_empty")}
 		for _, b := range r.Curve {
 			c.Bars = append(c.Bars, chart.Bar{Label: v.label(crm.Label{Key: "bucket." + b.Key, Text: b.Name}), Value: float64(b.Leads), Display: fmt.Sprintf("%d · %s", b.Leads, pctText(b.ConvertedPct)), Link: consoleLink(b.Links["leads"])})
 		}
 		return c.SVG()
 	case crm.WorkloadReport:
-		c := chart.Bars{Title: title, Desc: v.T("report.chart.workload"), Color: "#b8562b"}
+		c := chart.Bars{Title: title, Desc: v.T("report.chart.workload"), Color: "#b8562b", Empty: v.T("report.chart_empty")}
 		for _, m := range r.Managers {
 			c.Bars = append(c.Bars, chart.Bar{Label: managerName(v, m.ManagerRef), Value: float64(m.OpenLeads),
 				Display: fmt.Sprintf("%d · %s %d", m.OpenLeads, v.T("counter.overdue"), m.Overdue), Link: consoleLink(m.Links["open_leads"])})
 		}
 		return c.SVG()
 	case crm.PlanReport:
-		c := chart.Bars{Title: title, Desc: v.T("report.chart.plan")}
+		c := chart.Bars{Title: title, Desc: v.T("report.chart.plan"), Empty: v.T("report.chart_empty")}
 		for _, m := range r.Managers {
 			c.Bars = append(c.Bars, chart.Bar{Label: managerName(v, m.ManagerRef), Value: money(m.Revenue), Display: v.Money(m.Revenue, r.Currency) + planOf(m.RevenuePct), Link: consoleLink(m.Links["revenue"])})
 		}
