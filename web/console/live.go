@@ -40,9 +40,9 @@ type liveSub struct {
 	leads chan []crm.QueueLead
 }
 
-// liveBatch is how many new leads a tick reads at most; a page that saw a
-// full batch without its own moves past it.
-const liveBatch = 500
+// liveBatch is how many new leads a tick reads at most (a store page at
+// most); a page that saw a full batch without its own moves past it.
+const liveBatch = crm.MaxPage
 
 func newLive(s *Server) *live {
 	return &live{s: s, subs: map[*liveSub]struct{}{}, counters: map[string]liveCounters{}}
