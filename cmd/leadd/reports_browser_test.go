@@ -39,6 +39,15 @@ func TestReportFormsAndTablesInBrowser(t *testing.T) {
 			t.Fatalf("form: %d", res.Status)
 		}
 	}
+	// Intake lands the leads in the background: wait for all three, so
+	// no figure changes between a report and its list.
+	waitFor(t, "three leads", func() bool {
+		var page struct {
+			Items []crm.Lead `json:"items"`
+		}
+		ta.api("GET", "/api/v1/leads?limit=50", nil, &page)
+		return len(page.Items) >= 3
+	})
 	var sup crm.Manager
 	if st := ta.api("POST", "/api/v1/managers", map[string]any{"name": "Вера Руководитель", "role": "supervisor"}, &sup); st != 201 {
 		t.Fatalf("supervisor: %d", st)

@@ -483,8 +483,8 @@ var catalogue = map[string][2]string{
 	// Targets and ad spend (supervisors, on the plan and sources reports).
 	"targets.title":   {"Цели на месяц", "Monthly targets"},
 	"targets.month":   {"Месяц", "Month"},
-	"targets.revenue": {"Выручка, ₽", "Revenue, ₽"},
-	"targets.won":     {"Выигранных сделок", "Deals won"},
+	"targets.revenue": {"План, ₽", "Target, ₽"},
+	"targets.won":     {"План, сделок", "Target, deals"},
 	"targets.hint":    {"Пустая строка — цели нет. Сумма в рублях, например 1 200 000 или 950000,50.", "An empty row sets no target. Amounts in roubles, e.g. 1 200 000 or 950000.50."},
 	"targets.save":    {"Сохранить цели", "Save targets"},
 	"targets.saved":   {"Цели сохранены.", "Targets saved."},
