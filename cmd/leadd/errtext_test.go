@@ -149,5 +149,23 @@ func TestConsoleRefusalInBrowser(t *testing.T) {
 	if got := text(t, tab, `.flash.err`); got != want {
 		t.Errorf("after saving the page says %q, want %q", got, want)
 	}
+	// The refused form is back as it was typed, open, to fix the one field.
+	kept, err := chromedp.Run(tab, chromedp.Evaluate[[]any](fmt.Sprintf(`[document.querySelector('%[1]s input[name=discount]').value,
+		document.querySelector('%[1]s').closest('details').open]`, form)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 2 || kept[0] != "101" || kept[1] != true {
+		t.Errorf("after the refusal the line's form shows [discount, open] = %v, want [101 true]", kept)
+	}
 	shoot(t, tab, dir, "refusal-flash")
+	// Once saved, nothing typed before comes back.
+	if err := chromedp.Do(tab,
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector('%s input[name=discount]').value = "10"`, form)),
+		chromedp.Click(chromedp.CSS(form+` button`)), chromedp.WaitVisible(chromedp.CSS(`.flash.ok`))); err != nil {
+		t.Fatalf("save a good discount: %v", err)
+	}
+	if d, _ := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector('%s input[name=discount]').value`, form))); d != "10" {
+		t.Errorf("after saving the form shows discount %q, want the saved 10", d)
+	}
 }

@@ -20,6 +20,54 @@
       headers: {"X-Requested-With": "fetch"}}).then(function (r) { return r.json(); });
   }
 
+  // A refused form comes back as it was typed: what a form posts is kept
+  // for the tab a short while, and put back when the page it leads to
+  // says what to fix (the form, matched by its address, is opened). Never
+  // the session's token or a sign-in token; a page saying it is done
+  // forgets it.
+  var KEPT = "leadd-form:";
+  doc.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (!f || f.tagName !== "FORM" || (f.getAttribute("method") || "").toLowerCase() !== "post") return;
+    var vals = [];
+    new FormData(f).forEach(function (v, k) {
+      if (k !== "csrf" && k !== "token" && typeof v === "string") vals.push([k, v]);
+    });
+    try { sessionStorage.setItem(KEPT + f.getAttribute("action"), JSON.stringify({at: Date.now(), vals: vals})); } catch (err) {}
+  }, true);
+  (function () {
+    var refused = doc.querySelector(".flash.err");
+    var keys = [];
+    try {
+      for (var i = 0; i < sessionStorage.length; i++) {
+        if (sessionStorage.key(i).indexOf(KEPT) === 0) keys.push(sessionStorage.key(i));
+      }
+    } catch (err) { return; }
+    keys.forEach(function (key) {
+      var kept;
+      try { kept = JSON.parse(sessionStorage.getItem(key)); } catch (err) {}
+      sessionStorage.removeItem(key);
+      if (!refused || !kept || Date.now() - kept.at > 120000) return;
+      var action = key.slice(KEPT.length);
+      doc.querySelectorAll("form[method=post]").forEach(function (f) {
+        if (f.getAttribute("action") !== action) return;
+        var seen = {};
+        kept.vals.forEach(function (kv) {
+          var all = f.querySelectorAll('[name="' + CSS.escape(kv[0]) + '"]'), n = seen[kv[0]] || 0;
+          seen[kv[0]] = n + 1;
+          var els = Array.prototype.filter.call(all, function (el) { return el.type !== "hidden"; });
+          if (!els.length) return;
+          if (els[0].type === "checkbox" || els[0].type === "radio") {
+            els.forEach(function (el) { if (el.value === kv[1]) el.checked = true; });
+          } else if (els[n]) {
+            els[n].value = kv[1];
+          }
+        });
+        for (var p = f.parentElement; p; p = p.parentElement) if (p.tagName === "DETAILS") p.open = true;
+      });
+    });
+  })();
+
   // Incoming: new leads appear live, with a sound that can be switched off.
   var table = doc.getElementById("queue-table");
   if (table && window.EventSource) {
