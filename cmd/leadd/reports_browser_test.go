@@ -76,10 +76,16 @@ func TestReportFormsAndTablesInBrowser(t *testing.T) {
 		if err := chromedp.Do(tab,
 			chromedp.SendKeys(chromedp.CSS(`input[name="revenue_2"]`), "500 000"),
 			chromedp.SendKeys(chromedp.CSS(`input[name="revenue_1"]`), "много"),
-			chromedp.Submit(chromedp.CSS(`input[name="revenue_1"]`)),
+			chromedp.Click(chromedp.CSS(`form[action="/reports/plan/targets"] button`)),
 			chromedp.WaitVisible(chromedp.CSS(`.flash.err`)),
 		); err != nil {
 			t.Fatalf("send a wrong target: %v", err)
+		}
+		// The form comes back as it was typed: the wrong row to fix, the
+		// right one not to type again.
+		if v, _ := chromedp.Run(tab, chromedp.Evaluate[[]string](`[document.querySelector('input[name="revenue_1"]').value,
+			document.querySelector('input[name="revenue_2"]').value]`)); len(v) != 2 || v[0] != "много" || v[1] != "500 000" {
+			t.Errorf("after the refusal the targets read %q, want what was typed", v)
 		}
 		if msg := text(t, tab, `.flash`); !strings.Contains(msg, "Проверьте поле «Выручка»") || !strings.Contains(msg, "введите число") {
 			t.Errorf("the refusal reads %q", msg)
