@@ -115,6 +115,7 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 		}
 		total := SourceItem{Source: "Итого", Kind: "total", Revenue: "0.00"}
 		var spendTotal *big.Rat
+		paidLeads := 0 // the leads of the sources with a spend: the total's cost per lead is theirs
 		for _, it := range items {
 			sf := f
 			sf.Source = it.Source
@@ -129,6 +130,7 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 						spendTotal = new(big.Rat)
 					}
 					spendTotal.Add(spendTotal, sp)
+					paidLeads += it.Leads
 				}
 			}
 			it.finish()
@@ -139,7 +141,7 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 		}
 		if spendTotal != nil {
 			v := formatKopecks(spendTotal)
-			total.Spend = &v
+			total.Spend, total.CostPerLead = &v, divDecimal(v, paidLeads)
 		}
 		total.Links = map[string]string{"leads": Drill{Figure: "leads", Filter: f}.URL(), "junk": Drill{Figure: "junk", Filter: f}.URL(),
 			"converted": Drill{Figure: "converted", Filter: f}.URL(), "won": Drill{Figure: "lead_won", Filter: f}.URL()}

@@ -346,6 +346,7 @@ func (s *sim) checkSources(t *testing.T, ctx context.Context, rq crm.ReportQuery
 		t.Errorf("%d sources, want %d", len(rep.Items), len(w))
 	}
 	total := want{}
+	var paidCPL *string
 	for _, it := range rep.Items {
 		x := w[it.Source]
 		if x == nil {
@@ -385,7 +386,13 @@ func (s *sim) checkSources(t *testing.T, ctx context.Context, rq crm.ReportQuery
 			if it.CostPerLead == nil || *it.CostPerLead != cpl {
 				t.Errorf("yandex cost per lead %v, want %s", show(it.CostPerLead), cpl)
 			}
+			paidCPL = &cpl
 		}
+	}
+	// The total's cost per lead is the spend over the leads of the sources
+	// that had one: here yandex alone.
+	if show(rep.Total.CostPerLead) != show(paidCPL) {
+		t.Errorf("the total's cost per lead %v, want %v", show(rep.Total.CostPerLead), show(paidCPL))
 	}
 	eq(t, "total leads", rep.Total.Leads, total.leads)
 	eq(t, "total won", rep.Total.Won, total.won)
