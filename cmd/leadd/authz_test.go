@@ -370,6 +370,9 @@ func (ta *testApp) makeFixtures(manager int64, name string, documents bool) *fix
 		f.doc = id("POST", fmt.Sprint("/api/v1/deals/", f.deal, "/documents"), map[string]any{"type": "invoice"})
 		if ta.cfg.SMTP.Host != "" {
 			f.send = id("POST", fmt.Sprint("/api/v1/documents/", f.doc, "/send"), nil)
+			// The letter leaves on its own time and records itself on the
+			// deal: the records are compared once it has.
+			ta.waitSent(f.send)
 		}
 	}
 	// A call on the lead whose recording is a plain link (served as a
