@@ -209,17 +209,7 @@ func (b *ImportBatch) InsertCompanies(ctx context.Context, cs []ImportedCompany,
 	if len(cs) == 0 {
 		return nil
 	}
-	var ids []int64
-	var names, addresses, phones, emails, fields, keys []string
-	var inns, kpps, ogrns []*string
-	var managers []*int64
-	for _, c := range cs {
-		ids, names, addresses = append(ids, c.ID), append(names, c.Name), append(addresses, c.Address)
-		inns, kpps, ogrns = append(inns, nullable(c.INN)), append(kpps, nullable(c.KPP)), append(ogrns, nullable(c.OGRN))
-		managers = append(managers, c.ManagerID)
-		phones, emails = append(phones, strings.Join(c.Phones, " ")), append(emails, strings.Join(c.Emails, " "))
-		fields, keys = append(fields, fieldsText(c.Fields)), append(keys, dedupe.CompanyKey(c.Name))
-	}
+	u := companyRows(cs)
 	_, err := b.q.Exec(ctx, `INSERT INTO companies (id, name, inn, kpp, ogrn, address, manager_id, phones, emails, name_key, created_at, updated_at,
 			fields)
 		SELECT u.id, u.name, u.inn, u.kpp, u.ogrn, u.address, u.manager_id, string_to_array(u.phones, ' '), string_to_array(u.emails, ' '),
@@ -227,7 +217,7 @@ func (b *ImportBatch) InsertCompanies(ctx context.Context, cs []ImportedCompany,
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $11::text[],
 			$12::text[])
 			AS u(id, name, inn, kpp, ogrn, address, manager_id, phones, emails, name_key, fields)`,
-		ids, names, inns, kpps, ogrns, addresses, managers, phones, emails, now, keys, fields)
+		u.ids, u.names, u.inns, u.kpps, u.ogrns, u.addresses, u.managers, u.phones, u.emails, now, u.keys, u.fields)
 	if err != nil {
 		return fmt.Errorf("insert companies: %w", err)
 	}
@@ -241,17 +231,7 @@ func (b *ImportBatch) FillCompanies(ctx context.Context, cs []ImportedCompany, n
 	if len(cs) == 0 {
 		return nil
 	}
-	var ids []int64
-	var addresses, phones, emails, fields []string
-	var inns, kpps, ogrns []*string
-	var managers []*int64
-	for _, c := range cs {
-		ids, addresses = append(ids, c.ID), append(addresses, c.Address)
-		inns, kpps, ogrns = append(inns, nullable(c.INN)), append(kpps, nullable(c.KPP)), append(ogrns, nullable(c.OGRN))
-		managers = append(managers, c.ManagerID)
-		phones, emails = append(phones, strings.Join(c.Phones, " ")), append(emails, strings.Join(c.Emails, " "))
-		fields = append(fields, fieldsText(c.Fields))
-	}
+	u := companyRows(cs)
 	_, err := b.q.Exec(ctx, `UPDATE companies c SET inn = coalesce(c.inn, u.inn), kpp = coalesce(c.kpp, u.kpp), ogrn = coalesce(c.ogrn, u.ogrn),
 			address = CASE WHEN c.address = '' THEN u.address ELSE c.address END, manager_id = coalesce(c.manager_id, u.manager_id),
 			phones = c.phones || ARRAY(SELECT x FROM unnest(string_to_array(u.phones, ' ')) WITH ORDINALITY a(x, i) WHERE x <> ALL(c.phones) ORDER BY i),
@@ -259,7 +239,7 @@ func (b *ImportBatch) FillCompanies(ctx context.Context, cs []ImportedCompany, n
 			fields = u.fields::jsonb || c.fields, updated_at = $9
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $10::text[])
 			AS u(id, inn, kpp, ogrn, address, manager_id, phones, emails, fields)
-		WHERE c.id = u.id`, ids, inns, kpps, ogrns, addresses, managers, phones, emails, now, fields)
+		WHERE c.id = u.id`, u.ids, u.inns, u.kpps, u.ogrns, u.addresses, u.managers, u.phones, u.emails, now, u.fields)
 	if err != nil {
 		return fmt.Errorf("update companies: %w", err)
 	}
@@ -272,21 +252,13 @@ func (b *ImportBatch) InsertContacts(ctx context.Context, ps []ImportedPerson, n
 	if len(ps) == 0 {
 		return nil
 	}
-	var ids []int64
-	var names, positions, phones, emails, fields []string
-	var companies, managers []*int64
-	for _, p := range ps {
-		ids, names, positions = append(ids, p.ID), append(names, p.Name), append(positions, p.Position)
-		companies, managers = append(companies, p.CompanyID), append(managers, p.ManagerID)
-		phones, emails = append(phones, strings.Join(p.Phones, " ")), append(emails, strings.Join(p.Emails, " "))
-		fields = append(fields, fieldsText(p.Fields))
-	}
+	u := personRows(ps)
 	_, err := b.q.Exec(ctx, `INSERT INTO contacts (id, name, position, company_id, manager_id, phones, emails, created_at, updated_at, fields)
 		SELECT u.id, u.name, u.position, u.company_id, u.manager_id, string_to_array(u.phones, ' '), string_to_array(u.emails, ' '), $8, $8,
 			u.fields::jsonb
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $9::text[])
 			AS u(id, name, position, company_id, manager_id, phones, emails, fields)`,
-		ids, names, positions, companies, managers, phones, emails, now, fields)
+		u.ids, u.names, u.positions, u.companies, u.managers, u.phones, u.emails, now, u.fields)
 	if err != nil {
 		return fmt.Errorf("insert contacts: %w", err)
 	}
@@ -300,15 +272,7 @@ func (b *ImportBatch) FillContacts(ctx context.Context, ps []ImportedPerson, now
 	if len(ps) == 0 {
 		return nil
 	}
-	var ids []int64
-	var names, positions, phones, emails, fields []string
-	var companies, managers []*int64
-	for _, p := range ps {
-		ids, names, positions = append(ids, p.ID), append(names, p.Name), append(positions, p.Position)
-		companies, managers = append(companies, p.CompanyID), append(managers, p.ManagerID)
-		phones, emails = append(phones, strings.Join(p.Phones, " ")), append(emails, strings.Join(p.Emails, " "))
-		fields = append(fields, fieldsText(p.Fields))
-	}
+	u := personRows(ps)
 	_, err := b.q.Exec(ctx, `UPDATE contacts c SET name = CASE WHEN c.name = '' THEN u.name ELSE c.name END,
 			position = CASE WHEN c.position = '' THEN u.position ELSE c.position END,
 			company_id = coalesce(c.company_id, u.company_id), manager_id = coalesce(c.manager_id, u.manager_id),
@@ -317,11 +281,50 @@ func (b *ImportBatch) FillContacts(ctx context.Context, ps []ImportedPerson, now
 			fields = u.fields::jsonb || c.fields, updated_at = $8
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $9::text[])
 			AS u(id, name, position, company_id, manager_id, phones, emails, fields)
-		WHERE c.id = u.id`, ids, names, positions, companies, managers, phones, emails, now, fields)
+		WHERE c.id = u.id`, u.ids, u.names, u.positions, u.companies, u.managers, u.phones, u.emails, now, u.fields)
 	if err != nil {
 		return fmt.Errorf("update contacts: %w", err)
 	}
 	return nil
+}
+
+// companyCols are companies as the columns of an unnest: phones and
+// e-mails space-joined, custom fields as JSON text.
+type companyCols struct {
+	ids                                            []int64
+	names, addresses, phones, emails, fields, keys []string
+	inns, kpps, ogrns                              []*string
+	managers                                       []*int64
+}
+
+func companyRows(cs []ImportedCompany) companyCols {
+	var u companyCols
+	for _, c := range cs {
+		u.ids, u.names, u.addresses = append(u.ids, c.ID), append(u.names, c.Name), append(u.addresses, c.Address)
+		u.inns, u.kpps, u.ogrns = append(u.inns, nullable(c.INN)), append(u.kpps, nullable(c.KPP)), append(u.ogrns, nullable(c.OGRN))
+		u.managers = append(u.managers, c.ManagerID)
+		u.phones, u.emails = append(u.phones, strings.Join(c.Phones, " ")), append(u.emails, strings.Join(c.Emails, " "))
+		u.fields, u.keys = append(u.fields, fieldsText(c.Fields)), append(u.keys, dedupe.CompanyKey(c.Name))
+	}
+	return u
+}
+
+// personCols are contacts as the columns of an unnest.
+type personCols struct {
+	ids                                      []int64
+	names, positions, phones, emails, fields []string
+	companies, managers                      []*int64
+}
+
+func personRows(ps []ImportedPerson) personCols {
+	var u personCols
+	for _, p := range ps {
+		u.ids, u.names, u.positions = append(u.ids, p.ID), append(u.names, p.Name), append(u.positions, p.Position)
+		u.companies, u.managers = append(u.companies, p.CompanyID), append(u.managers, p.ManagerID)
+		u.phones, u.emails = append(u.phones, strings.Join(p.Phones, " ")), append(u.emails, strings.Join(p.Emails, " "))
+		u.fields = append(u.fields, fieldsText(p.Fields))
+	}
+	return u
 }
 
 // ClaimIdentities makes each identity its contact's. One claimed
