@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -62,7 +63,7 @@ func TestTheConsoleInEnglishHasNoRussianOfItsOwn(t *testing.T) {
 	for _, w := range words {
 		pages := leaks[w]
 		sort.Strings(pages)
-		t.Errorf("%q in English on %s", w, strings.Join(slicesCompact(pages), ", "))
+		t.Errorf("%q in English on %s", w, strings.Join(slices.Compact(pages), ", "))
 	}
 }
 
@@ -120,15 +121,6 @@ func firstLink(t *testing.T, b *browserClient, page, prefix string) string {
 	return html.UnescapeString(m[1])
 }
 
-func slicesCompact(s []string) []string {
-	out := s[:0]
-	for i, x := range s {
-		if i == 0 || x != s[i-1] {
-			out = append(out, x)
-		}
-	}
-	return out
-}
 
 // allData is every row of every table as text: what the department typed
 // or configured, which a page may show in any language.
