@@ -121,7 +121,6 @@ func firstLink(t *testing.T, b *browserClient, page, prefix string) string {
 	return html.UnescapeString(m[1])
 }
 
-
 // allData is every row of every table as text: what the department typed
 // or configured, which a page may show in any language.
 func (ta *testApp) allData(t *testing.T) string {
