@@ -242,16 +242,48 @@ func cmpDecimal(a, b string) int {
 	return x.Cmp(y)
 }
 
-// CurrencySign is a currency as a table heading names it: ₽, $, €, or
-// its ISO code.
+// CurrencySign is a currency as people write it after a sum: ₽, $, €, ₸,
+// Br, ¥, or its ISO code.
 func CurrencySign(currency string) string {
-	switch currency {
-	case "", "RUB":
-		return "₽"
-	case "USD":
-		return "$"
-	case "EUR":
-		return "€"
+	if s, ok := currencySigns[currency]; ok {
+		return s
 	}
 	return currency
+}
+
+var currencySigns = map[string]string{"": "₽", "RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br", "CNY": "¥"}
+
+// FormatMoney writes a decimal string as a reader of lang writes a sum:
+// «1 275 833,33 ₽» in Russian, "1,275,833.33 ₽" in English; the
+// currency by its sign (CurrencySign), none when currency is "".
+func FormatMoney(amount, currency, lang string) string {
+	if amount == "" {
+		amount = "0"
+	}
+	neg := strings.HasPrefix(amount, "-")
+	amount = strings.TrimPrefix(amount, "-")
+	whole, frac, _ := strings.Cut(amount, ".")
+	frac = (frac + "00")[:2]
+	if whole == "" {
+		whole = "0"
+	}
+	sep, dec := "\u00a0", ","
+	if lang == "en" {
+		sep, dec = ",", "."
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteString("−")
+	}
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(c)
+	}
+	b.WriteString(dec + frac)
+	if currency != "" {
+		b.WriteString("\u00a0" + CurrencySign(currency))
+	}
+	return b.String()
 }

@@ -57,25 +57,11 @@ func (t *Texts) leads(n int) string {
 // Money is an amount as a reader of the language writes it: «1 275 833,33 ₽»,
 // "1,275,833.33 ₽"; a currency other than roubles by its sign or code.
 func (t *Texts) Money(dec, currency string) string {
-	neg := strings.HasPrefix(dec, "-")
-	dec = strings.TrimPrefix(dec, "-")
-	whole, frac, _ := strings.Cut(dec, ".")
-	frac = (frac + "00")[:2]
-	group, point := "\u00a0", ","
-	if t != nil && t.lang == "en" {
-		group, point = ",", "."
+	lang := "ru"
+	if t != nil {
+		lang = t.lang
 	}
-	var b strings.Builder
-	if neg {
-		b.WriteString("−")
-	}
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteString(group)
-		}
-		b.WriteRune(r)
-	}
-	return b.String() + point + frac + "\u00a0" + crm.CurrencySign(currency)
+	return crm.FormatMoney(dec, currency, lang)
 }
 
 // Pct is a share in percent, one decimal: «12,5 %», "12.5%"; "—" for none.

@@ -11,8 +11,6 @@ import (
 
 const nbsp = "\u00a0"
 
-var currencySigns = map[string]string{"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br", "CNY": "¥"}
-
 // Money formats a decimal string in the viewer's locale: "1 275 833,33 ₽"
 // in Russian, "1,275,833.33 ₽" in English.
 func (v *viewer) Money(amount, currency string) string {
@@ -23,39 +21,7 @@ func (v *viewer) Money(amount, currency string) string {
 func (v *viewer) Rub(amount string) string { return formatMoney(amount, "RUB", v.Lang) }
 
 func formatMoney(amount, currency, lang string) string {
-	if amount == "" {
-		amount = "0"
-	}
-	neg := strings.HasPrefix(amount, "-")
-	amount = strings.TrimPrefix(amount, "-")
-	whole, frac, _ := strings.Cut(amount, ".")
-	frac = (frac + "00")[:2]
-	if whole == "" {
-		whole = "0"
-	}
-	sep, dec := nbsp, ","
-	if lang == "en" {
-		sep, dec = ",", "."
-	}
-	var b strings.Builder
-	if neg {
-		b.WriteString("−")
-	}
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(c)
-	}
-	b.WriteString(dec + frac)
-	sign := currencySigns[currency]
-	if sign == "" {
-		sign = currency
-	}
-	if sign != "" {
-		b.WriteString(nbsp + sign)
-	}
-	return b.String()
+	return crm.FormatMoney(amount, currency, lang)
 }
 
 // Number formats a decimal quantity without trailing zeros: "1,5".
