@@ -44,9 +44,14 @@ func (n Normalizer) number(s string) (string, bool) {
 	}
 	// Most of the library's parse is its own clean-up, regular
 	// expressions over the text; a run of digits and the separators
-	// people type means its digits alone (a post's phone field is read on
-	// every accept: docs/benchmarks.md).
-	num, err := phonenumbers.Parse(digitsOnly(s), region)
+	// people type means its digits alone, and the commonest of them, a
+	// Russian mobile, is read without the library at all (a post's phone
+	// field is read on every accept: docs/benchmarks.md).
+	d := digitsOnly(s)
+	if e164, ok := ruMobile(d, region); ok {
+		return e164, true
+	}
+	num, err := phonenumbers.Parse(d, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", false
 	}
@@ -78,7 +83,12 @@ func digitsOnly(s string) string {
 // number ("после 18") stays visible, and what is not a number at all is
 // never dropped.
 func (n Normalizer) Phones(raw string) (valid, invalid []string) {
-	pieces := splitList(extAfterComma.ReplaceAllString(strings.ReplaceAll(raw, ExtSep, " ext "), " $1"))
+	s := strings.ReplaceAll(raw, ExtSep, " ext ")
+	if strings.ContainsAny(s, ",;") {
+		// The expression needs one of them; most fields hold neither.
+		s = extAfterComma.ReplaceAllString(s, " $1")
+	}
+	pieces := splitList(s)
 	for _, part := range pieces {
 		fs := n.scan(part)
 		for _, f := range fs {
