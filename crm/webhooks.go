@@ -332,7 +332,7 @@ func (s *Store) FanOutWebhooks(ctx context.Context, events []WebhookEvent, done 
 		if len(events) > 0 {
 			// The endpoints are read FOR KEY SHARE: one deleted meanwhile
 			// is waited for and skipped, not a foreign-key error.
-			rows, err := tx.Query(ctx, `WITH e AS (SELECT id, events, enabled FROM webhook_endpoints FOR KEY SHARE),
+			rows, err := tx.Query(ctx, `WITH e AS (SELECT id, events, enabled FROM webhook_endpoints ORDER BY id FOR KEY SHARE),
 				m AS (
 					INSERT INTO webhook_messages (msg_id, endpoint_id, outbox_id, event_type, body, created_at,
 						status, attempts, next_attempt_at)
@@ -340,6 +340,7 @@ func (s *Store) FanOutWebhooks(ctx context.Context, events []WebhookEvent, done 
 						CASE WHEN e.enabled THEN 'pending' ELSE 'skipped' END, CASE WHEN e.enabled THEN 1 ELSE 0 END, $5
 					FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) AS x (outbox_id, type, body, at)
 					JOIN e ON x.type = ANY (e.events)
+					ORDER BY x.outbox_id, e.id, x.type
 					ON CONFLICT (endpoint_id, outbox_id, event_type) DO NOTHING
 					RETURNING id, msg_id, endpoint_id, event_type, body, attempts, created_at, status)
 				SELECT m.id, m.msg_id, m.endpoint_id, e.url, m.event_type, m.body, m.attempts, m.created_at, e.secret,
@@ -451,12 +452,26 @@ func (s *Store) RecordWebhookResults(ctx context.Context, rs []WebhookResult, di
 			health[r.EndpointID] = r
 		}
 	}
+	eps := make([]int64, 0, len(health))
+	for id := range health {
+		eps = append(eps, id)
+	}
+	slices.Sort(eps)
 	// A deadlock broken by Postgres is tried again: the attempts were made
-	// and answered, and unrecorded they would be sent once more.
+	// and answered, and unrecorded they would be sent once more. (The
+	// lock order below leaves none to break; this is the belt.)
 	return inTxRetrying(ctx, s.pool, func(tx pgx.Tx) error {
-		// The messages in id order first: a message claimed twice (its
-		// lease ran out mid-send) is recorded by one at a time, never
-		// crosswise.
+		// The lock order of the webhook tables, in every transaction that
+		// waits for more than one row: endpoints (in id order), then
+		// their messages (in id order). Disabling an endpoint fails all
+		// its pending messages, and deleting one deletes them: whoever
+		// holds an endpoint may take any of its messages, so nobody may
+		// hold a message while waiting for its endpoint.
+		if _, err := tx.Exec(ctx, `SELECT id FROM webhook_endpoints WHERE id = ANY ($1) ORDER BY id FOR NO KEY UPDATE`, eps); err != nil {
+			return translate(err, "webhooks")
+		}
+		// A message claimed twice (its lease ran out mid-send) is
+		// recorded by one at a time.
 		if _, err := tx.Exec(ctx, `SELECT id FROM webhook_messages WHERE id = ANY ($1) ORDER BY id FOR UPDATE`, msg); err != nil {
 			return translate(err, "webhook messages")
 		}
@@ -469,6 +484,9 @@ func (s *Store) RecordWebhookResults(ctx context.Context, rs []WebhookResult, di
 			msg, ep, attempt, at, status, code, errs, ms); err != nil {
 			return translate(err, "webhook attempts")
 		}
+		// A success is the truth even for a message given up meanwhile
+		// (its endpoint disabled while it was on its way): the receiver
+		// has it.
 		if _, err := tx.Exec(ctx, `WITH x AS (SELECT * FROM unnest($1::bigint[], $2::bool[], $3::timestamptz[], $4::timestamptz[], $5::text[])
 				AS x (id, ok, at, next, err) ORDER BY id)
 			UPDATE webhook_messages m SET
@@ -476,17 +494,11 @@ func (s *Store) RecordWebhookResults(ctx context.Context, rs []WebhookResult, di
 				delivered_at = CASE WHEN x.ok THEN x.at END,
 				next_attempt_at = coalesce(x.next, m.next_attempt_at),
 				last_error = CASE WHEN x.ok THEN NULL ELSE x.err END
-			FROM x WHERE m.id = x.id AND m.status = 'pending'`, msg, ok, at, next, errs); err != nil {
+			FROM x WHERE m.id = x.id AND (m.status = 'pending' OR x.ok AND m.status <> 'delivered')`,
+			msg, ok, at, next, errs); err != nil {
 			return translate(err, "webhook messages")
 		}
-		// In id order: two recorders at once lock endpoints alike, never
-		// crosswise.
-		ids := make([]int64, 0, len(health))
-		for id := range health {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
-		for _, id := range ids {
+		for _, id := range eps {
 			if err := endpointHealth(ctx, tx, id, health[id], disableAfter); err != nil {
 				return err
 			}
@@ -583,22 +595,32 @@ func (s *Store) ReplayWebhook(ctx context.Context, endpointID int64, from, to ti
 	if !from.Before(to) {
 		return 0, Invalid("to", "must be after from")
 	}
-	w, err := s.Webhook(ctx, endpointID)
-	if err != nil {
-		return 0, err
-	}
-	if !w.Enabled {
-		return 0, Errorf(ECONFLICT, "webhook %d is disabled: enable it (PATCH {\"enabled\": true}) before replaying", endpointID)
-	}
-	tag, err := s.pool.Exec(ctx, `UPDATE webhook_messages SET status = 'pending', attempts = 0, next_attempt_at = '-infinity',
-			last_error = NULL
-		WHERE endpoint_id = $1 AND created_at >= $2 AND created_at < $3 AND status <> 'pending'`, endpointID, from, to)
-	return int(tag.RowsAffected()), translate(err, "webhook messages")
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The endpoint before its messages: the lock order of the
+		// webhook tables (RecordWebhookResults).
+		var enabled bool
+		err := tx.QueryRow(ctx, `SELECT enabled FROM webhook_endpoints WHERE id = $1 FOR NO KEY UPDATE`, endpointID).Scan(&enabled)
+		if err != nil {
+			return translate(err, "webhook")
+		}
+		if !enabled {
+			return Errorf(ECONFLICT, "webhook %d is disabled: enable it (PATCH {\"enabled\": true}) before replaying", endpointID)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE webhook_messages SET status = 'pending', attempts = 0, next_attempt_at = '-infinity',
+				last_error = NULL
+			WHERE endpoint_id = $1 AND created_at >= $2 AND created_at < $3 AND status <> 'pending'`, endpointID, from, to)
+		n = tag.RowsAffected()
+		return translate(err, "webhook messages")
+	})
+	return int(n), err
 }
 
 // PruneWebhooks deletes messages (and their attempts) of events before
 // before that are no longer pending; it returns how many.
 func PruneWebhooks(ctx context.Context, tx pgx.Tx, before time.Time) (int, error) {
-	tag, err := tx.Exec(ctx, `DELETE FROM webhook_messages WHERE created_at < $1 AND status <> 'pending'`, before)
+	// A message being recorded (locked) is left for the next prune.
+	tag, err := tx.Exec(ctx, `DELETE FROM webhook_messages WHERE id IN (
+		SELECT id FROM webhook_messages WHERE created_at < $1 AND status <> 'pending' FOR UPDATE SKIP LOCKED)`, before)
 	return int(tag.RowsAffected()), translate(err, "webhook messages")
 }
