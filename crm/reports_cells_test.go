@@ -11,14 +11,12 @@ import (
 )
 
 // Figures a table shows without a list behind them: shares, times,
-// targets, entries and figures of activities and calls rather than of
-// leads or deals. Every other number in a table links to its list.
+// targets and entries. Every other number in a table links to its list.
 var derivedColumns = map[string]bool{
 	"rep.c.conv_next": true, "rep.c.conv_won": true, "rep.c.median_h": true, "rep.c.p90_h": true, "rep.c.share": true,
 	"rep.c.won_pct": true, "rep.c.probability": true, "rep.c.weighted_in": true, "rep.c.junk_pct": true, "rep.c.average_in": true,
 	"rep.c.lead_to_won": true, "rep.c.spend_in": true, "rep.c.cpl_in": true, "rep.c.median_m": true, "rep.c.p90_m": true,
 	"rep.c.within_sla_pct": true, "rep.c.hops": true, "rep.c.reached_pct": true, "rep.c.converted_pct": true,
-	"rep.c.due_today": true, "rep.c.overdue": true, "rep.c.completed": true, "rep.c.calls_made": true, "rep.c.calls_missed": true,
 	"rep.c.target_in": true, "rep.c.revenue_pct": true, "rep.c.target_won": true, "rep.c.won_pct_plan": true,
 }
 
@@ -36,7 +34,25 @@ func TestEveryNumberInEveryTableIsItsList(t *testing.T) {
 	s.db.Exec(t, `UPDATE deals SET currency = 'USD' WHERE id % 5 = 0`)
 	s.db.Exec(t, `UPDATE deals SET manager_id = NULL WHERE id % 7 = 0`)
 	s.db.Exec(t, `UPDATE leads SET manager_id = NULL WHERE id % 7 = 3`)
-	checked := 0
+	// Activities around the end of the day, which is each manager's own
+	// (Moscow's at 21:00 UTC, Yekaterinburg's at 19:00): due in two hours,
+	// in eight (Moscow's today, Yekaterinburg's tomorrow), in ten, and one
+	// due ten minutes ago still in its half-hour's grace.
+	for _, m := range s.managers {
+		s.db.Exec(t, `INSERT INTO activities (type, subject, manager_id, due_at, grace, created_at)
+			SELECT 'task', 'Подготовить КП', $1, $2::timestamptz + d * interval '1 hour', CASE WHEN d < 0 THEN interval '30 minutes' ELSE '0' END, $2
+			FROM unnest(ARRAY[2, 8, 10, -1.0/6]) AS d`, m, s.now)
+	}
+	w, err := s.store.Workload(ctx, s.query(t, "Europe/Moscow", "2026-12-01", "2026-12-31"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range w.Managers[:len(s.managers)] {
+		if want := map[bool]int{true: 2, false: 3}[r.ID == s.managers[2]]; r.DueToday != want {
+			t.Errorf("%s: %d due today, want %d (their own day)", r.Name, r.DueToday, want)
+		}
+	}
+	checked, seen := 0, map[string]int{}
 	for _, p := range simPeriods {
 		rq := s.query(t, p.tz, p.from, p.to)
 		for _, manager := range []*int64{nil, &s.managers[1]} {
@@ -61,7 +77,7 @@ func TestEveryNumberInEveryTableIsItsList(t *testing.T) {
 								if n, _ := s.listOf(t, ctx, rq, l); n != v {
 									t.Errorf("%s %q row %v: %s = %d, but its list has %d: %s", name, tb.Title, row[0], tb.Columns[j], v, n, l)
 								}
-								checked++
+								checked, seen[tb.Heads[j].Key] = checked+1, seen[tb.Heads[j].Key]+v
 							case crm.Decimal:
 								if l == "" {
 									if !derivedColumns[tb.Heads[j].Key] {
@@ -86,6 +102,12 @@ func TestEveryNumberInEveryTableIsItsList(t *testing.T) {
 	}
 	if checked < 500 {
 		t.Errorf("only %d linked cells checked", checked)
+	}
+	// The workload's lists of activities and calls were not all empty.
+	for _, k := range []string{"rep.c.due_today", "rep.c.overdue", "rep.c.completed", "rep.c.calls_made", "rep.c.calls_missed"} {
+		if seen[k] == 0 {
+			t.Errorf("no %s figure above 0 was checked", k)
+		}
 	}
 	// The dollars are summed apart, never into the roubles.
 	rq := s.query(t, simPeriods[2].tz, simPeriods[2].from, simPeriods[2].to)
@@ -122,7 +144,8 @@ func (s *sim) listOf(t *testing.T, ctx context.Context, rq crm.ReportQuery, link
 	count, sum, cursor := 0, new(big.Rat), ""
 	for {
 		var next string
-		if strings.HasSuffix(u.Path, "/deals") {
+		switch {
+		case strings.HasSuffix(u.Path, "/deals"):
 			var page []crm.Deal
 			page, next, err = s.store.Deals(ctx, crm.DealFilter{Drill: d, Limit: 500, Cursor: cursor})
 			for _, x := range page {
@@ -132,7 +155,15 @@ func (s *sim) listOf(t *testing.T, ctx context.Context, rq crm.ReportQuery, link
 				sum.Add(sum, mustRat(x.Amount))
 			}
 			count += len(page)
-		} else {
+		case strings.HasSuffix(u.Path, "/activities"):
+			var page []crm.Activity
+			page, next, err = s.store.ActivityList(ctx, crm.ActivityFilter{Drill: d, Limit: 7, Cursor: cursor})
+			count += len(page)
+		case strings.HasSuffix(u.Path, "/calls"):
+			var page []crm.Call
+			page, next, err = s.store.Calls(ctx, crm.CallFilter{Drill: d, Limit: 7, Cursor: cursor})
+			count += len(page)
+		default:
 			var page []crm.Lead
 			page, next, err = s.store.Leads(ctx, crm.LeadFilter{Drill: d, Limit: 500, Cursor: cursor})
 			count += len(page)

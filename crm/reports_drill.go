@@ -82,13 +82,22 @@ func bucketExpr() string {
 	return b.String()
 }
 
-// Entity is what the figure counts: "leads" or "deals".
+// Entity is what the figure counts: "leads", "deals", "activities" or
+// "calls".
 func (d Drill) Entity() string {
-	if slices.Contains(DealFigures, d.Figure) {
+	switch {
+	case slices.Contains(DealFigures, d.Figure):
 		return "deals"
+	case slices.Contains(ActivityFigures, d.Figure):
+		return "activities"
+	case slices.Contains(CallFigures, d.Figure):
+		return "calls"
 	}
 	return "leads"
 }
+
+// atFigures are counted at a moment ("now"): their list is of that moment.
+var atFigures = []string{"stuck", "sla_missed", "due_today", "overdue"}
 
 // URL is the list behind the figure, as an API path with its query.
 func (d Drill) URL() string {
@@ -107,7 +116,7 @@ func (d Drill) URL() string {
 	if d.Figure == "stuck" {
 		v.Set("stuck_days", strconv.Itoa(d.Stuck))
 	}
-	if !d.At.IsZero() && (d.Figure == "stuck" || d.Figure == "sla_missed") {
+	if !d.At.IsZero() && slices.Contains(atFigures, d.Figure) {
 		v.Set("at", d.At.UTC().Format(time.RFC3339))
 	}
 	return "/api/v1/" + d.Entity() + "?" + v.Encode()
@@ -120,7 +129,7 @@ func ParseDrill(q url.Values, loc *time.Location, now time.Time) (*Drill, error)
 	if fig == "" {
 		return nil, nil
 	}
-	if !slices.Contains(LeadFigures, fig) && !slices.Contains(DealFigures, fig) {
+	if !slices.ContainsFunc([][]string{LeadFigures, DealFigures, ActivityFigures, CallFigures}, func(f []string) bool { return slices.Contains(f, fig) }) {
 		return nil, Invalid("drill", "not a figure of a report: %q", fig)
 	}
 	f, err := ParseReportFilter(q)

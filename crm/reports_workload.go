@@ -40,18 +40,34 @@ func (s *Store) Workload(ctx context.Context, rq ReportQuery) (WorkloadReport, e
 	at := s.now()
 	out := WorkloadReport{From: f.From, To: f.To, TimeZone: rq.Loc.String(), At: at, Managers: []WorkloadRow{}}
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		args := []any{f.ManagerID, at, f.From, f.To}
+		calls, err := callCounts(ctx, tx, f)
+		if err != nil {
+			return err
+		}
+		completed, err := completedCounts(ctx, tx, f)
+		if err != nil {
+			return err
+		}
+		// Every manager a figure counts is a row: the active, and anyone
+		// with open work, work done in the period or calls.
+		counted := make([]int64, 0, len(calls)+len(completed))
+		for id := range calls {
+			counted = append(counted, id)
+		}
+		for id := range completed {
+			counted = append(counted, id)
+		}
 		rows, err := tx.Query(ctx, `SELECT m.id, m.name, m.time_zone,
 				(SELECT count(*) FROM leads l WHERE l.manager_id = m.id AND l.status IN ('new', 'in_progress')),
 				(SELECT count(*) FROM deals d WHERE d.manager_id = m.id AND d.closed_at IS NULL),
 				(SELECT count(*) FROM activities a WHERE a.manager_id = m.id AND `+overdueCond("$2")+`),
 				(SELECT min(due_at) FROM activities a WHERE a.manager_id = m.id AND `+overdueCond("$2")+`)
 			FROM managers m
-			WHERE ($1::bigint IS NULL OR m.id = $1) AND (m.active OR EXISTS (SELECT 1 FROM activities a
-				WHERE a.manager_id = m.id AND a.done_at >= $3 AND a.done_at < $4)
+			WHERE ($1::bigint IS NULL OR m.id = $1) AND (m.active OR m.id = ANY($3)
+				OR EXISTS (SELECT 1 FROM activities a WHERE a.manager_id = m.id AND a.done_at IS NULL)
 				OR EXISTS (SELECT 1 FROM leads l WHERE l.manager_id = m.id AND l.status IN ('new', 'in_progress'))
 				OR EXISTS (SELECT 1 FROM deals d WHERE d.manager_id = m.id AND d.closed_at IS NULL))
-			ORDER BY m.name, m.id`, args...)
+			ORDER BY m.name, m.id`, f.ManagerID, at, counted)
 		if err != nil {
 			return translate(err, "workload")
 		}
@@ -67,35 +83,16 @@ func (s *Store) Workload(ctx context.Context, rq ReportQuery) (WorkloadReport, e
 		if err != nil {
 			return translate(err, "workload")
 		}
-		calls, err := callCounts(ctx, tx, f)
-		if err != nil {
-			return err
-		}
-		completed, err := completedCounts(ctx, tx, f)
-		if err != nil {
-			return err
-		}
 		total := WorkloadRow{ManagerRef: ManagerRef{Name: "Итого"}}
 		for _, m := range ms {
 			r := m.row
-			loc, err := LoadLocation(m.tz)
-			if err != nil {
-				loc = time.UTC
-			}
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM activities WHERE manager_id = $1 AND `+dueTodayCond("$2", "$3"), r.ID, at, endOfDay(at, loc)).Scan(&r.DueToday); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM activities WHERE manager_id = $1 AND `+dueTodayCond("$2", "$3"), r.ID, at, dayEnd(at, m.tz)).Scan(&r.DueToday); err != nil {
 				return translate(err, "workload")
 			}
 			c := calls[r.ID]
 			r.CallsMade, r.CallsMissed, r.Completed = c[0], c[1], completed[r.ID]
-			mf := ReportFilter{ManagerID: idPtr(r.ID)}
-			r.Links = map[string]string{"open_leads": Drill{Figure: "open_leads", Filter: mf}.URL(),
-				"open_deals": Drill{Figure: "open_deals", Filter: mf}.URL()}
-			total.OpenLeads, total.OpenDeals, total.DueToday = total.OpenLeads+r.OpenLeads, total.OpenDeals+r.OpenDeals, total.DueToday+r.DueToday
-			total.Overdue, total.Completed = total.Overdue+r.Overdue, total.Completed+r.Completed
-			total.CallsMade, total.CallsMissed = total.CallsMade+r.CallsMade, total.CallsMissed+r.CallsMissed
-			if r.OldestOverdue != nil && (total.OldestOverdue == nil || r.OldestOverdue.Before(*total.OldestOverdue)) {
-				total.OldestOverdue = r.OldestOverdue
-			}
+			r.Links = workloadLinks(ReportFilter{From: f.From, To: f.To, ManagerID: idPtr(r.ID)}, at)
+			total.add(r)
 			out.Managers = append(out.Managers, r)
 		}
 		if f.ManagerID == nil { // what nobody is responsible for, so that the total is the department's
@@ -104,21 +101,49 @@ func (s *Store) Workload(ctx context.Context, rq ReportQuery) (WorkloadReport, e
 				(SELECT count(*) FROM deals WHERE manager_id IS NULL AND closed_at IS NULL)`).Scan(&u.OpenLeads, &u.OpenDeals); err != nil {
 				return translate(err, "workload")
 			}
-			if u.OpenLeads+u.OpenDeals > 0 {
-				uf := ReportFilter{Unassigned: true}
-				u.Links = map[string]string{"open_leads": Drill{Figure: "open_leads", Filter: uf}.URL(),
-					"open_deals": Drill{Figure: "open_deals", Filter: uf}.URL()}
-				total.OpenLeads, total.OpenDeals = total.OpenLeads+u.OpenLeads, total.OpenDeals+u.OpenDeals
+			c := calls[0]
+			u.CallsMade, u.CallsMissed = c[0], c[1]
+			if u.OpenLeads+u.OpenDeals+u.CallsMade+u.CallsMissed > 0 {
+				u.Links = workloadLinks(ReportFilter{From: f.From, To: f.To, Unassigned: true}, at)
+				total.add(u)
 				out.Managers = append(out.Managers, u)
 			}
 		}
-		tf := ReportFilter{ManagerID: f.ManagerID}
-		total.Links = map[string]string{"open_leads": Drill{Figure: "open_leads", Filter: tf}.URL(),
-			"open_deals": Drill{Figure: "open_deals", Filter: tf}.URL()}
+		total.Links = workloadLinks(ReportFilter{From: f.From, To: f.To, ManagerID: f.ManagerID}, at)
 		out.Total = total
 		return nil
 	})
 	return out, err
+}
+
+// add adds a row's figures to the total's.
+func (t *WorkloadRow) add(r WorkloadRow) {
+	t.OpenLeads, t.OpenDeals, t.DueToday = t.OpenLeads+r.OpenLeads, t.OpenDeals+r.OpenDeals, t.DueToday+r.DueToday
+	t.Overdue, t.Completed = t.Overdue+r.Overdue, t.Completed+r.Completed
+	t.CallsMade, t.CallsMissed = t.CallsMade+r.CallsMade, t.CallsMissed+r.CallsMissed
+	if r.OldestOverdue != nil && (t.OldestOverdue == nil || r.OldestOverdue.Before(*t.OldestOverdue)) {
+		t.OldestOverdue = r.OldestOverdue
+	}
+}
+
+// workloadLinks are the lists behind a workload row's figures: open leads
+// and deals now; activities due today and overdue at at; activities
+// completed and calls in the period. (The row of what nobody is
+// responsible for lists no activities: each is a manager's.)
+func workloadLinks(f ReportFilter, at time.Time) map[string]string {
+	now := ReportFilter{ManagerID: f.ManagerID, Unassigned: f.Unassigned}
+	out := map[string]string{}
+	for _, fig := range []string{"open_leads", "open_deals"} {
+		out[fig] = Drill{Figure: fig, Filter: now}.URL()
+	}
+	for _, fig := range CallFigures {
+		out[fig] = Drill{Figure: fig, Filter: f}.URL()
+	}
+	out["completed"] = Drill{Figure: "completed", Filter: f}.URL()
+	for _, fig := range []string{"due_today", "overdue"} {
+		out[fig] = Drill{Figure: fig, Filter: now, At: at}.URL()
+	}
+	return out
 }
 
 // completedCounts are the activities each manager completed in the
@@ -128,9 +153,7 @@ func completedCounts(ctx context.Context, tx pgx.Tx, f ReportFilter) (map[int64]
 	if f.From.IsZero() {
 		return out, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT manager_id, count(*) FROM activities
-		WHERE done_at IS NOT NULL AND done_at >= $1 AND done_at < $2 AND outcome IN ('done', 'no_answer', 'answered')
-		GROUP BY 1`, f.From, f.To)
+	rows, err := tx.Query(ctx, `SELECT manager_id, count(*) FROM activities WHERE `+completedCond("$1", "$2")+` GROUP BY 1`, f.From, f.To)
 	if err != nil {
 		return nil, translate(err, "workload")
 	}
@@ -157,14 +180,14 @@ const (
 
 // callCounts are each manager's calls in the period: [made, missed] — an
 // outgoing call, and an incoming one that ended unanswered, on their lead
-// or deal.
+// or deal (callManager); those on nobody's under 0.
 func callCounts(ctx context.Context, tx pgx.Tx, f ReportFilter) (map[int64][2]int, error) {
 	out := map[int64][2]int{}
 	if f.From.IsZero() {
 		return out, nil
 	}
 	for i, cond := range []string{callMadeCond, callMissedCond} {
-		rows, err := tx.Query(ctx, `SELECT coalesce(l.manager_id, d.manager_id) AS m, count(*)
+		rows, err := tx.Query(ctx, `SELECT `+callManager+` AS m, count(*)
 			FROM touches t LEFT JOIN leads l ON l.id = t.lead_id LEFT JOIN deals d ON d.id = t.deal_id
 			WHERE `+cond+` AND t.at >= $1 AND t.at < $2 GROUP BY 1`, f.From, f.To)
 		if err != nil {
@@ -177,11 +200,13 @@ func callCounts(ctx context.Context, tx pgx.Tx, f ReportFilter) (map[int64][2]in
 				rows.Close()
 				return nil, err
 			}
+			var id int64 // 0: nobody's
 			if m != nil {
-				c := out[*m]
-				c[i] = n
-				out[*m] = c
+				id = *m
 			}
+			c := out[id]
+			c[i] = n
+			out[id] = c
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -210,8 +235,10 @@ func (r WorkloadReport) Tables() []Table {
 		if i == len(r.Managers) {
 			name = totalLabel
 		}
-		t.row(name, link(x.OpenLeads, x.Links["open_leads"]), link(x.OpenDeals, x.Links["open_deals"]), x.DueToday, x.Overdue, oldest,
-			x.Completed, x.CallsMade, x.CallsMissed)
+		l := x.Links
+		t.row(name, link(x.OpenLeads, l["open_leads"]), link(x.OpenDeals, l["open_deals"]), link(x.DueToday, l["due_today"]),
+			link(x.Overdue, l["overdue"]), oldest, link(x.Completed, l["completed"]), link(x.CallsMade, l["calls_made"]),
+			link(x.CallsMissed, l["calls_missed"]))
 	}
 	return []Table{t}
 }

@@ -286,6 +286,12 @@ func required(s *openapi3.Schema) map[string]any {
 // companySeq numbers the companies the bases make.
 var companySeq atomic.Int64
 
+// queryBases are query parameters an operation needs (the list behind a
+// figure names the figure and its period).
+var queryBases = map[string]url.Values{
+	"GET /api/v1/calls": {"drill": {"calls_missed"}, "period": {"this_month"}},
+}
+
 // bases are bodies an operation needs beyond what its schema requires
 // (a lead is reached by a phone; a stage must be the pipeline's).
 var bases = map[string]func(f *fixtures) map[string]any{
@@ -450,6 +456,9 @@ func request(op operation, tried field, own, target *fixtures) (path string, bod
 	// A POST to a collection makes a record: its own identities are new.
 	creating := op.method == "POST" && !strings.Contains(op.path, "{")
 	q := url.Values{}
+	for k, v := range queryBases[op.method+" "+op.path] {
+		q[k] = v
+	}
 	if op.body != nil {
 		body = required(op.body)
 		if base := bases[op.method+" "+op.path]; base != nil {

@@ -48,6 +48,26 @@ func TestReportFormsAndTablesInBrowser(t *testing.T) {
 		ta.api("GET", "/api/v1/leads?limit=50", nil, &page)
 		return len(page.Items) >= 3
 	})
+	// The workload's calls and activities: a call missed from a new
+	// number, one made to the first client, and one activity done.
+	ta.call(event("m1", "ringing"))
+	ta.call(event("m1", "ended", "disposition", "no_answer"))
+	for _, st := range []string{"ringing", "answered", "ended"} {
+		e := event("o1", st, "extension", "101", "disposition", "answered", "duration", 95)
+		e["direction"], e["from"], e["to"] = "out", "+7 495 100-00-00", "+7 917 600 00 00"
+		ta.call(e)
+	}
+	ta.waitProcessed()
+	var acts struct {
+		Items []crm.Activity `json:"items"`
+	}
+	ta.api("GET", "/api/v1/activities?manager_id=1", nil, &acts)
+	if len(acts.Items) == 0 {
+		t.Fatal("manager 1 has no activity to complete")
+	}
+	if st := ta.api("POST", fmt.Sprint("/api/v1/activities/", acts.Items[0].ID, "/complete"), map[string]any{"outcome": "done"}, nil); st != 200 {
+		t.Fatalf("complete: %d", st)
+	}
 	var sup crm.Manager
 	if st := ta.api("POST", "/api/v1/managers", map[string]any{"name": "Вера Руководитель", "role": "supervisor"}, &sup); st != 201 {
 		t.Fatalf("supervisor: %d", st)
@@ -187,6 +207,7 @@ func TestReportFormsAndTablesInBrowser(t *testing.T) {
 		if err := chromedp.Do(tab, chromedp.Navigate(base+ta.loginLink(sup.ID))); err != nil {
 			t.Fatal(err)
 		}
+		shot := map[string]bool{}
 		for _, name := range crm.ReportNames {
 			if err := chromedp.Do(tab, chromedp.Navigate(base+"/reports/"+name+"?period=this_month"), chromedp.WaitVisible(chromedp.CSS(`main h1`))); err != nil {
 				t.Fatal(err)
@@ -212,6 +233,18 @@ func TestReportFormsAndTablesInBrowser(t *testing.T) {
 				if rows != n {
 					t.Errorf("%s: %s shows %d, its list has %d rows", name, l.Href, n, rows)
 				}
+				// The workload's lists of calls and activities, as they look.
+				for _, fig := range []string{"calls_missed", "calls_made", "due_today", "overdue", "completed"} {
+					if n > 0 && !shot[fig] && strings.Contains(l.Href, "drill="+fig+"&") {
+						shot[fig] = true
+						shoot(t, tab, dir, "report-list-"+fig)
+					}
+				}
+			}
+		}
+		for _, fig := range []string{"calls_missed", "calls_made", "completed"} {
+			if !shot[fig] {
+				t.Errorf("the workload links no list of %s with anything in it", fig)
 			}
 		}
 		cyrillic := regexp.MustCompile(`[А-Яа-яЁё]`)

@@ -34,6 +34,8 @@ type Store interface {
 	AssignLead(ctx context.Context, leadID, managerID int64, by *int64, sla time.Duration) (crm.Lead, error)
 	CompleteActivity(ctx context.Context, id int64, c crm.Completion, cadence crm.Cadence) (crm.CompleteResult, error)
 	Activities(ctx context.Context, managerID int64, due string) ([]crm.Activity, error)
+	ActivityList(ctx context.Context, f crm.ActivityFilter) ([]crm.Activity, string, error)
+	Calls(ctx context.Context, f crm.CallFilter) ([]crm.Call, string, error)
 	Activity(ctx context.Context, id int64) (crm.Activity, error)
 
 	LandNow(ctx context.Context, l *crm.Lander, in *crm.Inbound) (crm.Landing, error)
@@ -197,6 +199,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/tokens", s.createToken)
 	s.route(mux, "DELETE /api/v1/tokens/{id}", s.revokeToken)
 	s.route(mux, "GET /api/v1/activities", s.listActivities)
+	s.route(mux, "GET /api/v1/calls", s.listCalls)
 	s.route(mux, "POST /api/v1/leads", s.createLead)
 	s.route(mux, "PATCH /api/v1/leads/{id}", s.patchLead)
 	s.route(mux, "POST /api/v1/leads/{id}/notes", s.addNoteTo(crm.RecordLead))

@@ -83,6 +83,9 @@ func (s *Server) patchManager(r *http.Request, p Principal) (int, any, error) {
 
 func (s *Server) listActivities(r *http.Request, p Principal) (int, any, error) {
 	q := r.URL.Query()
+	if q.Get("drill") != "" {
+		return s.activityDrill(r, p)
+	}
 	id, err := optionalID(q.Get("manager_id"), "manager_id")
 	if err != nil {
 		return 0, nil, err
@@ -95,6 +98,51 @@ func (s *Server) listActivities(r *http.Request, p Principal) (int, any, error) 
 		return 0, nil, err
 	}
 	return http.StatusOK, newPage(list, ""), nil
+}
+
+// activityDrill is the list behind a workload figure of activities, a
+// page at a time: a manager's own only.
+func (s *Server) activityDrill(r *http.Request, p Principal) (int, any, error) {
+	d, err := s.drill(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	f := crm.ActivityFilter{Drill: d, Cursor: r.URL.Query().Get("cursor")}
+	if f.Limit, err = limit(r.URL.Query().Get("limit")); err != nil {
+		return 0, nil, err
+	}
+	if f.ManagerID, err = crm.Scope(p, d.Filter.ManagerID, "manager_id"); err != nil {
+		return 0, nil, err
+	}
+	list, next, err := s.store.ActivityList(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(list, next), nil
+}
+
+// listCalls is the list behind a workload figure of calls (calls made,
+// calls missed), the latest first: on a manager's own records only.
+func (s *Server) listCalls(r *http.Request, p Principal) (int, any, error) {
+	d, err := s.drill(r, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	if d == nil {
+		return 0, nil, crm.Invalid("drill", "name a figure of calls: calls_made or calls_missed")
+	}
+	f := crm.CallFilter{Drill: d, Cursor: r.URL.Query().Get("cursor")}
+	if f.Limit, err = limit(r.URL.Query().Get("limit")); err != nil {
+		return 0, nil, err
+	}
+	if f.ManagerID, err = crm.Scope(p, d.Filter.ManagerID, "manager_id"); err != nil {
+		return 0, nil, err
+	}
+	list, next, err := s.store.Calls(r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newPage(list, next), nil
 }
 
 // completeActivity records done, no_answer (the cadence schedules the next

@@ -93,6 +93,8 @@ type Store interface {
 	Contacts(ctx context.Context, f crm.ContactFilter) ([]crm.Contact, string, error)
 	Companies(ctx context.Context, f crm.CompanyFilter) ([]crm.Company, string, error)
 	Deals(ctx context.Context, f crm.DealFilter) ([]crm.Deal, string, error)
+	ActivityList(ctx context.Context, f crm.ActivityFilter) ([]crm.Activity, string, error)
+	Calls(ctx context.Context, f crm.CallFilter) ([]crm.Call, string, error)
 	MergeContacts(ctx context.Context, keep, other int64, by *int64) (crm.Merge, error)
 	MergeCompanies(ctx context.Context, keep, other int64, by *int64) (crm.Merge, error)
 	UndoMerge(ctx context.Context, id int64) (crm.Merge, error)

@@ -289,11 +289,14 @@ func cellOf(x any) reportCell {
 
 // drillData is the list behind one figure of a report.
 type drillData struct {
-	Entity string // leads or deals
-	Leads  []crm.Lead
-	Deals  []crm.Deal
-	Next   string
-	Query  string // the drill's query without the cursor, for "more"
+	Entity     string // leads, deals, activities or calls
+	Figure     string
+	Leads      []crm.Lead
+	Deals      []crm.Deal
+	Activities []crm.Activity
+	Calls      []crm.Call
+	Next       string
+	Query      string // the drill's query without the cursor, for "more"
 }
 
 // drillList is GET /reports/list?drill=…: the leads or deals behind a
@@ -309,10 +312,15 @@ func (s *Server) drillList(r *http.Request, v *viewer) (any, error) {
 	}
 	cursor := q.Get("cursor")
 	q.Del("cursor")
-	out := drillData{Entity: d.Entity(), Query: q.Encode()}
-	if out.Entity == "deals" {
+	out := drillData{Entity: d.Entity(), Figure: d.Figure, Query: q.Encode()}
+	switch out.Entity {
+	case "deals":
 		out.Deals, out.Next, err = s.store.Deals(r.Context(), crm.DealFilter{ManagerID: s.scope(v), Drill: d, Limit: 100, Cursor: cursor})
-	} else {
+	case "activities":
+		out.Activities, out.Next, err = s.store.ActivityList(r.Context(), crm.ActivityFilter{ManagerID: s.scope(v), Drill: d, Limit: 100, Cursor: cursor})
+	case "calls":
+		out.Calls, out.Next, err = s.store.Calls(r.Context(), crm.CallFilter{ManagerID: s.scope(v), Drill: d, Limit: 100, Cursor: cursor})
+	default:
 		out.Leads, out.Next, err = s.store.Leads(r.Context(), crm.LeadFilter{ManagerID: s.scope(v), Drill: d, Limit: 100, Cursor: cursor})
 	}
 	return out, err
