@@ -235,7 +235,10 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 		return translate(err, on)
 	}
 	leadID := id // the target, lead or deal, in the statements below
+	// What the call did happened at its event's time (at); what it asks of
+	// the manager is due from now, when they can see it (arrival.go).
 	now := l.Now()
+	at := arrival(in, now)
 	client := d.Phone
 	if in.Call.State == "ringing" && d.Direction == "in" && !d.ended() && managerID != nil {
 		ring := CallIncoming{ManagerID: *managerID, ContactID: contactID, Phone: client,
@@ -247,17 +250,19 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 	}
 	if d.ended() && d.Direction == "in" && !d.Answered {
 		missed := CallMissed{CallID: d.ID, ManagerID: managerID, ContactID: contactID, Phone: client, Line: d.Line,
-			Disposition: d.Disposition, At: now}
+			Disposition: d.Disposition, At: at}
 		missed.LeadID, missed.DealID = leadOrDeal(on, id)
 		if err := Enqueue(ctx, tx, "call.missed:"+key, missed); err != nil {
 			return err
 		}
 	}
 	// A person talked to the client: the new lead is being worked, and
-	// its SLA clock stops, whichever side called.
+	// its SLA clock stops, whichever side called. It was taken when the
+	// call said so (never before the lead began), not when the event was
+	// processed: the speed report counts the answer from it.
 	if d.Answered && status == StatusNew {
-		if _, err := tx.Exec(ctx, `UPDATE leads SET status = 'in_progress', sla_due_at = NULL, status_changed_at = $2,
-			updated_at = $2 WHERE id = $1`, leadID, now); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE leads SET status = 'in_progress', sla_due_at = NULL,
+			status_changed_at = greatest(created_at, $2), updated_at = $3 WHERE id = $1`, leadID, at, now); err != nil {
 			return translate(err, "lead")
 		}
 		if err := enqueueStatus(ctx, tx, leadID, StatusNew, StatusInProgress, managerID, now); err != nil {
@@ -271,7 +276,7 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 		"disposition": d.Disposition, "recording_url": d.RecordingURL, "phone": client, "line": d.Line}
 	switch {
 	case d.ended() && d.Answered:
-		at := d.began()
+		began := d.began()
 		subject := fmt.Sprintf("Incoming call, %d:%02d", d.Duration/60, d.Duration%60)
 		if d.Direction == "out" {
 			subject = fmt.Sprintf("Outgoing call, %d:%02d", d.Duration/60, d.Duration%60)
@@ -280,14 +285,14 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 				outcome, call_key, data, created_at)
 			VALUES ('call', $1, $2, $3, $4, $5, $5, 'answered', $6, $7, $8)
 			ON CONFLICT (call_key) WHERE call_key IS NOT NULL DO UPDATE SET subject = $1, data = $7, due_at = $5, done_at = $5`,
-			subject, leadID, contactID, *managerID, at, key, data, now); err != nil {
+			subject, leadID, contactID, *managerID, began, key, data, at); err != nil {
 			return translate(err, "call activity")
 		}
 		// They have talked: the calls still planned for the lead are done
 		// by this one, and the SLA clock stops.
 		if _, err := tx.Exec(ctx, `UPDATE activities SET done_at = $2, outcome = 'answered: ' || $3
 			WHERE `+on+` = $1 AND type = 'call' AND done_at IS NULL AND (call_key IS NULL OR call_key <> $3)`,
-			leadID, now, key); err != nil {
+			leadID, at, key); err != nil {
 			return translate(err, "activities")
 		}
 		if on == "deal_id" {
@@ -309,8 +314,8 @@ func (l *Lander) callEffects(ctx context.Context, tx pgx.Tx, on string, id int64
 			return translate(err, "call-back")
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO activities (type, subject, `+on+`, contact_id, manager_id, due_at, call_key, data, created_at, grace)
-			VALUES ('call', 'Missed call: call back', $1, $2, $3, $4, $5, $6, $4, $7) ON CONFLICT DO NOTHING`,
-			leadID, contactID, *managerID, now, key, data, grace)
+			VALUES ('call', 'Missed call: call back', $1, $2, $3, $4, $5, $6, $8, $7) ON CONFLICT DO NOTHING`,
+			leadID, contactID, *managerID, now, key, data, grace, at)
 		return translate(err, "call-back")
 	}
 	return nil

@@ -283,7 +283,7 @@ func (l *Lander) attachAnswerable(ctx context.Context, tx pgx.Tx, lead openLead,
 		if _, err := tx.Exec(ctx, `INSERT INTO activities (type, subject, lead_id, manager_id, due_at, created_at)
 			SELECT 'email', $1, $2, $3, $4, $5
 			WHERE NOT EXISTS (SELECT 1 FROM activities WHERE lead_id = $2 AND type = 'email' AND done_at IS NULL)`,
-			subject, lead.ID, *lead.ManagerID, now.Add(l.SLA), now); err != nil {
+			subject, lead.ID, *lead.ManagerID, now.Add(l.SLA), arrival(in, now)); err != nil {
 			return Landing{}, translate(err, "activity")
 		}
 	}
@@ -312,7 +312,7 @@ func (l *Lander) attachToDeal(ctx context.Context, tx pgx.Tx, deal openLead, con
 	_, err := tx.Exec(ctx, `INSERT INTO activities (type, subject, deal_id, contact_id, manager_id, due_at, created_at)
 		SELECT $1, $2, $3, $4, $5, $6, $7
 		WHERE NOT EXISTS (SELECT 1 FROM activities WHERE deal_id = $3 AND type = $1 AND done_at IS NULL)`,
-		kind, subject, deal.ID, contactID, *deal.ManagerID, now.Add(l.SLA), now)
+		kind, subject, deal.ID, contactID, *deal.ManagerID, now.Add(l.SLA), arrival(in, now))
 	if err == nil {
 		err = Enqueue(ctx, tx, fmt.Sprintf("deal.touch:%d:%s", deal.ID, deref(eventRef(eventID))+now.String()),
 			DealTouch{DealID: deal.ID, ManagerID: *deal.ManagerID, Channel: in.Channel, Text: touchText(in)})

@@ -293,6 +293,9 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 	if len(opens) == 0 {
 		return nil, nil
 	}
+	// The lead is created when the client reached out (its arrival); the
+	// manager's clocks — the call's due time and the SLA deadline — run
+	// from now, when the lead reaches them (arrival.go says why).
 	now := l.Now()
 	n := len(opens)
 	type decided struct {
@@ -356,6 +359,7 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 		manager   = make([]*int64, n)
 		rule      = make([]string, n)
 		slaDue    = make([]*time.Time, n)
+		arrived   = make([]time.Time, n) // the lead's creation: when the client reached out (arrival.go)
 		ownerSLA  = make([]*string, n)
 		// known contacts' new leads: every identity of theirs is the lead's
 		knownLead, knownContact []int64
@@ -374,7 +378,7 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 		cID, cLead                    []int64
 		cContact                      []*int64
 		cManager                      []int64
-		cDue                          []time.Time
+		cDue, cArrived                []time.Time
 		oKind, oKey, oPayload         []string
 		landings                      = make([]Landing, n)
 	)
@@ -409,7 +413,8 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 		if o.who.contact != nil && d.status == StatusNew {
 			knownLead, knownContact = append(knownLead, id), append(knownContact, *o.who.contact)
 		}
-		event[k], at[k], text[k] = eventRef(o.eventID), in.At, touchText(in)
+		arrived[k] = arrival(in, now)
+		event[k], at[k], text[k] = eventRef(o.eventID), arrived[k], touchText(in)
 		callKeys[k], messageIDs[k] = callKey(in), messageID(in)
 		for _, x := range d.ids {
 			identity, identityOf = append(identity, x), append(identityOf, id)
@@ -437,6 +442,7 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 		next++
 		cID, cLead, cContact, cManager, cDue = append(cID, callID), append(cLead, id), append(cContact, o.who.contact),
 			append(cManager, *d.a.ManagerID), append(cDue, d.a.DueAt)
+		cArrived = append(cArrived, arrived[k])
 		assigned, err := js(LeadAssigned{LeadID: id, ManagerID: *d.a.ManagerID, ActivityID: &callID,
 			DueAt: d.a.DueAt, Rule: d.a.Rule, Strategy: d.a.Strategy, Returning: o.who.contact != nil})
 		if err != nil {
@@ -453,14 +459,14 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 		SELECT u.id, u.status, u.junk, u.channel, u.source, u.name,
 			ARRAY(SELECT jsonb_array_elements_text(u.phones::jsonb)), ARRAY(SELECT jsonb_array_elements_text(u.raw::jsonb)),
 			ARRAY(SELECT jsonb_array_elements_text(u.emails::jsonb)), u.comment, u.utm::jsonb, u.page_url, u.referrer,
-			u.fields::jsonb, u.consent::jsonb, u.contact_id, u.manager_id, u.rule, u.sla, $19, $19, $19, u.owner_sla
+			u.fields::jsonb, u.consent::jsonb, u.contact_id, u.manager_id, u.rule, u.sla, u.arrived, $19, u.arrived, u.owner_sla
 		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 			$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[],
-			$17::bigint[], $18::text[], $20::timestamptz[], $21::text[])
+			$17::bigint[], $18::text[], $20::timestamptz[], $21::text[], $22::timestamptz[])
 			AS u(id, status, junk, channel, source, name, phones, raw, emails, comment, utm, page_url, referrer, fields,
-				consent, contact_id, manager_id, rule, sla, owner_sla)`,
+				consent, contact_id, manager_id, rule, sla, owner_sla, arrived)`,
 		lead, status, junk, channel, source, name, phones, rawPhones, emails, comment, utm, pageURL, referrer, fields,
-		consent, contact, manager, rule, now, slaDue, ownerSLA)
+		consent, contact, manager, rule, now, slaDue, ownerSLA, arrived)
 	b.Queue(`INSERT INTO touches (lead_id, event_id, channel, source, at, text, data, contact_id, call_key, message_id)
 		SELECT u.lead_id, u.event_id, u.channel, u.source, u.at, u.text, u.data::jsonb, u.contact_id, u.call_key, u.message_id
 		FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::bigint[],
@@ -484,10 +490,10 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 	}
 	if len(cID) > 0 {
 		b.Queue(`INSERT INTO activities (id, type, subject, lead_id, contact_id, manager_id, due_at, created_at)
-			SELECT u.id, 'call', 'Call back: new lead', u.lead_id, u.contact_id, u.manager_id, u.due_at, $6
-			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[])
-				AS u(id, lead_id, contact_id, manager_id, due_at)`,
-			cID, cLead, cContact, cManager, cDue, now)
+			SELECT u.id, 'call', 'Call back: new lead', u.lead_id, u.contact_id, u.manager_id, u.due_at, u.arrived
+			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[], $6::timestamptz[])
+				AS u(id, lead_id, contact_id, manager_id, due_at, arrived)`,
+			cID, cLead, cContact, cManager, cDue, cArrived)
 	}
 	b.Queue(`INSERT INTO outbox (kind, idempotency_key, payload)
 		SELECT u.kind, u.key, u.payload::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(kind, key, payload)

@@ -151,7 +151,13 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 			if err := r.Scan(&c.id, &c.attempts, &c.receivedAt, &raw); err != nil {
 				return c, err
 			}
-			return c, json.Unmarshal(raw, &c.ev)
+			if err := json.Unmarshal(raw, &c.ev); err != nil {
+				return c, err
+			}
+			// The touch counts from when it reached the company, however
+			// long it waited here (crm/arrival.go).
+			c.ev.Touch.At = crm.ArrivedAt(c.ev.Touch.At, c.receivedAt)
+			return c, nil
 		})
 		return err
 	})

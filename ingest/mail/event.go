@@ -16,6 +16,9 @@ type envelope struct {
 	folder      string
 	uidValidity uint32
 	uid         uint32
+	// arrived is the letter's arrival in the mailbox (IMAP INTERNALDATE):
+	// its time, rather than the sender's Date, when the server says.
+	arrived time.Time
 }
 
 // Parse turns a letter (its bytes as the server keeps them) into the
@@ -54,9 +57,15 @@ func parse(raw []byte, mb *Mailbox, norm dedupe.Normalizer, now time.Time, env e
 			Attachments: l.attachments,
 		},
 	}
-	// A letter from the future is a wrong clock; one with no date came
-	// now.
-	if l.date.IsZero() || l.date.After(now.Add(24*time.Hour)) {
+	// A letter came when it reached the mailbox, which may be long before
+	// Leadd read it (Leadd was down, the mailbox unreachable): the server
+	// says when. Without that, the sender's Date; a letter from the future
+	// is a wrong clock, and one with no date came now. The processor holds
+	// the time to the inbox's receipt (crm.ArrivedAt).
+	switch {
+	case !env.arrived.IsZero() && !env.arrived.After(now):
+		in.At = env.arrived.UTC()
+	case l.date.IsZero() || l.date.After(now.Add(24*time.Hour)):
 		in.At = now
 	}
 	switch {

@@ -94,7 +94,8 @@ var wholeLetter = &imap.FetchItemBodySection{Peek: true}
 func (r *reader) take(ctx context.Context, uid uint32) error {
 	c := r.c
 	set := imap.UIDSetNum(imap.UID(uid))
-	msgs, err := r.conn.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{wholeLetter}}).Collect()
+	msgs, err := r.conn.Fetch(set, &imap.FetchOptions{UID: true, InternalDate: true,
+		BodySection: []*imap.FetchItemBodySection{wholeLetter}}).Collect()
 	if err != nil {
 		return fail("read", fmt.Errorf("fetch letter %d: %w", uid, err))
 	}
@@ -103,7 +104,8 @@ func (r *reader) take(ctx context.Context, uid uint32) error {
 		return nil
 	}
 	raw := msgs[0].FindBodySection(wholeLetter)
-	ev := parse(raw, &c.mb, c.norm, c.now(), envelope{folder: c.mb.Folder, uidValidity: r.validity, uid: uid}, c.company(ctx))
+	ev := parse(raw, &c.mb, c.norm, c.now(), envelope{folder: c.mb.Folder, uidValidity: r.validity, uid: uid,
+		arrived: msgs[0].InternalDate}, c.company(ctx))
 	if err := c.accept(ctx, ev); err != nil {
 		return fail("accept", fmt.Errorf("letter %d: %w", uid, err))
 	}
