@@ -129,6 +129,8 @@ var catalogue = map[string][2]string{
 	"phone.raw":            {"Телефон (как ввели)", "Phone (as typed)"},
 	"source":               {"Источник", "Source"},
 	"created":              {"Создан", "Created"},
+	"lead.landed":          {"В CRM", "In the CRM"},
+	"lead.landed_after":    {"через %s после обращения", "%s after the client reached out"},
 	"comment":              {"Комментарий", "Comment"},
 	"page":                 {"Страница", "Page"},
 	"timeline":             {"История", "Timeline"},

@@ -171,7 +171,16 @@ type leadData struct {
 	Registry    bool
 	SLADue      time.Time
 	Custom      customFields
+	// Landed is when the lead reached the managers, shown when that was
+	// well after the client reached out (CreatedAt): intake was down or
+	// behind, and the client waited longer than the CRM had the lead.
+	Landed time.Time
+	Late   time.Duration
 }
+
+// landedLate is how long after the client reached out a lead first
+// reached a manager or the queue, before the card says so.
+const landedLate = time.Minute
 
 func (s *Server) leadCard(r *http.Request, v *viewer) (any, error) {
 	l, err := s.leadFor(r, v, crm.Read)
@@ -185,6 +194,9 @@ func (s *Server) leadCard(r *http.Request, v *viewer) (any, error) {
 	}
 	d := leadData{Lead: l, JunkReasons: crm.JunkReasons, UTM: sortedMap(l.UTM), Fields: sortedMap(l.Fields), Registry: s.opts.Registry != nil}
 	d.IsOpen = l.Open()
+	if len(hops) > 0 && hops[0].At.Sub(l.CreatedAt) > landedLate {
+		d.Landed, d.Late = hops[0].At, hops[0].At.Sub(l.CreatedAt)
+	}
 	d.Custom = s.cardFields(crm.FieldsLead, leadPath(l.ID)+"/fields", l.Fields)
 	d.Mine = l.ManagerID != nil && v.P.ManagerID != nil && *l.ManagerID == *v.P.ManagerID
 	if d.Timeline, err = s.withNotes(r, crm.RecordLead, l.ID, timeline(l.Touches, l.Activities, hops)); err != nil {

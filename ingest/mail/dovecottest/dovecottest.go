@@ -310,9 +310,16 @@ func (s *Server) Session(user, password string) *imapclient.Client {
 // (none: a new, unread letter), as a mail server delivers it.
 func (s *Server) Deliver(user, password, folder string, raw []byte, flags ...imap.Flag) {
 	s.t.Helper()
+	s.DeliverAt(user, password, folder, raw, time.Time{}, flags...)
+}
+
+// DeliverAt is Deliver of a letter that reached the mailbox at at (its
+// INTERNALDATE; zero: now).
+func (s *Server) DeliverAt(user, password, folder string, raw []byte, at time.Time, flags ...imap.Flag) {
+	s.t.Helper()
 	c := s.Session(user, password)
 	defer c.Close()
-	cmd := c.Append(folder, int64(len(raw)), &imap.AppendOptions{Flags: flags})
+	cmd := c.Append(folder, int64(len(raw)), &imap.AppendOptions{Flags: flags, Time: at})
 	if _, err := cmd.Write(raw); err != nil {
 		s.t.Fatal(err)
 	}
