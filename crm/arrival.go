@@ -48,11 +48,14 @@ func ArrivedAt(at, received time.Time) time.Time {
 }
 
 // arrival is when the touch in, landing at now, reached the company: its
-// time (the processor has made it ArrivedAt of the inbox's receipt), never
-// after now; now for a touch without one.
+// Arrived (the processor's ArrivedAt of the inbox's receipt), else its
+// own time held to now as to a receipt; never after now.
 func arrival(in *Inbound, now time.Time) time.Time {
-	if in.At.IsZero() || in.At.After(now) {
-		return now
+	if in.Arrived.IsZero() {
+		return ArrivedAt(in.At, now)
 	}
-	return in.At
+	if in.Arrived.After(now) {
+		return now.UTC()
+	}
+	return in.Arrived
 }

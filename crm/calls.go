@@ -168,6 +168,14 @@ func (l *Lander) landCall(ctx context.Context, tx pgx.Tx, eventID string, in *In
 			}
 		}
 		if leadID != nil {
+			// A lead this call opened began when the call did: an event
+			// that arrived out of order may tell an earlier start.
+			if _, err := tx.Exec(ctx, `UPDATE leads SET created_at = $2,
+					status_changed_at = CASE WHEN status = 'new' THEN least(status_changed_at, $2) ELSE status_changed_at END
+				WHERE id = $1 AND channel = 'call' AND created_at > $2
+					AND NOT EXISTS (SELECT 1 FROM touches WHERE lead_id = $1 AND id < $3)`, *leadID, arrival(in, l.Now()), touchID); err != nil {
+				return Landing{}, translate(err, "lead")
+			}
 			landing.LeadID = *leadID
 		}
 		if dealID != nil {

@@ -414,7 +414,7 @@ func (l *Lander) openMany(ctx context.Context, tx pgx.Tx, opens []opening) ([]La
 			knownLead, knownContact = append(knownLead, id), append(knownContact, *o.who.contact)
 		}
 		arrived[k] = arrival(in, now)
-		event[k], at[k], text[k] = eventRef(o.eventID), arrived[k], touchText(in)
+		event[k], at[k], text[k] = eventRef(o.eventID), in.At, touchText(in)
 		callKeys[k], messageIDs[k] = callKey(in), messageID(in)
 		for _, x := range d.ids {
 			identity, identityOf = append(identity, x), append(identityOf, id)

@@ -156,7 +156,7 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 			}
 			// The touch counts from when it reached the company, however
 			// long it waited here (crm/arrival.go).
-			c.ev.Touch.At = crm.ArrivedAt(c.ev.Touch.At, c.receivedAt)
+			c.ev.Touch.Arrived = crm.ArrivedAt(c.ev.Touch.At, c.receivedAt)
 			return c, nil
 		})
 		return err

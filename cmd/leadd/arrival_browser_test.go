@@ -45,7 +45,7 @@ func TestBrowserALateLeadsCardSaysWhenItReachedTheCRM(t *testing.T) {
 		t.Fatal(err)
 	}
 	card := text(t, tab, `main`)
-	for _, want := range []string{"В CRM", "через 2 ч после обращения"} {
+	for _, want := range []string{"В CRM", "через 2\u00a0ч после обращения"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("the card does not say %q:\n%s", want, card)
 		}
