@@ -81,14 +81,14 @@ type Consent struct {
 // already normalized by dedupe) and what it says. It is what intake hands
 // to the core.
 type Inbound struct {
-	Channel   string    `json:"channel"`
-	Source    string    `json:"source,omitempty"` // form name, PBX line, mailbox
-	At        time.Time `json:"at"`               // as the adapter says: the touch's history shows it
+	Channel string    `json:"channel"`
+	Source  string    `json:"source,omitempty"` // form name, PBX line, mailbox
+	At      time.Time `json:"at"`               // as the adapter says: the touch's history shows it
 	// Arrived is when the touch reached the company, which the lead and
 	// the work it asks for count from: ArrivedAt of At and the inbox's
 	// receipt, set by the processor (zero: ArrivedAt of At and the
 	// landing). Never stored with the event.
-	Arrived time.Time `json:"-"`
+	Arrived   time.Time `json:"-"`
 	Name      string    `json:"name,omitempty"`
 	Phones    []string  `json:"phones,omitempty"`     // E.164, ";ext=N" for an extension
 	RawPhones []string  `json:"raw_phones,omitempty"` // as typed, not valid numbers
