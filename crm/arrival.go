@@ -10,8 +10,11 @@ import "time"
 // the bot, "newest first", the report's day — must count from the first.
 //
 // So a lead opened by an event is created at the event's arrival, and so
-// are its touch and the activities the event asks for. Arrival is the
-// inbox's received_at, unless the adapter knows better (ArrivedAt).
+// are the activities the event asks for (their created_at) and the status
+// changes it makes (an answered call takes the lead when it was answered).
+// Arrival is the inbox's received_at, unless the adapter knows better
+// (ArrivedAt). The touch itself keeps the time its adapter gave it, for
+// the history: it is that time whenever the time is believable.
 //
 // The timers that judge a manager are another matter, and they start when
 // the lead lands (Lander.Now): the first call's due time, the SLA deadline
