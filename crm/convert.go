@@ -270,5 +270,5 @@ func dealTitle(l Lead, company *CompanyInput) string {
 	case len(l.Emails) > 0:
 		return l.Emails[0]
 	}
-	return fmt.Sprintf("Lead %d", l.ID)
+	return fmt.Sprintf("Лид №%d", l.ID)
 }

@@ -897,7 +897,11 @@ func subjectText(tx *Texts, s string) string {
 	case "Answer the message":
 		return tx.T("ответить на сообщение")
 	}
-	return s
+	lang := "ru"
+	if tx != nil && tx.lang != "" {
+		lang = tx.lang
+	}
+	return crm.ActivitySubject(s, lang)
 }
 
 // digestText is a manager's morning digest.

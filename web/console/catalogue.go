@@ -206,9 +206,6 @@ var catalogue = map[string][2]string{
 	"activity.meeting":     {"Встреча", "Meeting"},
 	"activity.task":        {"Задача", "Task"},
 	"activity.email":       {"Ответить", "Reply"},
-	"outcome.done":         {"сделано", "done"},
-	"outcome.no_answer":    {"не дозвонились", "no answer"},
-	"outcome.rescheduled":  {"перенесено", "rescheduled"},
 
 	"deal":                {"Сделка", "Deal"},
 	"deal.summary":        {"Сводка", "Summary"},

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -84,12 +83,7 @@ func (v *viewer) DocType(t string) string { return v.T("doc." + t) }
 func (v *viewer) ActivityType(t string) string { return v.T("activity." + t) }
 
 // Outcome names an activity's outcome.
-func (v *viewer) Outcome(o string) string {
-	if _, ok := catalogue["outcome."+o]; ok {
-		return v.T("outcome." + o)
-	}
-	return o
-}
+func (v *viewer) Outcome(o string) string { return crm.ActivityOutcome(o, v.Lang) }
 
 // VATName names a VAT rate by its key: "22 %", "без НДС".
 func (v *viewer) VATName(key string) string {
@@ -104,28 +98,8 @@ func (v *viewer) VATName(key string) string {
 }
 
 // Subject shows an activity's subject; those the core writes in English
-// are put in Russian.
-func (v *viewer) Subject(s string) string {
-	if v.Lang == "en" {
-		return s
-	}
-	if ru, ok := subjects[s]; ok {
-		return ru
-	}
-	var n int
-	if _, err := fmt.Sscanf(s, "Call again (attempt %d)", &n); err == nil {
-		return fmt.Sprintf("Позвонить снова (попытка %d)", n)
-	}
-	return s
-}
-
-var subjects = map[string]string{
-	"Answer the letter":                "Ответить на письмо",
-	"Answer the message":               "Ответить на сообщение",
-	"Call back: a request on the deal": "Перезвонить: запрос по сделке",
-	"Call back: new lead":              "Перезвонить: новый лид",
-	"Missed call: call back":           "Пропущенный звонок: перезвонить",
-}
+// are put in the viewer's language (crm.ActivitySubject).
+func (v *viewer) Subject(s string) string { return crm.ActivitySubject(s, v.Lang) }
 
 // Role names a role.
 func (v *viewer) Role(r string) string { return v.T("role." + r) }
