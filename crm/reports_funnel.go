@@ -39,8 +39,8 @@ type FunnelStage struct {
 	Lost           int               `json:"lost"`
 	InStage        int               `json:"in_stage"`
 	LostByReason   []ReasonCount     `json:"lost_by_reason"`
-	ConversionNext *float64          `json:"conversion_next"` // percent entering the next stage
-	ConversionWon  *float64          `json:"conversion_won"`  // percent won
+	ConversionNext *float64          `json:"conversion_next"` // percent entering the next stage; null at won and lost
+	ConversionWon  *float64          `json:"conversion_won"`  // percent won; null at won and lost
 	MedianSeconds  *int64            `json:"median_seconds"`
 	P90Seconds     *int64            `json:"p90_seconds"`
 	Stays          int               `json:"stays"` // deals whose time in the stage is counted
@@ -246,7 +246,11 @@ func foldFunnel(p Pipeline, f ReportFilter, groups []funnelGroup, times map[int6
 			a, b := fs.LostByReason[i], fs.LostByReason[j]
 			return a.Count > b.Count || a.Count == b.Count && a.Reason < b.Reason
 		})
-		fs.ConversionWon = Percent(won, fs.Entered)
+		// Conversion is of the deals that entered a stage still open: a won
+		// or lost stage is where a deal ends, so it has none (null, «—»).
+		if st.Semantic == StageProgress {
+			fs.ConversionWon = Percent(won, fs.Entered)
+		}
 		if t, ok := times[st.ID]; ok {
 			fs.Stays, fs.MedianSeconds, fs.P90Seconds = t.stays, &t.median, &t.p90
 		}

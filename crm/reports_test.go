@@ -274,9 +274,19 @@ func (s *sim) checkFunnel(t *testing.T, ctx context.Context, rq crm.ReportQuery)
 		eq(t, k+" stays", st.Stays, len(x.stays))
 		eqPtr(t, k+" median", st.MedianSeconds, percentileDisc(x.stays, 0.5))
 		eqPtr(t, k+" p90", st.P90Seconds, percentileDisc(x.stays, 0.9))
-		eqPtr(t, k+" conversion to won", st.ConversionWon, pctOf(won, x.entered))
-		if i < 2 {
-			eqPtr(t, k+" conversion to next", st.ConversionNext, pctOf(w[simStages[i+1]].entered, x.entered))
+		if i < 3 {
+			eqPtr(t, k+" conversion to won", st.ConversionWon, pctOf(won, x.entered))
+			next := won // after the last progress stage, the next is won
+			if i < 2 {
+				next = w[simStages[i+1]].entered
+			}
+			eqPtr(t, k+" conversion to next", st.ConversionNext, pctOf(next, x.entered))
+		} else {
+			// Won and lost are where deals end: no conversion, a dash in the files.
+			eqPtr(t, k+" conversion to won", st.ConversionWon, nil)
+			eqPtr(t, k+" conversion to next", st.ConversionNext, nil)
+			inFiles(t, csvT, xlsxT, "Воронка «Продажи»", st.Name, "Конверсия в успех, %", "")
+			inFiles(t, csvT, xlsxT, "Воронка «Продажи»", st.Name, "Конверсия в следующую, %", "")
 		}
 		inFiles(t, csvT, xlsxT, "Воронка «Продажи»", st.Name, "Вошли", strconv.Itoa(x.entered))
 		lost := strconv.Itoa(x.lost)

@@ -161,8 +161,10 @@ func (c Funnel) SVG() template.HTML {
 		y := topPad + i*rowH
 		w := math.Max(scale(st.Value, top, int(span)), 2)
 		x := (float64(width) - w) / 2
+		// A caller who knows the stages' meaning says the share itself
+		// (Display): a lost stage is no step after the one above it.
 		note := st.text()
-		if i > 0 && c.Stages[i-1].Value > 0 {
+		if st.Display == "" && i > 0 && c.Stages[i-1].Value > 0 {
 			note += " · " + Percent(st.Value*100/c.Stages[i-1].Value)
 		}
 		shade := 0x2f + i*18

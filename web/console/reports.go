@@ -124,8 +124,18 @@ func reportChart(v *viewer, name string, rep crm.Tabular) template.HTML {
 	switch r := rep.(type) {
 	case crm.FunnelReport:
 		c := chart.Funnel{Title: title, Desc: v.T("report.chart.funnel")}
-		for _, st := range r.Stages {
-			c.Stages = append(c.Stages, chart.Bar{Label: st.Name, Value: float64(st.Entered), Link: consoleLink(st.Links["entered"])})
+		// A stage after a progress stage shows the conversion into it (the
+		// won stage after the last one); a lost stage shows its count only.
+		var prev *crm.FunnelStage
+		for i, st := range r.Stages {
+			display := strconv.Itoa(st.Entered)
+			if prev != nil && st.Semantic != crm.StageLost && prev.ConversionNext != nil {
+				display += " · " + pctText(prev.ConversionNext)
+			}
+			if st.Semantic == crm.StageProgress {
+				prev = &r.Stages[i]
+			}
+			c.Stages = append(c.Stages, chart.Bar{Label: st.Name, Value: float64(st.Entered), Display: display, Link: consoleLink(st.Links["entered"])})
 		}
 		return c.SVG()
 	case crm.PipelineReport:
