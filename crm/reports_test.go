@@ -783,6 +783,30 @@ func (s *sim) checkLink(t *testing.T, ctx context.Context, loc *time.Location, r
 				break
 			}
 		}
+	case "/api/v1/activities":
+		cursor := ""
+		for {
+			page, next, err := s.store.ActivityList(ctx, crm.ActivityFilter{Drill: d, Limit: 500, Cursor: cursor})
+			if err != nil {
+				t.Fatalf("%s: %v", link, err)
+			}
+			count += len(page)
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
+	case "/api/v1/calls":
+		cursor := ""
+		for {
+			page, next, err := s.store.Calls(ctx, crm.CallFilter{Drill: d, Limit: 500, Cursor: cursor})
+			if err != nil {
+				t.Fatalf("%s: %v", link, err)
+			}
+			count += len(page)
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
 	default:
 		t.Fatalf("%s links to %s", report, u.Path)
 	}
