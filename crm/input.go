@@ -68,53 +68,68 @@ func CleanText(s string, max int) (string, bool) {
 	return out, out != s
 }
 
-// textField is one stored text of a touch, with its limit.
+// textField is one stored text of a touch, with its limit. A list item
+// keeps its list's name and its index (at, -1 for none): the name with
+// the index is made only when an error or Cleaned says it, not for every
+// item of every event accepted.
 type textField struct {
-	name string
+	list string
+	at   int
 	s    *string
 	max  int
+}
+
+func field(name string, s *string, max int) textField {
+	return textField{list: name, at: -1, s: s, max: max}
+}
+
+// name is the field as errors and Cleaned name it: "phones[0]".
+func (t textField) name() string {
+	if t.at < 0 {
+		return t.list
+	}
+	return t.list + "[" + strconv.Itoa(t.at) + "]"
 }
 
 // texts lists every text of the touch with its limit; Check and Clean
 // both walk it, so a field added here is checked and cleaned alike.
 // A test fails when a string field of Inbound is missing from it.
 func (in *Inbound) texts() []textField {
-	f := []textField{
-		{"channel", &in.Channel, 32}, {"source", &in.Source, MaxKey}, {"name", &in.Name, MaxName},
-		{"text", &in.Text, MaxText}, {"page_url", &in.PageURL, MaxURL}, {"referrer", &in.Referrer, MaxURL},
-		{"junk_reason", &in.JunkReason, 64}, {"ignore", &in.Ignore, 500},
-	}
+	f := make([]textField, 0, 8+len(in.Phones)+len(in.RawPhones)+len(in.Emails)+2)
+	f = append(f, field("channel", &in.Channel, 32), field("source", &in.Source, MaxKey), field("name", &in.Name, MaxName),
+		field("text", &in.Text, MaxText), field("page_url", &in.PageURL, MaxURL), field("referrer", &in.Referrer, MaxURL),
+		field("junk_reason", &in.JunkReason, 64), field("ignore", &in.Ignore, 500))
 	list := func(name string, l []string, max int) {
 		for i := range l {
-			f = append(f, textField{fmt.Sprintf("%s[%d]", name, i), &l[i], max})
+			f = append(f, textField{list: name, at: i, s: &l[i], max: max})
 		}
 	}
 	list("phones", in.Phones, 32)
 	list("raw_phones", in.RawPhones, MaxPhoneText)
 	list("emails", in.Emails, MaxEmail)
 	if c := in.Consent; c != nil {
-		f = append(f, textField{"consent.field", &c.Field, MaxFieldKey}, textField{"consent.value", &c.Value, MaxFieldValue})
+		f = append(f, field("consent.field", &c.Field, MaxFieldKey), field("consent.value", &c.Value, MaxFieldValue))
 	}
 	if c := in.Call; c != nil {
-		f = append(f, textField{"call.provider", &c.Provider, 32}, textField{"call.id", &c.ID, MaxKey},
-			textField{"call.state", &c.State, 32}, textField{"call.direction", &c.Direction, 8},
-			textField{"call.line", &c.Line, MaxPhoneText}, textField{"call.extension", &c.Extension, MaxPhoneText},
-			textField{"call.disposition", &c.Disposition, 32}, textField{"call.recording_url", &c.RecordingURL, MaxURL})
+		f = append(f, field("call.provider", &c.Provider, 32), field("call.id", &c.ID, MaxKey),
+			field("call.state", &c.State, 32), field("call.direction", &c.Direction, 8),
+			field("call.line", &c.Line, MaxPhoneText), field("call.extension", &c.Extension, MaxPhoneText),
+			field("call.disposition", &c.Disposition, 32), field("call.recording_url", &c.RecordingURL, MaxURL))
 	}
 	if m := in.Mail; m != nil {
-		f = append(f, textField{"mail.mailbox", &m.Mailbox, MaxKey}, textField{"mail.message_id", &m.MessageID, MaxKey},
-			textField{"mail.subject", &m.Subject, 1000}, textField{"mail.from", &m.From, 1000}, textField{"mail.forwarded_by", &m.ForwardedBy, 1000})
+		f = append(f, field("mail.mailbox", &m.Mailbox, MaxKey), field("mail.message_id", &m.MessageID, MaxKey),
+			field("mail.subject", &m.Subject, 1000), field("mail.from", &m.From, 1000), field("mail.forwarded_by", &m.ForwardedBy, 1000))
 		list("mail.in_reply_to", m.InReplyTo, MaxKey)
 		list("mail.references", m.References, MaxKey)
 		for i := range m.Attachments {
 			a := &m.Attachments[i]
-			f = append(f, textField{fmt.Sprintf("mail.attachments[%d].name", i), &a.Name, MaxKey},
-				textField{fmt.Sprintf("mail.attachments[%d].type", i), &a.Type, MaxKey})
+			f = append(f, field(fmt.Sprintf("mail.attachments[%d].name", i), &a.Name, MaxKey),
+				field(fmt.Sprintf("mail.attachments[%d].type", i), &a.Type, MaxKey))
 		}
 	}
 	if m := in.Media; m != nil {
-		f = append(f, textField{"media.kind", &m.Kind, 16}, textField{"media.file_id", &m.FileID, 500},
-			textField{"media.file_name", &m.FileName, MaxKey})
+		f = append(f, field("media.kind", &m.Kind, 16), field("media.file_id", &m.FileID, 500),
+			field("media.file_name", &m.FileName, MaxKey))
 	}
 	return f
 }
@@ -124,8 +139,8 @@ func (in *Inbound) texts() []textField {
 // many fields or list items (ETOOLARGE). The error names the field.
 func (in *Inbound) Check() error {
 	for _, t := range in.texts() {
-		if err := CheckText(t.name, *t.s, t.max); err != nil {
-			return err
+		if CheckText("", *t.s, t.max) != nil {
+			return CheckText(t.name(), *t.s, t.max)
 		}
 	}
 	lists := []struct {
@@ -178,7 +193,7 @@ func (in *Inbound) Clean() []string {
 	for _, t := range in.texts() {
 		if s, ok := CleanText(*t.s, t.max); ok {
 			*t.s = s
-			changed = append(changed, t.name)
+			changed = append(changed, t.name())
 		}
 	}
 	cut := func(name string, l []string) []string {
