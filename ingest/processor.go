@@ -40,7 +40,17 @@ type Processor struct {
 	// it to all processors of a process but one (cmd/leadd does), so that
 	// processing never stops.
 	Yield func() bool
+	// Slow, when not nil and true, makes this processor — the one
+	// without Yield — pause SlowPause before each batch: intake is at its
+	// limit. Processing goes on through the burst, a batch per pause,
+	// and leaves the rest of the machine to intake; a processor landing
+	// batch after batch took a sixth of what the accept path had
+	// (docs/benchmarks.md).
+	Slow      func() bool
+	SlowPause time.Duration
 
+	// paused is a test hook: it runs after each pause Slow asked for.
+	paused func()
 	// beforeCommit is a test hook: it runs after landing and before the
 	// commit; an error aborts the batch as a crash would.
 	beforeCommit func() error
@@ -87,8 +97,18 @@ func (p *Processor) Run(ctx context.Context) error {
 }
 
 // yield waits while Yield says intake is busy, looking again every few
-// milliseconds, or until ctx ends.
+// milliseconds, or until ctx ends; when Slow says so, it waits one
+// SlowPause.
 func (p *Processor) yield(ctx context.Context) {
+	if p.Slow != nil && p.SlowPause > 0 && p.Slow() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(p.SlowPause):
+		}
+		if p.paused != nil {
+			p.paused()
+		}
+	}
 	if p.Yield == nil {
 		return
 	}

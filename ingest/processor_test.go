@@ -293,3 +293,50 @@ func TestAYieldingProcessorWaitsForTheBurstToPass(t *testing.T) {
 		t.Errorf("%d leads from six events", n)
 	}
 }
+
+// The processor that keeps landing during a burst (no Yield) slows down
+// rather than stops: while intake is busy it pauses before each batch,
+// and every event is still processed.
+func TestTheLastProcessorTricklesThroughABurst(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var busy atomic.Bool
+	busy.Store(true)
+	steady := f.processor("steady", true)
+	steady.Batch = 2
+	steady.Slow, steady.SlowPause = busy.Load, time.Millisecond
+	var pauses atomic.Int64
+	steady.paused = func() { pauses.Add(1) }
+	for i := range 6 {
+		f.accept(t, fmt.Sprintf("+7916555100%d", i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- steady.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for f.db.Count(t, `SELECT count(*) FROM inbox WHERE processed_at IS NULL`) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("processing stopped while intake was busy")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Three batches of two, each after a pause.
+	if n := pauses.Load(); n < 3 {
+		t.Errorf("%d pauses for three batches while intake was busy", n)
+	}
+	if n := f.db.Count(t, `SELECT count(*) FROM leads`); n != 6 {
+		t.Errorf("%d leads from six events", n)
+	}
+	// Not busy: no pause at all.
+	busy.Store(false)
+	before := pauses.Load()
+	f.accept(t, "+79165551010")
+	drain(t, steady)
+	if n := pauses.Load() - before; n != 0 {
+		t.Errorf("%d pauses while intake was not busy", n)
+	}
+}
