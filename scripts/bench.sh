@@ -14,7 +14,10 @@
 # BENCH_WEBHOOKS (endpoints in the webhooks mode, 3),
 # BENCH_STATEMENTS=1 (pg_stat_statements' top statements, where the server
 # loads it), BENCH_PROFILE=1 (a CPU profile of the daemon while posting,
-# BENCH_PROFILE_SECONDS long, 5).
+# BENCH_PROFILE_SECONDS long, 5), BENCH_CLIENT (how leadbench posts: lean,
+# its own keep-alive connections, or std, net/http's client), BENCH_LEADD (a daemon binary built
+# elsewhere, to compare two versions with the same load generator back to
+# back; its version is printed as it says it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,7 +55,8 @@ trap cleanup EXIT
 
 echo "bench: building"
 mkdir -p bin .run
-CGO_ENABLED=0 "$GO" build -ldflags "-s -w -X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/leadd ./cmd/leadd
+LEADD=${BENCH_LEADD:-bin/leadd}
+[ -n "${BENCH_LEADD:-}" ] || CGO_ENABLED=0 "$GO" build -ldflags "-s -w -X main.version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/leadd ./cmd/leadd
 "$GO" build -o "$tmp/leadbench" ./cmd/leadbench
 
 echo "bench: fresh database $DB, Redis db $REDIS_DB keys $PREFIX*"
@@ -72,15 +76,15 @@ grep -q 'level: warn' "$tmp/leadd.yaml" && grep -q "prefix: \"$PREFIX\"" "$tmp/l
 BASE_DB="${DB}_base"
 BASE_URL="postgres://postgres@127.0.0.1:5432/$BASE_DB?sslmode=disable"
 psql_ -d postgres -c "DROP DATABASE IF EXISTS \"$BASE_DB\" WITH (FORCE)" -c "CREATE DATABASE \"$BASE_DB\""
-DATABASE_URL="$BASE_URL" REDIS_URL="$REDIS_URL_BENCH" bin/leadd migrate --config "$tmp/leadd.yaml" >/dev/null
+DATABASE_URL="$BASE_URL" REDIS_URL="$REDIS_URL_BENCH" "$LEADD" migrate --config "$tmp/leadd.yaml" >/dev/null
 
 while port_busy "$PORT"; do PORT=$((PORT + 1)); done
 ADDR="127.0.0.1:$PORT"
-echo "bench: starting bin/leadd on $ADDR (log: .run/bench-leadd.log)"
+echo "bench: starting $LEADD on $ADDR (log: .run/bench-leadd.log)"
 DEBUG_ADDR=""
 [ -z "${BENCH_PROFILE:-}" ] || DEBUG_ADDR="127.0.0.1:$((PORT + 1000))"
 DATABASE_URL="$DB_URL" REDIS_URL="$REDIS_URL_BENCH" LEADD_HTTP_ADDR="$ADDR" LEADD_DEBUG_ADDR="$DEBUG_ADDR" \
-  bin/leadd serve --config "$tmp/leadd.yaml" >.run/bench-leadd.log 2>&1 &
+  "$LEADD" serve --config "$tmp/leadd.yaml" >.run/bench-leadd.log 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   curl -sf "http://$ADDR/healthz" >/dev/null 2>&1 && break
@@ -92,7 +96,7 @@ curl -sf "http://$ADDR/healthz" >/dev/null || { echo "bench: the daemon does not
 out=".run/bench-$(date +%Y%m%d-%H%M%S).txt"
 {
   echo "# $(date -R) — $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -m | awk '/^Mem:/ {print $2}') MB RAM"
-  echo "# leadd $(git describe --always --dirty 2>/dev/null || echo dev), $("$GO" version | cut -d' ' -f3), $(psql_ -d postgres -c 'SHOW server_version'), Redis $(redis-cli info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p')"
+  echo "# leadd $([ -z "${BENCH_LEADD:-}" ] && { git describe --always --dirty 2>/dev/null || echo dev; } || "$LEADD" version 2>/dev/null || echo "$LEADD"), $("$GO" version | cut -d' ' -f3), $(psql_ -d postgres -c 'SHOW server_version'), Redis $(redis-cli info server | sed -n 's/^redis_version:\(.*\)\r$/\1/p')"
   echo
 } | tee "$out"
 
@@ -113,7 +117,7 @@ for mode in $MODES; do
     # processing at once, not the seeding and the baselines before them.
     prof=(-pprof "http://$DEBUG_ADDR" -pprof-out ".run/bench-$mode.pprof" -pprof-time "${BENCH_PROFILE_SECONDS:-5}s")
   fi
-  "$tmp/leadbench" -url "http://$ADDR" -db "$DB_URL" -pid "$pid" -n "$N" -c "$C" -rate "$rate" \
+  "$tmp/leadbench" -url "http://$ADDR" -db "$DB_URL" -pid "$pid" -n "$N" -c "$C" -rate "$rate" -client "${BENCH_CLIENT:-lean}" \
     -contacts "$CONTACTS" -returning "$RETURNING" -webhooks "$hooks" "${base[@]}" "${prof[@]}" | tee -a "$out" "$tmp/run.txt" || rc=1
   processed[$mode]=$(sed -n 's/^  rate *\([0-9]*\) events\/s.*/\1/p' "$tmp/run.txt" | tail -n 1)
   rm -f "$tmp/run.txt"
@@ -126,7 +130,7 @@ psql_ -d postgres -c "DROP DATABASE IF EXISTS \"$BASE_DB\" WITH (FORCE)"
 for p in .run/bench-*.pprof; do
   [ -s "$p" ] || continue
   echo "bench: where leadd's CPU went ($p, top 15 by cumulative time)" | tee -a "$out"
-  "$GO" tool pprof -top -cum -nodecount=15 bin/leadd "$p" 2>/dev/null | tail -n 16 | tee -a "$out"
+  "$GO" tool pprof -top -cum -nodecount=15 "$LEADD" "$p" 2>/dev/null | tail -n 16 | tee -a "$out"
 done
 if [ -n "${BENCH_STATEMENTS:-}" ]; then
   echo "bench: the processing statements (pg_stat_statements, by total time)" | tee -a "$out"

@@ -77,15 +77,20 @@ func post(ctx context.Context, o options, p *plan) posted {
 	results := make(chan outcome, len(p.posts))
 	var wg sync.WaitGroup
 	for range o.c {
+		var ps poster = stdPoster{client: client, endpoint: endpoint}
+		if o.client == "lean" {
+			ps = newLeanPoster(endpoint)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer ps.close()
 			for j := range jobs {
 				start := j.due
 				if start.IsZero() {
 					start = time.Now()
 				}
-				id, status := postOne(ctx, client, endpoint, p.posts[j.i].body)
+				id, status := ps.post(ctx, p.posts[j.i].body)
 				results <- outcome{i: j.i, id: id, status: status, latency: time.Since(start)}
 			}
 		}()

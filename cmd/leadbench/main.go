@@ -25,6 +25,7 @@ import (
 
 type options struct {
 	url       string
+	client    string
 	db        string
 	form      string
 	n         int
@@ -78,6 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.form, "form", "contact", "form name to post to")
 	fs.IntVar(&o.n, "n", 20000, "events to post")
 	fs.IntVar(&o.c, "c", 64, "concurrent posters (connections)")
+	fs.StringVar(&o.client, "client", "lean", "how posts are sent: lean (one keep-alive connection per poster, the request written directly) or std (net/http's client)")
 	fs.Float64Var(&o.rate, "rate", 0, "posts per second; 0 posts as fast as the daemon answers")
 	fs.IntVar(&o.contacts, "contacts", 10000, "known contacts the database should hold (seeded when fewer)")
 	fs.Float64Var(&o.returning, "returning", 0.3, "share of events from known contacts")
@@ -106,6 +108,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-n must be positive")
 	case o.c <= 0:
 		return o, errors.New("-c must be positive")
+	case o.client != "lean" && o.client != "std":
+		return o, errors.New("-client must be lean or std")
+	case o.client == "lean" && !strings.HasPrefix(o.url, "http://"):
+		return o, errors.New("-client lean posts to http:// addresses only (use -client std)")
 	case o.rate < 0:
 		return o, errors.New("-rate must be 0 or positive")
 	case o.returning < 0 || o.returning > 1:

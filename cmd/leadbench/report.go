@@ -109,6 +109,14 @@ func (r report) print(w io.Writer) {
 	row("everything else", func(u cpuUse) float64 { return u.other })
 	row("idle", func(u cpuUse) float64 { return u.idle })
 	line("  %-38s %6.1fs   %7.1fs   %8.1fs", "wall", r.postCPU.wall.Seconds(), r.processCPU.wall.Seconds(), r.totalCPU.wall.Seconds())
+	if got.accepted > 0 {
+		// What one accepted post cost the machine while posting: moves far
+		// less with the neighbours than a rate does (docs/benchmarks.md).
+		u := r.postCPU
+		per := func(cores float64) float64 { return cores * u.wall.Seconds() / float64(got.accepted) * 1e6 }
+		line("  CPU per accepted post while posting: %.0f µs = leadd %.0f + postgres %.0f + leadbench %.0f (redis %.0f)",
+			per(u.leadd+u.postgres+u.self), per(u.leadd), per(u.postgres), per(u.self), per(u.redis))
+	}
 	line("")
 
 	if b := r.base; b != nil && o.rate == 0 {
