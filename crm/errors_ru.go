@@ -443,7 +443,7 @@ var russian = map[string]string{
 	"no report %q: %v":                                                          "отчёта %q нет; есть: %v",
 	"give a period preset or from/to, not both":                                 "выберите период из списка или даты «с» и «по», но не то и другое",
 	"a period needs its start":                                                  "укажите начало периода",
-	"must be after from":                                                        "конец позже начала",
+	"must be after from":                                                        "должен быть позже начала",
 	"a report covers at most three years":                                       "отчёт — не больше чем за три года",
 	"must be a date YYYY-MM-DD or an RFC 3339 time, not %q":                     "введите дату, например 2026-12-31, а не %q",
 	"must be a manager's id, not %q":                                            "выберите менеджера из списка, а не %q",

@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/web/clientip"
+	"github.com/leadd/leadd/web/httperr"
 )
 
 const (
@@ -342,6 +343,13 @@ func (s *Server) page(pattern, name string, h pageFunc) {
 			return
 		}
 		data, err := h(r, v)
+		if err != nil && data != nil && crm.ErrorCode(err) == crm.EINVALID {
+			// A page that answers a refusal with its own form (a report's
+			// filter) shows it again as it was sent, with what to fix.
+			v.Error = v.errorText(err)
+			s.render(w, r, v, httperr.Status(err), name, data)
+			return
+		}
 		if err != nil {
 			s.errorPage(w, r, v, err)
 			return

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leadd/leadd/crm"
+	"github.com/leadd/leadd/web/chart"
 )
 
 const nbsp = "\u00a0"
@@ -193,4 +194,51 @@ func (v *viewer) Source(channel, source string) string {
 		}
 	}
 	return source
+}
+
+// Period is a report's period (to exclusive) in words: one day as one
+// date, else «1 ноября 2026 г. — 30 ноября 2026 г.».
+func (v *viewer) Period(from, to time.Time) string {
+	first, last := v.Date(from), v.Date(to.Add(-time.Nanosecond))
+	if first == last {
+		return first
+	}
+	return first + " — " + last
+}
+
+var ruMonthNames = [12]string{"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"}
+
+// Month names a month given as YYYY-MM: «ноябрь 2026», "November 2026";
+// anything else is shown as it is.
+func (v *viewer) Month(ym string) string {
+	t, err := time.Parse("2006-01", ym)
+	if err != nil {
+		return ym
+	}
+	if v.Lang == "en" {
+		return t.Format("January 2006")
+	}
+	return fmt.Sprintf("%s %d", ruMonthNames[t.Month()-1], t.Year())
+}
+
+// Decimal writes a figure with places fraction digits in the viewer's
+// format — «1 959 833,33» in Russian, "1,959,833.33" in English — the
+// same grouping and decimal sign as Money, so a page has one format.
+func (v *viewer) Decimal(x float64, places int) string {
+	s := chart.Decimal(x, places)
+	if v.Lang != "en" {
+		return s
+	}
+	return strings.NewReplacer(nbsp, ",", ",", ".").Replace(s)
+}
+
+// Count writes a whole number in the viewer's format: «12 345», "12,345".
+func (v *viewer) Count(n int) string { return v.Decimal(float64(n), 0) }
+
+// Pct writes a percent in the viewer's format: «27,3 %», "27.3%".
+func (v *viewer) Pct(p float64) string {
+	if v.Lang == "en" {
+		return v.Decimal(p, 1) + "%"
+	}
+	return v.Decimal(p, 1) + nbsp + "%"
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -182,4 +183,23 @@ func (v *viewer) Strategy(s string) string {
 		return t
 	}
 	return s
+}
+
+// OtherLang is the language the switch offers.
+func (v *viewer) OtherLang() string {
+	if v.Lang == "en" {
+		return "ru"
+	}
+	return "en"
+}
+
+// LangLink is the page the viewer is on, in the other language: the same
+// path and query (filters, a drill-down's figure), only lang changed.
+func (v *viewer) LangLink() string {
+	q := url.Values{}
+	for k, vs := range v.q {
+		q[k] = vs
+	}
+	q.Set("lang", v.OtherLang())
+	return v.Path + "?" + q.Encode()
 }

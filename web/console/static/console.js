@@ -253,4 +253,17 @@
       });
     }
   }
+
+  // A report's period: typing a date picks «Свои даты», picking a preset
+  // clears the dates (the server lets typed dates win either way).
+  doc.querySelectorAll("form[data-report-filter]").forEach(function (f) {
+    var sel = f.querySelector("select[name=period]"), dates = f.querySelectorAll("input[type=date]");
+    if (!sel) return;
+    dates.forEach(function (d) {
+      d.addEventListener("input", function () { if (d.value) sel.value = "custom"; });
+    });
+    sel.addEventListener("change", function () {
+      if (sel.value !== "custom") dates.forEach(function (d) { d.value = ""; });
+    });
+  });
 })();
