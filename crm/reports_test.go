@@ -750,74 +750,18 @@ func (s *sim) checkLink(t *testing.T, ctx context.Context, loc *time.Location, r
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := crm.ParseDrill(u.Query(), loc, s.now)
-	if err != nil {
+	if _, err := crm.ParseDrill(u.Query(), loc, s.now); err != nil {
 		t.Fatalf("%s %s: %s: %v", report, figure, link, err)
 	}
-	count, sum := 0, new(big.Rat)
-	switch u.Path {
-	case "/api/v1/leads":
-		cursor := ""
-		for {
-			page, next, err := s.store.Leads(ctx, crm.LeadFilter{Drill: d, Limit: 500, Cursor: cursor})
-			if err != nil {
-				t.Fatalf("%s: %v", link, err)
-			}
-			count += len(page)
-			if cursor = next; cursor == "" {
-				break
-			}
-		}
-	case "/api/v1/deals":
-		cursor := ""
-		for {
-			page, next, err := s.store.Deals(ctx, crm.DealFilter{Drill: d, Limit: 500, Cursor: cursor})
-			if err != nil {
-				t.Fatalf("%s: %v", link, err)
-			}
-			count += len(page)
-			for _, x := range page {
-				sum.Add(sum, mustRat(x.Amount))
-			}
-			if cursor = next; cursor == "" {
-				break
-			}
-		}
-	case "/api/v1/activities":
-		cursor := ""
-		for {
-			page, next, err := s.store.ActivityList(ctx, crm.ActivityFilter{Drill: d, Limit: 500, Cursor: cursor})
-			if err != nil {
-				t.Fatalf("%s: %v", link, err)
-			}
-			count += len(page)
-			if cursor = next; cursor == "" {
-				break
-			}
-		}
-	case "/api/v1/calls":
-		cursor := ""
-		for {
-			page, next, err := s.store.Calls(ctx, crm.CallFilter{Drill: d, Limit: 500, Cursor: cursor})
-			if err != nil {
-				t.Fatalf("%s: %v", link, err)
-			}
-			count += len(page)
-			if cursor = next; cursor == "" {
-				break
-			}
-		}
-	default:
-		t.Fatalf("%s links to %s", report, u.Path)
-	}
+	count, sum := s.listOf(t, ctx, loc, link)
 	switch v := obj[figure].(type) {
 	case float64:
 		if int(v) != count {
 			t.Errorf("%s %s = %v, but its list has %d: %s", report, figure, v, count, link)
 		}
 	case string:
-		if sum.FloatString(2) != v {
-			t.Errorf("%s %s = %s, but its list sums to %s: %s", report, figure, v, sum.FloatString(2), link)
+		if sum != v {
+			t.Errorf("%s %s = %s, but its list sums to %s: %s", report, figure, v, sum, link)
 		}
 	default:
 		t.Errorf("%s: link %s names no figure (%T)", report, figure, obj[figure])
