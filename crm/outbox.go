@@ -92,25 +92,63 @@ func (s *Store) RetireConsumer(ctx context.Context, consumer string) error {
 func (s *Store) ClaimOutbox(ctx context.Context, consumer string, limit int, lease time.Duration) ([]OutboxMessage, error) {
 	now := s.now()
 	until := now.Add(lease).Truncate(time.Microsecond) // as Postgres keeps it: ExtendOutbox compares
-	rows, err := s.pool.Query(ctx, `WITH due AS (
+	hint := s.fresh.get(consumer, now)
+	// New rows (next_attempt_at -infinity) from the watermark in id order,
+	// then, if the batch is not full, retries and run-out leases by due
+	// time; the second scan does not run while new rows fill the batch.
+	rows, err := s.pool.Query(ctx, `WITH snap AS (
+			SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+				pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax,
+				(SELECT coalesce(max(id), 0) FROM outbox) AS top),
+		fresh AS (
 			SELECT outbox_id FROM outbox_deliveries
-			WHERE consumer = $1 AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $2
-			ORDER BY next_attempt_at, outbox_id LIMIT $3 FOR UPDATE SKIP LOCKED),
+			WHERE consumer = $1 AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at = '-infinity' AND outbox_id > $5
+			ORDER BY outbox_id LIMIT $3 FOR UPDATE SKIP LOCKED),
+		later AS (
+			SELECT outbox_id FROM outbox_deliveries
+			WHERE consumer = $1 AND delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at > '-infinity' AND next_attempt_at <= $2
+			ORDER BY next_attempt_at, outbox_id LIMIT $3 - (SELECT count(*) FROM fresh) FOR UPDATE SKIP LOCKED),
 		u AS (UPDATE outbox_deliveries d SET attempts = d.attempts + 1, next_attempt_at = $4
-			FROM due WHERE d.consumer = $1 AND d.outbox_id = due.outbox_id
+			FROM (SELECT outbox_id FROM fresh UNION ALL SELECT outbox_id FROM later) due
+			WHERE d.consumer = $1 AND d.outbox_id = due.outbox_id
 			RETURNING d.outbox_id, d.attempts)
-		SELECT o.id, o.kind, o.idempotency_key, o.payload, u.attempts, o.created_at
-		FROM u JOIN outbox o ON o.id = u.outbox_id ORDER BY o.id`, consumer, now, limit, until)
+		SELECT snap.xmin, snap.xmax, snap.top, (SELECT count(*) FROM fresh), (SELECT max(outbox_id) FROM fresh),
+			c.id, c.kind, c.idempotency_key, c.payload, c.attempts, c.created_at
+		FROM snap LEFT JOIN (SELECT o.id, o.kind, o.idempotency_key, o.payload, u.attempts, o.created_at
+			FROM u JOIN outbox o ON o.id = u.outbox_id) c ON true
+		ORDER BY c.id`, consumer, now, limit, until, hint.from)
 	if err != nil {
 		return nil, translate(err, "outbox")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxMessage, error) {
+	var xmin, xmax, top, fresh int64
+	var last *int64
+	var out []OutboxMessage
+	for rows.Next() {
+		var id *int64
 		var m OutboxMessage
-		err := r.Scan(&m.ID, &m.Kind, &m.Key, &m.Payload, &m.Attempts, &m.CreatedAt)
-		m.LeaseUntil = until
-		return m, err
-	})
-	return out, translate(err, "outbox")
+		var attempts *int
+		var kind, key *string
+		var createdAt *time.Time
+		if err := rows.Scan(&xmin, &xmax, &top, &fresh, &last, &id, &kind, &key, &m.Payload, &attempts, &createdAt); err != nil {
+			rows.Close()
+			return nil, translate(err, "outbox")
+		}
+		if id == nil {
+			continue // nothing claimed: the snapshot's row alone
+		}
+		m.ID, m.Kind, m.Key, m.Attempts, m.CreatedAt, m.LeaseUntil = *id, *kind, *key, *attempts, *createdAt, until
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "outbox")
+	}
+	// Every new row visible to this claim up to progress is claimed.
+	progress := top
+	if fresh >= int64(limit) && last != nil {
+		progress = *last
+	}
+	s.fresh.advance(consumer, hint, uint64(xmin), uint64(xmax), progress)
+	return out, nil
 }
 
 // ExtendOutbox moves the claim of consumer's rows ids on from from (the
