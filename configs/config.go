@@ -500,6 +500,11 @@ func (c *Config) Validate() []error {
 	errs = append(errs, crm.ValidateRules("automation", c.Automation, c.Pipelines)...)
 	if c.Processor.Workers < 1 {
 		bad("processor.workers", "must be at least 1")
+	} else if need := int32(c.Processor.Workers) + 4; c.Database.MaxConns < need {
+		// Each processor holds a connection for its batch and may ask for
+		// another (routing's directory), and intake writes on two: a pool
+		// that the processors fill stalls them until their batch times out.
+		bad("database.max_conns", "must be at least processor.workers + 4 (%d), not %d", need, c.Database.MaxConns)
 	}
 	if c.Processor.MaxAttempts < 1 || c.Processor.MaxAttempts > 100 {
 		bad("processor.max_attempts", "must be between 1 and 100")

@@ -30,6 +30,12 @@ forms: {forms: {contact: {thank_you_url: "ftp://x"}}}
 			t.Errorf("no %s in:\n%s", key, out.String())
 		}
 	}
+	// A pool the processors alone could fill stalls them: refused.
+	os.WriteFile(broken, []byte("database: {max_conns: 8}\nprocessor: {workers: 6}\n"), 0o600)
+	out.Reset()
+	if err := run([]string{"check-config", "--config", broken}, nil, &out, &out); err == nil || !strings.Contains(out.String(), "database.max_conns:") {
+		t.Errorf("8 connections for 6 processors: %v %s", err, out.String())
+	}
 	os.WriteFile(broken, []byte("folowup: {sla: 5m}\n"), 0o600)
 	out.Reset()
 	if err := run([]string{"check-config", "--config", broken}, nil, &out, &out); err == nil || !strings.Contains(out.String(), "folowup") {
