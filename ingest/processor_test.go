@@ -310,20 +310,7 @@ func TestTheLastProcessorTricklesThroughABurst(t *testing.T) {
 	for i := range 6 {
 		f.accept(t, fmt.Sprintf("+7916555100%d", i))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- steady.Run(ctx) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for f.db.Count(t, `SELECT count(*) FROM inbox WHERE processed_at IS NULL`) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("processing stopped while intake was busy")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	drain(t, steady) // fails when processing stops while intake is busy
 	// Three batches of two, each after a pause.
 	if n := pauses.Load(); n < 3 {
 		t.Errorf("%d pauses for three batches while intake was busy", n)
