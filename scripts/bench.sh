@@ -15,9 +15,10 @@
 # BENCH_STATEMENTS=1 (pg_stat_statements' top statements, where the server
 # loads it), BENCH_PROFILE=1 (a CPU profile of the daemon while posting,
 # BENCH_PROFILE_SECONDS long, 5), BENCH_CLIENT (how leadbench posts: lean,
-# its own keep-alive connections, or std, net/http's client), BENCH_LEADD (a daemon binary built
-# elsewhere, to compare two versions with the same load generator back to
-# back; its version is printed as it says it).
+# its own keep-alive connections, or std, net/http's client),
+# BENCH_BURST_PAUSE (the daemon's processor.burst_pause, e.g. 100ms),
+# BENCH_LEADD (a daemon binary built elsewhere, to compare two versions
+# with the same load generator back to back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,6 +68,7 @@ redis-cli -n "$REDIS_DB" --scan --pattern "$PREFIX*" | xargs -r redis-cli -n "$R
 # The demo configuration, quieter, with its own Redis keys.
 sed -e 's/^\(\s*level:\s*\)info/\1warn/' -e "s/^\(\s*prefix:\s*\)\"leadd:\"/\1\"$PREFIX\"/" \
   -e "s|^\(\s*templates:\s*\)templates|\1$PWD/configs/templates|" \
+  -e "s/^\(\s*burst_pause:\s*\)[0-9a-z]*/\1${BENCH_BURST_PAUSE:-0s}/" \
   configs/leadd.yaml >"$tmp/leadd.yaml"
 grep -q 'level: warn' "$tmp/leadd.yaml" && grep -q "prefix: \"$PREFIX\"" "$tmp/leadd.yaml" \
   || { echo "bench: could not adapt configs/leadd.yaml (log.level, redis.prefix)" >&2; exit 1; }

@@ -149,8 +149,9 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 			// sender's timeout is not).
 			a.processors[i].Yield = a.inbox.Busy
 		} else {
-			// The one that keeps landing lands a batch per pause.
-			a.processors[i].Slow, a.processors[i].SlowPause = a.inbox.Busy, burstPause
+			// The one that keeps landing lands a batch per pause, when
+			// processor.burst_pause asks for one.
+			a.processors[i].Slow, a.processors[i].SlowPause = a.inbox.Busy, cfg.Processor.BurstPause
 		}
 	}
 	a.scheduler = scheduler.New(store.Pool(), a.jobs(cfg), log, nil)
@@ -601,8 +602,3 @@ func docLocation(docs crm.DocumentMaker) *time.Location {
 	}
 	return docs.Location()
 }
-
-// burstPause is how long the processor that keeps landing during a burst
-// waits before each batch: with batches of 50, at least ~400 events/s go
-// on being processed, and the rest of the machine is intake's.
-const burstPause = 100 * time.Millisecond
