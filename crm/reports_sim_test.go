@@ -122,7 +122,7 @@ type sim struct {
 	now      time.Time // when the reports are asked
 	sla      time.Duration
 	plans    map[string]crm.Plan // manager:month
-	spend    map[string]string   // month → yandex spend
+	spend    map[string]map[string]string // utm_source → month → spend
 }
 
 func minT(a *time.Time, b time.Time) *time.Time {
@@ -137,7 +137,7 @@ func newSim(t *testing.T, seed int64) *sim {
 	t.Helper()
 	ctx := context.Background()
 	db := crmtest.MustOpenDB(t)
-	s := &sim{db: db, names: map[int64]string{}, plans: map[string]crm.Plan{}, spend: map[string]string{},
+	s := &sim{db: db, names: map[int64]string{}, plans: map[string]crm.Plan{}, spend: map[string]map[string]string{},
 		now: time.Date(2026, 12, 16, 12, 0, 0, 0, time.UTC), sla: 15 * time.Minute}
 	s.store = crm.NewStore(db.Pool, func() time.Time { return s.clock })
 	ps := []crm.Pipeline{simPipeline()}
@@ -265,10 +265,15 @@ func newSim(t *testing.T, seed int64) *sim {
 		}
 		s.plans[fmt.Sprint(s.managers[0], ":", m)] = p
 	}
-	s.spend["2026-11"], s.spend["2026-12"] = "30000.00", "62000.00"
-	for m, a := range s.spend {
-		if _, err := s.store.SetAdSpend(ctx, "yandex", m, a); err != nil {
-			t.Fatal(err)
+	// Spend on yandex, which brings leads, and on mytarget, which brings
+	// none: its money went all the same.
+	s.spend["yandex"] = map[string]string{"2026-11": "30000.00", "2026-12": "62000.00"}
+	s.spend["mytarget"] = map[string]string{"2026-12": "30000.00"}
+	for src, months := range s.spend {
+		for m, a := range months {
+			if _, err := s.store.SetAdSpend(ctx, src, m, a); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return s

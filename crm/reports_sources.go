@@ -38,8 +38,8 @@ type SourceItem struct {
 	Revenue      string            `json:"revenue"`
 	AverageDeal  *string           `json:"average_deal"`
 	LeadToWonPct *float64          `json:"lead_to_won_pct"`
-	Spend        *string           `json:"spend"`         // ad spend for the period, prorated by day
-	CostPerLead  *string           `json:"cost_per_lead"` // spend / leads
+	Spend        *string           `json:"spend"`         // ad spend for the period, prorated by day (see adSpend)
+	CostPerLead  *string           `json:"cost_per_lead"` // spend / leads of the row (the total's: of all leads)
 	Links        map[string]string `json:"links"`
 	wonIn        int               // won deals in the report's currency
 }
@@ -109,29 +109,34 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 		if err := rows.Err(); err != nil {
 			return translate(err, "sources")
 		}
-		spend, err := adSpend(ctx, tx, f, rq.Loc)
-		if err != nil {
-			return err
+		spend := map[string]*big.Rat{}
+		if f.spendable() && cur == BaseCurrency { // spend is entered in roubles
+			if spend, err = adSpend(ctx, tx, f, rq.Loc); err != nil {
+				return err
+			}
+		}
+		// A source with spend in the period has its row even when it
+		// brought no lead: the money went, and the total counts it.
+		for src := range spend {
+			if _, ok := items[src]; !ok {
+				items[src] = &SourceItem{Source: src, Kind: "utm_source", Revenue: "0.00"}
+			}
 		}
 		total := SourceItem{Source: "Итого", Kind: "total", Revenue: "0.00"}
 		var spendTotal *big.Rat
-		paidLeads := 0 // the leads of the sources with a spend: the total's cost per lead is theirs
 		for _, it := range items {
 			sf := f
 			sf.Source = it.Source
 			it.Links = map[string]string{"leads": Drill{Figure: "leads", Filter: sf}.URL(), "junk": Drill{Figure: "junk", Filter: sf}.URL(),
 				"converted": Drill{Figure: "converted", Filter: sf}.URL(), "won": Drill{Figure: "lead_won", Filter: sf}.URL()}
 			it.Links["revenue"] = Drill{Figure: "lead_won", Filter: sf.money(cur)}.URL()
-			if it.Kind == "utm_source" && cur == BaseCurrency { // spend is entered in roubles
-				if sp, ok := spend[it.Source]; ok {
-					v := formatKopecks(sp)
-					it.Spend, it.CostPerLead = &v, divDecimal(v, it.Leads)
-					if spendTotal == nil {
-						spendTotal = new(big.Rat)
-					}
-					spendTotal.Add(spendTotal, sp)
-					paidLeads += it.Leads
+			if sp, ok := spend[it.Source]; ok && it.Kind == "utm_source" {
+				v := formatKopecks(sp)
+				it.Spend, it.CostPerLead = &v, divDecimal(v, it.Leads)
+				if spendTotal == nil {
+					spendTotal = new(big.Rat)
 				}
+				spendTotal.Add(spendTotal, mustKopecks(v)) // the total is the sum of the rows as shown
 			}
 			it.finish()
 			total.Leads, total.Junk, total.Converted, total.Won = total.Leads+it.Leads, total.Junk+it.Junk, total.Converted+it.Converted, total.Won+it.Won
@@ -139,9 +144,11 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 			total.Revenue = sumDecimal(total.Revenue, it.Revenue)
 			out.Items = append(out.Items, *it)
 		}
+		// The total's cost per lead is its spend over all its leads, as
+		// every row's is (a row is a source; the total, all of them).
 		if spendTotal != nil {
 			v := formatKopecks(spendTotal)
-			total.Spend, total.CostPerLead = &v, divDecimal(v, paidLeads)
+			total.Spend, total.CostPerLead = &v, divDecimal(v, total.Leads)
 		}
 		total.Links = map[string]string{"leads": Drill{Figure: "leads", Filter: f}.URL(), "junk": Drill{Figure: "junk", Filter: f}.URL(),
 			"converted": Drill{Figure: "converted", Filter: f}.URL(), "won": Drill{Figure: "lead_won", Filter: f}.URL()}
@@ -158,15 +165,32 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 	return out, err
 }
 
+// spendable says whether a report over filter f shows ad spend. Spend is
+// entered per utm_source and month for the whole department: a report
+// narrowed to a manager, a channel, a form, line or mailbox, or a campaign
+// has no share of it to show (its spend and cost per lead are null).
+func (f ReportFilter) spendable() bool {
+	return f.ManagerID == nil && !f.Unassigned && f.Channel == "" && f.Origin == "" && f.UTMCampaign == ""
+}
+
+func mustKopecks(s string) *big.Rat {
+	r, _ := new(big.Rat).SetString(s)
+	return r
+}
+
 func (it *SourceItem) finish() {
 	it.JunkPct = Percent(it.Junk, it.Leads)
 	it.AverageDeal = divDecimal(it.Revenue, it.wonIn)
 	it.LeadToWonPct = Percent(it.Won, it.Leads)
 }
 
-// adSpend is each utm_source's spend for the period: each month's amount
-// prorated by the share of the month (in the viewer's zone) the period
-// covers.
+// adSpend is each utm_source's spend for the period. A month's spend is
+// spread evenly over its days: the period takes of each month it touches
+// the share of that month it covers (in the viewer's zone, to the second),
+// so yesterday costs 1/30 of November's spend, a week across a month's end
+// takes its days of each month at each month's daily rate, and a quarter
+// sums its three months — as Yandex Direct's and amoCRM's statistics
+// apportion a budget over days.
 func adSpend(ctx context.Context, tx pgx.Tx, f ReportFilter, loc *time.Location) (map[string]*big.Rat, error) {
 	out := map[string]*big.Rat{}
 	if f.From.IsZero() {
@@ -183,7 +207,7 @@ func adSpend(ctx context.Context, tx pgx.Tx, f ReportFilter, loc *time.Location)
 		if err := rows.Scan(&src, &month, &amount); err != nil {
 			return nil, err
 		}
-		if f.UTMSource != "" && !strings.EqualFold(src, f.UTMSource) {
+		if f.UTMSource != "" && src != f.UTMSource || f.Source != "" && src != f.Source {
 			continue
 		}
 		m, _ := time.ParseInLocation(time.DateOnly, month, loc)

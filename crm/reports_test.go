@@ -352,11 +352,18 @@ func (s *sim) checkSources(t *testing.T, ctx context.Context, rq crm.ReportQuery
 			}
 		}
 	}
+	// Every source with spend in the period has a row, leads or not.
+	spend := s.spendIn(rq)
+	for src := range spend {
+		if w[src] == nil {
+			w[src] = &want{}
+		}
+	}
 	if len(rep.Items) != len(w) {
 		t.Errorf("%d sources, want %d", len(rep.Items), len(w))
 	}
 	total := want{}
-	var paidCPL *string
+	spendTotal := new(big.Rat)
 	for _, it := range rep.Items {
 		x := w[it.Source]
 		if x == nil {
@@ -371,43 +378,68 @@ func (s *sim) checkSources(t *testing.T, ctx context.Context, rq crm.ReportQuery
 		inFiles(t, csvT, xlsxT, "Источники", it.Source, "Выручка, ₽", money(x.cents))
 		inFiles(t, csvT, xlsxT, "Источники", it.Source, "Лиды", strconv.Itoa(x.leads))
 		total.leads, total.won, total.cents = total.leads+x.leads, total.won+x.won, total.cents+x.cents
-		if it.Source == "yandex" {
-			// The spend of each month, prorated by the share of it the period covers.
-			sp := new(big.Rat)
-			for m, a := range s.spend {
-				start, _ := time.ParseInLocation("2006-01", m, rq.Loc)
-				end := start.AddDate(0, 1, 0)
-				from, to := start, end
-				if rq.Filter.From.After(from) {
-					from = rq.Filter.From
-				}
-				if rq.Filter.To.Before(to) {
-					to = rq.Filter.To
-				}
-				if to.After(from) {
-					r, _ := new(big.Rat).SetString(a)
-					sp.Add(sp, r.Mul(r, big.NewRat(int64(to.Sub(from)/time.Second), int64(end.Sub(start)/time.Second))))
-				}
-			}
+		if sp, ok := spend[it.Source]; ok {
 			if it.Spend == nil || *it.Spend != ratKopecks(sp) {
-				t.Errorf("yandex spend %v, want %s", show(it.Spend), ratKopecks(sp))
+				t.Errorf("%s spend %v, want %s", it.Source, show(it.Spend), ratKopecks(sp))
 			}
-			cpl := ratKopecks(new(big.Rat).Quo(mustRat(ratKopecks(sp)), big.NewRat(int64(x.leads), 1)))
-			if it.CostPerLead == nil || *it.CostPerLead != cpl {
-				t.Errorf("yandex cost per lead %v, want %s", show(it.CostPerLead), cpl)
+			var cpl *string
+			if x.leads > 0 {
+				c := ratKopecks(new(big.Rat).Quo(mustRat(ratKopecks(sp)), big.NewRat(int64(x.leads), 1)))
+				cpl = &c
 			}
-			paidCPL = &cpl
+			eqPtr(t, it.Source+" cost per lead", it.CostPerLead, cpl)
+			spendTotal.Add(spendTotal, mustRat(ratKopecks(sp)))
+			inFiles(t, csvT, xlsxT, "Источники", it.Source, "Расход, ₽", ratKopecks(sp))
+		} else if it.Spend != nil {
+			t.Errorf("%s has spend %s, but none was entered", it.Source, *it.Spend)
 		}
 	}
-	// The total's cost per lead is the spend over the leads of the sources
-	// that had one: here yandex alone.
-	if show(rep.Total.CostPerLead) != show(paidCPL) {
-		t.Errorf("the total's cost per lead %v, want %v", show(rep.Total.CostPerLead), show(paidCPL))
+	// The total spend is the sum of the rows; its cost per lead is that
+	// spend over all the total's leads, as every row's is over its own.
+	var wantSpend, wantCPL *string
+	if len(spend) > 0 {
+		v := ratKopecks(spendTotal)
+		wantSpend = &v
+		if total.leads > 0 {
+			c := ratKopecks(new(big.Rat).Quo(spendTotal, big.NewRat(int64(total.leads), 1)))
+			wantCPL = &c
+		}
 	}
+	eqPtr(t, "total spend", rep.Total.Spend, wantSpend)
+	eqPtr(t, "total cost per lead", rep.Total.CostPerLead, wantCPL)
 	eq(t, "total leads", rep.Total.Leads, total.leads)
 	eq(t, "total won", rep.Total.Won, total.won)
 	eq(t, "total revenue", rep.Total.Revenue, money(total.cents))
 	inFiles(t, csvT, xlsxT, "Источники", "Итого", "Выручка, ₽", money(total.cents))
+}
+
+// spendIn is each utm_source's spend in the period: a month's spend spread
+// evenly over the month (to the second, in the viewer's zone), the period
+// taking its share of each month it covers.
+func (s *sim) spendIn(rq crm.ReportQuery) map[string]*big.Rat {
+	out := map[string]*big.Rat{}
+	for src, months := range s.spend {
+		for m, a := range months {
+			start, _ := time.ParseInLocation("2006-01", m, rq.Loc)
+			end := start.AddDate(0, 1, 0)
+			from, to := start, end
+			if rq.Filter.From.After(from) {
+				from = rq.Filter.From
+			}
+			if rq.Filter.To.Before(to) {
+				to = rq.Filter.To
+			}
+			if !to.After(from) {
+				continue
+			}
+			r, _ := new(big.Rat).SetString(a)
+			if out[src] == nil {
+				out[src] = new(big.Rat)
+			}
+			out[src].Add(out[src], r.Mul(r, big.NewRat(int64(to.Sub(from)/time.Second), int64(end.Sub(start)/time.Second))))
+		}
+	}
+	return out
 }
 
 func mustRat(s string) *big.Rat {
@@ -918,4 +950,47 @@ func TestWeeklySummaryGoesToSupervisorsOnMondayMorningTheirTime(t *testing.T) {
 		t.Error("leads were answered, but the summary has no median")
 	}
 	eq(t, "link", sum.URL, "https://crm.example.ru/reports/funnel?from=2026-11-23&to=2026-11-29&tz=Asia%2FVladivostok")
+}
+
+// Spend entered for a month shows on any period that touches it — a day
+// («Вчера»), two days across a month's end, the two months — on the row of
+// its source even when the source brought no lead in the period, and the
+// total spend is the sum of the rows. A report narrowed to a manager has
+// no share of the department's spend to show.
+func TestSpendShowsOnEveryPeriodAndEverySourceWithSpend(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, 7)
+	s.clock = s.now
+	ctx := context.Background()
+	for _, p := range []struct{ tz, from, to string }{
+		{"Europe/Moscow", "2026-12-15", "2026-12-15"}, // yesterday
+		{"Asia/Vladivostok", "2026-11-30", "2026-12-01"},
+		{"Europe/Moscow", "2026-11-01", "2026-12-31"},
+	} {
+		rq := s.query(t, p.tz, p.from, p.to)
+		s.checkSources(t, ctx, rq)
+		rep, err := s.store.Sources(ctx, rq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mytarget *crm.SourceItem
+		for i, it := range rep.Items {
+			if it.Source == "mytarget" {
+				mytarget = &rep.Items[i]
+			}
+		}
+		if p.to >= "2026-12-01" && (mytarget == nil || mytarget.Leads != 0 || mytarget.Spend == nil || mytarget.CostPerLead != nil) {
+			t.Errorf("%s..%s: mytarget (spend, no leads) is %+v, want a row with its spend, 0 leads and no cost per lead", p.from, p.to, mytarget)
+		}
+		rq.Filter.ManagerID = &s.managers[0]
+		rep, err = s.store.Sources(ctx, rq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range append(rep.Items, rep.Total) {
+			if it.Spend != nil || it.CostPerLead != nil || it.Source == "mytarget" {
+				t.Errorf("a manager's sources show the department's spend: %+v", it)
+			}
+		}
+	}
 }
