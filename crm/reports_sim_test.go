@@ -121,7 +121,7 @@ type sim struct {
 	leads    []*simLead
 	now      time.Time // when the reports are asked
 	sla      time.Duration
-	plans    map[string]crm.Plan // manager:month
+	plans    map[string]crm.Plan          // manager:month
 	spend    map[string]map[string]string // utm_source → month → spend
 }
 
