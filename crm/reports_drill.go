@@ -256,7 +256,7 @@ func (d Drill) dealCond(ctx context.Context, q *listQuery, qr Querier) error {
 		sub := &listQuery{where: "l.id = d.lead_id", args: q.args}
 		f.leadCond(sub, true)
 		q.args = sub.args
-		q.raw("s.semantic = 'won' AND d.source_deal_id IS NULL AND EXISTS (SELECT 1 FROM leads l WHERE " + sub.where + ")")
+		q.raw("s.semantic = 'won' AND " + originalDeal + " AND EXISTS (SELECT 1 FROM leads l WHERE " + sub.where + ")")
 	case "open", "open_deals":
 		q.raw("d.closed_at IS NULL")
 		if d.Key != "" {
@@ -272,7 +272,7 @@ func (d Drill) dealCond(ctx context.Context, q *listQuery, qr Querier) error {
 			q.add("s.key = ?", d.Key)
 		}
 	case "closed_won":
-		q.raw("s.semantic = 'won'")
+		q.raw("s.semantic = 'won' AND " + originalDeal)
 		if !f.From.IsZero() {
 			q.add("d.closed_at >= ?", f.From)
 			q.add("d.closed_at < ?", f.To)
@@ -308,6 +308,12 @@ func funnelCond(q *listQuery, st Stage, figure, reason string) error {
 	}
 	return nil
 }
+
+// originalDeal excludes the deals a tunnel copied from a won deal into
+// another pipeline (delivery, say): the copy carries the same sale, so a
+// count of wins or a sum of revenue across pipelines takes the original
+// only. (Within one pipeline's funnel a copy is that pipeline's own deal.)
+const originalDeal = "d.source_deal_id IS NULL"
 
 // lostPosition is the progress stage a lost deal was lost at: the one it
 // left for the lost stage, else the furthest it reached.

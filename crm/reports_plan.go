@@ -151,7 +151,7 @@ func (s *Store) PlanFact(ctx context.Context, rq ReportQuery) (PlanReport, error
 			out.Months = append(out.Months, key)
 			mf := f
 			mf.From, mf.To = m, end
-			q := newListQuery("s.semantic = 'won'")
+			q := newListQuery("s.semantic = 'won' AND " + originalDeal) // as closed_won lists them
 			mf.dealCond(q)
 			if mf.Pipeline != "" {
 				q.add("p.key = ?", mf.Pipeline)

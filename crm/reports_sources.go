@@ -75,7 +75,7 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 			return translate(err, "sources")
 		}
 		// Won deals of these leads, as the drill-down "lead_won" lists them.
-		w := newListQuery("s.semantic = 'won' AND d.source_deal_id IS NULL")
+		w := newListQuery("s.semantic = 'won' AND " + originalDeal)
 		f.dealCond(w)
 		if f.Pipeline != "" {
 			w.add("p.key = ?", f.Pipeline)

@@ -994,3 +994,61 @@ func TestSpendShowsOnEveryPeriodAndEverySourceWithSpend(t *testing.T) {
 		}
 	}
 }
+
+// A won deal that a tunnel copies into another pipeline (deals.source_deal_id)
+// is one sale: the plan's fact, its lists and the weekly summary count
+// the original only, as the sources report always has.
+func TestACopyOfAWonDealIsNotASecondWin(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, 15)
+	s.clock = s.now
+	ctx := context.Background()
+	delivery := crm.Pipeline{Key: "delivery", Name: "Доставка", Stages: []crm.Stage{{Key: "new", Name: "Новая"},
+		{Key: "done", Name: "Доставлено", Semantic: "won"}, {Key: "failed", Name: "Сорвалось", Semantic: "lost"}}}
+	ps := []crm.Pipeline{simPipeline(), delivery}
+	if errs := crm.ValidatePipelines("pipelines", ps); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if err := s.store.ReconcilePipelines(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	// Every won deal's copy, delivered (won) an hour after the sale.
+	s.db.Exec(t, `INSERT INTO deals (title, pipeline_id, stage_id, manager_id, lead_id, currency, amount, closed_at, created_at, updated_at, source_deal_id)
+		SELECT d.title, p.id, st.id, d.manager_id, d.lead_id, d.currency, d.amount, d.closed_at + interval '1 hour', d.closed_at, d.closed_at, d.id
+		FROM deals d JOIN stages s ON s.id = d.stage_id, pipelines p JOIN stages st ON st.pipeline_id = p.id AND st.key = 'done'
+		WHERE s.semantic = 'won' AND p.key = 'delivery'`)
+	if s.db.Count(t, `SELECT count(*) FROM deals WHERE source_deal_id IS NOT NULL`) == 0 {
+		t.Fatal("the sim won no deal to copy")
+	}
+	for _, p := range simPeriods {
+		rq := s.query(t, p.tz, p.from, p.to)
+		rq.Filter.Pipeline = "" // every pipeline: the copies are in
+		s.checkPlan(t, ctx, rq)
+		rep := runReport(t, s.store, "plan", rq)
+		var doc any
+		b, _ := json.Marshal(rep)
+		_ = json.Unmarshal(b, &doc)
+		walkLinks(doc, func(obj map[string]any, figure, link string) {
+			s.checkLink(t, ctx, rq.Loc, "plan", obj, figure, link)
+		})
+	}
+	sup, err := s.store.CreateManager(ctx, crm.Manager{Name: "Руководитель", Role: crm.RoleSupervisor, TimeZone: "Europe/Moscow", Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), s.now
+	sum, err := s.store.WeeklySummaryFor(ctx, sup.ID, from, to, time.UTC, crm.WeeklyOptions{Hour: 9, SLA: s.sla})
+	if err != nil {
+		t.Fatal(err)
+	}
+	won := 0
+	for _, l := range s.leads {
+		if d := l.deal; d != nil && d.semantic() == "won" && !d.closedAt.Before(from) && d.closedAt.Before(to) {
+			won++
+		}
+	}
+	if sum.Figures == nil {
+		t.Fatal("the summary has no figures")
+	}
+	eq(t, "weekly won", sum.Figures.Won, won)
+}

@@ -181,7 +181,7 @@ func (s *Store) WeeklySummaryFor(ctx context.Context, managerID int64, from, to 
 	f := &WeeklyFigures{Leads: l.Leads, Taken: l.Taken, Converted: l.Converted, Junk: l.Junk, Overdue: work.Total.Overdue}
 	// The week's wins by when they closed, whatever month they fall in;
 	// a sum per currency, roubles first.
-	wq := newListQuery("s.semantic = 'won'")
+	wq := newListQuery("s.semantic = 'won' AND " + originalDeal)
 	wq.add("d.closed_at >= ?", from)
 	wq.add("d.closed_at < ?", to)
 	rows, err := s.pool.Query(ctx, `SELECT d.currency, count(*), sum(d.amount)::text FROM deals d JOIN stages s ON s.id = d.stage_id
