@@ -620,3 +620,13 @@ func (c *Config) Cadence() crm.Cadence {
 	cad, _ := crm.ParseCadence(c.FollowUp.Cadence)
 	return cad
 }
+
+// ConsoleLocation is the company's time zone (console.time_zone), UTC
+// when it cannot be loaded (Validate says so).
+func (c *Config) ConsoleLocation() *time.Location {
+	loc, err := time.LoadLocation(c.Console.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}

@@ -44,7 +44,7 @@ func (s *Store) ReportRequest(ctx context.Context, q url.Values, p Principal, sl
 }
 
 // ViewerLocation is the time zone a period is read in: tz when given,
-// else the manager's own, else UTC.
+// else the manager's own, else the company's (SetTimeZone).
 func (s *Store) ViewerLocation(ctx context.Context, tz string, p Principal) (*time.Location, error) {
 	if tz != "" {
 		loc, err := LoadLocation(tz)
@@ -59,6 +59,9 @@ func (s *Store) ViewerLocation(ctx context.Context, tz string, p Principal) (*ti
 				return loc, nil
 			}
 		}
+	}
+	if loc := s.zone.Load(); loc != nil {
+		return loc, nil
 	}
 	return time.UTC, nil
 }

@@ -31,7 +31,14 @@ type Store struct {
 	fresh  freshHints               // the outbox consumers' watermarks (outbox_fresh.go)
 	junk   atomic.Pointer[[]Reason] // nil: DefaultJunkReasons
 	fields atomic.Pointer[FieldSet] // nil: no custom fields declared
+	zone   atomic.Pointer[time.Location] // nil: UTC
 }
+
+// SetTimeZone makes loc the company's time zone: the periods of those
+// without a zone of their own (an admin's or an integration's token) are
+// read in it, as the console reads them (console.time_zone). Safe while
+// requests run.
+func (s *Store) SetTimeZone(loc *time.Location) { s.zone.Store(loc) }
 
 // Open connects to the database at url with at most maxConns connections.
 func Open(ctx context.Context, url string, maxConns int32) (*Store, error) {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -208,6 +209,35 @@ func TestReportsOverTheAPI(t *testing.T) {
 	} {
 		if s := as("boss-token-123", "GET", path, nil).Status; s != want {
 			t.Errorf("%s: %d, want %d", path, s, want)
+		}
+	}
+}
+
+// TestATokenWithoutAZoneReadsPeriodsInTheCompanys: an admin's or a
+// supervisor's token names no manager, so its periods are the company's
+// (console.time_zone), as the console reads them — not UTC; a manager's
+// are their own zone's, and tz overrides both.
+func TestATokenWithoutAZoneReadsPeriodsInTheCompanys(t *testing.T) {
+	t.Parallel()
+	ta := startApp(t, func(c *configs.Config) { c.Console.TimeZone = "Asia/Novosibirsk" })
+	for _, c := range []struct{ query, zone string }{
+		{"", "Asia/Novosibirsk"},
+		{"&tz=Europe/Kaliningrad", "Europe/Kaliningrad"},
+	} {
+		var rep struct {
+			From     string `json:"from"`
+			TimeZone string `json:"time_zone"`
+		}
+		if st := ta.api("GET", "/api/v1/reports/funnel?period=this_month"+c.query, nil, &rep); st != 200 {
+			t.Fatalf("funnel: %d", st)
+		}
+		if rep.TimeZone != c.zone {
+			t.Errorf("tz %q: the period is read in %s, want %s", c.query, rep.TimeZone, c.zone)
+		}
+		loc, _ := time.LoadLocation(c.zone)
+		from, err := time.Parse(time.RFC3339, rep.From)
+		if now := time.Now().In(loc); err != nil || !from.Equal(time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)) {
+			t.Errorf("tz %q: this month begins %s, want the 1st at midnight in %s", c.query, rep.From, c.zone)
 		}
 	}
 }

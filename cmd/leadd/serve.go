@@ -85,6 +85,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 		log.Info("migrated", "applied", applied)
 	}
 	store.SetJunkReasons(cfg.Leads.JunkReasons)
+	store.SetTimeZone(cfg.ConsoleLocation())
 	store.SetFields(cfg.FieldSet())
 	if err := store.ReconcilePipelines(ctx, cfg.Pipelines); err != nil {
 		a.close()
@@ -448,6 +449,7 @@ func (a *app) reload(path string) error {
 	}
 	a.api.SetVAT(cfg.VATRates)
 	a.store.SetJunkReasons(cfg.Leads.JunkReasons)
+	a.store.SetTimeZone(cfg.ConsoleLocation())
 	a.store.SetFields(cfg.FieldSet())
 	a.router.SetEngine(routing.NewEngine(cfg.Routing, cfg.FollowUp.SLA))
 	a.warnUnknownMembers(context.Background(), cfg.Routing)
