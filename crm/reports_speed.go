@@ -265,7 +265,7 @@ func foldCurve(f ReportFilter, n []int, total int) []SpeedBucket {
 func (r SpeedReport) Tables() []Table {
 	cols := []Label{lbl("rep.c.leads", "Лиды"), lbl("rep.c.responded", "С ответом"), lbl("rep.c.median_m", "Медиана, мин"),
 		lbl("rep.c.p90_m", "90-й перцентиль, мин"), lbl("rep.c.within_sla", "В SLA"), lbl("rep.c.within_sla_pct", "В SLA, %"),
-		lbl("rep.c.sla_missed", "Нарушений SLA"), lbl("rep.c.reassigned", "Передано"), lbl("rep.c.hops", "Передач")}
+		lbl("rep.c.sla_missed", "Нарушений SLA"), lbl("rep.c.reassigned", "Лидов передано"), lbl("rep.c.hops", "Передач всего")}
 	row := func(t *Table, name any, x SpeedRow) {
 		t.row(name, link(x.Leads, x.Links["leads"]), link(x.Responded, x.Links["responded"]), minutes(x.MedianSeconds), minutes(x.P90Seconds),
 			link(x.WithinSLA, x.Links["within_sla"]), pct(x.WithinSLAPct), link(x.SLAMissed, x.Links["sla_missed"]),

@@ -229,7 +229,7 @@ func (r WorkloadReport) Tables() []Table {
 	for i, x := range append(append([]WorkloadRow{}, r.Managers...), r.Total) {
 		var oldest any
 		if x.OldestOverdue != nil {
-			oldest = x.OldestOverdue.In(loc).Format("02.01.2006 15:04")
+			oldest = x.OldestOverdue.In(loc) // a date cell in XLSX, a date in CSV and the console
 		}
 		name := managerCell(x.ManagerRef)
 		if i == len(r.Managers) {

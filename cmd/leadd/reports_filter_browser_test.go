@@ -37,6 +37,14 @@ func TestReportFiltersInBrowser(t *testing.T) {
 		ta.api("GET", "/api/v1/leads?limit=50", nil, &page)
 		return len(page.Items) >= 3
 	})
+	// A deal lost for its price: the funnel's losses by reason.
+	var lost crm.Deal
+	if st := ta.api("POST", "/api/v1/deals", map[string]any{"title": "Станок дорогой", "manager_id": 1, "amount": "90000"}, &lost); st != 201 {
+		t.Fatalf("deal: %d", st)
+	}
+	if st := ta.api("POST", fmt.Sprint("/api/v1/deals/", lost.ID, "/stage"), map[string]any{"stage": "lost", "loss_reason": "price"}, nil); st != 200 {
+		t.Fatalf("lose the deal: %d", st)
+	}
 	var sup crm.Manager
 	if st := ta.api("POST", "/api/v1/managers", map[string]any{"name": "Вера Руководитель", "role": "supervisor"}, &sup); st != 201 {
 		t.Fatalf("supervisor: %d", st)
@@ -174,6 +182,61 @@ func TestReportFiltersInBrowser(t *testing.T) {
 		open(t, "/reports/workload?utm_source=yandex&pipeline=default")
 		if got := attr(t, `document.querySelector('nav.tabs a').getAttribute('href')`); !strings.Contains(got, "utm_source=yandex") {
 			t.Errorf("the funnel tab from the workload is %q", got)
+		}
+	})
+
+	t.Run("losses by reason are in the funnel's table and its files, in words", func(t *testing.T) {
+		open(t, "/reports/funnel?period=this_month")
+		body := text(t, tab, `section[aria-label="Проигранные сделки по причинам"]`)
+		if !strings.Contains(body, "цена") || strings.Contains(body, "price") {
+			t.Errorf("the losses read %q", body)
+		}
+		csv, err := chromedp.Run(tab, chromedp.Evaluate[string](`fetch(document.querySelector('a[download]').getAttribute('href')).then(r => r.text())`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"Отчёт;Воронка", "Период;", "Проигранные сделки по причинам", ";цена;1"} {
+			if !strings.Contains(csv, want) {
+				t.Errorf("the funnel's CSV lacks %q:\n%.600s", want, csv)
+			}
+		}
+	})
+
+	t.Run("an empty period says so instead of zeros", func(t *testing.T) {
+		for lang, want := range map[string]string{"ru": "За период нет лидов и сделок", "en": "No leads and no deals in the period"} {
+			open(t, "/reports/sources?from=2020-01-01&to=2020-01-31&lang="+lang)
+			if got := text(t, tab, `.report-empty`); !strings.Contains(got, want) {
+				t.Errorf("%s: an empty period reads %q", lang, got)
+			}
+			if n := attr(t, `String(document.querySelectorAll('.chart svg, table.list').length)`); n != "0" {
+				t.Errorf("%s: an empty period still draws %s charts and tables", lang, n)
+			}
+		}
+		shoot(t, tab, dir, "report-empty-period")
+		open(t, "/reports/funnel?lang=ru")
+	})
+
+	t.Run("on a phone the chart's words are at least 11 px and say what they count", func(t *testing.T) {
+		for _, name := range []string{"funnel", "sources", "speed", "workload"} {
+			open(t, "/reports/"+name+"?period=this_month")
+			if err := chromedp.Do(tab, chromedp.EmulateViewport(360, 800)); err != nil {
+				t.Fatal(err)
+			}
+			px, err := chromedp.Run(tab, chromedp.Evaluate[float64](`(() => { const svg = [...document.querySelectorAll('.chart svg')].find(s => s.getBoundingClientRect().width > 0);
+				if (!svg) return 0; const vb = svg.viewBox.baseVal.width, w = svg.getBoundingClientRect().width;
+				return Math.min(...[...svg.querySelectorAll('text')].map(t => +t.getAttribute('font-size') * w / vb)); })()`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if px < 11 {
+				t.Errorf("%s at 360 px: the chart's smallest text is %.1f px", name, px)
+			}
+			words := attr(t, `[...document.querySelectorAll('.chart-narrow text')].map(t => t.textContent).join(' | ')`)
+			want := map[string]string{"funnel": "сделок: ", "sources": "лидов: ", "speed": "лидов: ", "workload": "открытых лидов: "}[name]
+			if !strings.Contains(words, want) {
+				t.Errorf("%s: the chart's numbers do not say what they count: %s", name, words)
+			}
+			shoot(t, tab, dir, "report-chart-"+name)
 		}
 	})
 }

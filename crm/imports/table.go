@@ -5,17 +5,28 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/leadd/leadd/crm"
 )
 
-// WriteTables writes report tables as CSV — UTF-8 with a BOM and ";",
+// WriteTables writes report tables as WriteReport does, with nothing said
+// about them.
+func WriteTables(w io.Writer, format string, tables []crm.Table) error {
+	return WriteReport(w, format, nil, tables)
+}
+
+// WriteReport writes report tables as CSV — UTF-8 with a BOM and ";",
 // decimals with a comma, as Russian Excel opens it; each table under its
 // title, a blank line between — or as an XLSX workbook with a sheet per
-// table. Errors: EINVALID (the format).
-func WriteTables(w io.Writer, format string, tables []crm.Table) error {
+// table. about (the report, its period, its filters: a label and a value
+// each) goes first: in CSV as rows above the tables, the same shape as a
+// table's title row; in XLSX as a sheet of its own, so every table's
+// sheet stays a plain header-and-rows table to re-import. Errors:
+// EINVALID (the format).
+func WriteReport(w io.Writer, format string, about [][2]string, tables []crm.Table) error {
 	switch format {
 	case "csv":
 		// Every row as wide as the widest table: one rectangle, which
@@ -31,8 +42,13 @@ func WriteTables(w io.Writer, format string, tables []crm.Table) error {
 			return cells
 		}
 		s := newCSVSheet(w)
+		for _, a := range about {
+			if err := s.row(pad([]any{a[0], a[1]})); err != nil {
+				return err
+			}
+		}
 		for i, t := range tables {
-			if i > 0 {
+			if i > 0 || len(about) > 0 {
 				if err := s.row(pad(nil)); err != nil {
 					return err
 				}
@@ -51,7 +67,7 @@ func WriteTables(w io.Writer, format string, tables []crm.Table) error {
 		}
 		return s.close()
 	case "xlsx":
-		return writeXLSXTables(w, tables)
+		return writeXLSXTables(w, about, tables)
 	}
 	return crm.Invalid("format", "must be json, csv or xlsx, not %q", format)
 }
@@ -66,6 +82,8 @@ func cells(r []any) []any {
 			out[i] = amount(v)
 		case crm.Label:
 			out[i] = v.Text
+		case time.Time:
+			out[i] = v.Format("02.01.2006 15:04")
 		case nil:
 			out[i] = ""
 		default:
@@ -75,7 +93,7 @@ func cells(r []any) []any {
 	return out
 }
 
-func writeXLSXTables(w io.Writer, tables []crm.Table) error {
+func writeXLSXTables(w io.Writer, about [][2]string, tables []crm.Table) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	num, err := f.NewStyle(&excelize.Style{NumFmt: 4}) // #,##0.00
@@ -86,14 +104,39 @@ func writeXLSXTables(w io.Writer, tables []crm.Table) error {
 	if err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
+	date, err := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("dd.mm.yyyy hh:mm")})
+	if err != nil {
+		return fmt.Errorf("xlsx: %w", err)
+	}
 	used := map[string]bool{}
-	for i, t := range tables {
-		name := sheetName(t.Title, i, used)
-		if i == 0 {
-			if err := f.SetSheetName("Sheet1", name); err != nil {
+	first := true
+	sheet := func(title string, i int) (string, error) {
+		name := sheetName(title, i, used)
+		if first {
+			first = false
+			return name, f.SetSheetName("Sheet1", name)
+		}
+		_, err := f.NewSheet(name)
+		return name, err
+	}
+	if len(about) > 0 {
+		name, err := sheet(aboutSheet, -1)
+		if err != nil {
+			return fmt.Errorf("xlsx: %w", err)
+		}
+		for j, a := range about {
+			cell, _ := excelize.CoordinatesToCellName(1, j+1)
+			if err := f.SetSheetRow(name, cell, &[]any{a[0], a[1]}); err != nil {
 				return fmt.Errorf("xlsx: %w", err)
 			}
-		} else if _, err := f.NewSheet(name); err != nil {
+		}
+		_ = f.SetColWidth(name, "A", "A", 24)
+		_ = f.SetColWidth(name, "B", "B", 60)
+		_ = f.SetCellStyle(name, "A1", fmt.Sprintf("A%d", len(about)), bold)
+	}
+	for i, t := range tables {
+		name, err := sheet(t.Title, i)
+		if err != nil {
 			return fmt.Errorf("xlsx: %w", err)
 		}
 		if err := f.SetSheetRow(name, "A1", &[]any{t.Title}); err != nil {
@@ -117,6 +160,13 @@ func writeXLSXTables(w io.Writer, tables []crm.Table) error {
 						cell, _ := excelize.CoordinatesToCellName(k+1, j+3)
 						_ = f.SetCellStyle(name, cell, cell, num)
 					}
+				case time.Time:
+					// A date cell, as the report's reader saw the moment.
+					row[k] = time.Date(v.Year(), v.Month(), v.Day(), v.Hour(), v.Minute(), v.Second(), 0, time.UTC)
+					cell, _ := excelize.CoordinatesToCellName(k+1, j+3)
+					_ = f.SetCellStyle(name, cell, cell, date)
+				case crm.Label:
+					row[k] = v.Text
 				case nil:
 					row[k] = ""
 				}
@@ -131,17 +181,49 @@ func writeXLSXTables(w io.Writer, tables []crm.Table) error {
 	return f.Write(w)
 }
 
-// sheetName makes a title a valid, unique sheet name (31 characters, no
-// []:*?/\).
+// aboutSheet is the XLSX sheet saying what the report is.
+const aboutSheet = "Об отчёте"
+
+// sheetMax is the longest sheet name Excel takes.
+const sheetMax = 31
+
+// sheetName makes a title a valid, unique sheet name: at most 31
+// characters, none of []:*?/\, cut at a word with «…», a number added
+// when two titles cut the same.
 func sheetName(title string, i int, used map[string]bool) string {
-	r := strings.NewReplacer("[", "(", "]", ")", ":", " ", "*", " ", "?", " ", "/", " ", "\\", " ", "«", "", "»", "")
-	name := strings.TrimSpace(r.Replace(title))
-	if rs := []rune(name); len(rs) > 28 {
-		name = string(rs[:28])
+	r := strings.NewReplacer("[", "(", "]", ")", ":", " ", "*", " ", "?", " ", "/", " ", "\\", " ", "«", "", "»", "", "'", "")
+	name := strings.Join(strings.Fields(r.Replace(title)), " ")
+	if name == "" {
+		name = "Лист"
 	}
-	if name == "" || used[name] {
-		name = fmt.Sprintf("%s %d", name, i+1)
+	base := name
+	for n := 1; ; n++ {
+		suffix := ""
+		if n > 1 {
+			suffix = " " + strconv.Itoa(n)
+		}
+		name = cutWords(base, sheetMax-len([]rune(suffix))) + suffix
+		if !used[name] {
+			used[name] = true
+			return name
+		}
 	}
-	used[name] = true
-	return name
 }
+
+// cutWords shortens s to at most n characters at a word boundary, with
+// «…» in place of what is cut; a single word longer than n is cut inside.
+func cutWords(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n {
+		return s
+	}
+	cut := string(rs[:n-1])
+	if rs[n-1] != ' ' { // the cut is inside a word: drop its start
+		if i := strings.LastIndex(cut, " "); i > 0 {
+			cut = cut[:i]
+		}
+	}
+	return strings.TrimRight(cut, " ,.;-—") + "…"
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -83,6 +83,18 @@ type Bar struct {
 	Value   float64
 	Display string
 	Link    string
+	// Of is the bar's own full length (a target): the bar is Value's
+	// share of it, drawn inside an outline of it; 0 scales bars to the
+	// largest value.
+	Of float64
+}
+
+// length is the bar's length on an axis of px whose end is top.
+func (b Bar) length(top float64, px int) float64 {
+	if b.Of > 0 {
+		return scale(b.Value, b.Of, px)
+	}
+	return scale(b.Value, top, px)
 }
 
 func (b Bar) text() string {
@@ -99,6 +111,10 @@ type Bars struct {
 	Bars  []Bar
 	Color string // a CSS colour; default a blue
 	Empty string // what an empty chart says; "Нет данных за период" by default
+	// Narrow draws for a phone: each label on its own line above its bar
+	// and the value below it, in a box whose text stays at least 11 px
+	// wide at a 360 px screen.
+	Narrow bool
 }
 
 const (
@@ -113,29 +129,92 @@ const (
 
 // SVG draws the chart.
 func (c Bars) SVG() template.HTML {
+	if c.Narrow {
+		return stacked(c.Title, c.Desc, c.Bars, c.color(), c.Empty, false)
+	}
 	h := topPad*2 + rowH*max(1, len(c.Bars))
 	var b strings.Builder
 	open(&b, c.Title, c.Desc, width, h)
 	top := maxValue(c.Bars)
-	color := c.Color
-	if color == "" {
-		color = "#2f6fde"
-	}
+	color := c.color()
 	if len(c.Bars) == 0 {
-		empty := c.Empty
-		if empty == "" {
-			empty = "Нет данных за период"
-		}
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" fill="#666">%s</text>`, width/2-80, topPad+rowH/2+4, fontSize, esc(empty))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" fill="#666" text-anchor="middle">%s</text>`, width/2, topPad+rowH/2+4, fontSize, esc(emptyText(c.Empty)))
 	}
 	for i, bar := range c.Bars {
 		y := topPad + i*rowH
-		w := scale(bar.Value, top, width-labelW-valueW)
+		span := width - labelW - valueW
+		w := bar.length(top, span)
 		linkOpen(&b, bar.Link)
 		fmt.Fprintf(&b, `<g><title>%s: %s</title>`, esc(bar.Label), esc(bar.text()))
 		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" text-anchor="end" fill="#222">%s</text>`, labelW-8, y+barH-4, fontSize, esc(clip(bar.Label, 28)))
+		end := float64(labelW) + w
+		if bar.Of > 0 {
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" rx="3" fill="none" stroke="#999" stroke-dasharray="3 2" class="target"></rect>`, labelW, y, span, barH)
+			end = float64(labelW + span)
+		}
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%s" height="%d" rx="3" fill="%s"></rect>`, labelW, y, f(w), barH, esc(color))
-		fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="%d" fill="#222">%s</text></g>`, f(float64(labelW)+w+6), y+barH-4, fontSize, esc(bar.text()))
+		fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="%d" fill="#222">%s</text></g>`, f(end+6), y+barH-4, fontSize, esc(bar.text()))
+		linkClose(&b, bar.Link)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+func (c Bars) color() string {
+	if c.Color == "" {
+		return "#2f6fde"
+	}
+	return c.Color
+}
+
+func emptyText(s string) string {
+	if s == "" {
+		return "Нет данных за период"
+	}
+	return s
+}
+
+// The narrow layout: a box 320 wide (a 360 px screen less the page's
+// margins), so 13-unit text stays near 12 px; a row is its label, its bar
+// and its value, one under another.
+const (
+	narrowW      = 320
+	narrowRowH   = 52
+	narrowChar10 = 72 // ten times the width of an average character at fontSize, for clipping
+)
+
+// stacked draws bars (or, centred, a funnel's stages) for a phone.
+func stacked(title, desc string, bars []Bar, color, empty string, centred bool) template.HTML {
+	h := topPad*2 + narrowRowH*max(1, len(bars))
+	var b strings.Builder
+	openID(&b, title, desc, narrowW, h, "n")
+	top := maxValue(bars)
+	if len(bars) == 0 {
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" fill="#666" text-anchor="middle">%s</text>`, narrowW/2, topPad+20, fontSize, esc(emptyText(empty)))
+	}
+	fit := narrowW * 10 / narrowChar10
+	for i, bar := range bars {
+		y := topPad + i*narrowRowH
+		w := bar.length(top, narrowW)
+		if centred {
+			w = math.Max(w, 2)
+		}
+		x, tx, anchor := 0.0, 0.0, "start"
+		if centred {
+			x, tx, anchor = (narrowW-w)/2, narrowW/2, "middle"
+		}
+		fill := color
+		if centred {
+			fill = fmt.Sprintf("#%02x6fde", min(0x2f+i*18, 0xc0))
+		}
+		linkOpen(&b, bar.Link)
+		fmt.Fprintf(&b, `<g><title>%s: %s</title>`, esc(bar.Label), esc(bar.text()))
+		fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="%d" font-weight="600" text-anchor="%s" fill="#222">%s</text>`, f(tx), y+13, fontSize, anchor, esc(clip(bar.Label, fit)))
+		if bar.Of > 0 {
+			fmt.Fprintf(&b, `<rect x="0" y="%d" width="%d" height="14" rx="3" fill="none" stroke="#999" stroke-dasharray="3 2" class="target"></rect>`, y+18, narrowW)
+		}
+		fmt.Fprintf(&b, `<rect x="%s" y="%d" width="%s" height="14" rx="3" fill="%s"></rect>`, f(x), y+18, f(w), esc(fill))
+		fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="%d" text-anchor="%s" fill="#444">%s</text></g>`, f(tx), y+46, fontSize, anchor, esc(clip(bar.text(), fit)))
 		linkClose(&b, bar.Link)
 	}
 	b.WriteString(`</svg>`)
@@ -148,31 +227,38 @@ type Funnel struct {
 	Title  string
 	Desc   string
 	Stages []Bar
+	Narrow bool // for a phone: label, bar and value one under another
 }
 
-// SVG draws the funnel.
+// SVG draws the funnel: each stage's name and value on a line of their
+// own above its bar, so no text runs past a narrow bar.
 func (c Funnel) SVG() template.HTML {
-	h := topPad*2 + rowH*max(1, len(c.Stages))
+	stages := make([]Bar, len(c.Stages))
+	for i, st := range c.Stages {
+		st.Display = st.text()
+		if c.Stages[i].Display == "" && i > 0 && c.Stages[i-1].Value > 0 {
+			st.Display += " · " + Percent(st.Value*100/c.Stages[i-1].Value)
+		}
+		stages[i] = st
+	}
+	if c.Narrow {
+		return stacked(c.Title, c.Desc, stages, "", "", true)
+	}
+	const row = rowH + 16
+	h := topPad*2 + row*max(1, len(stages))
 	var b strings.Builder
 	open(&b, c.Title, c.Desc, width, h)
-	top := maxValue(c.Stages)
-	span := float64(width - 2*labelW/2 - 40)
-	for i, st := range c.Stages {
-		y := topPad + i*rowH
+	top := maxValue(stages)
+	span := float64(width - 40)
+	for i, st := range stages {
+		y := topPad + i*row
 		w := math.Max(scale(st.Value, top, int(span)), 2)
 		x := (float64(width) - w) / 2
-		// A caller who knows the stages' meaning says the share itself
-		// (Display): a lost stage is no step after the one above it.
-		note := st.text()
-		if st.Display == "" && i > 0 && c.Stages[i-1].Value > 0 {
-			note += " · " + Percent(st.Value*100/c.Stages[i-1].Value)
-		}
-		shade := 0x2f + i*18
 		linkOpen(&b, st.Link)
-		fmt.Fprintf(&b, `<g><title>%s: %s</title>`, esc(st.Label), esc(note))
-		fmt.Fprintf(&b, `<rect x="%s" y="%d" width="%s" height="%d" rx="3" fill="#%02x6fde"></rect>`, f(x), y, f(w), barH, min(shade, 0xc0))
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" text-anchor="middle" fill="#111" stroke="#fff" stroke-width="3" paint-order="stroke">%s — %s</text></g>`,
-			width/2, y+barH-4, fontSize, esc(clip(st.Label, 30)), esc(note))
+		fmt.Fprintf(&b, `<g><title>%s: %s</title>`, esc(st.Label), esc(st.Display))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" text-anchor="middle" fill="#111">%s — %s</text>`,
+			width/2, y+13, fontSize, esc(clip(st.Label, 40)), esc(st.Display))
+		fmt.Fprintf(&b, `<rect x="%s" y="%d" width="%s" height="%d" rx="3" fill="#%02x6fde"></rect></g>`, f(x), y+18, f(w), barH, min(0x2f+i*18, 0xc0))
 		linkClose(&b, st.Link)
 	}
 	b.WriteString(`</svg>`)
@@ -256,8 +342,12 @@ func (c Lines) SVG() template.HTML {
 	return template.HTML(b.String())
 }
 
-func open(b *strings.Builder, title, desc string, w, h int) {
-	id := fmt.Sprintf("c%x", hash(title+desc))
+func open(b *strings.Builder, title, desc string, w, h int) { openID(b, title, desc, w, h, "") }
+
+// openID starts an SVG whose title and description ids end in suffix:
+// two drawings of one chart (wide and narrow) on a page differ by it.
+func openID(b *strings.Builder, title, desc string, w, h int, suffix string) {
+	id := fmt.Sprintf("c%x%s", hash(title+desc), suffix)
 	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="100%%" role="img" aria-labelledby="%s-t %s-d" `+
 		`font-family="system-ui, sans-serif" style="max-width:%dpx;height:auto">`, w, h, id, id, w)
 	fmt.Fprintf(b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(title), id, esc(desc))

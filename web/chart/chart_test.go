@@ -2,6 +2,7 @@ package chart
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -163,5 +164,85 @@ func TestLinesPlotEveryPointWithinThePlot(t *testing.T) {
 	}
 	if len(els["polyline"]) != 2 {
 		t.Errorf("%d lines, want 2", len(els["polyline"]))
+	}
+}
+
+// On a phone (a 360 px screen, about 300 px for the chart) every text of
+// a narrow chart is at least 11 px, and no label runs past the box.
+func TestNarrowChartsReadOnAPhone(t *testing.T) {
+	t.Parallel()
+	bars := []Bar{{Label: "Коммерческое предложение с очень длинным названием стадии", Value: 40, Display: "лидов: 40 · 27,3 % стали сделкой"}, {Label: "vk", Value: 3}}
+	for name, svg := range map[string]string{
+		"bars":   string(Bars{Title: "Б", Bars: bars, Narrow: true}.SVG()),
+		"funnel": string(Funnel{Title: "В", Stages: bars, Narrow: true}.SVG()),
+	} {
+		els := svgDoc(t, svg)
+		var vw float64
+		if _, err := fmt.Sscanf(attr(els["svg"][0], "viewBox"), "0 0 %g", &vw); err != nil || vw <= 0 {
+			t.Fatalf("%s: viewBox %q", name, attr(els["svg"][0], "viewBox"))
+		}
+		for _, e := range els["text"] {
+			size, _ := strconv.ParseFloat(attr(e, "font-size"), 64)
+			if px := size * 300 / vw; px < 11 {
+				t.Errorf("%s: text of %.1f px at 360 px", name, px)
+			}
+		}
+		for _, r := range els["rect"] {
+			x, _ := strconv.ParseFloat(attr(r, "x"), 64)
+			w, _ := strconv.ParseFloat(attr(r, "width"), 64)
+			if x < 0 || x+w > vw+0.1 {
+				t.Errorf("%s: a bar %v+%v outside the box %v", name, x, w, vw)
+			}
+		}
+		if !strings.Contains(svg, "…") {
+			t.Errorf("%s: a label longer than the box is not cut", name)
+		}
+	}
+}
+
+// A bar with a target is its share of that target — not of the largest
+// bar — inside the target's outline; over the target it fills the outline.
+func TestBarsOfATargetScaleToTheTarget(t *testing.T) {
+	t.Parallel()
+	for _, narrow := range []bool{false, true} {
+		svg := string(Bars{Title: "План", Narrow: narrow, Bars: []Bar{
+			{Label: "Анна", Value: 500, Of: 1000}, {Label: "Борис", Value: 3000, Of: 1000}, {Label: "Вера", Value: 100, Of: 200}}}.SVG())
+		els := svgDoc(t, svg)
+		var outline, fill []float64
+		for _, r := range els["rect"] {
+			w, _ := strconv.ParseFloat(attr(r, "width"), 64)
+			if attr(r, "class") == "target" {
+				outline = append(outline, w)
+			} else {
+				fill = append(fill, w)
+			}
+		}
+		if len(outline) != 3 || len(fill) != 3 {
+			t.Fatalf("narrow %v: %d outlines, %d bars", narrow, len(outline), len(fill))
+		}
+		for i, want := range []float64{0.5, 1, 0.5} {
+			if got := fill[i] / outline[i]; math.Abs(got-want) > 0.01 {
+				t.Errorf("narrow %v: bar %d is %.2f of its target, want %.2f", narrow, i, got, want)
+			}
+		}
+	}
+}
+
+// A funnel's words are on their own line above each bar: none is drawn
+// over a bar, however narrow.
+func TestFunnelTextDoesNotRunOverItsBars(t *testing.T) {
+	t.Parallel()
+	for _, narrow := range []bool{false, true} {
+		els := svgDoc(t, string(Funnel{Title: "В", Narrow: narrow, Stages: []Bar{{Label: "Новая", Value: 1000}, {Label: "Счёт выставлен клиенту", Value: 1}}}.SVG()))
+		for _, tx := range els["text"] {
+			y, _ := strconv.ParseFloat(attr(tx, "y"), 64)
+			for _, r := range els["rect"] {
+				ry, _ := strconv.ParseFloat(attr(r, "y"), 64)
+				h, _ := strconv.ParseFloat(attr(r, "height"), 64)
+				if y > ry+2 && y-10 < ry+h {
+					t.Errorf("narrow %v: text at %v runs over the bar at %v–%v", narrow, y, ry, ry+h)
+				}
+			}
+		}
 	}
 }

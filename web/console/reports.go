@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/leadd/leadd/crm"
 	"github.com/leadd/leadd/crm/imports"
@@ -59,6 +60,20 @@ var reportTakes = map[string][]string{
 	"speed":    {"period", "manager", "origin"},
 	"workload": {"period", "manager"}, // activities and calls: no pipeline, no source
 	"plan":     {"period", "pipeline", "manager", "origin"},
+}
+
+// reportTakesFilter reports whether the named report honours filter.
+func reportTakesFilter(name, filter string) bool { return slices.Contains(reportTakes[name], filter) }
+
+// honoured is f without the filters the named report does not take.
+func honoured(name string, f crm.ReportFilter) crm.ReportFilter {
+	if !reportTakesFilter(name, "pipeline") {
+		f.Pipeline = ""
+	}
+	if !reportTakesFilter(name, "origin") {
+		f.Channel, f.Origin, f.UTMSource, f.UTMCampaign, f.Source = "", "", "", "", ""
+	}
+	return f
 }
 
 // filterParams are the query parameters of each filter of reportTakes.
@@ -193,7 +208,7 @@ func (s *Server) reportPage(r *http.Request, v *viewer) (any, error) {
 	d.Shown = v.Period(rq.Filter.From, rq.Filter.To)
 	d.Chart = reportChart(v, name, rep, back)
 	if v.SeesAll() {
-		month := formMonth(v, rq.Filter.From)
+		month := formMonth(v, rq.Filter.From, rq.Filter.To)
 		switch rep := rep.(type) {
 		case crm.PlanReport:
 			if d.Plan, err = s.planForm(r, v, month); err != nil {
@@ -247,9 +262,31 @@ func keepChosen(xs []string, chosen string) []string {
 	return xs
 }
 
-// reportChart draws a report's headline figures.
+// reportChart draws a report's headline figures twice — for a wide
+// screen and, label over bar, for a phone (CSS shows one) — each number
+// saying what it counts.
 func reportChart(v *viewer, name string, rep crm.Tabular, back string) template.HTML {
+	var wide, narrow template.HTML
+	switch c := chartOf(v, name, rep, back).(type) {
+	case chart.Bars:
+		wide = c.SVG()
+		c.Narrow = true
+		narrow = c.SVG()
+	case chart.Funnel:
+		wide = c.SVG()
+		c.Narrow = true
+		narrow = c.SVG()
+	default:
+		return ""
+	}
+	return `<div class="chart-wide">` + wide + `</div><div class="chart-narrow">` + narrow + `</div>`
+}
+
+// chartOf is a report's chart: a chart.Bars or a chart.Funnel.
+func chartOf(v *viewer, name string, rep crm.Tabular, back string) any {
 	title := v.T("report." + name)
+	link := func(api, col string) string { return consoleLink(api, back, crm.Label{Key: col}, crm.Label{}) }
+	n := func(key string, x int) string { return fmt.Sprintf(v.T(key), v.Count(x)) }
 	switch r := rep.(type) {
 	case crm.FunnelReport:
 		c := chart.Funnel{Title: title, Desc: v.T("report.chart.funnel")}
@@ -257,49 +294,67 @@ func reportChart(v *viewer, name string, rep crm.Tabular, back string) template.
 		// won stage after the last one); a lost stage shows its count only.
 		var prev *crm.FunnelStage
 		for i, st := range r.Stages {
-			display := strconv.Itoa(st.Entered)
+			display := n("chart.deals", st.Entered)
 			if prev != nil && st.Semantic != crm.StageLost && prev.ConversionNext != nil {
-				display += " · " + pctText(prev.ConversionNext)
+				display += " · " + fmt.Sprintf(v.T("chart.conv_from_prev"), v.Pct(*prev.ConversionNext))
 			}
 			if st.Semantic == crm.StageProgress {
 				prev = &r.Stages[i]
 			}
-			c.Stages = append(c.Stages, chart.Bar{Label: st.Name, Value: float64(st.Entered), Display: display, Link: consoleLink(st.Links["entered"], back, crm.Label{Key: "rep.c.entered"}, crm.Label{})})
+			c.Stages = append(c.Stages, chart.Bar{Label: st.Name, Value: float64(st.Entered), Display: display, Link: link(st.Links["entered"], "rep.c.entered")})
 		}
-		return c.SVG()
+		return c
 	case crm.PipelineReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.pipeline"), Empty: v.T("report.chart_empty")}
 		for _, st := range r.Stages {
-			c.Bars = append(c.Bars, chart.Bar{Label: st.Name, Value: money(st.Sum), Display: v.Money(st.Sum, r.Currency) + " · " + strconv.Itoa(st.Open), Link: consoleLink(st.Links["open"], back, crm.Label{Key: "rep.c.open"}, crm.Label{})})
+			c.Bars = append(c.Bars, chart.Bar{Label: st.Name, Value: money(st.Sum), Display: v.Money(st.Sum, r.Currency) + " · " + n("chart.deals", st.Open), Link: link(st.Links["open"], "rep.c.open")})
 		}
-		return c.SVG()
+		return c
 	case crm.SourcesReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.sources"), Empty: v.T("report.chart_empty")}
 		for _, it := range r.Items {
-			c.Bars = append(c.Bars, chart.Bar{Label: it.Source, Value: float64(it.Leads), Display: fmt.Sprintf("%d · %s", it.Leads, v.Money(it.Revenue, r.Currency)), Link: consoleLink(it.Links["leads"], back, crm.Label{Key: "rep.c.leads"}, crm.Label{})})
+			c.Bars = append(c.Bars, chart.Bar{Label: it.Source, Value: float64(it.Leads),
+				Display: n("chart.leads", it.Leads) + " · " + fmt.Sprintf(v.T("chart.revenue"), v.Money(it.Revenue, r.Currency)), Link: link(it.Links["leads"], "rep.c.leads")})
 		}
-		return c.SVG()
+		return c
 	case crm.SpeedReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.speed"), Color: "#1a7f5a", Empty: v.T("report.chart_empty")}
 		for _, b := range r.Curve {
-			c.Bars = append(c.Bars, chart.Bar{Label: v.label(crm.Label{Key: "bucket." + b.Key, Text: b.Name}), Value: float64(b.Leads), Display: fmt.Sprintf("%d · %s", b.Leads, pctText(b.ConvertedPct)), Link: consoleLink(b.Links["leads"], back, crm.Label{Key: "rep.c.leads"}, crm.Label{})})
+			display := n("chart.leads", b.Leads)
+			if b.ConvertedPct != nil {
+				display += " · " + fmt.Sprintf(v.T("chart.converted_pct"), v.Pct(*b.ConvertedPct))
+			}
+			c.Bars = append(c.Bars, chart.Bar{Label: v.label(crm.Label{Key: "bucket." + b.Key, Text: b.Name}), Value: float64(b.Leads), Display: display, Link: link(b.Links["leads"], "rep.c.leads")})
 		}
-		return c.SVG()
+		return c
 	case crm.WorkloadReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.workload"), Color: "#b8562b", Empty: v.T("report.chart_empty")}
 		for _, m := range r.Managers {
 			c.Bars = append(c.Bars, chart.Bar{Label: managerName(v, m.ManagerRef), Value: float64(m.OpenLeads),
-				Display: fmt.Sprintf("%d · %s %d", m.OpenLeads, v.T("counter.overdue"), m.Overdue), Link: consoleLink(m.Links["open_leads"], back, crm.Label{Key: "rep.c.open_leads"}, crm.Label{})})
+				Display: n("chart.open_leads", m.OpenLeads) + " · " + n("chart.overdue", m.Overdue), Link: link(m.Links["open_leads"], "rep.c.open_leads")})
 		}
-		return c.SVG()
+		return c
 	case crm.PlanReport:
+		// Each bar is its manager's fact against their own target.
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.plan"), Empty: v.T("report.chart_empty")}
 		for _, m := range r.Managers {
-			c.Bars = append(c.Bars, chart.Bar{Label: managerName(v, m.ManagerRef), Value: money(m.Revenue), Display: v.Money(m.Revenue, r.Currency) + planOf(m.RevenuePct), Link: consoleLink(m.Links["revenue"], back, crm.Label{Key: "rep.c.revenue"}, crm.Label{})})
+			label := managerName(v, m.ManagerRef)
+			if len(r.Months) > 1 {
+				label += " · " + v.Month(m.Month)
+			}
+			bar := chart.Bar{Label: label, Value: money(m.Revenue), Display: v.Money(m.Revenue, r.Currency), Link: consoleLink(m.Links["revenue"], back, crm.Label{Key: "rep.c.revenue_in", Arg: crm.CurrencySign(r.Currency)}, crm.Label{})}
+			if m.TargetRevenue != nil && money(*m.TargetRevenue) > 0 {
+				bar.Of = money(*m.TargetRevenue)
+				bar.Display += " " + fmt.Sprintf(v.T("chart.of_target"), v.Money(*m.TargetRevenue, r.Currency))
+				if m.RevenuePct != nil {
+					bar.Display += " · " + v.Pct(*m.RevenuePct)
+				}
+			}
+			c.Bars = append(c.Bars, bar)
 		}
-		return c.SVG()
+		return c
 	}
-	return ""
+	return nil
 }
 
 func managerName(v *viewer, m crm.ManagerRef) string {
@@ -309,25 +364,9 @@ func managerName(v *viewer, m crm.ManagerRef) string {
 	return m.Name
 }
 
-// planOf is the share of the revenue target done, short enough to fit
-// beside a full-width bar.
-func planOf(done *float64) string {
-	if done == nil {
-		return ""
-	}
-	return " · " + chart.Percent(*done)
-}
-
 func money(s string) float64 {
 	f, _ := strconv.ParseFloat(s, 64)
 	return f
-}
-
-func pctText(p *float64) string {
-	if p == nil {
-		return "—"
-	}
-	return chart.Percent(*p)
 }
 
 // exportReport sends the report's tables as CSV or XLSX, as the API does.
@@ -351,7 +390,18 @@ func (s *Server) exportReport(w http.ResponseWriter, r *http.Request, v *viewer)
 	w.Header().Set("Content-Type", imports.ContentType(format))
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="report-%s-%s.%s"`, name,
 		rq.Filter.From.In(rq.Loc).Format("2006-01-02"), format))
-	return imports.WriteTables(w, format, reportTables(rep))
+	// The file says what it is, in Russian as its tables are.
+	ru := *v
+	ru.Lang = "ru"
+	about := [][2]string{{ru.T("report.file_report"), ru.T("report." + name)}, {ru.T("report.period"), ru.Period(rq.Filter.From, rq.Filter.To)}}
+	if !reportTakesFilter(name, "period") {
+		about[1][1] = ru.T("report.now") + ", " + ru.Time(ru.Now)
+	}
+	for _, f := range s.filterWords(r, &ru, honoured(name, rq.Filter)) {
+		k, val, _ := strings.Cut(f, ": ")
+		about = append(about, [2]string{k, val})
+	}
+	return imports.WriteReport(w, format, about, reportTables(rep))
 }
 
 // reportCell is one cell of a report's table as the page shows it:
@@ -386,6 +436,8 @@ func viewTables(v *viewer, ts []crm.Table, back string) []viewTable {
 			for j, x := range r {
 				if l, ok := x.(crm.Label); ok {
 					row[j] = reportCell{Text: v.label(l)}
+				} else if m, ok := x.(string); ok && j < len(t.Heads) && t.Heads[j].Key == "rep.c.month" {
+					row[j] = reportCell{Text: v.Month(m)} // «ноябрь 2026», not 2026-11
 				} else {
 					row[j] = cellOf(v, x)
 				}
@@ -437,6 +489,8 @@ func cellOf(v *viewer, x any) reportCell {
 		return reportCell{Text: v.Decimal(f, places), Num: true}
 	case string:
 		return reportCell{Text: c}
+	case time.Time:
+		return reportCell{Text: v.Time(c)}
 	}
 	return reportCell{Text: fmt.Sprint(x)}
 }

@@ -120,3 +120,36 @@ func TestReportTakesNamesEveryReport(t *testing.T) {
 		}
 	}
 }
+
+// The plan's amounts are read as people type them and as the report
+// prints them.
+func TestFormAmountReadsMoneyAsTheReportPrintsIt(t *testing.T) {
+	for in, want := range map[string]string{
+		"2 000 000 ₽":                   "2000000",
+		"2\u00a0000\u00a0000,00\u00a0₽": "2000000.00",
+		"1 200 000,50":                  "1200000.50",
+		"1200000.50":                    "1200000.50",
+		"2,000,000.00 ₽":                "2000000.00",
+		"500 000 руб.":                  "500000",
+		"500000 руб":                    "500000",
+		"150 000":                       "150000",
+	} {
+		if got := formAmount(in); got != want {
+			t.Errorf("formAmount(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The month picker opens on the current month when the period holds
+// today, else on the period's first month.
+func TestFormMonthIsTheCurrentMonthOfAPeriodHoldingToday(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	v := &viewer{Now: now, Loc: time.UTC}
+	q := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	if got := formMonth(v, q, q.AddDate(0, 3, 0)); got != "2026-12" {
+		t.Errorf("this quarter opens on %s", got)
+	}
+	if got := formMonth(v, q.AddDate(0, -3, 0), q); got != "2026-07" {
+		t.Errorf("last quarter opens on %s", got)
+	}
+}

@@ -41,7 +41,13 @@ func (s *Server) registerTargets() {
 
 // formMonth is the month a form opens on: the report's first month, in
 // the viewer's time zone.
-func formMonth(v *viewer, from time.Time) string {
+//
+// A period that holds today (this quarter, this year) starts the picker
+// at the current month, not the period's first.
+func formMonth(v *viewer, from, to time.Time) string {
+	if !v.Now.Before(from) && v.Now.Before(to) {
+		return v.Now.In(v.Loc).Format("2006-01")
+	}
 	return from.In(v.Loc).Format("2006-01")
 }
 
@@ -101,9 +107,23 @@ func (s *Server) spendForm(r *http.Request, month string, rep crm.SourcesReport)
 
 // formAmount reads an amount as people type it: "1 200 000,50" or
 // "1200000.50".
+//
+// "1200000.50", and as the reports print money: "2 000 000 ₽",
+// "2 000 000,00 руб.", "2,000,000.00 ₽" (English).
 func formAmount(v string) string {
-	v = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", ",", ".").Replace(strings.TrimSpace(v))
-	return v
+	v = strings.TrimSpace(v)
+	for _, sign := range []string{"₽", "руб.", "руб", "р.", "RUB", "rub"} {
+		v = strings.TrimSpace(strings.TrimSuffix(v, sign))
+	}
+	v = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(v)
+	// Both marks: the last is the decimal one, the other groups thousands.
+	if c, d := strings.LastIndex(v, ","), strings.LastIndex(v, "."); c >= 0 && d >= 0 {
+		if d > c {
+			return strings.ReplaceAll(v, ",", "")
+		}
+		return strings.Replace(strings.ReplaceAll(v, ".", ""), ",", ".", 1)
+	}
+	return strings.Replace(v, ",", ".", 1)
 }
 
 // back is the report page to return to: the filter the form was sent
