@@ -28,9 +28,9 @@ type Store struct {
 	// Automation, when set, fires stage rules as deals move.
 	Automation *Automation
 
-	fresh  freshHints               // the outbox consumers' watermarks (outbox_fresh.go)
-	junk   atomic.Pointer[[]Reason] // nil: DefaultJunkReasons
-	fields atomic.Pointer[FieldSet] // nil: no custom fields declared
+	fresh  freshHints                    // the outbox consumers' watermarks (outbox_fresh.go)
+	junk   atomic.Pointer[[]Reason]      // nil: DefaultJunkReasons
+	fields atomic.Pointer[FieldSet]      // nil: no custom fields declared
 	zone   atomic.Pointer[time.Location] // nil: UTC
 }
 
