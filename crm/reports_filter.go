@@ -195,7 +195,10 @@ func (f ReportFilter) values(v url.Values) {
 // which ParsePeriod reads). Errors: EINVALID naming the parameter.
 func ParseReportFilter(q url.Values) (ReportFilter, error) {
 	f := ReportFilter{Pipeline: q.Get("pipeline"), Channel: q.Get("channel"), Origin: q.Get("origin"),
-		UTMSource: q.Get("utm_source"), UTMCampaign: q.Get("utm_campaign"), Source: q.Get("source"), Currency: q.Get("currency")}
+		UTMSource: NormalizeUTM(q.Get("utm_source")), UTMCampaign: NormalizeUTM(q.Get("utm_campaign")), Source: q.Get("source"), Currency: q.Get("currency")}
+	if src := q.Get("source"); src != "" && !strings.Contains(src, ":") { // a utm_source's row
+		f.Source = NormalizeUTM(src)
+	}
 	if f.Currency != "" && !currencyCode.MatchString(f.Currency) {
 		return f, Invalid("currency", "must be an ISO 4217 code like RUB, not %q", f.Currency)
 	}
@@ -222,6 +225,15 @@ func ParseReportFilter(q url.Values) (ReportFilter, error) {
 }
 
 var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// NormalizeUTM is a utm_source or utm_campaign as the reports key it:
+// lower-cased and trimmed of spaces, tabs and line breaks, so "Yandex",
+// "yandex" and " yandex" are one source. Migration 185 computes the leads'
+// report columns by the same rule (lower(btrim(v, E' \t\r\n'))); ad
+// spend is stored under it.
+func NormalizeUTM(v string) string {
+	return strings.ToLower(strings.Trim(v, " \t\r\n"))
+}
 
 // money is the filter of a sum's list: the same deals, in one currency.
 func (f ReportFilter) money(currency string) ReportFilter {

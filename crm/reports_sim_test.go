@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,8 +178,10 @@ func newSim(t *testing.T, seed int64) *sim {
 		}
 		utm := map[string]string{}
 		if l.utm != "" {
-			utm["utm_source"] = l.utm
-			utm["utm_campaign"] = "winter"
+			// People and ad systems spell a source as they like: the
+			// reports read every spelling as one (lower-cased, trimmed).
+			utm["utm_source"] = []string{l.utm, strings.ToUpper(l.utm[:1]) + l.utm[1:], " " + strings.ToUpper(l.utm) + "\t"}[rng.Intn(3)]
+			utm["utm_campaign"] = []string{"winter", "Winter "}[rng.Intn(2)]
 		}
 		if err := db.Pool.QueryRow(ctx, `INSERT INTO leads (status, channel, source, utm, manager_id, hops, created_at, updated_at, status_changed_at, name)
 			VALUES ('new', $1, $2, $3, $4, $5, $6, $6, $6, $7) RETURNING id`, l.channel, l.origin, utm, l.manager, l.hops, l.created, fmt.Sprintf("Клиент %d", i)).Scan(&l.id); err != nil {
@@ -269,9 +272,10 @@ func newSim(t *testing.T, seed int64) *sim {
 	// none: its money went all the same.
 	s.spend["yandex"] = map[string]string{"2026-11": "30000.00", "2026-12": "62000.00"}
 	s.spend["mytarget"] = map[string]string{"2026-12": "30000.00"}
+	spelt := map[string]string{"yandex": "Yandex", "mytarget": " MyTarget"} // as a supervisor typed them
 	for src, months := range s.spend {
 		for m, a := range months {
-			if _, err := s.store.SetAdSpend(ctx, src, m, a); err != nil {
+			if _, err := s.store.SetAdSpend(ctx, spelt[src], m, a); err != nil {
 				t.Fatal(err)
 			}
 		}

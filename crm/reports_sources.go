@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/big"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -247,7 +246,7 @@ func (s *Store) SetAdSpend(ctx context.Context, utmSource, month, amount string)
 	if err != nil {
 		return AdSpend{}, err
 	}
-	utmSource = strings.TrimSpace(utmSource)
+	utmSource = NormalizeUTM(utmSource) // as the reports key the leads
 	if utmSource == "" || len(utmSource) > 200 {
 		return AdSpend{}, Invalid("utm_source", "must be a utm_source of at most 200 characters")
 	}

@@ -1052,3 +1052,34 @@ func TestACopyOfAWonDealIsNotASecondWin(t *testing.T) {
 	}
 	eq(t, "weekly won", sum.Figures.Won, won)
 }
+
+// «Yandex», «yandex» and « YANDEX » are one source: the sources report has
+// one row for them, spend entered under any spelling is its spend, and a
+// filter typed in any spelling lists all of its leads.
+func TestEverySpellingOfAUTMSourceIsOneSource(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, 5)
+	s.clock = s.now
+	ctx := context.Background()
+	rq := s.query(t, "Europe/Moscow", "2026-11-01", "2026-12-31")
+	s.checkSources(t, ctx, rq) // the sim spells its sources and spend every way
+	want := 0
+	for _, l := range s.leads {
+		if l.utm == "yandex" && in(l.created, rq) {
+			want++
+		}
+	}
+	for _, spelling := range []string{"yandex", "Yandex", " YANDEX\t"} {
+		v := url.Values{"drill": {"leads"}, "utm_source": {spelling}, "utm_campaign": {"WINTER"},
+			"from": {rq.Filter.From.Format(time.RFC3339)}, "to": {rq.Filter.To.Format(time.RFC3339)}}
+		d, err := crm.ParseDrill(v, rq.Loc, s.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _, err := s.store.Leads(ctx, crm.LeadFilter{Drill: d, Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, "leads of utm_source "+strconv.Quote(spelling), len(page), want)
+	}
+}
