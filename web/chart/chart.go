@@ -129,8 +129,8 @@ const (
 
 // SVG draws the chart.
 func (c Bars) SVG() template.HTML {
-	if c.Narrow {
-		return stacked(c.Title, c.Desc, c.Bars, c.color(), c.Empty, false)
+	if c.Narrow || c.crowded() {
+		return stacked(c.Title, c.Desc, c.Bars, c.color(), c.Empty, false, !c.Narrow)
 	}
 	h := topPad*2 + rowH*max(1, len(c.Bars))
 	var b strings.Builder
@@ -183,42 +183,74 @@ const (
 	narrowChar10 = 72 // ten times the width of an average character at fontSize, for clipping
 )
 
-// stacked draws bars (or, centred, a funnel's stages) for a phone.
-func stacked(title, desc string, bars []Bar, color, empty string, centred bool) template.HTML {
-	h := topPad*2 + narrowRowH*max(1, len(bars))
+// stacked draws bars (or, centred, a funnel's stages) label over bar:
+// narrow (for a phone, the value under the bar) or, when the values are
+// too long to follow their bars, wide (the value right of the label).
+func stacked(title, desc string, bars []Bar, color, empty string, centred, wide bool) template.HTML {
+	W, rowHt, suffix := narrowW, narrowRowH, "n"
+	if wide {
+		W, rowHt, suffix = width, 38, ""
+	}
+	h := topPad*2 + rowHt*max(1, len(bars))
 	var b strings.Builder
-	openID(&b, title, desc, narrowW, h, "n")
+	openID(&b, title, desc, W, h, suffix)
 	top := maxValue(bars)
 	if len(bars) == 0 {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" fill="#666" text-anchor="middle">%s</text>`, narrowW/2, topPad+20, fontSize, esc(emptyText(empty)))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" fill="#666" text-anchor="middle">%s</text>`, W/2, topPad+20, fontSize, esc(emptyText(empty)))
 	}
-	fit := narrowW * 10 / narrowChar10
+	fit := W * 10 / narrowChar10
 	for i, bar := range bars {
-		y := topPad + i*narrowRowH
-		w := bar.length(top, narrowW)
+		y := topPad + i*rowHt
+		w := bar.length(top, W)
 		if centred {
 			w = math.Max(w, 2)
 		}
 		x, tx, anchor := 0.0, 0.0, "start"
 		if centred {
-			x, tx, anchor = (narrowW-w)/2, narrowW/2, "middle"
+			x, tx, anchor = (float64(W)-w)/2, float64(W)/2, "middle"
 		}
 		fill := color
 		if centred {
 			fill = fmt.Sprintf("#%02x6fde", min(0x2f+i*18, 0xc0))
 		}
+		label, value := bar.Label, bar.text()
+		if wide {
+			label = clip(label, max(8, fit-len([]rune(value))-2))
+		} else {
+			label, value = clip(label, fit), clip(value, fit)
+		}
 		linkOpen(&b, bar.Link)
 		fmt.Fprintf(&b, `<g><title>%s: %s</title>`, esc(bar.Label), esc(bar.text()))
-		fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="%d" font-weight="600" text-anchor="%s" fill="#222">%s</text>`, f(tx), y+13, fontSize, anchor, esc(clip(bar.Label, fit)))
+		fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="%d" font-weight="600" text-anchor="%s" fill="#222">%s</text>`, f(tx), y+13, fontSize, anchor, esc(label))
 		if bar.Of > 0 {
-			fmt.Fprintf(&b, `<rect x="0" y="%d" width="%d" height="14" rx="3" fill="none" stroke="#999" stroke-dasharray="3 2" class="target"></rect>`, y+18, narrowW)
+			fmt.Fprintf(&b, `<rect x="0" y="%d" width="%d" height="14" rx="3" fill="none" stroke="#999" stroke-dasharray="3 2" class="target"></rect>`, y+18, W)
 		}
 		fmt.Fprintf(&b, `<rect x="%s" y="%d" width="%s" height="14" rx="3" fill="%s"></rect>`, f(x), y+18, f(w), esc(fill))
-		fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="%d" text-anchor="%s" fill="#444">%s</text></g>`, f(tx), y+46, fontSize, anchor, esc(clip(bar.text(), fit)))
+		if wide {
+			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" text-anchor="end" fill="#444">%s</text></g>`, W, y+13, fontSize, esc(value))
+		} else {
+			fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="%d" text-anchor="%s" fill="#444">%s</text></g>`, f(tx), y+46, fontSize, anchor, esc(value))
+		}
 		linkClose(&b, bar.Link)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// crowded reports whether a value would run past the box beside its bar
+// in the classic layout (label, bar, value on one line).
+func (c Bars) crowded() bool {
+	top := maxValue(c.Bars)
+	for _, bar := range c.Bars {
+		end := float64(labelW) + bar.length(top, width-labelW-valueW)
+		if bar.Of > 0 {
+			end = float64(width - valueW)
+		}
+		if end+6+float64(len([]rune(bar.text())))*narrowChar10/10 > width {
+			return true
+		}
+	}
+	return false
 }
 
 // Funnel draws stages as centred bars narrowing with their values, each
@@ -242,7 +274,7 @@ func (c Funnel) SVG() template.HTML {
 		stages[i] = st
 	}
 	if c.Narrow {
-		return stacked(c.Title, c.Desc, stages, "", "", true)
+		return stacked(c.Title, c.Desc, stages, "", "", true, false)
 	}
 	const row = rowH + 16
 	h := topPad*2 + row*max(1, len(stages))

@@ -246,3 +246,21 @@ func TestFunnelTextDoesNotRunOverItsBars(t *testing.T) {
 		}
 	}
 }
+
+// A value too long to follow its bar is not cut off at the box's edge: the
+// chart puts it on its label's line, whole.
+func TestLongValuesStayInsideTheBox(t *testing.T) {
+	t.Parallel()
+	long := "125,000.50 ₽ of 1,200,000.50 ₽ planned · 10.4%"
+	svg := string(Bars{Title: "План", Bars: []Bar{{Label: "Анна Смирнова", Value: 125000, Of: 1200000, Display: long}, {Label: "Борис", Value: 0, Of: 500000}}}.SVG())
+	els := svgDoc(t, svg)
+	if !strings.Contains(svg, ">"+long+"<") {
+		t.Errorf("the value is cut:\n%s", svg)
+	}
+	for _, tx := range els["text"] {
+		x, _ := strconv.ParseFloat(attr(tx, "x"), 64)
+		if attr(tx, "text-anchor") != "end" && x > width-100 {
+			t.Errorf("a text starts at %v, too near the edge to fit", x)
+		}
+	}
+}

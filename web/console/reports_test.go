@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,36 @@ func TestFormMonthIsTheCurrentMonthOfAPeriodHoldingToday(t *testing.T) {
 	}
 	if got := formMonth(v, q.AddDate(0, -3, 0), q); got != "2026-07" {
 		t.Errorf("last quarter opens on %s", got)
+	}
+}
+
+// The API's documentation and the console's form say the same of which
+// filter each report honours: the table in openapi.yaml is reportTakes.
+func TestReportTakesIsTheDocumentedTable(t *testing.T) {
+	b, err := os.ReadFile("../api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := []string{"period", "pipeline", "manager", "origin"}
+	rows := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
+		if len(cells) != 5 {
+			continue
+		}
+		name := strings.TrimSpace(cells[0])
+		if _, ok := reportTakes[name]; !ok {
+			continue
+		}
+		rows++
+		for i, c := range cols {
+			documented := strings.HasPrefix(strings.TrimSpace(cells[i+1]), "yes")
+			if documented != reportTakesFilter(name, c) {
+				t.Errorf("%s: the API docs say %s is %q, the console's form says %v", name, c, strings.TrimSpace(cells[i+1]), reportTakesFilter(name, c))
+			}
+		}
+	}
+	if rows != len(crm.ReportNames) {
+		t.Errorf("the API docs' table has %d reports, want %d", rows, len(crm.ReportNames))
 	}
 }
