@@ -231,7 +231,15 @@ func (s *Store) UpdateWebhook(ctx context.Context, id int64, in WebhookInput) (W
 				failing_since = CASE WHEN $5 THEN NULL ELSE failing_since END,
 				updated_at = $6
 			WHERE id = $1 RETURNING `+webhookColumns, id, in.URL, in.Description, events, in.Enabled, s.now()))
-		return translate(err, "webhook")
+		if err != nil || w.Enabled {
+			return translate(err, "webhook")
+		}
+		// Disabled: what it is still owed is skipped, as what falls due
+		// while it is disabled is; a replay sends it once it is enabled.
+		// (The endpoint is locked above, its messages after: the lock
+		// order of every webhook transaction.)
+		_, err = tx.Exec(ctx, `UPDATE webhook_messages SET status = 'skipped' WHERE endpoint_id = $1 AND status = 'pending'`, id)
+		return translate(err, "webhook messages")
 	})
 	return w, err
 }
@@ -384,11 +392,13 @@ type WebhookMessage struct {
 
 // ClaimWebhookMessages leases up to limit messages due at now: each is
 // hidden for lease and its attempt counted, so a sender that dies mid-way
-// has its messages sent again after the lease (at least once).
+// has its messages sent again after the lease (at least once). A disabled
+// endpoint's are not sent (one filed just as it was disabled waits).
 func (s *Store) ClaimWebhookMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]WebhookMessage, error) {
 	rows, err := s.pool.Query(ctx, `WITH due AS (
-			SELECT id FROM webhook_messages WHERE status = 'pending' AND next_attempt_at <= $1
-			ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),
+			SELECT m.id FROM webhook_messages m JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled
+			WHERE m.status = 'pending' AND m.next_attempt_at <= $1
+			ORDER BY m.next_attempt_at, m.id LIMIT $2 FOR UPDATE OF m SKIP LOCKED),
 		u AS (UPDATE webhook_messages m SET attempts = m.attempts + 1, next_attempt_at = $3 FROM due WHERE m.id = due.id
 			RETURNING m.id, m.msg_id, m.endpoint_id, m.event_type, m.body, m.attempts, m.created_at)
 		SELECT u.id, u.msg_id, u.endpoint_id, e.url, u.event_type, u.body, u.attempts, u.created_at, e.secret,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -272,6 +273,46 @@ func TestEndpointFailingForDaysIsDisabledAndAdminsAreTold(t *testing.T) {
 	}
 	if ok != total {
 		t.Errorf("%d messages delivered by the replay, want %d", ok, total)
+	}
+}
+
+// TestAnEndpointAnAdminDisablesIsSentNothingUntilEnabled: what it is owed
+// when disabled (a retry) and what falls due meanwhile are skipped, not
+// sent; enabled again, it gets what comes next, and a replay sends the
+// skipped.
+func TestAnEndpointAnAdminDisablesIsSentNothingUntilEnabled(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	w := f.subscribe(crm.EventLeadCreated)
+	f.recv.Answer(func(n int) int {
+		if n == 1 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	f.emit(crm.LeadCreated{LeadID: 1, Status: crm.StatusNew})
+	f.work() // the first attempt fails: a retry is owed
+	off, on := false, true
+	if _, err := f.db.Store.UpdateWebhook(ctx, w.ID, crm.WebhookInput{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	f.emit(crm.LeadCreated{LeadID: 2, Status: crm.StatusNew})
+	f.clock.Add(time.Hour)
+	f.work()
+	if got := f.recv.Deliveries(); len(got) != 1 {
+		t.Fatalf("%d deliveries to a disabled endpoint's receiver, want only the first attempt", len(got))
+	}
+	if n := f.db.Count(t, `SELECT count(*) FROM webhook_messages WHERE endpoint_id = $1 AND status = 'skipped'`, w.ID); n != 2 {
+		t.Errorf("%d messages skipped, want 2 (the retry owed and the one that fell due)", n)
+	}
+	if _, err := f.db.Store.UpdateWebhook(ctx, w.ID, crm.WebhookInput{Enabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	f.emit(crm.LeadCreated{LeadID: 3, Status: crm.StatusNew})
+	f.work()
+	if got := f.recv.Deliveries(); len(got) != 2 || !strings.Contains(string(got[1].Body), `"lead_id":3`) {
+		t.Fatalf("after enabling: %d deliveries, want the next event's", len(got))
 	}
 }
 
