@@ -246,7 +246,9 @@ func (c Bars) crowded() bool {
 		if bar.Of > 0 {
 			end = float64(width - valueW)
 		}
-		if end+6+float64(len([]rune(bar.text())))*narrowChar10/10 > width {
+		// A generous 8 units a character: Cyrillic and "₽" are wider
+		// than the average narrowChar10 assumes.
+		if end+6+float64(len([]rune(bar.text())))*8 > width {
 			return true
 		}
 	}

@@ -264,3 +264,16 @@ func TestLongValuesStayInsideTheBox(t *testing.T) {
 		}
 	}
 }
+
+// The sources' chart as the reviewer saw it: the revenue's «₽» is not cut
+// off the longest bar.
+func TestRevenueBesideTheLongestBarIsWhole(t *testing.T) {
+	t.Parallel()
+	svg := string(Bars{Title: "Источники", Bars: []Bar{{Label: "yandex", Value: 2, Display: "лидов: 2 · выручка 0,00\u00a0₽"}, {Label: "vk", Value: 1, Display: "лидов: 1 · выручка 0,00\u00a0₽"}}}.SVG())
+	for _, tx := range svgDoc(t, svg)["text"] {
+		x, _ := strconv.ParseFloat(attr(tx, "x"), 64)
+		if attr(tx, "text-anchor") == "" && x+8*26 > width {
+			t.Errorf("a value starts at %v and runs past %d:\n%s", x, width, svg)
+		}
+	}
+}
