@@ -62,6 +62,10 @@ var reportTakes = map[string][]string{
 	"plan":     {"period", "pipeline", "manager", "origin"},
 }
 
+// emptyMeansNothing are the reports whose all-zero tables say only that
+// there is nothing in the period (or open now).
+var emptyMeansNothing = map[string]bool{"funnel": true, "sources": true, "speed": true, "pipeline": true}
+
 // reportTakesFilter reports whether the named report honours filter.
 func reportTakesFilter(name, filter string) bool { return slices.Contains(reportTakes[name], filter) }
 
@@ -201,7 +205,10 @@ func (s *Server) reportPage(r *http.Request, v *viewer) (any, error) {
 	}
 	back := "/reports/" + name + "?" + d.Export
 	tables := reportTables(rep)
-	d.Empty = allZero(tables)
+	// Zeros everywhere in what arrived (funnel, sources, speed) or is open
+	// (pipeline) mean nothing to show; the plan's and the workload's
+	// zeros are news (no sales against a target, nobody's work).
+	d.Empty = emptyMeansNothing[name] && allZero(tables)
 	if !d.Empty {
 		d.Tables = viewTables(v, tables, back)
 	}
