@@ -141,6 +141,8 @@ func newSim(t *testing.T, seed int64) *sim {
 	s := &sim{db: db, names: map[int64]string{}, plans: map[string]crm.Plan{}, spend: map[string]map[string]string{},
 		now: time.Date(2026, 12, 16, 12, 0, 0, 0, time.UTC), sla: 15 * time.Minute}
 	s.store = crm.NewStore(db.Pool, func() time.Time { return s.clock })
+	s.store.SetSourceNames(crm.SourceNames{Forms: map[string]string{"site": "Обратная связь"},
+		Mailboxes: map[string]string{"sales": "sales@example.ru"}})
 	ps := []crm.Pipeline{simPipeline()}
 	if errs := crm.ValidatePipelines("pipelines", ps); len(errs) > 0 {
 		t.Fatal(errs)

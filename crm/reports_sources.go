@@ -28,6 +28,7 @@ type SourcesReport struct {
 // (tunnelled follow-up deals excluded), revenue sums them.
 type SourceItem struct {
 	Source       string            `json:"source"`
+	Name         string            `json:"name"` // the source as a person reads it: «Форма «Обратная связь»», «Звонок на +7 495 000-00-00»
 	Kind         string            `json:"kind"` // utm_source or channel
 	Leads        int               `json:"leads"`
 	Junk         int               `json:"junk"`
@@ -41,6 +42,7 @@ type SourceItem struct {
 	CostPerLead  *string           `json:"cost_per_lead"` // spend / leads of the row (the total's: of all leads)
 	Links        map[string]string `json:"links"`
 	wonIn        int               // won deals in the report's currency
+	label        Label             // Name, with its catalogue key
 }
 
 // Sources computes the sources report.
@@ -121,7 +123,12 @@ func (s *Store) Sources(ctx context.Context, rq ReportQuery) (SourcesReport, err
 				items[src] = &SourceItem{Source: src, Kind: "utm_source", Revenue: "0.00"}
 			}
 		}
-		total := SourceItem{Source: "Итого", Kind: "total", Revenue: "0.00"}
+		names := s.names()
+		for _, it := range items {
+			it.label = names.Name(it.Source)
+			it.Name = it.label.Text
+		}
+		total := SourceItem{Source: "Итого", Name: "Итого", Kind: "total", Revenue: "0.00", label: totalLabel}
 		var spendTotal *big.Rat
 		for _, it := range items {
 			sf := f
@@ -299,10 +306,10 @@ func (r SourcesReport) Tables() []Table {
 		moneyHead("rep.c.revenue_in", "Выручка", r.Currency), moneyHead("rep.c.average_in", "Средний чек", r.Currency),
 		lbl("rep.c.lead_to_won", "Конверсия лид → успех, %"), moneyHead("rep.c.spend_in", "Расход", BaseCurrency),
 		moneyHead("rep.c.cpl_in", "Цена лида", BaseCurrency))
-	for i, it := range append(append([]SourceItem{}, r.Items...), r.Total) {
-		var name any = it.Source
-		if i == len(r.Items) {
-			name = totalLabel
+	for _, it := range append(append([]SourceItem{}, r.Items...), r.Total) {
+		var name any = it.label
+		if it.label.Key == "" {
+			name = it.Name
 		}
 		t.row(name, link(it.Leads, it.Links["leads"]), pct(it.JunkPct), link(it.Converted, it.Links["converted"]), link(it.Won, it.Links["won"]),
 			link(Decimal(it.Revenue), it.Links["revenue"]), dec(it.AverageDeal), pct(it.LeadToWonPct), dec(it.Spend), dec(it.CostPerLead))

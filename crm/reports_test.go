@@ -319,6 +319,14 @@ func (s *sim) checkFunnel(t *testing.T, ctx context.Context, rq crm.ReportQuery)
 	inFiles(t, csvT, xlsxT, "Менеджеры", "Итого", "Сделки", strconv.Itoa(deals))
 }
 
+// simSourceNames are the sim's sources as a person reads them: a form by
+// its configured title (or its key when it has none), a PBX line by its
+// number written out, a mailbox by its address, a utm_source as it is.
+var simSourceNames = map[string]string{
+	"form:site": "Форма «Обратная связь»", "form:landing": "Форма «landing»", "call:+74950000001": "Звонок на +7 495 000-00-01",
+	"mail:sales": "Письмо на sales@example.ru", "yandex": "yandex", "google": "google", "mytarget": "mytarget",
+}
+
 func (s *sim) checkSources(t *testing.T, ctx context.Context, rq crm.ReportQuery) {
 	rep, err := s.store.Sources(ctx, rq)
 	if err != nil {
@@ -370,13 +378,14 @@ func (s *sim) checkSources(t *testing.T, ctx context.Context, rq crm.ReportQuery
 			t.Errorf("unexpected source %q", it.Source)
 			continue
 		}
+		eq(t, it.Source+" name", it.Name, simSourceNames[it.Source])
 		eq(t, it.Source+" leads", it.Leads, x.leads)
 		eq(t, it.Source+" junk", it.Junk, x.junk)
 		eq(t, it.Source+" converted", it.Converted, x.converted)
 		eq(t, it.Source+" won", it.Won, x.won)
 		eq(t, it.Source+" revenue", it.Revenue, money(x.cents))
-		inFiles(t, csvT, xlsxT, "Источники", it.Source, "Выручка, ₽", money(x.cents))
-		inFiles(t, csvT, xlsxT, "Источники", it.Source, "Лиды", strconv.Itoa(x.leads))
+		inFiles(t, csvT, xlsxT, "Источники", it.Name, "Выручка, ₽", money(x.cents))
+		inFiles(t, csvT, xlsxT, "Источники", it.Name, "Лиды", strconv.Itoa(x.leads))
 		total.leads, total.won, total.cents = total.leads+x.leads, total.won+x.won, total.cents+x.cents
 		if sp, ok := spend[it.Source]; ok {
 			if it.Spend == nil || *it.Spend != ratKopecks(sp) {
@@ -389,7 +398,7 @@ func (s *sim) checkSources(t *testing.T, ctx context.Context, rq crm.ReportQuery
 			}
 			eqPtr(t, it.Source+" cost per lead", it.CostPerLead, cpl)
 			spendTotal.Add(spendTotal, mustRat(ratKopecks(sp)))
-			inFiles(t, csvT, xlsxT, "Источники", it.Source, "Расход, ₽", ratKopecks(sp))
+			inFiles(t, csvT, xlsxT, "Источники", it.Name, "Расход, ₽", ratKopecks(sp))
 		} else if it.Spend != nil {
 			t.Errorf("%s has spend %s, but none was entered", it.Source, *it.Spend)
 		}

@@ -65,6 +65,7 @@ type WeeklyFast struct {
 // WeeklySource is a source's line in the summary.
 type WeeklySource struct {
 	Source  string `json:"source"`
+	Name    string `json:"name,omitempty"` // as a person reads it (SourceItem.Name); empty in summaries queued before it
 	Leads   int    `json:"leads"`
 	Revenue string `json:"revenue"`
 }
@@ -217,7 +218,7 @@ func (s *Store) WeeklySummaryFor(ctx context.Context, managerID int64, from, to 
 				best = it
 			}
 		}
-		f.Best = &WeeklySource{Source: best.Source, Leads: best.Leads, Revenue: best.Revenue}
+		f.Best = &WeeklySource{Source: best.Source, Name: best.Name, Leads: best.Leads, Revenue: best.Revenue}
 	}
 	for _, t := range plan.Total {
 		if t.TargetRevenue != nil {

@@ -32,6 +32,8 @@ type Store struct {
 	junk   atomic.Pointer[[]Reason]      // nil: DefaultJunkReasons
 	fields atomic.Pointer[FieldSet]      // nil: no custom fields declared
 	zone   atomic.Pointer[time.Location] // nil: UTC
+	// sourceNames are the configuration's names of forms and mailboxes.
+	sourceNames atomic.Pointer[SourceNames]
 }
 
 // SetTimeZone makes loc the company's time zone: the periods of those

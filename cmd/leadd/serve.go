@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -87,6 +88,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	store.SetJunkReasons(cfg.Leads.JunkReasons)
 	store.SetTimeZone(cfg.ConsoleLocation())
 	store.SetFields(cfg.FieldSet())
+	store.SetSourceNames(sourceNames(cfg))
 	if err := store.ReconcilePipelines(ctx, cfg.Pipelines); err != nil {
 		a.close()
 		return nil, err
@@ -306,6 +308,21 @@ func botTexts(cfg configs.Config) *telegram.Texts {
 	return texts
 }
 
+// sourceNames are the configuration's names of forms and mailboxes, for
+// the sources report.
+func sourceNames(cfg configs.Config) crm.SourceNames {
+	n := crm.SourceNames{Forms: map[string]string{}, Mailboxes: map[string]string{}}
+	for key, f := range cfg.Forms.Forms {
+		n.Forms[key] = f.Title
+	}
+	for _, m := range cfg.Mail.Mailboxes {
+		if strings.Contains(m.Username, "@") {
+			n.Mailboxes[m.Name] = m.Username
+		}
+	}
+	return n
+}
+
 // providers are the configured PBX webhooks by name.
 func providers(cfg configs.Telephony) map[string]telephony.Provider {
 	ps := map[string]telephony.Provider{}
@@ -451,6 +468,7 @@ func (a *app) reload(path string) error {
 	a.store.SetJunkReasons(cfg.Leads.JunkReasons)
 	a.store.SetTimeZone(cfg.ConsoleLocation())
 	a.store.SetFields(cfg.FieldSet())
+	a.store.SetSourceNames(sourceNames(cfg))
 	a.router.SetEngine(routing.NewEngine(cfg.Routing, cfg.FollowUp.SLA))
 	a.warnUnknownMembers(context.Background(), cfg.Routing)
 	return nil

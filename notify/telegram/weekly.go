@@ -38,7 +38,11 @@ func weeklyText(tx *Texts, s crm.WeeklySummary) string {
 		b.WriteString(tx.T("Ответ до 5 минут: %d %s, в сделки %s\n", f.Fast.Leads, tx.leads(f.Fast.Leads), tx.Pct(f.Fast.ConvertedPct)))
 	}
 	if f.Best != nil {
-		b.WriteString(tx.T("Лучший источник: %s — %d %s, выручка %s\n", f.Best.Source, f.Best.Leads, tx.leads(f.Best.Leads),
+		name := f.Best.Name
+		if name == "" {
+			name = f.Best.Source
+		}
+		b.WriteString(tx.T("Лучший источник: %s — %d %s, выручка %s\n", name, f.Best.Leads, tx.leads(f.Best.Leads),
 			tx.Money(f.Best.Revenue, crm.BaseCurrency)))
 	}
 	b.WriteString(tx.T("Просрочено дел сейчас: %d\n", f.Overdue))

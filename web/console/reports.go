@@ -320,7 +320,7 @@ func chartOf(v *viewer, name string, rep crm.Tabular, back string) any {
 	case crm.SourcesReport:
 		c := chart.Bars{Title: title, Desc: v.T("report.chart.sources"), Empty: v.T("report.chart_empty")}
 		for _, it := range r.Items {
-			c.Bars = append(c.Bars, chart.Bar{Label: it.Source, Value: float64(it.Leads),
+			c.Bars = append(c.Bars, chart.Bar{Label: it.Name, Value: float64(it.Leads),
 				Display: n("chart.leads", it.Leads) + " · " + fmt.Sprintf(v.T("chart.revenue"), v.Money(it.Revenue, r.Currency)), Link: link(it.Links["leads"], "rep.c.leads")})
 		}
 		return c
