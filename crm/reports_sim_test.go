@@ -92,6 +92,18 @@ func (d *simDeal) stays() map[string]int64 {
 
 func (d *simDeal) lastActivity() time.Time { return d.moves[len(d.moves)-1].at }
 
+// lastActivity is when anything last happened on the lead's deal: a move,
+// or a call of the lead's, which the conversion moved onto the deal.
+func (l *simLead) lastActivity() time.Time {
+	last := l.deal.lastActivity()
+	for _, c := range l.calls {
+		if c.After(last) {
+			last = c
+		}
+	}
+	return last
+}
+
 type simLead struct {
 	id                        int64
 	created                   time.Time
@@ -104,6 +116,7 @@ type simLead struct {
 	callDone                  *time.Time
 	deal                      *simDeal
 	missedCalls, outgoingCall []time.Time
+	calls                     []time.Time // every call on the lead's number: they move onto its deal
 }
 
 func (l *simLead) source() string {
@@ -197,12 +210,16 @@ func newSim(t *testing.T, seed int64) *sim {
 		// Calls on the lead's number: missed ones and ones we made.
 		for k := rng.Intn(3); k > 0; k-- {
 			at := l.created.Add(time.Duration(rng.Intn(48*60)) * time.Minute)
-			dir, answered := "in", false
+			dir, answered := "in", rng.Intn(4) == 0
 			if rng.Intn(2) == 0 {
 				dir = "out"
 				l.outgoingCall = append(l.outgoingCall, at)
-			} else {
+			} else if !answered {
 				l.missedCalls = append(l.missedCalls, at)
+			}
+			l.calls = append(l.calls, at)
+			if answered { // a conversation: the person is reached
+				l.reached = minT(l.reached, at)
 			}
 			db.Exec(t, `INSERT INTO touches (lead_id, channel, at, data) VALUES ($1, 'call', $2, $3)`, l.id, at,
 				map[string]any{"call": map[string]any{"direction": dir, "answered": answered, "states": []string{"ended", "ringing"}}})
@@ -219,12 +236,13 @@ func newSim(t *testing.T, seed int64) *sim {
 			if _, err := s.store.SetLeadStatus(ctx, l.id, crm.StatusInProgress, ""); err != nil {
 				t.Fatal(err)
 			}
-			l.status, l.taken, l.response, l.reached = crm.StatusInProgress, &resp, &resp, &resp
+			// Taking a lead is no contact with the client: not reached.
+			l.status, l.taken, l.response = crm.StatusInProgress, &resp, &resp
 		case 4, 5, 6: // called and talked
 			if _, err := s.store.CompleteActivity(ctx, callID, crm.Completion{Outcome: crm.OutcomeDone}, cadence); err != nil {
 				t.Fatal(err)
 			}
-			l.response, l.reached, l.callOpen, l.callDone = &resp, &resp, false, &resp
+			l.response, l.reached, l.callOpen, l.callDone = &resp, minT(l.reached, resp), false, &resp
 		default: // called, no answer: the next call is far away
 			if _, err := s.store.CompleteActivity(ctx, callID, crm.Completion{Outcome: crm.OutcomeNoAnswer}, cadence); err != nil {
 				t.Fatal(err)
@@ -243,7 +261,7 @@ func newSim(t *testing.T, seed int64) *sim {
 			if l.status == crm.StatusNew {
 				l.taken = &conv
 			}
-			l.status, l.reached, l.response = crm.StatusConverted, minT(l.reached, conv), minT(l.response, conv)
+			l.status, l.response = crm.StatusConverted, minT(l.response, conv) // converting is no contact either
 			l.callOpen = false // qualifying the lead closes its call-back
 			d := &simDeal{id: cv.DealID, created: at, manager: l.manager, cents: 100000 + rng.Int63n(10000000),
 				moves: []simMove{{"new", at}}}

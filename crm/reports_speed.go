@@ -51,6 +51,10 @@ type SpeedBucket struct {
 	Name         string            `json:"name"`
 	Leads        int               `json:"leads"`
 	Share        *float64          `json:"share_pct"` // of all leads
+	// Reached counts the leads the department was in contact with
+	// (leads.reached_at, migration 186): an answered call in or out, an
+	// answer to the client's letter or message, a call activity done or
+	// answered — not taking or converting the lead.
 	Reached      int               `json:"reached"`
 	ReachedPct   *float64          `json:"reached_pct"`
 	Converted    int               `json:"converted"`

@@ -572,7 +572,7 @@ func (s *sim) checkPipeline(t *testing.T, ctx context.Context, rq crm.ReportQuer
 		if d := l.deal; d != nil && d.semantic() == "open" {
 			open[d.final()]++
 			cents[d.final()] += d.cents
-			if d.lastActivity().Before(s.now.AddDate(0, 0, -14)) {
+			if l.lastActivity().Before(s.now.AddDate(0, 0, -14)) {
 				stuck[d.final()]++
 			}
 		}
