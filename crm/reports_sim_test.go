@@ -262,7 +262,7 @@ func newSim(t *testing.T, seed int64) *sim {
 				l.taken = &conv
 			}
 			l.status, l.response = crm.StatusConverted, minT(l.response, conv) // converting is no contact either
-			l.callOpen = false // qualifying the lead closes its call-back
+			l.callOpen = false                                                 // qualifying the lead closes its call-back
 			d := &simDeal{id: cv.DealID, created: at, manager: l.manager, cents: 100000 + rng.Int63n(10000000),
 				moves: []simMove{{"new", at}}}
 			amount := fmt.Sprintf("%d.%02d", d.cents/100, d.cents%100)

@@ -47,10 +47,10 @@ type SpeedRow struct {
 
 // SpeedBucket is one bucket of the response-speed curve.
 type SpeedBucket struct {
-	Key          string            `json:"key"`
-	Name         string            `json:"name"`
-	Leads        int               `json:"leads"`
-	Share        *float64          `json:"share_pct"` // of all leads
+	Key   string   `json:"key"`
+	Name  string   `json:"name"`
+	Leads int      `json:"leads"`
+	Share *float64 `json:"share_pct"` // of all leads
 	// Reached counts the leads the department was in contact with
 	// (leads.reached_at, migration 186): an answered call in or out, an
 	// answer to the client's letter or message, a call activity done or
