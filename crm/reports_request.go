@@ -34,13 +34,38 @@ func (s *Store) ReportRequest(ctx context.Context, q url.Values, p Principal, sl
 			return rq, Invalid("stuck_days", "must be a number of days, not %q", v)
 		}
 	}
-	if !p.SeesAll() {
-		if rq.Filter.Unassigned || rq.Filter.ManagerID != nil && *rq.Filter.ManagerID != *p.ManagerID {
-			return rq, Errorf(EFORBIDDEN, "a manager sees only their own figures")
-		}
-		rq.Filter.ManagerID = p.ManagerID
+	if err := s.ReportScope(ctx, &rq.Filter, p); err != nil {
+		return rq, err
 	}
 	return rq, nil
+}
+
+// ReportScope checks the manager a report or a drill-down list is asked
+// for, the same way for both: a manager that does not exist is EINVALID
+// naming manager_id (not an empty report); a manager asking for another's
+// figures, or nobody's, is refused with the reports' own EFORBIDDEN,
+// naming the parameter; a manager's filter becomes their own.
+func (s *Store) ReportScope(ctx context.Context, f *ReportFilter, p Principal) error {
+	if f.ManagerID != nil {
+		var ok bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM managers WHERE id = $1)`, *f.ManagerID).Scan(&ok); err != nil {
+			return translate(err, "managers")
+		}
+		if !ok {
+			return Invalid("manager_id", "no manager with id %d", *f.ManagerID)
+		}
+	}
+	if p.SeesAll() {
+		return nil
+	}
+	switch {
+	case f.Unassigned:
+		return FieldErrorf(EFORBIDDEN, "unassigned", "a manager sees only their own figures")
+	case f.ManagerID != nil && *f.ManagerID != *p.ManagerID:
+		return FieldErrorf(EFORBIDDEN, "manager_id", "a manager sees only their own figures")
+	}
+	f.ManagerID = p.ManagerID
+	return nil
 }
 
 // ViewerLocation is the time zone a period is read in: tz when given,

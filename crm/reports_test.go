@@ -1092,3 +1092,56 @@ func TestEverySpellingOfAUTMSourceIsOneSource(t *testing.T) {
 		eq(t, "leads of utm_source "+strconv.Quote(spelling), len(page), want)
 	}
 }
+
+// A report and a drill-down list answer the same about the manager they
+// are asked for: a manager who does not exist is a 422 naming manager_id
+// (not an empty report); a manager asking for another's figures, or for
+// nobody's, gets the reports' own refusal, in Russian, naming the
+// parameter; a manager's report is their own.
+func TestTheManagerAReportIsAskedForIsCheckedAlikeForReportsAndLists(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, 9)
+	s.clock = s.now
+	ctx := context.Background()
+	admin := crm.Principal{Name: "admin", Role: crm.RoleAdmin}
+	own := crm.Principal{Name: "m", Role: crm.RoleManager, ManagerID: &s.managers[0]}
+	other := strconv.FormatInt(s.managers[1], 10)
+	for _, c := range []struct {
+		p           crm.Principal
+		query       url.Values
+		code, field string
+	}{
+		{admin, url.Values{"manager_id": {"99999"}}, crm.EINVALID, "manager_id"},
+		{own, url.Values{"manager_id": {"99999"}}, crm.EINVALID, "manager_id"},
+		{own, url.Values{"manager_id": {other}}, crm.EFORBIDDEN, "manager_id"},
+		{own, url.Values{"unassigned": {"true"}}, crm.EFORBIDDEN, "unassigned"},
+		{admin, url.Values{"manager_id": {other}}, "", ""},
+		{own, url.Values{}, "", ""},
+	} {
+		_, err := s.store.ReportRequest(ctx, c.query, c.p, s.sla, 0)
+		lq := url.Values{"drill": {"leads"}}
+		for k, v := range c.query {
+			lq[k] = v
+		}
+		d, derr := crm.ParseDrill(lq, time.UTC, s.now)
+		if derr != nil {
+			t.Fatal(derr)
+		}
+		lerr := s.store.ReportScope(ctx, &d.Filter, c.p)
+		for what, err := range map[string]error{"report": err, "list": lerr} {
+			e := crm.AsError(err)
+			switch {
+			case c.code == "" && err != nil:
+				t.Errorf("%s %v as %s: %v", what, c.query, c.p.Role, err)
+			case c.code == "":
+			case e == nil || e.Code != c.code || e.Field != c.field:
+				t.Errorf("%s %v as %s: %v, want %s naming %s", what, c.query, c.p.Role, err, c.code, c.field)
+			case c.code == crm.EFORBIDDEN && !strings.Contains(crm.Localize(err, "ru"), "свои показатели"):
+				t.Errorf("%s %v: the refusal in Russian is %q", what, c.query, crm.Localize(err, "ru"))
+			}
+		}
+		if c.code == "" && c.p.Role == crm.RoleManager && (d.Filter.ManagerID == nil || *d.Filter.ManagerID != s.managers[0]) {
+			t.Errorf("a manager's list is not their own: %v", d.Filter.ManagerID)
+		}
+	}
+}

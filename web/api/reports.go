@@ -28,6 +28,7 @@ type Reporter interface {
 	Now() time.Time
 	ReportRequest(ctx context.Context, q url.Values, p crm.Principal, sla time.Duration, stuckDays int) (crm.ReportQuery, error)
 	ViewerLocation(ctx context.Context, tz string, p crm.Principal) (*time.Location, error)
+	ReportScope(ctx context.Context, f *crm.ReportFilter, p crm.Principal) error
 	Report(ctx context.Context, name string, rq crm.ReportQuery) (crm.Tabular, error)
 }
 
@@ -162,5 +163,9 @@ func (s *Server) drill(r *http.Request, p Principal) (*crm.Drill, error) {
 	if err != nil {
 		return nil, err
 	}
-	return crm.ParseDrill(q, loc, s.reports.Now())
+	d, err := crm.ParseDrill(q, loc, s.reports.Now())
+	if err != nil {
+		return nil, err
+	}
+	return d, s.reports.ReportScope(r.Context(), &d.Filter, p)
 }

@@ -75,6 +75,7 @@ type Store interface {
 
 	Pipelines(ctx context.Context) ([]crm.Pipeline, error)
 	ReportRequest(ctx context.Context, q url.Values, p crm.Principal, sla time.Duration, stuckDays int) (crm.ReportQuery, error)
+	ReportScope(ctx context.Context, f *crm.ReportFilter, p crm.Principal) error
 	Report(ctx context.Context, name string, rq crm.ReportQuery) (crm.Tabular, error)
 	ReportChoices(ctx context.Context, from, to time.Time, managerID *int64) (crm.ReportChoices, error)
 	Plans(ctx context.Context, month string) ([]crm.Plan, error)

@@ -159,6 +159,10 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, v *viewer, er
 		title, text = v.T("error.csrf.title"), v.T("error.csrf.text")
 	case code == crm.ENOTFOUND:
 		title, text = v.T("error.notfound.title"), v.T("error.notfound.text")
+	case code == crm.EFORBIDDEN && crm.AsError(err).Field != "":
+		// A refusal of a parameter asked (a report's manager_id) is the
+		// request's own, said in its words — not "another manager's record".
+		title, text = v.T("error.forbidden.title"), capitalize(crm.Localize(err, v.Lang))
 	case code == crm.EFORBIDDEN:
 		title, text = v.T("error.forbidden.title"), v.T("error.forbidden.text")
 	case code == crm.EINTERNAL:

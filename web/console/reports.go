@@ -536,6 +536,9 @@ func (s *Server) drillList(r *http.Request, v *viewer) (any, error) {
 	if d == nil {
 		return nil, crm.Invalid("drill", "no figure named")
 	}
+	if err := s.store.ReportScope(r.Context(), &d.Filter, v.P); err != nil {
+		return nil, err
+	}
 	cursor := q.Get("cursor")
 	q.Del("cursor")
 	out := drillData{Entity: d.Entity(), Figure: d.Figure, Query: q.Encode(), Back: safeBack(q.Get("back")),
