@@ -234,11 +234,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, id int64, in WebhookInput) (W
 		if err != nil || w.Enabled {
 			return translate(err, "webhook")
 		}
-		// Disabled: what it is still owed is skipped, as what falls due
-		// while it is disabled is; a replay sends it once it is enabled.
+		// Disabled: what it is still owed is settled (disabledOwed), as
+		// when it is disabled for failing; a replay sends it once enabled.
 		// (The endpoint is locked above, its messages after: the lock
 		// order of every webhook transaction.)
-		_, err = tx.Exec(ctx, `UPDATE webhook_messages SET status = 'skipped' WHERE endpoint_id = $1 AND status = 'pending'`, id)
+		_, err = tx.Exec(ctx, `UPDATE webhook_messages SET `+disabledOwed+` WHERE endpoint_id = $1 AND status = 'pending'`, id)
 		return translate(err, "webhook messages")
 	})
 	return w, err
@@ -390,16 +390,24 @@ type WebhookMessage struct {
 	PreviousSecret string // "" unless rotated out less than a day ago
 }
 
+// disabledOwed settles a message a disabled endpoint was still owed:
+// failed, when it was tried; skipped (as what falls due while it is
+// disabled is), when not. A replay sends either once it is enabled.
+const disabledOwed = `status = CASE WHEN attempts > 0 THEN 'failed' ELSE 'skipped' END,
+	last_error = CASE WHEN attempts > 0 THEN 'the endpoint was disabled' ELSE last_error END`
+
 // ClaimWebhookMessages leases up to limit messages due at now: each is
 // hidden for lease and its attempt counted, so a sender that dies mid-way
 // has its messages sent again after the lease (at least once). A disabled
-// endpoint's are not sent (one filed just as it was disabled waits).
+// endpoint's are not sent: one filed or retried just as it was disabled is
+// settled here as disabling settles those it finds (disabledOwed).
 func (s *Store) ClaimWebhookMessages(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]WebhookMessage, error) {
 	rows, err := s.pool.Query(ctx, `WITH due AS (
-			SELECT m.id FROM webhook_messages m JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled
+			SELECT m.id, e.enabled FROM webhook_messages m JOIN webhook_endpoints e ON e.id = m.endpoint_id
 			WHERE m.status = 'pending' AND m.next_attempt_at <= $1
 			ORDER BY m.next_attempt_at, m.id LIMIT $2 FOR UPDATE OF m SKIP LOCKED),
-		u AS (UPDATE webhook_messages m SET attempts = m.attempts + 1, next_attempt_at = $3 FROM due WHERE m.id = due.id
+		owed AS (UPDATE webhook_messages m SET `+disabledOwed+` FROM due WHERE m.id = due.id AND NOT due.enabled),
+		u AS (UPDATE webhook_messages m SET attempts = m.attempts + 1, next_attempt_at = $3 FROM due WHERE m.id = due.id AND due.enabled
 			RETURNING m.id, m.msg_id, m.endpoint_id, m.event_type, m.body, m.attempts, m.created_at)
 		SELECT u.id, u.msg_id, u.endpoint_id, e.url, u.event_type, u.body, u.attempts, u.created_at, e.secret,
 			CASE WHEN e.previous_expires_at > $1 THEN coalesce(e.previous_secret, '') ELSE '' END
@@ -541,8 +549,7 @@ func endpointHealth(ctx context.Context, tx pgx.Tx, id int64, h WebhookResult, d
 		WHERE id = $1`, id, h.At, reason); err != nil {
 		return translate(err, "webhook")
 	}
-	if _, err := tx.Exec(ctx, `UPDATE webhook_messages SET status = 'failed', last_error = 'the endpoint was disabled'
-		WHERE endpoint_id = $1 AND status = 'pending'`, id); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE webhook_messages SET `+disabledOwed+` WHERE endpoint_id = $1 AND status = 'pending'`, id); err != nil {
 		return translate(err, "webhook messages")
 	}
 	return Enqueue(ctx, tx, fmt.Sprintf("webhook.disabled:%d:%d", id, h.At.UnixNano()),
