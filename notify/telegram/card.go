@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -280,8 +281,23 @@ func redrawCards(tx *Texts, ctx context.Context, st Store, c *Client, log *slog.
 	return redrawCardsBut(tx, ctx, st, c, log, leadID, 0)
 }
 
+// cardLocks serialize the redraws of a lead's cards in this process:
+// each reads the lead and edits under its lead's lock, so a redraw that
+// read the lead earlier cannot edit after one that read it later and put
+// back a stale card — a press's redraw and the outbox's for the same
+// lead race otherwise, and the older keyboard (a call already recorded)
+// could win. (Replicas of the daemon do not share these locks.)
+var cardLocks [64]sync.Mutex
+
+func lockCards(leadID int64) func() {
+	m := &cardLocks[uint64(leadID)%uint64(len(cardLocks))]
+	m.Lock()
+	return m.Unlock
+}
+
 // redrawCardsBut is redrawCards leaving the cards in chat but alone.
 func redrawCardsBut(tx *Texts, ctx context.Context, st Store, c *Client, log *slog.Logger, leadID, but int64) []crm.SentCard {
+	defer lockCards(leadID)()
 	l, err := st.Lead(ctx, leadID)
 	if err != nil {
 		return nil
