@@ -128,19 +128,28 @@ func lookupMany(ctx context.Context, tx pgx.Tx, batch []Incoming, which []int) (
 	// A known contact is one person across their identities: their open
 	// lead is found by any identity of the touch, any of the contact's, or
 	// the contact itself (as lookup does).
+	//
+	// Leads are reached only by key — an identity, the id, the contact —
+	// and whether one is open is asked after the fence of a materialized
+	// CTE. Otherwise the planner may start from the open leads' partial
+	// indexes when its statistics say few leads are open: right for a
+	// settled base, a scan of every open lead per batch for a base that
+	// took thousands of new leads since its last ANALYZE (a generic plan
+	// made then is kept; docs/benchmarks.md).
 	rows, err := tx.Query(ctx, `WITH q AS (SELECT * FROM unnest($1::int[], $2::text[]) AS q(ord, identity)),
 		c AS (SELECT DISTINCT ON (q.ord) q.ord, c.id, c.manager_id
 			FROM q JOIN contact_identities ci ON ci.identity = q.identity JOIN contacts c ON c.id = ci.contact_id
 			WHERE c.merged_into IS NULL ORDER BY q.ord, c.id),
-		ol AS (SELECT DISTINCT ON (x.ord) x.ord, l.id, l.manager_id FROM (
-				SELECT q.ord, li.lead_id FROM q JOIN lead_identities li ON li.identity = q.identity
-				UNION ALL
-				SELECT c.ord, li.lead_id FROM c JOIN contact_identities ci ON ci.contact_id = c.id
-					JOIN lead_identities li ON li.identity = ci.identity
-				UNION ALL
-				SELECT c.ord, l.id FROM c JOIN leads l ON l.contact_id = c.id AND l.status IN ('new', 'in_progress')) x
-			JOIN leads l ON l.id = x.lead_id
-			WHERE l.status IN ('new', 'in_progress') ORDER BY x.ord, l.id),
+		x AS MATERIALIZED (
+			SELECT q.ord, l.id, l.manager_id, l.status FROM q JOIN lead_identities li ON li.identity = q.identity
+				JOIN leads l ON l.id = li.lead_id
+			UNION ALL
+			SELECT c.ord, l.id, l.manager_id, l.status FROM c JOIN contact_identities ci ON ci.contact_id = c.id
+				JOIN lead_identities li ON li.identity = ci.identity JOIN leads l ON l.id = li.lead_id
+			UNION ALL
+			SELECT c.ord, l.id, l.manager_id, l.status FROM c JOIN leads l ON l.contact_id = c.id),
+		ol AS (SELECT DISTINCT ON (ord) ord, id, manager_id FROM x
+			WHERE status IN ('new', 'in_progress') ORDER BY ord, id),
 		d AS (SELECT DISTINCT ON (c.ord) c.ord, d.id, d.manager_id
 			FROM c JOIN deals d ON d.contact_id = c.id AND d.closed_at IS NULL ORDER BY c.ord, d.id DESC)
 		SELECT o.ord, ol.id, ol.manager_id, c.id, c.manager_id, d.id, d.manager_id

@@ -413,6 +413,14 @@ func (a *app) jobs(cfg configs.Config) []scheduler.Job {
 				n, err := crm.FoldCounts(ctx, tx)
 				return count("folded count rows", n, err)
 			}},
+		{Name: "statistics", Spec: "*/5 * * * * *", Tick: 5 * time.Second,
+			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
+				tables, err := crm.AnalyzeGrown(ctx, tx)
+				if len(tables) == 0 {
+					return "", err
+				}
+				return "analyzed " + strings.Join(tables, ", "), err
+			}},
 		{Name: "prune", Spec: "0 17 * * * *", Tick: time.Hour,
 			Run: func(ctx context.Context, tx pgx.Tx, now time.Time) (string, error) {
 				runs, err := scheduler.Prune(ctx, tx, now.Add(-48*time.Hour))
