@@ -48,6 +48,9 @@ type Processor struct {
 	// (docs/benchmarks.md).
 	Slow      func() bool
 	SlowPause time.Duration
+	// Pace, when not nil, learns from every claim whether processing is
+	// behind; give the processors of a process the same one.
+	Pace *Pace
 
 	// paused is a test hook: it runs after each pause Slow asked for.
 	paused func()
@@ -187,6 +190,7 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 	if len(batch) == 0 {
 		return 0, nil
 	}
+	p.Pace.claimed(batch, time.Now())
 
 	mine, held := p.lock(ctx, tx, batch)
 	if len(held) > 0 {

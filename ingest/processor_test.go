@@ -327,3 +327,51 @@ func TestTheLastProcessorTricklesThroughABurst(t *testing.T) {
 		t.Errorf("%d pauses while intake was not busy", n)
 	}
 }
+
+// Processing counts as behind while a claim finds a fresh event that
+// waited longer than the pace's Lag, and for Hold after: the helpers of
+// the one processor that keeps up join only then. A retry's wait is its
+// back-off and does not count.
+func TestAClaimOfEventsThatWaitedTellsThatProcessingIsBehind(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	pace := &Pace{Lag: 100 * time.Millisecond, Hold: 300 * time.Millisecond}
+	p := f.processor("paced", true)
+	p.Pace = pace
+	f.accept(t, "+79165552001")
+	tick := func() {
+		t.Helper()
+		if _, err := p.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick()
+	if pace.Behind() {
+		t.Error("behind after claiming an event that had just arrived")
+	}
+	f.accept(t, "+79165552002")
+	time.Sleep(150 * time.Millisecond)
+	tick()
+	if !pace.Behind() {
+		t.Error("not behind after claiming an event that waited 150 ms (lag 100 ms)")
+	}
+	time.Sleep(400 * time.Millisecond)
+	if pace.Behind() {
+		t.Error("still behind 400 ms after the last late claim (hold 300 ms)")
+	}
+
+	old := time.Now().Add(-time.Minute)
+	pace.claimed([]claimed{{attempts: 2, receivedAt: old}}, time.Now())
+	if pace.Behind() {
+		t.Error("a retry's back-off counted as processing being behind")
+	}
+	pace.claimed([]claimed{{attempts: 2, receivedAt: old}, {receivedAt: old}}, time.Now())
+	if !pace.Behind() {
+		t.Error("a fresh event a minute old beside a retry did not count")
+	}
+	var none *Pace
+	none.claimed([]claimed{{receivedAt: old}}, time.Now())
+	if none.Behind() {
+		t.Error("no pace is never behind")
+	}
+}

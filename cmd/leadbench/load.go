@@ -16,8 +16,9 @@ type posted struct {
 	accepted  int
 	statuses  map[string]int // non-202 answers and transport errors, by kind
 	latencies []time.Duration
-	ids       []string // event ids of the accepted posts, in plan order
-	returning []bool   // parallel to ids
+	at        []time.Duration // parallel to latencies: when each post was due (or left), from the first
+	ids       []string        // event ids of the accepted posts, in plan order
+	returning []bool          // parallel to ids
 	elapsed   time.Duration
 	behind    time.Duration // fixed rate: how late the last post left (the poster could not keep up)
 }
@@ -50,6 +51,7 @@ type outcome struct {
 	id      string
 	status  string
 	latency time.Duration
+	start   time.Time
 }
 
 // post sends the plan with o.c connections. At a fixed rate each post has
@@ -91,7 +93,7 @@ func post(ctx context.Context, o options, p *plan) posted {
 					start = time.Now()
 				}
 				id, status := ps.post(ctx, p.posts[j.i].body)
-				results <- outcome{i: j.i, id: id, status: status, latency: time.Since(start)}
+				results <- outcome{i: j.i, id: id, status: status, latency: time.Since(start), start: start}
 			}
 		}()
 	}
@@ -136,6 +138,7 @@ func post(ctx context.Context, o options, p *plan) posted {
 		out.accepted++
 		ids[r.i] = r.id
 		out.latencies = append(out.latencies, r.latency)
+		out.at = append(out.at, r.start.Sub(begin))
 	}
 	out.elapsed = time.Since(begin)
 	for i, id := range ids {

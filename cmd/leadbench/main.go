@@ -186,6 +186,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mon.sampleRSS(ctx, 50*time.Millisecond)
 	metricsBefore := scrape(ctx, o.url, daemonMetrics(o.form))
 	begin := mon.snapshot(ctx)
+	walBefore := walSnapshot(ctx, pool)
 
 	profiled := func() error { return nil }
 	if o.pprof != "" {
@@ -193,6 +194,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	posted := post(ctx, o, plan)
 	afterPost := mon.snapshot(ctx)
+	walAfter := walSnapshot(ctx, pool)
 	var postEnd time.Time
 	if err := pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&postEnd); err != nil {
 		return fmt.Errorf("database clock: %w", err)
@@ -220,6 +222,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		opts: o, plan: plan, posted: posted, processed: res, waitedOut: !waited,
 		seeded: seeded, rss: mon.rss(), postCPU: afterPost.since(begin), processCPU: afterProcess.since(afterPost),
 		totalCPU: afterProcess.since(begin), daemon: daemon, base: base,
+		wal: walLine(walBefore, walAfter, posted.accepted),
 	}
 	if hk != nil {
 		r.hooksAtProcessed = hk.received.Load()

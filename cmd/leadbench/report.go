@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,6 +27,8 @@ type report struct {
 	// processed, in all, and how long the rest took to arrive.
 	hooksAtProcessed, hooksTotal int64
 	hooksDrain                   time.Duration
+
+	wal string // the server's WAL while posting (walLine)
 }
 
 func (r report) print(w io.Writer) {
@@ -48,6 +51,9 @@ func (r report) print(w io.Writer) {
 	line("  latency    p50 %s   p90 %s   p99 %s   max %s", ms(pct(lat, .5)), ms(pct(lat, .9)), ms(pct(lat, .99)), ms(pct(lat, 1)))
 	if o.rate > 0 {
 		line("             (counted from each post's due time; the sender ran at most %s behind schedule)", ms(got.behind))
+		if by := slowBySecond(got, o.targets.acceptP99); by != "" {
+			line("  over %s  by second of the run: %s", ms(o.targets.acceptP99), by)
+		}
 	}
 	if h, ok := r.daemon["leadd_intake_seconds"]; ok && h.count > 0 {
 		over := ""
@@ -116,6 +122,9 @@ func (r report) print(w io.Writer) {
 		per := func(cores float64) float64 { return cores * u.wall.Seconds() / float64(got.accepted) * 1e6 }
 		line("  CPU per accepted post while posting: %.0f µs = leadd %.0f + postgres %.0f + leadbench %.0f (redis %.0f)",
 			per(u.leadd+u.postgres+u.self), per(u.leadd), per(u.postgres), per(u.self), per(u.redis))
+	}
+	if r.wal != "" {
+		line("  WAL while posting: %s", r.wal)
 	}
 	line("")
 
@@ -202,3 +211,28 @@ func bound(f float64) string {
 }
 
 func mb(kb int64) string { return fmt.Sprintf("%.1f MB", float64(kb)/1024) }
+
+// slowBySecond counts the posts slower than limit in each second of the
+// run, "" when there are none: a stall shows as one crowded second,
+// queueing as a spread.
+func slowBySecond(got posted, limit time.Duration) string {
+	var counts []int
+	for i, l := range got.latencies {
+		if l <= limit {
+			continue
+		}
+		sec := int(got.at[i] / time.Second)
+		for len(counts) <= sec {
+			counts = append(counts, 0)
+		}
+		counts[sec]++
+	}
+	if len(counts) == 0 {
+		return ""
+	}
+	parts := make([]string, len(counts))
+	for i, c := range counts {
+		parts[i] = strconv.Itoa(c)
+	}
+	return strings.Join(parts, " ")
+}

@@ -142,15 +142,19 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	// Identity locks live seconds and are extended while their batch runs:
 	// a process killed mid-batch holds nobody up for longer than this.
 	locks := &ingest.IdentityLocks{Client: a.rdb, Prefix: cfg.Redis.Prefix, TTL: 3 * time.Second}
+	pace := &ingest.Pace{}
 	for i := range cfg.Processor.Workers {
 		a.processors = append(a.processors, &ingest.Processor{Pool: store.Pool(), Lander: lander, Locks: locks, Log: log,
 			Owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), i), Batch: cfg.Processor.Batch, Poll: cfg.Processor.Poll,
-			Linger: cfg.Processor.Linger, Wake: wake, MaxAttempts: cfg.Processor.MaxAttempts})
+			Linger: cfg.Processor.Linger, Wake: wake, MaxAttempts: cfg.Processor.MaxAttempts, Pace: pace})
 		if i > 0 {
-			// During a burst intake has the machine first: every processor
-			// but one waits until it passes (the backlog is durable, a
-			// sender's timeout is not).
-			a.processors[i].Yield = a.inbox.Busy
+			// One processor keeps up with a steady intake; the others help
+			// only while events wait (ingest.Pace), and take no nudges, so
+			// a nudge always reaches the one that lands. During a burst
+			// intake has the machine first: they wait until it passes (the
+			// backlog is durable, a sender's timeout is not).
+			a.processors[i].Wake = nil
+			a.processors[i].Yield = func() bool { return a.inbox.Busy() || !pace.Behind() }
 		} else {
 			// The one that keeps landing lands a batch per pause, when
 			// processor.burst_pause asks for one.
