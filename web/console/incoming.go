@@ -126,13 +126,21 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			b, _ := json.Marshal(map[string]any{"id": l.ID, "name": l.Name, "html": string(unescapePlus(buf.Bytes()))})
 			fmt.Fprintf(w, "id: %d\nevent: lead\ndata: %s\n\n", l.ID, b)
 		}
-		if c, err := s.live.countersOf(r.Context(), v); err == nil && (first || c != last || len(leads) > 0) {
+		// Any failure ends the stream (the browser reconnects): going on
+		// would skip the wait above while first is still true and spin —
+		// a page closed during its first read of the counters did, at a
+		// full core, until the process ended.
+		c, err := s.live.countersOf(r.Context(), v)
+		if err != nil {
+			if r.Context().Err() == nil {
+				s.log.Warn("console events", "err", err)
+			}
+			return
+		}
+		if first || c != last || len(leads) > 0 {
 			b, _ := json.Marshal(c)
 			fmt.Fprintf(w, "event: counters\ndata: %s\n\n", b)
 			last, first = c, false
-		} else if err != nil && r.Context().Err() == nil {
-			s.log.Warn("console events", "err", err)
-			return
 		}
 		if err := rc.Flush(); err != nil {
 			return

@@ -178,3 +178,52 @@ func next(t *testing.T, s <-chan sseEvent, typ string) sseEvent {
 		}
 	}
 }
+
+// flushCancels is a response writer whose first flush cancels the
+// request: the browser goes away right as the stream opens.
+type flushCancels struct {
+	*httptest.ResponseRecorder
+	cancel context.CancelFunc
+}
+
+func (w flushCancels) Flush() {
+	w.cancel()
+	w.ResponseRecorder.Flush()
+}
+
+// A stream whose page closes before its first counters are read ends: it
+// did not, and spun a core until the process ended (and a test server's
+// Close waited for it forever).
+func TestAStreamClosedBeforeItsFirstCountersEnds(t *testing.T) {
+	t.Parallel()
+	db := crmtest.MustOpenDB(t)
+	ctx := context.Background()
+	store := crm.NewStore(db.Pool, nil)
+	srv, err := console.New(store, console.Options{Live: 50 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	mux := http.NewServeMux()
+	srv.Register(mux)
+	for _, p := range []crm.Principal{{Name: "Руководитель", Role: crm.RoleSupervisor}, {Name: "Админ", Role: crm.RoleAdmin}} {
+		tok, _, err := store.CreateSession(ctx, p, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		req := httptest.NewRequestWithContext(rctx, "GET", "/events", nil)
+		req.AddCookie(&http.Cookie{Name: "leadd_session", Value: tok})
+		w := flushCancels{ResponseRecorder: httptest.NewRecorder(), cancel: cancel}
+		done := make(chan struct{})
+		go func() { defer close(done); mux.ServeHTTP(w, req) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the stream of a page gone before its first counters still runs after 10 s", p.Role)
+		}
+		if w.Code != http.StatusOK {
+			t.Errorf("%s: the stream answered %d before the page went", p.Role, w.Code)
+		}
+	}
+}
