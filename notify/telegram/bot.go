@@ -391,7 +391,7 @@ func (b *Bot) onLead(ctx context.Context, p *press, parts []string, leadID int64
 // stands.
 func (b *Bot) editCard(ctx context.Context, p *press, leadID int64) {
 	b.answerPress(ctx, p)
-	defer lockCards(leadID)()
+	defer b.Client.cards.lock(leadID)()
 	l, err := b.Store.Lead(ctx, leadID)
 	if err != nil {
 		return

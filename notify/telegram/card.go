@@ -281,23 +281,52 @@ func redrawCards(tx *Texts, ctx context.Context, st Store, c *Client, log *slog.
 	return redrawCardsBut(tx, ctx, st, c, log, leadID, 0)
 }
 
-// cardLocks serialize the redraws of a lead's cards in this process:
-// each reads the lead and edits under its lead's lock, so a redraw that
-// read the lead earlier cannot edit after one that read it later and put
-// back a stale card — a press's redraw and the outbox's for the same
-// lead race otherwise, and the older keyboard (a call already recorded)
-// could win. (Replicas of the daemon do not share these locks.)
-var cardLocks [64]sync.Mutex
+// cardLocks serialize the redraws of a lead's cards: each reads the lead
+// and edits under its lead's lock, so a redraw that read the lead earlier
+// cannot edit after one that read it later and put back a stale card — a
+// press's redraw and the outbox's for the same lead race otherwise, and
+// the older keyboard (a call already recorded) could win. The lock is
+// the lead's own and the client's (one per bot and process): an edit
+// waits for its chat's turn (a second apart) while holding it, so a lock
+// shared with other leads — or other daemons in one test binary — would
+// queue their redraws behind that wait. (Replicas of the daemon do not
+// share these locks.)
+type cardLocks struct {
+	mu    sync.Mutex
+	leads map[int64]*cardLock
+}
 
-func lockCards(leadID int64) func() {
-	m := &cardLocks[uint64(leadID)%uint64(len(cardLocks))]
+type cardLock struct {
+	sync.Mutex
+	users int // holding or waiting; the entry goes when none are left
+}
+
+func (l *cardLocks) lock(leadID int64) func() {
+	l.mu.Lock()
+	if l.leads == nil {
+		l.leads = map[int64]*cardLock{}
+	}
+	m := l.leads[leadID]
+	if m == nil {
+		m = &cardLock{}
+		l.leads[leadID] = m
+	}
+	m.users++
+	l.mu.Unlock()
 	m.Lock()
-	return m.Unlock
+	return func() {
+		m.Unlock()
+		l.mu.Lock()
+		if m.users--; m.users == 0 {
+			delete(l.leads, leadID)
+		}
+		l.mu.Unlock()
+	}
 }
 
 // redrawCardsBut is redrawCards leaving the cards in chat but alone.
 func redrawCardsBut(tx *Texts, ctx context.Context, st Store, c *Client, log *slog.Logger, leadID, but int64) []crm.SentCard {
-	defer lockCards(leadID)()
+	defer c.cards.lock(leadID)()
 	l, err := st.Lead(ctx, leadID)
 	if err != nil {
 		return nil

@@ -36,6 +36,7 @@ type Client struct {
 	api   *tgbotapi.BotAPI
 	http  *http.Client
 	limit *Limiter
+	cards cardLocks // a lead's card redraws, one at a time (card.go)
 }
 
 // NewClient returns a client; it does not call Telegram, so the daemon
