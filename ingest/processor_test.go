@@ -375,3 +375,44 @@ func TestAClaimOfEventsThatWaitedTellsThatProcessingIsBehind(t *testing.T) {
 		t.Error("no pace is never behind")
 	}
 }
+
+// The pace also looks at the inbox itself: when the processor that lands
+// is stuck on its batch and claims nothing more, events due for longer
+// than Lag still make processing count as behind, so the others join.
+func TestEventsWaitingInTheInboxTellThatProcessingIsBehind(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	pace := &Pace{Lag: 100 * time.Millisecond, Hold: 200 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() { defer close(watched); pace.Watch(ctx, f.db.Pool, 20*time.Millisecond) }()
+	defer func() { cancel(); <-watched }()
+
+	time.Sleep(150 * time.Millisecond)
+	if pace.Behind() {
+		t.Error("behind with nothing in the inbox")
+	}
+	f.accept(t, "+79165553001")
+	// A stuck processor: it claimed the event and does not commit.
+	tx, err := f.db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(ctx, `SELECT id FROM inbox WHERE processed_at IS NULL FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !pace.Behind() {
+		if time.Now().After(deadline) {
+			t.Fatal("an event claimed and stuck for seconds never counted as processing behind")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tx.Rollback(context.Background())
+	drain(t, f.processor("unstuck", true))
+	time.Sleep(400 * time.Millisecond) // past the hold, with the inbox empty
+	if pace.Behind() {
+		t.Error("still behind with the inbox processed")
+	}
+}

@@ -53,6 +53,8 @@ type app struct {
 	inbox      *ingest.Inbox
 	handler    http.Handler
 	processors []*ingest.Processor
+	pace       *ingest.Pace  // whether processing is behind: the processors but the first help then
+	pollEvery  time.Duration // how often the pace looks at the inbox
 	scheduler  *scheduler.Scheduler
 	asterisk   *asterisk.Client // nil unless configured
 	mailboxes  []*mail.Client
@@ -143,6 +145,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	// a process killed mid-batch holds nobody up for longer than this.
 	locks := &ingest.IdentityLocks{Client: a.rdb, Prefix: cfg.Redis.Prefix, TTL: 3 * time.Second}
 	pace := &ingest.Pace{}
+	a.pace, a.pollEvery = pace, cfg.Processor.Poll
 	for i := range cfg.Processor.Workers {
 		a.processors = append(a.processors, &ingest.Processor{Pool: store.Pool(), Lander: lander, Locks: locks, Log: log,
 			Owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), i), Batch: cfg.Processor.Batch, Poll: cfg.Processor.Poll,
@@ -501,6 +504,9 @@ func (a *app) close() {
 // finishes the work it has in hand.
 func (a *app) runWorkers(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
+	if len(a.processors) > 1 {
+		g.Go(func() error { a.pace.Watch(ctx, a.store.Pool(), a.pollEvery); return nil })
+	}
 	for _, p := range a.processors {
 		g.Go(func() error { return p.Run(ctx) })
 	}
