@@ -87,7 +87,9 @@ func (ta *tgApp) linkAll() {
 	}
 }
 
-// postLead posts the contact form and returns the lead and its manager.
+// postLead posts the contact form and returns the lead and the manager it
+// landed with — its first assignment: by the time this reads, the card may
+// have been refused and the lead queued (a blocked chat).
 func (ta *tgApp) postLead(phone string) (leadID, managerID int64) {
 	ta.t.Helper()
 	res := ta.postForm("contact", url.Values{"name": {"Иван Петров"}, "phone": {phone}, "comment": {"Нужен станок"},
@@ -96,7 +98,9 @@ func (ta *tgApp) postLead(phone string) (leadID, managerID int64) {
 		ta.t.Fatalf("form: %d %s", res.Status, res.Body)
 	}
 	ta.waitProcessed()
-	if err := ta.db.Pool.QueryRow(context.Background(), `SELECT id, manager_id FROM leads ORDER BY id DESC LIMIT 1`).
+	if err := ta.db.Pool.QueryRow(context.Background(), `SELECT l.id,
+			(SELECT a.manager_id FROM assignments a WHERE a.lead_id = l.id ORDER BY a.id LIMIT 1)
+		FROM leads l ORDER BY l.id DESC LIMIT 1`).
 		Scan(&leadID, &managerID); err != nil {
 		ta.t.Fatal(err)
 	}
