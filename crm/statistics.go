@@ -20,12 +20,13 @@ import (
 // every row of lead_identities or leads per batch where an index probe
 // was meant (docs/benchmarks.md). Growth is what makes a plan wrong, so
 // growth is what this looks at: a table that only churns is autovacuum's.
-// Tables another ANALYZE or a migration holds are skipped until the next
-// call.
+// Only the tables of the schemas on the search path are looked at (a
+// database shared with another application keeps its own), and tables
+// another ANALYZE or a migration holds are skipped until the next call.
 func AnalyzeGrown(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	rows, err := tx.Query(ctx, `SELECT format('%I.%I', s.schemaname, s.relname)
 		FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-		WHERE s.n_live_tup > 2 * greatest(c.reltuples, $1)
+		WHERE s.n_live_tup > 2 * greatest(c.reltuples, $1) AND s.schemaname = ANY (current_schemas(false))
 		ORDER BY 1`, analyzeFloor)
 	if err != nil {
 		return nil, fmt.Errorf("grown tables: %w", err)
