@@ -53,8 +53,7 @@ type app struct {
 	inbox      *ingest.Inbox
 	handler    http.Handler
 	processors []*ingest.Processor
-	pace       *ingest.Pace  // whether processing is behind: the processors but the first help then
-	pollEvery  time.Duration // how often the pace looks at the inbox
+	pace       *ingest.Pace // whether processing is behind: the processors but the first help then
 	scheduler  *scheduler.Scheduler
 	asterisk   *asterisk.Client // nil unless configured
 	mailboxes  []*mail.Client
@@ -145,7 +144,7 @@ func newApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, er
 	// a process killed mid-batch holds nobody up for longer than this.
 	locks := &ingest.IdentityLocks{Client: a.rdb, Prefix: cfg.Redis.Prefix, TTL: 3 * time.Second}
 	pace := &ingest.Pace{}
-	a.pace, a.pollEvery = pace, cfg.Processor.Poll
+	a.pace = pace
 	for i := range cfg.Processor.Workers {
 		a.processors = append(a.processors, &ingest.Processor{Pool: store.Pool(), Lander: lander, Locks: locks, Log: log,
 			Owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), i), Batch: cfg.Processor.Batch, Poll: cfg.Processor.Poll,
@@ -505,7 +504,8 @@ func (a *app) close() {
 func (a *app) runWorkers(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	if len(a.processors) > 1 {
-		g.Go(func() error { a.pace.Watch(ctx, a.store.Pool(), a.pollEvery); return nil })
+		// The pace looks at the inbox as often as the processors poll it.
+		g.Go(func() error { a.pace.Watch(ctx, a.store.Pool(), a.processors[0].Poll); return nil })
 	}
 	for _, p := range a.processors {
 		g.Go(func() error { return p.Run(ctx) })
